@@ -1,0 +1,147 @@
+"""People and devices: user accounts with hashed passwords, and hashed bearer tokens."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import sqlite3
+import time
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from kiosk.queue.errors import InvalidInput, NotFound, QueueError
+
+USER_ROLES = ("officer", "manager", "admin")
+TOKEN_ROLES = ("kiosk", "officer", "manager", "admin", "display")
+USERNAME_RE = re.compile(r"^[a-z0-9._-]{2,40}$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a logged-in person or a device token."""
+
+    kind: str  # "user" | "token"
+    id: int
+    role: str
+    counter: int | None
+    name: str
+
+    @property
+    def officer_id(self) -> int | None:
+        return self.id if self.kind == "user" else None
+
+    def to_api(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "role": self.role, "counter": self.counter, "name": self.name}
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _counter_exists(conn: sqlite3.Connection, counter: int | None) -> None:
+    if counter is not None and conn.execute("SELECT 1 FROM counters WHERE number = ?", [counter]).fetchone() is None:
+        raise InvalidInput(f"no counter number {counter}")
+
+
+def create_user(
+    conn: sqlite3.Connection, username: Any, password: Any, role: Any, full_name: Any = "",
+    counter: int | None = None,
+) -> int:
+    if not isinstance(username, str) or not USERNAME_RE.match(username):
+        raise InvalidInput("username: 2-40 lower-case letters, digits, '.', '_' or '-'")
+    if not isinstance(password, str) or len(password) < 8:
+        raise InvalidInput("password: at least 8 characters")
+    if role not in USER_ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}")
+    if role == "officer" and counter is None:
+        raise InvalidInput("an officer needs a counter")
+    _counter_exists(conn, counter)
+    if conn.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+        raise QueueError(f"user {username} already exists", code="exists")
+    name = unicodedata.normalize("NFC", full_name if isinstance(full_name, str) else "")[:120]
+    cur = conn.execute(
+        "INSERT INTO users (username, full_name, role, password_hash, counter_number, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [username, name, role, generate_password_hash(password), counter, time.time()],
+    )
+    return int(cur.lastrowid)
+
+
+def authenticate(conn: sqlite3.Connection, username: Any, password: Any) -> Principal | None:
+    """The user for a username and password, or None (same answer for unknown user and bad password)."""
+    if not isinstance(username, str) or not isinstance(password, str):
+        return None
+    row = conn.execute("SELECT * FROM users WHERE username = ? AND active = 1", [username]).fetchone()
+    if row is None:
+        check_password_hash(generate_password_hash("x"), password)  # same cost either way
+        return None
+    if not check_password_hash(row["password_hash"], password):
+        return None
+    return _user_principal(row)
+
+
+def _user_principal(row: sqlite3.Row) -> Principal:
+    return Principal("user", row["id"], row["role"], row["counter_number"], row["full_name"] or row["username"])
+
+
+def user_principal(conn: sqlite3.Connection, user_id: int) -> Principal | None:
+    row = conn.execute("SELECT * FROM users WHERE id = ? AND active = 1", [user_id]).fetchone()
+    return _user_principal(row) if row else None
+
+
+def list_users(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute("SELECT id, username, full_name, role, counter_number, active FROM users ORDER BY id")
+    return [dict(r) for r in rows]
+
+
+def set_user_active(conn: sqlite3.Connection, user_id: int, active: bool) -> None:
+    if conn.execute("UPDATE users SET active = ? WHERE id = ?", [int(active), user_id]).rowcount == 0:
+        raise NotFound(f"no user with id {user_id}")
+
+
+def create_token(conn: sqlite3.Connection, role: Any, counter: int | None = None, label: str = "") -> str:
+    """A new bearer token; only its hash is stored, so it is shown once."""
+    if role not in TOKEN_ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(TOKEN_ROLES)}")
+    if role == "officer" and counter is None:
+        raise InvalidInput("an officer token needs --counter")
+    _counter_exists(conn, counter)
+    token = "kt_" + secrets.token_urlsafe(32)
+    conn.execute(
+        "INSERT INTO api_tokens (token_hash, role, counter_number, label, created_at) VALUES (?, ?, ?, ?, ?)",
+        [_hash_token(token), role, counter, label[:80], time.time()],
+    )
+    return token
+
+
+def token_principal(conn: sqlite3.Connection, token: str) -> Principal | None:
+    if not token or len(token) > 200:
+        return None
+    row = conn.execute(
+        "SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL", [_hash_token(token)]
+    ).fetchone()
+    if row is None:
+        return None
+    return Principal("token", row["id"], row["role"], row["counter_number"], row["label"] or f"token {row['id']}")
+
+
+def token_principal_by_id(conn: sqlite3.Connection, token_id: int) -> Principal | None:
+    row = conn.execute("SELECT * FROM api_tokens WHERE id = ? AND revoked_at IS NULL", [token_id]).fetchone()
+    if row is None:
+        return None
+    return Principal("token", row["id"], row["role"], row["counter_number"], row["label"] or f"token {row['id']}")
+
+
+def list_tokens(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute("SELECT id, role, counter_number, label, created_at, revoked_at FROM api_tokens ORDER BY id")
+    return [dict(r) for r in rows]
+
+
+def revoke_token(conn: sqlite3.Connection, token_id: int) -> None:
+    if conn.execute(
+        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [time.time(), token_id]
+    ).rowcount == 0:
+        raise NotFound(f"no active token with id {token_id}")

@@ -1,0 +1,96 @@
+"""The application factory: create_app(config) builds one centre's service; nothing runs at import."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from kiosk.bus import EventBus
+from kiosk.config import Config
+from kiosk.queue.clock import Clock, SystemClock, centre_timezone
+from kiosk.queue.engine import QueueEngine, QueueSettings
+from kiosk.queue.priorities import PriorityPolicy
+from kiosk.store import Store, open_store
+
+
+@dataclass
+class KioskServices:
+    """What the web layer, the CLI and the device drivers share for one centre."""
+
+    config: Config
+    store: Store
+    clock: Clock
+    engine: QueueEngine
+    bus: EventBus
+    socketio: SocketIO
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        for stop in self.extras.get("on_close", []):
+            stop()
+        self.bus.stop()
+        self.store.close()
+
+
+def _secret_key(data_dir: Path) -> str:
+    """A random key made once and kept in the data dir (mode 600), so sessions survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | None = None) -> Flask:
+    """Build the Flask app with its store, queue engine, event bus and Socket.IO server."""
+    if not isinstance(config, Config):
+        config = Config.from_dict(dict(config or {}))
+    clock = clock or SystemClock(centre_timezone(config.timezone))
+    data_dir = Path(config.data_dir)
+    store = open_store(data_dir)
+    bus = EventBus()
+    settings = QueueSettings(
+        policy=PriorityPolicy(config.priority_policy, config.interleave_every, config.priority_bonus_minutes),
+        auto_no_show_after_recalls=config.auto_no_show_after_recalls,
+    )
+    engine = QueueEngine(store, clock, settings, publish=bus.publish,
+                         default_service_seconds=config.default_service_minutes * 60)
+
+    app = Flask(__name__, static_folder="web/static", template_folder="web/templates")
+    app.config.update(
+        SECRET_KEY=config.secret_key or _secret_key(data_dir),
+        MAX_CONTENT_LENGTH=config.max_body_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.session_cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    socketio = SocketIO(app, async_mode="threading", logger=False, engineio_logger=False)
+    kiosk = KioskServices(config, store, clock, engine, bus, socketio)
+    app.extensions["kiosk"] = kiosk
+
+    from kiosk.web import api, api_admin, openapi, pages
+    from kiosk.web.errors import register_error_handlers
+    from kiosk.web.sockets import SocketFanout, register_namespaces
+
+    register_error_handlers(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(api_admin.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(pages.bp)
+    register_namespaces(socketio)
+    fanout = SocketFanout(socketio, engine, app)
+    bus.subscribe(fanout)
+    kiosk.extras.setdefault("on_close", []).append(fanout.stop)
+    return app

@@ -1,0 +1,145 @@
+"""The `kiosk` command: serve, tokens, and the device/vision tools of the other parts."""
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import click
+
+from kiosk.config import Config, ConfigError
+
+# Commands of other parts, loaded only when present so a missing optional part never breaks `kiosk`.
+PLUGIN_COMMANDS = [
+    "kiosk.vision.cli_cccd:cccd",
+    "kiosk.vision.cli_faces:faces",
+    "kiosk.display.cli_announce:announce",
+    "hardware.cli_pager:pager",
+    "hardware.cli_printer:printer",
+]
+
+
+@click.group()
+def main() -> None:
+    """Kiosk and queue service of a one-stop-shop centre (bộ phận một cửa)."""
+
+
+def _config(config_file: str | None, **overrides) -> Config:
+    try:
+        return Config.load(config_file, **overrides)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Seed a demo centre and simulate camera, pagers and printer.")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Data directory (default ./data).")
+@click.option("--host", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default 8080).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML configuration file.")
+def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, config_file: str | None) -> None:
+    """Run the service."""
+    from kiosk.app import create_app
+    from kiosk.logs import setup_logging
+    from kiosk.server import serve as run_server
+
+    cfg = _config(config_file, data_dir=data_dir, host=host, port=port, demo=demo or None)
+    setup_logging(cfg.log_level)
+    if cfg.demo:
+        from kiosk.demo import seed_demo
+        from kiosk.store import open_store
+
+        store = open_store(Path(cfg.data_dir))
+        logins = seed_demo(store)
+        store.close()
+        if logins:
+            click.echo("Demo centre created. Logins (shown once):")
+            for user, secret in logins.items():
+                click.echo(f"  {user:14s} {secret}")
+            click.echo(f"  kiosk page:   http://{cfg.host}:{cfg.port}/device?token={logins['kiosk-token']}")
+            click.echo(f"  hall display: http://{cfg.host}:{cfg.port}/display")
+        else:
+            click.echo("Demo data already present; logins were printed when it was created.")
+
+    def factory():
+        app = create_app(cfg)
+        if cfg.demo:
+            from kiosk.demo import open_demo_counters
+
+            open_demo_counters(app.extensions["kiosk"].engine)
+        return app
+
+    click.echo(f"Serving on http://{cfg.host}:{cfg.port}")
+    run_server(factory, cfg.host, cfg.port, threads=cfg.threads)
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens for devices and integrations."""
+
+
+@token.command("create")
+@click.option("--role", required=True, type=click.Choice(["kiosk", "officer", "manager", "admin", "display"]))
+@click.option("--counter", type=int, help="Counter number (required for officer tokens).")
+@click.option("--label", default="", help="What the token is for.")
+@click.option("--data-dir", type=click.Path(file_okay=False))
+@click.option("--config", "config_file", type=click.Path(dir_okay=False))
+def token_create(role: str, counter: int | None, label: str, data_dir: str | None, config_file: str | None) -> None:
+    """Print one new bearer token and nothing else."""
+    from kiosk.accounts import create_token
+    from kiosk.queue.errors import QueueError
+    from kiosk.store import open_store
+
+    cfg = _config(config_file, data_dir=data_dir)
+    store = open_store(Path(cfg.data_dir))
+    try:
+        with store.transaction() as conn:
+            secret = create_token(conn, role, counter, label)
+    except QueueError as exc:
+        raise click.UsageError(exc.message) from None
+    finally:
+        store.close()
+    click.echo(secret)
+
+
+@main.command("create-user")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["officer", "manager", "admin"]))
+@click.option("--counter", type=int)
+@click.option("--full-name", default="")
+@click.option("--data-dir", type=click.Path(file_okay=False))
+@click.password_option()
+def create_user(username: str, role: str, counter: int | None, full_name: str, data_dir: str | None,
+                password: str) -> None:
+    """Create a login for a person."""
+    from kiosk.accounts import create_user as create
+    from kiosk.queue.errors import QueueError
+    from kiosk.store import open_store
+
+    store = open_store(Path(_config(None, data_dir=data_dir).data_dir))
+    try:
+        with store.transaction() as conn:
+            create(conn, username, password, role, full_name, counter)
+    except QueueError as exc:
+        raise click.UsageError(exc.message) from None
+    finally:
+        store.close()
+    click.echo(f"user {username} created")
+
+
+def _register_plugins() -> None:
+    for spec in PLUGIN_COMMANDS:
+        module_name, _, attr = spec.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and (exc.name == module_name or module_name.startswith(exc.name + ".")):
+                continue
+            raise
+        main.add_command(getattr(module, attr))
+
+
+_register_plugins()
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,632 @@
+"""The queue engine: every ticket and counter action, checked and recorded in one transaction.
+
+Plain Python over the store with an injected clock; it knows nothing of HTTP or devices. Each
+action writes the state change and its event row(s) in one transaction, then hands the events to
+`publish` after commit (the web layer's event bus).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kiosk.queue import events as ev
+from kiosk.queue.clock import Clock, local_day
+from kiosk.queue.errors import IllegalTransition, InvalidInput, LimitReached, NotFound, ServiceClosed
+from kiosk.queue.model import PRIORITIES, Counter, Service, Ticket
+from kiosk.queue.priorities import PriorityPolicy, choose_next
+
+MAX_SEQ = 999  # three digits after the prefix
+DEFAULT_SERVICE_SECONDS = 300.0
+
+
+class StoreLike(Protocol):
+    def conn(self) -> sqlite3.Connection: ...
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """What a centre chooses about its queue."""
+
+    policy: PriorityPolicy = PriorityPolicy()
+    auto_no_show_after_recalls: int = 0  # 0 = never automatic
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "policy": self.policy.name, "interleave_every": self.policy.interleave_every,
+            "priority_bonus_minutes": self.policy.priority_bonus_minutes,
+            "auto_no_show_after_recalls": self.auto_no_show_after_recalls,
+        })
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], base: QueueSettings | None = None) -> QueueSettings:
+        base = base or cls()
+        try:
+            policy = PriorityPolicy(
+                name=str(data.get("policy", base.policy.name)),
+                interleave_every=int(data.get("interleave_every", base.policy.interleave_every)),
+                priority_bonus_minutes=int(data.get("priority_bonus_minutes", base.policy.priority_bonus_minutes)),
+            )
+            auto = int(data.get("auto_no_show_after_recalls", base.auto_no_show_after_recalls))
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(f"bad queue setting: {exc}") from None
+        if not 0 <= auto <= 20:
+            raise InvalidInput("auto_no_show_after_recalls must be between 0 and 20")
+        return cls(policy=policy, auto_no_show_after_recalls=auto)
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    ticket: Ticket
+    position: int
+    estimated_wait_s: int
+
+
+class _Tx:
+    """One transaction's connection and the events it will publish."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.events: list[ev.Event] = []
+
+    def record(self, event: ev.Event) -> None:
+        row = event.row()
+        self.conn.execute(
+            "INSERT INTO events (at, type, ticket_id, counter_number, officer_id, service_code, data) "
+            "VALUES (:at, :type, :ticket_id, :counter_number, :officer_id, :service_code, :data)",
+            row,
+        )
+        self.events.append(event)
+
+
+class QueueEngine:
+    """Services, counters and tickets of one centre."""
+
+    def __init__(
+        self,
+        store: StoreLike,
+        clock: Clock,
+        settings: QueueSettings | None = None,
+        publish: Callable[[ev.Event], None] | None = None,
+        default_service_seconds: float = DEFAULT_SERVICE_SECONDS,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.publish = publish or (lambda event: None)
+        self.default_service_seconds = default_service_seconds
+        self._settings = self._load_settings(settings or QueueSettings())
+
+    # -- settings -------------------------------------------------------------------------
+    def _load_settings(self, default: QueueSettings) -> QueueSettings:
+        row = self.store.conn().execute("SELECT value FROM settings WHERE key = 'queue'").fetchone()
+        return QueueSettings.from_dict(json.loads(row["value"]), default) if row else default
+
+    @property
+    def settings(self) -> QueueSettings:
+        return self._settings
+
+    def update_settings(self, changes: dict[str, Any]) -> QueueSettings:
+        """Change the priority policy or automatic no-show; kept in the store."""
+        new = QueueSettings.from_dict(changes, self._settings)
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES ('queue', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [new.to_json()],
+            )
+        self._settings = new
+        return new
+
+    # -- transactions ---------------------------------------------------------------------
+    def _run(self, action: Callable[[_Tx], Any]) -> Any:
+        with self.store.transaction() as conn:
+            tx = _Tx(conn)
+            result = action(tx)
+        for event in tx.events:
+            self.publish(event)
+        return result
+
+    # -- reads ----------------------------------------------------------------------------
+    @staticmethod
+    def _service(conn: sqlite3.Connection, code: Any) -> Service:
+        if not isinstance(code, str) or not code:
+            raise InvalidInput("service must be a service code (text)")
+        row = conn.execute("SELECT * FROM services WHERE code = ?", [code]).fetchone()
+        if row is None:
+            raise NotFound(f"no service with code {code!r}")
+        return Service.from_row(row)
+
+    @staticmethod
+    def _counter(conn: sqlite3.Connection, number: Any) -> Counter:
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise InvalidInput("counter must be a counter number")
+        row = conn.execute("SELECT * FROM counters WHERE number = ?", [number]).fetchone()
+        if row is None:
+            raise NotFound(f"no counter number {number}")
+        services = tuple(
+            r[0] for r in conn.execute(
+                "SELECT service_code FROM counter_services WHERE counter_number = ? ORDER BY rank, service_code",
+                [number],
+            )
+        )
+        return Counter(
+            number=row["number"], name=row["name"], state=row["state"], pause_reason=row["pause_reason"],
+            officer_id=row["officer_id"], current_ticket_id=row["current_ticket_id"],
+            normal_streak=row["normal_streak"], services=services,
+        )
+
+    @staticmethod
+    def _ticket(conn: sqlite3.Connection, ticket_id: Any) -> Ticket:
+        if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
+            raise InvalidInput("ticket id must be a whole number")
+        row = conn.execute("SELECT * FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+        if row is None:
+            raise NotFound(f"no ticket with id {ticket_id}")
+        return Ticket.from_row(row)
+
+    def services(self) -> list[Service]:
+        rows = self.store.conn().execute("SELECT * FROM services ORDER BY sort, code").fetchall()
+        return [Service.from_row(r) for r in rows]
+
+    def service(self, code: str) -> Service:
+        return self._service(self.store.conn(), code)
+
+    def counters(self) -> list[Counter]:
+        conn = self.store.conn()
+        return [self._counter(conn, r[0]) for r in conn.execute("SELECT number FROM counters ORDER BY number")]
+
+    def counter(self, number: int) -> Counter:
+        return self._counter(self.store.conn(), number)
+
+    def ticket(self, ticket_id: int) -> Ticket:
+        return self._ticket(self.store.conn(), ticket_id)
+
+    def current_ticket(self, counter: int) -> Ticket | None:
+        c = self.counter(counter)
+        return self.ticket(c.current_ticket_id) if c.current_ticket_id else None
+
+    def waiting(self, service: str | None = None) -> list[Ticket]:
+        """Waiting tickets in order of issue time (the order a FIFO queue would serve them)."""
+        sql = "SELECT * FROM tickets WHERE state = 'waiting'"
+        args: list[Any] = []
+        if service is not None:
+            sql += " AND service_code = ?"
+            args.append(service)
+        rows = self.store.conn().execute(sql + " ORDER BY issued_at, id", args).fetchall()
+        return [Ticket.from_row(r) for r in rows]
+
+    def held(self) -> list[Ticket]:
+        rows = self.store.conn().execute("SELECT * FROM tickets WHERE state = 'held' ORDER BY issued_at").fetchall()
+        return [Ticket.from_row(r) for r in rows]
+
+    def tickets_of_day(self, day: str | None = None) -> list[Ticket]:
+        day = day or local_day(self.clock)
+        rows = self.store.conn().execute("SELECT * FROM tickets WHERE day = ? ORDER BY id", [day]).fetchall()
+        return [Ticket.from_row(r) for r in rows]
+
+    # -- estimates ------------------------------------------------------------------------
+    def _position(self, conn: sqlite3.Connection, ticket: Ticket) -> int:
+        ahead = conn.execute(
+            "SELECT COUNT(*) FROM tickets WHERE state = 'waiting' AND service_code = ? "
+            "AND (issued_at < ? OR (issued_at = ? AND id < ?))",
+            [ticket.service, ticket.issued_at, ticket.issued_at, ticket.id],
+        ).fetchone()[0]
+        return ahead + 1
+
+    def _mean_service_seconds(self, conn: sqlite3.Connection, service: str) -> float:
+        rows = conn.execute(
+            "SELECT finished_at - started_at FROM tickets WHERE service_code = ? AND state = 'done' "
+            "AND started_at IS NOT NULL ORDER BY finished_at DESC LIMIT 20",
+            [service],
+        ).fetchall()
+        durations = [r[0] for r in rows if r[0] is not None and r[0] > 0]
+        return sum(durations) / len(durations) if durations else self.default_service_seconds
+
+    def _estimate(self, conn: sqlite3.Connection, service: str, ahead: int) -> int:
+        """People ahead times the recent mean service time, shared among the open counters serving it."""
+        open_counters = conn.execute(
+            "SELECT COUNT(*) FROM counters c JOIN counter_services cs ON cs.counter_number = c.number "
+            "WHERE cs.service_code = ? AND c.state = 'open'",
+            [service],
+        ).fetchone()[0]
+        return int(round(ahead * self._mean_service_seconds(conn, service) / max(1, open_counters)))
+
+    def position(self, ticket_id: int) -> tuple[int, int] | None:
+        """(position, estimated wait seconds) of a waiting ticket; None when it is not waiting."""
+        conn = self.store.conn()
+        ticket = self._ticket(conn, ticket_id)
+        if ticket.state != "waiting":
+            return None
+        pos = self._position(conn, ticket)
+        return pos, self._estimate(conn, ticket.service, pos - 1)
+
+    # -- issuing --------------------------------------------------------------------------
+    def issue_ticket(
+        self,
+        service: str,
+        priority: str = "normal",
+        channel: str = "kiosk",
+        citizen_key: str | None = None,
+    ) -> IssuedTicket:
+        """Issue the next number of a service: A001, A002 … restarting each day."""
+        if priority not in PRIORITIES:
+            raise InvalidInput(f"priority must be one of {', '.join(PRIORITIES)}")
+
+        def action(tx: _Tx) -> IssuedTicket:
+            svc = self._service(tx.conn, service)
+            if not svc.is_open:
+                raise ServiceClosed(f"service {svc.code} is not taking tickets now")
+            now = self.clock.now()
+            day = local_day(self.clock, now)
+            issued_today = tx.conn.execute(
+                "SELECT COUNT(*) FROM tickets WHERE day = ? AND service_code = ?",
+                [day, svc.code],
+            ).fetchone()[0]
+            if svc.daily_limit is not None and issued_today >= svc.daily_limit:
+                raise LimitReached(f"service {svc.code} has reached its daily limit of {svc.daily_limit} tickets")
+            if citizen_key and svc.person_daily_limit is not None:
+                mine = tx.conn.execute(
+                    "SELECT COUNT(*) FROM tickets WHERE day = ? AND service_code = ? AND citizen_key = ?",
+                    [day, svc.code, citizen_key],
+                ).fetchone()[0]
+                if mine >= svc.person_daily_limit:
+                    raise LimitReached(
+                        f"this citizen already has {mine} ticket(s) for {svc.code} today "
+                        f"(limit {svc.person_daily_limit})",
+                        code="person_limit_reached",
+                    )
+            seq = tx.conn.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE day = ? AND prefix = ?", [day, svc.prefix]
+            ).fetchone()[0]
+            if seq > MAX_SEQ:
+                raise LimitReached(f"no ticket numbers left today for prefix {svc.prefix}")
+            number = f"{svc.prefix}{seq:03d}"
+            cur = tx.conn.execute(
+                "INSERT INTO tickets (day, prefix, seq, number, service_code, priority, state, channel, "
+                "issued_at, citizen_key) VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)",
+                [day, svc.prefix, seq, number, svc.code, priority, channel, now, citizen_key],
+            )
+            ticket = self._ticket(tx.conn, cur.lastrowid)
+            position = self._position(tx.conn, ticket)
+            wait = self._estimate(tx.conn, svc.code, position - 1)
+            tx.record(ev.TicketIssued(
+                at=now, ticket_id=ticket.id, service=svc.code,
+                data={"number": number, "priority": priority, "channel": channel, "position": position},
+            ))
+            return IssuedTicket(ticket, position, wait)
+
+        return self._run(action)
+
+    # -- counter actions ------------------------------------------------------------------
+    def _open_counter_for_call(self, tx: _Tx, counter: int) -> Counter:
+        c = self._counter(tx.conn, counter)
+        if c.state != "open":
+            raise IllegalTransition(f"counter {counter} is {c.state}: open or resume it before calling")
+        return c
+
+    def _update_counter(self, tx: _Tx, counter: int, **values: Any) -> None:
+        values["updated_at"] = self.clock.now()
+        sets = ", ".join(f"{k} = :{k}" for k in values)
+        tx.conn.execute(f"UPDATE counters SET {sets} WHERE number = :number", {**values, "number": counter})
+
+    def _update_ticket(self, tx: _Tx, ticket_id: int, **values: Any) -> Ticket:
+        sets = ", ".join(f"{k} = :{k}" for k in values)
+        tx.conn.execute(f"UPDATE tickets SET {sets} WHERE id = :id", {**values, "id": ticket_id})
+        return self._ticket(tx.conn, ticket_id)
+
+    def _current(self, tx: _Tx, c: Counter, allowed: Sequence[str], action: str) -> Ticket:
+        if c.current_ticket_id is None:
+            raise IllegalTransition(f"counter {c.number} has no current ticket to {action}")
+        ticket = self._ticket(tx.conn, c.current_ticket_id)
+        if ticket.state not in allowed:
+            raise IllegalTransition(
+                f"cannot {action} ticket {ticket.number}: it is {ticket.state.replace('_', ' ')}"
+            )
+        return ticket
+
+    def _do_finish(self, tx: _Tx, c: Counter, ticket: Ticket, officer_id: int | None) -> Ticket:
+        now = self.clock.now()
+        done = self._update_ticket(tx, ticket.id, state="done", finished_at=now)
+        self._update_counter(tx, c.number, current_ticket_id=None)
+        tx.record(ev.TicketFinished(
+            at=now, ticket_id=ticket.id, counter=c.number, officer_id=officer_id, service=ticket.service,
+            data={"number": ticket.number},
+        ))
+        return done
+
+    def _do_call(self, tx: _Tx, c: Counter, ticket: Ticket, officer_id: int | None) -> Ticket:
+        now = self.clock.now()
+        called = self._update_ticket(
+            tx, ticket.id, state="called", counter_number=c.number, called_at=now, recalls=0, started_at=None
+        )
+        streak = 0 if ticket.is_priority else c.normal_streak + 1
+        self._update_counter(tx, c.number, current_ticket_id=ticket.id, normal_streak=streak)
+        tx.record(ev.TicketCalled(
+            at=now, ticket_id=ticket.id, counter=c.number, officer_id=officer_id, service=ticket.service,
+            data={"number": ticket.number, "priority": ticket.priority, "recall": False},
+        ))
+        return called
+
+    def _take_current_for_call(self, tx: _Tx, c: Counter, officer_id: int | None, finish_current: bool) -> None:
+        if c.current_ticket_id is None:
+            return
+        current = self._ticket(tx.conn, c.current_ticket_id)
+        if current.state == "serving" and finish_current:
+            self._do_finish(tx, c, current, officer_id)
+            return
+        hint = "finish it" if current.state == "serving" else "start it or mark it no-show"
+        raise IllegalTransition(f"counter {c.number} is still busy with {current.number}: {hint} first")
+
+    def call_next(self, counter: int, officer_id: int | None = None, finish_current: bool = False) -> Ticket | None:
+        """Call the next waiting ticket for this counter (None when nobody waits)."""
+
+        def action(tx: _Tx) -> Ticket | None:
+            c = self._open_counter_for_call(tx, counter)
+            self._take_current_for_call(tx, c, officer_id, finish_current)
+            c = self._counter(tx.conn, counter)
+            rows = tx.conn.execute(
+                "SELECT t.*, cs.rank AS tier FROM tickets t JOIN counter_services cs "
+                "ON cs.service_code = t.service_code AND cs.counter_number = ? "
+                "WHERE t.state = 'waiting' ORDER BY cs.rank, t.issued_at, t.id",
+                [counter],
+            ).fetchall()
+            if not rows:
+                return None
+            top_tier = rows[0]["tier"]
+            tier = [Ticket.from_row(r) for r in rows if r["tier"] == top_tier]
+            chosen = choose_next(tier, self._settings.policy, c.normal_streak, self.clock.now())
+            assert chosen is not None
+            return self._do_call(tx, c, chosen, officer_id)
+
+        return self._run(action)
+
+    def call_ticket(self, counter: int, ticket_id: int, officer_id: int | None = None) -> Ticket:
+        """Call one particular waiting (or held) ticket of a service this counter serves."""
+
+        def action(tx: _Tx) -> Ticket:
+            c = self._open_counter_for_call(tx, counter)
+            ticket = self._ticket(tx.conn, ticket_id)
+            if ticket.state not in ("waiting", "held"):
+                raise IllegalTransition(f"ticket {ticket.number} is {ticket.state.replace('_', ' ')}, not waiting")
+            if ticket.service not in c.services:
+                raise IllegalTransition(f"counter {counter} does not serve {ticket.service}")
+            self._take_current_for_call(tx, c, officer_id, finish_current=False)
+            return self._do_call(tx, self._counter(tx.conn, counter), ticket, officer_id)
+
+        return self._run(action)
+
+    def recall(self, counter: int, officer_id: int | None = None) -> Ticket:
+        """Call the current ticket again (counted); past the configured count it becomes a no-show."""
+
+        def action(tx: _Tx) -> Ticket:
+            c = self._counter(tx.conn, counter)
+            ticket = self._current(tx, c, ("called",), "recall")
+            now = self.clock.now()
+            limit = self._settings.auto_no_show_after_recalls
+            if limit and ticket.recalls >= limit:
+                return self._do_no_show(tx, c, ticket, officer_id, automatic=True)
+            recalled = self._update_ticket(tx, ticket.id, recalls=ticket.recalls + 1, called_at=now)
+            tx.record(ev.TicketRecalled(
+                at=now, ticket_id=ticket.id, counter=counter, officer_id=officer_id, service=ticket.service,
+                data={"number": ticket.number, "priority": ticket.priority, "recall": True,
+                      "recalls": recalled.recalls},
+            ))
+            return recalled
+
+        return self._run(action)
+
+    def start(self, counter: int, officer_id: int | None = None) -> Ticket:
+        """The called citizen has reached the counter: service begins."""
+
+        def action(tx: _Tx) -> Ticket:
+            c = self._counter(tx.conn, counter)
+            ticket = self._current(tx, c, ("called",), "start")
+            now = self.clock.now()
+            started = self._update_ticket(tx, ticket.id, state="serving", started_at=now)
+            tx.record(ev.TicketStarted(
+                at=now, ticket_id=ticket.id, counter=counter, officer_id=officer_id, service=ticket.service,
+                data={"number": ticket.number},
+            ))
+            return started
+
+        return self._run(action)
+
+    def finish(self, counter: int, officer_id: int | None = None) -> Ticket:
+        """Service of the current ticket is over."""
+
+        def action(tx: _Tx) -> Ticket:
+            c = self._counter(tx.conn, counter)
+            ticket = self._current(tx, c, ("serving",), "finish")
+            return self._do_finish(tx, c, ticket, officer_id)
+
+        return self._run(action)
+
+    def _do_no_show(self, tx: _Tx, c: Counter, ticket: Ticket, officer_id: int | None, automatic: bool) -> Ticket:
+        now = self.clock.now()
+        gone = self._update_ticket(tx, ticket.id, state="no_show", finished_at=now)
+        self._update_counter(tx, c.number, current_ticket_id=None)
+        tx.record(ev.TicketNoShow(
+            at=now, ticket_id=ticket.id, counter=c.number, officer_id=officer_id, service=ticket.service,
+            data={"number": ticket.number, "automatic": automatic, "recalls": ticket.recalls},
+        ))
+        return gone
+
+    def no_show(self, counter: int, officer_id: int | None = None) -> Ticket:
+        """The called citizen did not come."""
+
+        def action(tx: _Tx) -> Ticket:
+            c = self._counter(tx.conn, counter)
+            ticket = self._current(tx, c, ("called",), "mark as no-show")
+            return self._do_no_show(tx, c, ticket, officer_id, automatic=False)
+
+        return self._run(action)
+
+    def hold(self, counter: int, officer_id: int | None = None, reason: str = "") -> Ticket:
+        """Set the current ticket aside (the citizen must fetch a paper); it can return to the queue."""
+        reason = _clean_reason(reason, required=False)
+
+        def action(tx: _Tx) -> Ticket:
+            c = self._counter(tx.conn, counter)
+            ticket = self._current(tx, c, ("called", "serving"), "hold")
+            now = self.clock.now()
+            held = self._update_ticket(tx, ticket.id, state="held")
+            self._update_counter(tx, counter, current_ticket_id=None)
+            tx.record(ev.TicketHeld(
+                at=now, ticket_id=ticket.id, counter=counter, officer_id=officer_id, service=ticket.service,
+                data={"number": ticket.number, "reason": reason},
+            ))
+            return held
+
+        return self._run(action)
+
+    def return_held(self, ticket_id: int, counter: int | None = None, officer_id: int | None = None) -> Ticket:
+        """A held ticket goes back into its queue at its original place."""
+
+        def action(tx: _Tx) -> Ticket:
+            ticket = self._ticket(tx.conn, ticket_id)
+            if ticket.state != "held":
+                raise IllegalTransition(f"ticket {ticket.number} is {ticket.state.replace('_', ' ')}, not held")
+            if counter is not None and ticket.counter not in (None, counter):
+                raise IllegalTransition(f"ticket {ticket.number} was held by counter {ticket.counter}")
+            back = self._update_ticket(tx, ticket.id, state="waiting", counter_number=None)
+            tx.record(ev.TicketReturned(
+                at=self.clock.now(), ticket_id=ticket.id, counter=counter, officer_id=officer_id,
+                service=ticket.service, data={"number": ticket.number},
+            ))
+            return back
+
+        return self._run(action)
+
+    def transfer(
+        self, ticket_id: int, service: str, counter: int | None = None, officer_id: int | None = None
+    ) -> Ticket:
+        """Move a ticket to another service's queue; it keeps its number and original issue time."""
+
+        def action(tx: _Tx) -> Ticket:
+            ticket = self._ticket(tx.conn, ticket_id)
+            target = self._service(tx.conn, service)
+            if target.code == ticket.service:
+                raise InvalidInput(f"ticket {ticket.number} is already in {target.code}")
+            if ticket.state in ("called", "serving"):
+                if counter is not None and ticket.counter != counter:
+                    raise IllegalTransition(f"ticket {ticket.number} belongs to counter {ticket.counter}")
+                self._update_counter(tx, ticket.counter, current_ticket_id=None)
+            elif ticket.state not in ("waiting", "held"):
+                raise IllegalTransition(f"ticket {ticket.number} is {ticket.state.replace('_', ' ')}")
+            moved = self._update_ticket(
+                tx, ticket.id, state="waiting", service_code=target.code, counter_number=None,
+                called_at=None, started_at=None, recalls=0,
+            )
+            tx.record(ev.TicketTransferred(
+                at=self.clock.now(), ticket_id=ticket.id, counter=counter, officer_id=officer_id,
+                service=target.code, data={"number": ticket.number, "from": ticket.service, "to": target.code},
+            ))
+            return moved
+
+        return self._run(action)
+
+    def cancel(self, ticket_id: int, officer_id: int | None = None, reason: str = "") -> Ticket:
+        """Cancel a waiting or held ticket."""
+        reason = _clean_reason(reason, required=False)
+
+        def action(tx: _Tx) -> Ticket:
+            ticket = self._ticket(tx.conn, ticket_id)
+            if ticket.state not in ("waiting", "held"):
+                raise IllegalTransition(f"ticket {ticket.number} is {ticket.state.replace('_', ' ')}: cannot cancel")
+            gone = self._update_ticket(tx, ticket.id, state="cancelled", finished_at=self.clock.now())
+            tx.record(ev.TicketCancelled(
+                at=self.clock.now(), ticket_id=ticket.id, officer_id=officer_id, service=ticket.service,
+                data={"number": ticket.number, "reason": reason},
+            ))
+            return gone
+
+        return self._run(action)
+
+    # -- counter state --------------------------------------------------------------------
+    def open_counter(self, counter: int, officer_id: int | None = None) -> Counter:
+        def action(tx: _Tx) -> Counter:
+            c = self._counter(tx.conn, counter)
+            if c.state != "closed":
+                raise IllegalTransition(f"counter {counter} is already {c.state}")
+            self._update_counter(tx, counter, state="open", officer_id=officer_id, pause_reason=None)
+            tx.record(ev.CounterOpened(at=self.clock.now(), counter=counter, officer_id=officer_id))
+            return self._counter(tx.conn, counter)
+
+        return self._run(action)
+
+    def _require_idle(self, tx: _Tx, c: Counter, action: str) -> None:
+        if c.current_ticket_id is not None:
+            ticket = self._ticket(tx.conn, c.current_ticket_id)
+            raise IllegalTransition(
+                f"counter {c.number} is busy with {ticket.number}: finish, hold or transfer it before you {action}"
+            )
+
+    def pause(self, counter: int, reason: Any, officer_id: int | None = None) -> Counter:
+        """Pause a counter with a reason (break, meeting, system fault …)."""
+        reason = _clean_reason(reason, required=True)
+
+        def action(tx: _Tx) -> Counter:
+            c = self._counter(tx.conn, counter)
+            if c.state != "open":
+                raise IllegalTransition(f"counter {counter} is {c.state}: only an open counter can pause")
+            self._require_idle(tx, c, "pause")
+            self._update_counter(tx, counter, state="paused", pause_reason=reason)
+            tx.record(ev.CounterPaused(
+                at=self.clock.now(), counter=counter, officer_id=officer_id, data={"reason": reason}
+            ))
+            return self._counter(tx.conn, counter)
+
+        return self._run(action)
+
+    def resume(self, counter: int, officer_id: int | None = None) -> Counter:
+        def action(tx: _Tx) -> Counter:
+            c = self._counter(tx.conn, counter)
+            if c.state != "paused":
+                raise IllegalTransition(f"counter {counter} is {c.state}, not paused")
+            self._update_counter(tx, counter, state="open", pause_reason=None)
+            tx.record(ev.CounterResumed(at=self.clock.now(), counter=counter, officer_id=officer_id))
+            return self._counter(tx.conn, counter)
+
+        return self._run(action)
+
+    def close_counter(self, counter: int, officer_id: int | None = None) -> Counter:
+        def action(tx: _Tx) -> Counter:
+            c = self._counter(tx.conn, counter)
+            if c.state == "closed":
+                raise IllegalTransition(f"counter {counter} is already closed")
+            self._require_idle(tx, c, "close")
+            self._update_counter(tx, counter, state="closed", pause_reason=None, officer_id=None)
+            tx.record(ev.CounterClosed(at=self.clock.now(), counter=counter, officer_id=officer_id))
+            return self._counter(tx.conn, counter)
+
+        return self._run(action)
+
+    # -- history --------------------------------------------------------------------------
+    def events(self, since_id: int = 0, limit: int = 1000) -> Iterator[tuple[int, ev.Event]]:
+        rows = self.store.conn().execute(
+            "SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", [since_id, limit]
+        ).fetchall()
+        for row in rows:
+            yield row["id"], ev.event_from_row(dict(row))
+
+
+def _clean_reason(reason: Any, required: bool) -> str:
+    if reason is None:
+        reason = ""
+    if not isinstance(reason, str):
+        raise InvalidInput("reason must be text")
+    reason = " ".join(reason.split())
+    if required and not reason:
+        raise InvalidInput("a reason is required")
+    if len(reason) > 200:
+        raise InvalidInput("reason is too long (200 characters at most)")
+    return unicodedata.normalize("NFC", reason)
+
+
+__all__ = ["QueueEngine", "QueueSettings", "IssuedTicket"]

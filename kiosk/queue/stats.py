@@ -1,0 +1,160 @@
+"""Statistics of a day, all derived from the append-only events (never from current state).
+
+wait            issue -> first call (a transferred ticket keeps its original issue time)
+walk            first call -> start at the counter
+service         start -> finish
+idle_waiting    seconds a counter stood open with no ticket while one of its services had people waiting
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from statistics import mean
+from typing import Any
+
+from kiosk.queue.clock import Clock, day_bounds, local_day
+
+
+@dataclass
+class _TicketLife:
+    service: str
+    issued: float
+    called: float | None = None
+    started: float | None = None
+    finished: float | None = None
+    outcome: str = "waiting"
+    priority: str = "normal"
+
+
+@dataclass
+class _CounterLife:
+    state: str = "closed"
+    busy: bool = False
+    idle_waiting: float = 0.0
+    served: int = 0
+    since: float | None = None
+    services: set[str] = field(default_factory=set)
+
+
+def _m(values: list[float]) -> float | None:
+    return round(mean(values), 1) if values else None
+
+
+def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = None) -> dict[str, Any]:
+    """Per service and per counter figures for one local day, replayed from the events table."""
+    day = day or local_day(clock)
+    start, end = day_bounds(clock, day)
+    until = min(end, clock.now())
+    sla = {r["code"]: r["sla_minutes"] * 60 for r in conn.execute("SELECT code, sla_minutes FROM services")}
+    served_by: dict[int, set[str]] = defaultdict(set)
+    for r in conn.execute("SELECT counter_number, service_code FROM counter_services"):
+        served_by[r[0]].add(r[1])
+    # Tickets transferred in from an earlier day are out of scope; a day's queue starts empty.
+    tickets: dict[int, _TicketLife] = {}
+    counters: dict[int, _CounterLife] = defaultdict(_CounterLife)
+    waiting: dict[str, int] = defaultdict(int)
+
+    def advance(now: float) -> None:
+        for number, life in counters.items():
+            if life.since is not None and life.state == "open" and not life.busy:
+                if any(waiting[s] > 0 for s in served_by[number]):
+                    life.idle_waiting += max(0.0, now - life.since)
+            life.since = now
+
+    rows = conn.execute(
+        "SELECT * FROM events WHERE at >= ? AND at < ? ORDER BY id", [start, end]
+    ).fetchall()
+    for row in rows:
+        at, kind, tid, cnum = row["at"], row["type"], row["ticket_id"], row["counter_number"]
+        advance(at)
+        t = tickets.get(tid) if tid is not None else None
+        c = counters[cnum] if cnum is not None else None
+        if kind == "ticket_issued":
+            data = json.loads(row["data"])
+            tickets[tid] = _TicketLife(service=row["service_code"], issued=at, priority=data.get("priority", "normal"))
+            waiting[row["service_code"]] += 1
+        elif t is None:
+            if c is not None:
+                if kind in ("counter_opened", "counter_resumed"):
+                    c.state = "open"
+                elif kind == "counter_paused":
+                    c.state = "paused"
+                elif kind == "counter_closed":
+                    c.state = "closed"
+            continue
+        elif kind == "ticket_called":
+            if t.outcome == "waiting":
+                waiting[t.service] -= 1
+            t.called = t.called or at
+            t.outcome = "called"
+            if c:
+                c.busy = True
+        elif kind == "ticket_started":
+            t.started = at
+            t.outcome = "serving"
+        elif kind in ("ticket_finished", "ticket_no_show"):
+            t.finished = at
+            t.outcome = "done" if kind == "ticket_finished" else "no_show"
+            if c:
+                c.busy = False
+                c.served += kind == "ticket_finished"
+        elif kind == "ticket_held":
+            t.outcome = "held"
+            if c:
+                c.busy = False
+        elif kind == "ticket_returned":
+            t.outcome = "waiting"
+            waiting[t.service] += 1
+        elif kind == "ticket_transferred":
+            if t.outcome == "waiting":
+                waiting[t.service] -= 1
+            elif t.outcome in ("called", "serving") and c:
+                c.busy = False
+            t.service = row["service_code"]
+            t.outcome = "waiting"
+            t.called = t.started = None
+            waiting[t.service] += 1
+        elif kind == "ticket_cancelled":
+            if t.outcome == "waiting":
+                waiting[t.service] -= 1
+            t.outcome = "cancelled"
+    advance(until)
+
+    per_service: dict[str, dict[str, Any]] = {}
+    for code in sorted({t.service for t in tickets.values()} | set(sla)):
+        mine = [t for t in tickets.values() if t.service == code]
+        waits = [t.called - t.issued for t in mine if t.called is not None]
+        walks = [t.started - t.called for t in mine if t.started is not None and t.called is not None]
+        services = [t.finished - t.started for t in mine if t.finished is not None and t.started is not None]
+        over = [w for w in waits if w > sla.get(code, 1800)]
+        # a citizen still waiting past the target is a breach too
+        over += [until - t.issued for t in mine if t.outcome == "waiting" and until - t.issued > sla.get(code, 1800)]
+        called = [t for t in mine if t.called is not None]
+        no_show = sum(t.outcome == "no_show" for t in mine)
+        per_service[code] = {
+            "issued": len(mine),
+            "waiting": sum(t.outcome == "waiting" for t in mine),
+            "served": sum(t.outcome == "done" for t in mine),
+            "no_show": no_show,
+            "cancelled": sum(t.outcome == "cancelled" for t in mine),
+            "mean_wait_s": _m(waits),
+            "max_wait_s": round(max(waits), 1) if waits else None,
+            "mean_walk_s": _m(walks),
+            "mean_service_s": _m(services),
+            "no_show_rate": round(no_show / len(called), 3) if called else None,
+            "over_sla": len(over),
+            "over_sla_rate": round(len(over) / max(1, len(waits) + sum(t.outcome == "waiting" for t in mine)), 3),
+        }
+    per_counter = {
+        number: {"served": life.served, "idle_while_waiting_s": round(life.idle_waiting, 1)}
+        for number, life in sorted(counters.items())
+    }
+    totals = {
+        key: sum(s[key] for s in per_service.values())
+        for key in ("issued", "waiting", "served", "no_show", "cancelled", "over_sla")
+    }
+    all_waits = [t.called - t.issued for t in tickets.values() if t.called is not None]
+    totals["mean_wait_s"] = _m(all_waits)
+    return {"day": day, "services": per_service, "counters": per_counter, "totals": totals}

@@ -1,0 +1,156 @@
+"""Versioned schema migrations, applied in order at start inside one transaction each.
+
+A migration is never edited once released: add a new one. `schema_migrations` records which ran.
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def run_script(db: sqlite_utils.Database, script: str) -> None:
+    """Run SQL statements one by one: sqlite3's executescript would COMMIT the migration's transaction."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError("incomplete SQL statement in migration")
+
+
+def m001_core(db: sqlite_utils.Database) -> None:
+    """Services, counters, users, tokens, tickets and the append-only events table."""
+    run_script(db,
+        """
+        CREATE TABLE services (
+            code TEXT PRIMARY KEY CHECK (length(code) BETWEEN 1 AND 32),
+            name TEXT NOT NULL,
+            name_en TEXT NOT NULL DEFAULT '',
+            prefix TEXT NOT NULL UNIQUE CHECK (length(prefix) BETWEEN 1 AND 2),
+            daily_limit INTEGER CHECK (daily_limit IS NULL OR daily_limit > 0),
+            person_daily_limit INTEGER CHECK (person_daily_limit IS NULL OR person_daily_limit > 0),
+            sla_minutes INTEGER NOT NULL DEFAULT 30 CHECK (sla_minutes > 0),
+            is_open INTEGER NOT NULL DEFAULT 1,
+            sort INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE counters (
+            number INTEGER PRIMARY KEY CHECK (number > 0),
+            name TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'closed' CHECK (state IN ('closed', 'open', 'paused')),
+            pause_reason TEXT,
+            officer_id INTEGER REFERENCES users(id),
+            current_ticket_id INTEGER REFERENCES tickets(id),
+            normal_streak INTEGER NOT NULL DEFAULT 0,
+            updated_at REAL
+        );
+        CREATE TABLE counter_services (
+            counter_number INTEGER NOT NULL REFERENCES counters(number) ON DELETE CASCADE,
+            service_code TEXT NOT NULL REFERENCES services(code) ON DELETE CASCADE,
+            rank INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (counter_number, service_code)
+        );
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            full_name TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL CHECK (role IN ('officer', 'manager', 'admin')),
+            password_hash TEXT NOT NULL,
+            counter_number INTEGER REFERENCES counters(number) ON DELETE SET NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE api_tokens (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('kiosk', 'officer', 'manager', 'admin', 'display')),
+            counter_number INTEGER REFERENCES counters(number) ON DELETE CASCADE,
+            label TEXT NOT NULL DEFAULT '',
+            created_at REAL NOT NULL,
+            revoked_at REAL
+        );
+        CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY,
+            day TEXT NOT NULL,
+            prefix TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            number TEXT NOT NULL,
+            service_code TEXT NOT NULL REFERENCES services(code),
+            priority TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN
+                ('waiting', 'called', 'serving', 'done', 'no_show', 'held', 'cancelled')),
+            channel TEXT NOT NULL DEFAULT 'kiosk',
+            issued_at REAL NOT NULL,
+            counter_number INTEGER REFERENCES counters(number),
+            called_at REAL,
+            started_at REAL,
+            finished_at REAL,
+            recalls INTEGER NOT NULL DEFAULT 0,
+            citizen_key TEXT,
+            UNIQUE (day, prefix, seq)
+        );
+        CREATE INDEX tickets_waiting ON tickets (state, service_code, issued_at);
+        CREATE INDEX tickets_day ON tickets (day, service_code);
+        CREATE INDEX tickets_citizen ON tickets (citizen_key, day) WHERE citizen_key IS NOT NULL;
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at REAL NOT NULL,
+            type TEXT NOT NULL,
+            ticket_id INTEGER REFERENCES tickets(id),
+            counter_number INTEGER,
+            officer_id INTEGER,
+            service_code TEXT,
+            data TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX events_at ON events (at);
+        CREATE INDEX events_ticket ON events (ticket_id);
+        -- Append-only: history is never rewritten.
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """
+    )
+
+
+MIGRATIONS: list[tuple[int, str, Migration]] = [
+    (1, "core", m001_core),
+]
+
+
+def current_version(db: sqlite_utils.Database) -> int:
+    if "schema_migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply the migrations not yet applied; returns the schema version. Runs inside the caller's transaction."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+    )
+    version = current_version(db)
+    known = max(v for v, _, _ in MIGRATIONS)
+    if version > known:
+        raise RuntimeError(f"database schema version {version} is newer than this program ({known})")
+    for number, name, apply in MIGRATIONS:
+        if number > version:
+            apply(db)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                [number, name, time.time()],
+            )
+            version = number
+    return version

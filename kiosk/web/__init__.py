@@ -1,0 +1,1 @@
+"""The web layer: HTTP API, Socket.IO namespaces and pages around the queue engine."""

@@ -1,0 +1,228 @@
+"""The HTTP API under /api/v1 (DESIGN.md): services, counters, tickets, the live queue."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from kiosk.queue.model import PRIORITIES
+from kiosk.queue.snapshot import queue_snapshot
+from kiosk.queue.stats import day_statistics
+from kiosk.web.body import field, json_body
+from kiosk.web.errors import ApiError
+from kiosk.web.security import principal_from_request, require, require_counter, services
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+ALL_ROLES = ("kiosk", "officer", "manager", "display")
+
+
+def _engine():
+    return services().engine
+
+
+def _tz():
+    return services().clock.tz
+
+
+@bp.get("/me")
+@require(*ALL_ROLES)
+def me():
+    return jsonify(principal_from_request().to_api())
+
+
+@bp.get("/services")
+@require(*ALL_ROLES)
+def list_services():
+    return jsonify([s.to_api() for s in _engine().services()])
+
+
+@bp.get("/counters")
+@require(*ALL_ROLES)
+def list_counters():
+    return jsonify([c.to_api() for c in _engine().counters()])
+
+
+@bp.get("/queue")
+@require(*ALL_ROLES)
+def queue():
+    return jsonify(queue_snapshot(_engine()))
+
+
+@bp.post("/tickets")
+@require("kiosk", "officer")
+def issue():
+    data = json_body()
+    service = field(data, "service", str)
+    priority = field(data, "priority", str, required=False, default="normal")
+    if priority not in PRIORITIES:
+        raise ApiError(422, "invalid", f"priority must be one of {', '.join(PRIORITIES)}")
+    principal = principal_from_request()
+    channel = "kiosk" if principal.role == "kiosk" else "counter"
+    issued = _engine().issue_ticket(service, priority, channel=channel)
+    t = issued.ticket
+    body = {
+        "id": t.id, "number": t.number, "service": t.service, "priority": t.priority,
+        "position": issued.position, "estimated_wait_s": issued.estimated_wait_s,
+        "issued_at": t.to_api(_tz())["issued_at"],
+    }
+    return jsonify(body), 201
+
+
+@bp.get("/tickets/<int:ticket_id>")
+@require(*ALL_ROLES)
+def ticket(ticket_id: int):
+    t = _engine().ticket(ticket_id)
+    body = t.to_api(_tz())
+    place = _engine().position(ticket_id)
+    body["position"], body["estimated_wait_s"] = place if place else (None, None)
+    return jsonify(body)
+
+
+@bp.get("/tickets")
+@require("officer", "manager")
+def tickets_today():
+    state = request.args.get("state")
+    rows = [t.to_api(_tz()) for t in _engine().tickets_of_day() if state is None or t.state == state]
+    return jsonify(rows)
+
+
+def _acting_counter(n: int):
+    principal = principal_from_request()
+    require_counter(principal, n)
+    return principal
+
+
+def _ticket_or_null(t):
+    return jsonify({"ticket": t.to_api(_tz()) if t else None})
+
+
+@bp.post("/counters/<int:n>/next")
+@require("officer")
+def call_next(n: int):
+    who = _acting_counter(n)
+    data = json_body(allow_empty=True)
+    finish_current = field(data, "finish_current", bool, required=False, default=False)
+    return _ticket_or_null(_engine().call_next(n, who.officer_id, finish_current=finish_current))
+
+
+@bp.post("/counters/<int:n>/call")
+@require("officer")
+def call_ticket(n: int):
+    who = _acting_counter(n)
+    ticket_id = field(json_body(), "ticket_id", int)
+    return _ticket_or_null(_engine().call_ticket(n, ticket_id, who.officer_id))
+
+
+def _simple_counter_action(name: str):
+    def view(n: int):
+        who = _acting_counter(n)
+        json_body(allow_empty=True)
+        return _ticket_or_null(getattr(_engine(), name)(n, who.officer_id))
+
+    view.__name__ = f"counter_{name}"
+    return view
+
+
+for _path, _method in (("recall", "recall"), ("start", "start"), ("finish", "finish"), ("no-show", "no_show")):
+    bp.add_url_rule(f"/counters/<int:n>/{_path}", view_func=require("officer")(_simple_counter_action(_method)),
+                    methods=["POST"])
+
+
+@bp.post("/counters/<int:n>/hold")
+@require("officer")
+def hold(n: int):
+    who = _acting_counter(n)
+    reason = field(json_body(allow_empty=True), "reason", str, required=False, default="")
+    return _ticket_or_null(_engine().hold(n, who.officer_id, reason))
+
+
+def _counter_state(c):
+    return jsonify({"counter": c.to_api(), "ticket": None})
+
+
+@bp.post("/counters/<int:n>/pause")
+@require("officer")
+def pause(n: int):
+    who = _acting_counter(n)
+    reason = field(json_body(), "reason", str)
+    return _counter_state(_engine().pause(n, reason, who.officer_id))
+
+
+@bp.post("/counters/<int:n>/resume")
+@require("officer")
+def resume(n: int):
+    who = _acting_counter(n)
+    return _counter_state(_engine().resume(n, who.officer_id))
+
+
+@bp.post("/counters/<int:n>/open")
+@require("officer")
+def open_counter(n: int):
+    who = _acting_counter(n)
+    return _counter_state(_engine().open_counter(n, who.officer_id))
+
+
+@bp.post("/counters/<int:n>/close")
+@require("officer")
+def close_counter(n: int):
+    who = _acting_counter(n)
+    return _counter_state(_engine().close_counter(n, who.officer_id))
+
+
+def _ticket_counter_scope(ticket_id: int):
+    """An officer may move only waiting/held tickets or the one at their own counter."""
+    principal = principal_from_request()
+    t = _engine().ticket(ticket_id)
+    if principal.role == "officer" and t.state in ("called", "serving") and t.counter != principal.counter:
+        raise ApiError(403, "forbidden", f"ticket {t.number} is at counter {t.counter}, not yours")
+    return principal
+
+
+@bp.post("/tickets/<int:ticket_id>/transfer")
+@require("officer")
+def transfer(ticket_id: int):
+    service = field(json_body(), "service", str)
+    who = _ticket_counter_scope(ticket_id)
+    t = _engine().transfer(ticket_id, service, counter=who.counter, officer_id=who.officer_id)
+    return jsonify({"ticket": t.to_api(_tz())})
+
+
+@bp.post("/tickets/<int:ticket_id>/cancel")
+@require("officer")
+def cancel(ticket_id: int):
+    reason = field(json_body(allow_empty=True), "reason", str, required=False, default="")
+    who = _ticket_counter_scope(ticket_id)
+    return jsonify({"ticket": _engine().cancel(ticket_id, who.officer_id, reason).to_api(_tz())})
+
+
+@bp.post("/tickets/<int:ticket_id>/return")
+@require("officer")
+def return_held(ticket_id: int):
+    json_body(allow_empty=True)
+    who = _ticket_counter_scope(ticket_id)
+    t = _engine().return_held(ticket_id, counter=who.counter if who.role == "officer" else None,
+                              officer_id=who.officer_id)
+    return jsonify({"ticket": t.to_api(_tz())})
+
+
+@bp.get("/stats")
+@require("manager")
+def stats():
+    day = request.args.get("day")
+    if day is not None:
+        from datetime import date
+
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise ApiError(422, "invalid", "day must be YYYY-MM-DD") from None
+    return jsonify(day_statistics(services().store.conn(), services().clock, day))
+
+
+@bp.get("/events")
+@require("manager")
+def events():
+    try:
+        since = int(request.args.get("since", "0"))
+        limit = min(1000, max(1, int(request.args.get("limit", "200"))))
+    except ValueError:
+        raise ApiError(422, "invalid", "since and limit must be whole numbers") from None
+    return jsonify([{"id": i, **e.payload()} for i, e in _engine().events(since, limit)])

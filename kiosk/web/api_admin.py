@@ -1,0 +1,124 @@
+"""Admin API: services, counters, users, tokens and queue settings."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from kiosk import accounts
+from kiosk.queue.catalog import save_counter, save_service
+from kiosk.web.body import field, json_body
+from kiosk.web.security import require, services
+
+bp = Blueprint("api_admin", __name__, url_prefix="/api/v1/admin")
+
+
+@bp.post("/services")
+@require("admin")
+def create_service():
+    data = json_body()
+    with services().store.transaction() as conn:
+        code = save_service(conn, data, create=True)
+    return jsonify(services().engine.service(code).to_api()), 201
+
+
+@bp.put("/services/<code>")
+@require("admin")
+def update_service(code: str):
+    data = {**json_body(), "code": code}
+    with services().store.transaction() as conn:
+        save_service(conn, data, create=False)
+    return jsonify(services().engine.service(code).to_api())
+
+
+def _counter_body():
+    data = json_body()
+    return data.get("name"), field(data, "services", list)
+
+
+@bp.post("/counters")
+@require("admin")
+def create_counter():
+    data = json_body()
+    with services().store.transaction() as conn:
+        number = save_counter(conn, field(data, "number", int), data.get("name"), field(data, "services", list),
+                              create=True)
+    return jsonify(services().engine.counter(number).to_api()), 201
+
+
+@bp.put("/counters/<int:number>")
+@require("admin")
+def update_counter(number: int):
+    name, served = _counter_body()
+    with services().store.transaction() as conn:
+        save_counter(conn, number, name, served, create=False)
+    return jsonify(services().engine.counter(number).to_api())
+
+
+@bp.get("/users")
+@require("admin")
+def users():
+    return jsonify(accounts.list_users(services().store.conn()))
+
+
+@bp.post("/users")
+@require("admin")
+def create_user():
+    data = json_body()
+    with services().store.transaction() as conn:
+        uid = accounts.create_user(
+            conn, data.get("username"), data.get("password"), data.get("role"), data.get("full_name", ""),
+            field(data, "counter", int, required=False),
+        )
+    return jsonify({"id": uid}), 201
+
+
+@bp.post("/users/<int:user_id>/active")
+@require("admin")
+def set_active(user_id: int):
+    active = field(json_body(), "active", bool)
+    with services().store.transaction() as conn:
+        accounts.set_user_active(conn, user_id, active)
+    return jsonify({"id": user_id, "active": active})
+
+
+@bp.get("/tokens")
+@require("admin")
+def tokens():
+    return jsonify(accounts.list_tokens(services().store.conn()))
+
+
+@bp.post("/tokens")
+@require("admin")
+def create_token():
+    data = json_body()
+    with services().store.transaction() as conn:
+        token = accounts.create_token(conn, data.get("role"), field(data, "counter", int, required=False),
+                                      field(data, "label", str, required=False, default=""))
+    return jsonify({"token": token}), 201
+
+
+@bp.delete("/tokens/<int:token_id>")
+@require("admin")
+def revoke_token(token_id: int):
+    with services().store.transaction() as conn:
+        accounts.revoke_token(conn, token_id)
+    return jsonify({"id": token_id, "revoked": True})
+
+
+@bp.get("/settings")
+@require("manager")
+def get_settings():
+    return jsonify(_settings_json())
+
+
+@bp.put("/settings")
+@require("admin")
+def put_settings():
+    services().engine.update_settings(json_body())
+    return jsonify(_settings_json())
+
+
+def _settings_json():
+    s = services().engine.settings
+    return {"policy": s.policy.name, "interleave_every": s.policy.interleave_every,
+            "priority_bonus_minutes": s.policy.priority_bonus_minutes,
+            "auto_no_show_after_recalls": s.auto_no_show_after_recalls}

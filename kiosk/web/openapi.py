@@ -1,0 +1,123 @@
+"""The OpenAPI 3.1 document of the HTTP API, served at /api/v1/openapi.json."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+bp = Blueprint("openapi", __name__)
+
+_ERR = {"$ref": "#/components/responses/Error"}
+
+
+def _op(summary: str, roles: str, body: dict | None = None, ok: str = "200", result: dict | None = None,
+        params: list | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "description": f"Roles: {roles}.",
+        "responses": {ok: {"description": "OK", "content": {"application/json": {"schema": result or {"type": "object"}}}},
+                      "400": _ERR, "401": _ERR, "403": _ERR, "404": _ERR, "409": _ERR, "422": _ERR},
+    }
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _counter_param() -> list:
+    return [{"name": "n", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}]
+
+
+def _ticket_param() -> list:
+    return [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+
+def document() -> dict[str, Any]:
+    ticket_ref = {"$ref": "#/components/schemas/Ticket"}
+    ticket_or_null = {"type": "object", "properties": {"ticket": {"oneOf": [ticket_ref, {"type": "null"}]}}}
+    paths: dict[str, Any] = {
+        "/services": {"get": _op("List services (lĩnh vực)", "any", result={
+            "type": "array", "items": {"$ref": "#/components/schemas/Service"}})},
+        "/counters": {"get": _op("List counters", "any", result={
+            "type": "array", "items": {"$ref": "#/components/schemas/Counter"}})},
+        "/queue": {"get": _op("Live snapshot: waiting per service, counters and their current tickets", "any")},
+        "/me": {"get": _op("Who am I", "any")},
+        "/tickets": {
+            "post": _op("Issue a ticket", "kiosk, officer, admin", body={
+                "type": "object", "required": ["service"], "properties": {
+                    "service": {"type": "string"},
+                    "priority": {"type": "string", "enum": ["normal", "elderly", "disabled", "pregnant", "merit"]}}},
+                ok="201", result={"$ref": "#/components/schemas/IssuedTicket"}),
+            "get": _op("Today's tickets (filter ?state=)", "officer, manager, admin"),
+        },
+        "/tickets/{id}": {"get": _op("A ticket with its position", "any", params=_ticket_param())},
+        "/tickets/{id}/transfer": {"post": _op("Transfer to another service", "officer, admin",
+                                               body={"type": "object", "required": ["service"],
+                                                     "properties": {"service": {"type": "string"}}},
+                                               params=_ticket_param())},
+        "/tickets/{id}/cancel": {"post": _op("Cancel a waiting or held ticket", "officer, admin", params=_ticket_param())},
+        "/tickets/{id}/return": {"post": _op("Return a held ticket to its queue", "officer, admin",
+                                             params=_ticket_param())},
+        "/stats": {"get": _op("Statistics of a day, derived from events (?day=YYYY-MM-DD)", "manager, admin")},
+        "/events": {"get": _op("The append-only event log (?since=ID&limit=N)", "manager, admin")},
+    }
+    for action, summary in (("next", "Call the next ticket"), ("recall", "Recall the current ticket"),
+                            ("start", "Start serving the called ticket"), ("finish", "Finish the current ticket"),
+                            ("no-show", "Mark the called ticket as no-show"), ("hold", "Hold the current ticket")):
+        body = {"type": "object", "properties": {"finish_current": {"type": "boolean"}}} if action == "next" else None
+        paths[f"/counters/{{n}}/{action}"] = {"post": _op(summary, "officer of counter n, admin", body=body,
+                                                          result=ticket_or_null, params=_counter_param())}
+    paths["/counters/{n}/call"] = {"post": _op("Call a particular ticket", "officer of counter n, admin",
+                                               body={"type": "object", "required": ["ticket_id"],
+                                                     "properties": {"ticket_id": {"type": "integer"}}},
+                                               result=ticket_or_null, params=_counter_param())}
+    paths["/counters/{n}/pause"] = {"post": _op("Pause with a reason", "officer of counter n, admin",
+                                                body={"type": "object", "required": ["reason"],
+                                                      "properties": {"reason": {"type": "string", "maxLength": 200}}},
+                                                params=_counter_param())}
+    for action in ("resume", "open", "close"):
+        paths[f"/counters/{{n}}/{action}"] = {"post": _op(f"{action.capitalize()} the counter",
+                                                          "officer of counter n, admin", params=_counter_param())}
+    for path, summary in (("/admin/services", "Create a service"), ("/admin/counters", "Create a counter"),
+                          ("/admin/users", "Create a user"), ("/admin/tokens", "Create a bearer token")):
+        paths[path] = {"post": _op(summary, "admin", body={"type": "object"}, ok="201")}
+    paths["/admin/settings"] = {"get": _op("Queue settings", "manager, admin"),
+                                "put": _op("Change the priority policy", "admin", body={"type": "object"})}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Kiosk and queue service of a one-stop-shop centre", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+            "responses": {"Error": {"description": "Refused; nothing changed", "content": {"application/json": {
+                "schema": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}}}}},
+            "schemas": {
+                "Service": {"type": "object", "required": ["code", "name", "prefix"], "properties": {
+                    "code": {"type": "string"}, "name": {"type": "string"}, "prefix": {"type": "string"}}},
+                "Counter": {"type": "object", "required": ["number", "name", "services", "state"], "properties": {
+                    "number": {"type": "integer"}, "name": {"type": "string"},
+                    "services": {"type": "array", "items": {"type": "string"}},
+                    "state": {"type": "string", "enum": ["closed", "open", "paused"]}}},
+                "IssuedTicket": {"type": "object", "required": ["id", "number", "service", "priority", "position",
+                                                                "estimated_wait_s", "issued_at"], "properties": {
+                    "id": {"type": "integer"}, "number": {"type": "string"}, "service": {"type": "string"},
+                    "priority": {"type": "string"}, "position": {"type": "integer"},
+                    "estimated_wait_s": {"type": "integer"}, "issued_at": {"type": "string", "format": "date-time"}}},
+                "Ticket": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "number": {"type": "string"}, "service": {"type": "string"},
+                    "priority": {"type": "string"}, "state": {"type": "string"},
+                    "counter": {"type": ["integer", "null"]}}},
+            },
+        },
+    }
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi_json():
+    return jsonify(document())

@@ -1,0 +1,122 @@
+"""Socket.IO namespaces and the fan-out of domain events to them.
+
+/display  hall display: `ticket_called`, `queue_snapshot`           (public when display_public)
+/kiosk    kiosk screens: `queue_snapshot`                            (kiosk)
+/counter  officer consoles: `queue_snapshot`, `counter_event`       (officer, own counter room)
+/monitor  managers: `queue_snapshot`, `queue_event`                  (manager)
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from flask import current_app, request, session
+from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, join_room
+
+from kiosk.accounts import Principal, token_principal, token_principal_by_id, user_principal
+from kiosk.queue import events as ev
+from kiosk.queue.clock import iso
+from kiosk.queue.snapshot import queue_snapshot
+
+NAMESPACE_ROLES = {
+    "/display": ("display", "kiosk", "officer", "manager"),
+    "/kiosk": ("kiosk",),
+    "/counter": ("officer",),
+    "/monitor": ("manager",),
+}
+SNAPSHOT_INTERVAL_S = 0.25  # coalesce bursts: at most four snapshots a second
+
+
+def _socket_principal(auth: Any) -> Principal | None:
+    conn = current_app.extensions["kiosk"].store.conn()
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        return token_principal(conn, auth["token"])
+    if "uid" in session:
+        return user_principal(conn, int(session["uid"]))
+    if "tid" in session:
+        return token_principal_by_id(conn, int(session["tid"]))
+    return None
+
+
+class _GuardedNamespace(Namespace):
+    def on_connect(self, auth: Any = None) -> None:
+        kiosk = current_app.extensions["kiosk"]
+        principal = _socket_principal(auth)
+        allowed = NAMESPACE_ROLES[self.namespace]
+        public = self.namespace == "/display" and kiosk.config.display_public
+        if not public:
+            if principal is None:
+                raise ConnectionRefusedError("unauthorized")
+            if principal.role != "admin" and principal.role not in allowed:
+                raise ConnectionRefusedError("forbidden")
+        if principal is not None and principal.counter is not None:
+            join_room(f"counter:{principal.counter}")
+        self.emit("queue_snapshot", queue_snapshot(kiosk.engine), to=request.sid)
+
+
+def called_payload(event: ev.Event, engine) -> dict[str, Any]:
+    """DESIGN.md's ticket_called payload, plus names for the screens."""
+    service = engine.service(event.service)
+    counter = engine.counter(event.counter)
+    return {
+        "number": event.data["number"],
+        "counter": event.counter,
+        "service": event.service,
+        "priority": event.data.get("priority", "normal"),
+        "called_at": iso(event.at, engine.clock.tz),
+        "recall": bool(event.data.get("recall")),
+        "service_name": service.name,
+        "counter_name": counter.name,
+        "ticket_id": event.ticket_id,
+    }
+
+
+class SocketFanout:
+    """Subscribes to the event bus and pushes to the namespaces."""
+
+    def __init__(self, socketio: SocketIO, engine, app) -> None:
+        self.socketio = socketio
+        self.engine = engine
+        self.app = app
+        self._dirty = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._snapshots, name="snapshot-fanout", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._dirty.set()
+
+    def __call__(self, event: Any) -> None:
+        if not isinstance(event, ev.Event):
+            return
+        if isinstance(event, (ev.TicketCalled, ev.TicketRecalled)):
+            self.socketio.emit("ticket_called", called_payload(event, self.engine), namespace="/display")
+        payload = event.payload()
+        self.socketio.emit("queue_event", payload, namespace="/monitor")
+        if event.counter is not None:
+            self.socketio.emit("counter_event", payload, namespace="/counter", to=f"counter:{event.counter}")
+        self._dirty.set()
+        self.start()
+
+    def _snapshots(self) -> None:
+        while not self._stop.is_set():
+            self._dirty.wait()
+            if self._stop.is_set():
+                return
+            self._dirty.clear()
+            with self.app.app_context():
+                snap = queue_snapshot(self.engine)
+            for ns in NAMESPACE_ROLES:
+                self.socketio.emit("queue_snapshot", snap, namespace=ns)
+            time.sleep(SNAPSHOT_INTERVAL_S)
+
+
+def register_namespaces(socketio: SocketIO) -> None:
+    for ns in NAMESPACE_ROLES:
+        socketio.on_namespace(_GuardedNamespace(ns))
