@@ -11,8 +11,8 @@ import threading
 import time
 from typing import Any
 
-from flask import current_app, request, session
-from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, join_room
+from flask import current_app, session
+from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, emit, join_room
 
 from kiosk.accounts import Principal, token_principal, token_principal_by_id, user_principal
 from kiosk.queue import events as ev
@@ -52,7 +52,7 @@ class _GuardedNamespace(Namespace):
                 raise ConnectionRefusedError("forbidden")
         if principal is not None and principal.counter is not None:
             join_room(f"counter:{principal.counter}")
-        self.emit("queue_snapshot", queue_snapshot(kiosk.engine), to=request.sid)
+        emit("queue_snapshot", queue_snapshot(kiosk.engine))
 
 
 def called_payload(event: ev.Event, engine) -> dict[str, Any]:
@@ -91,6 +91,8 @@ class SocketFanout:
     def stop(self) -> None:
         self._stop.set()
         self._dirty.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
 
     def __call__(self, event: Any) -> None:
         if not isinstance(event, ev.Event):

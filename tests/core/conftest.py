@@ -1,0 +1,90 @@
+"""Fixtures for the core: an engine over a real SQLite store in tmp_path, an app per test."""
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+
+import pytest
+from core_fixtures import make_catalogue
+
+from kiosk.demo import open_demo_counters, seed_demo
+from kiosk.queue.clock import FakeClock, centre_timezone
+from kiosk.queue.engine import QueueEngine, QueueSettings
+from kiosk.store import open_store
+
+MORNING = datetime(2026, 11, 23, 8, 0, tzinfo=centre_timezone())
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(MORNING)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = open_store(tmp_path / "data")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def engine(store, clock):
+    make_catalogue(store)
+    published = []
+    eng = QueueEngine(store, clock, QueueSettings(), publish=published.append)
+    eng.published = published
+    for n in (1, 2, 3):
+        eng.open_counter(n)
+    return eng
+
+
+@pytest.fixture(scope="session")
+def seeded_demo(tmp_path_factory):
+    """A demo store made once per session (password hashing is slow on purpose); copied per test."""
+    folder = tmp_path_factory.mktemp("demo-template")
+    store = open_store(folder)
+    logins = seed_demo(store)
+    store.conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return folder, logins
+
+
+@pytest.fixture
+def app(tmp_path, clock, seeded_demo):
+    from kiosk.app import create_app
+
+    template, logins = seeded_demo
+    data = tmp_path / "app"
+    shutil.copytree(template, data)
+    application = create_app({"data_dir": str(data)}, clock=clock)
+    kiosk = application.extensions["kiosk"]
+    application.logins = logins
+    open_demo_counters(kiosk.engine)
+    yield application
+    kiosk.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def tokens(app):
+    """Bearer tokens per role (officer tokens for counters 1 and 3)."""
+    from kiosk.accounts import create_token
+
+    kiosk = app.extensions["kiosk"]
+    with kiosk.store.transaction() as conn:
+        return {
+            "kiosk": create_token(conn, "kiosk"),
+            "officer1": create_token(conn, "officer", 1),
+            "officer3": create_token(conn, "officer", 3),
+            "manager": create_token(conn, "manager"),
+            "admin": create_token(conn, "admin"),
+            "display": create_token(conn, "display"),
+        }

@@ -1,0 +1,15 @@
+"""Catalogue used by the core tests."""
+from __future__ import annotations
+
+from kiosk.queue.catalog import save_counter, save_service
+
+
+def make_catalogue(store) -> None:
+    """Two services, three counters: 1 serves A then B, 2 serves B only, 3 pools A and B."""
+    with store.transaction() as conn:
+        save_service(conn, {"code": "HT", "prefix": "A", "name": "Tư pháp – Hộ tịch", "sla_minutes": 10}, True)
+        save_service(conn, {"code": "DD", "prefix": "B", "name": "Đất đai", "daily_limit": 5,
+                            "person_daily_limit": 1}, True)
+        save_counter(conn, 1, "Quầy 1", ["HT", "DD"], True)
+        save_counter(conn, 2, "Quầy 2", ["DD"], True)
+        save_counter(conn, 3, "Quầy 3", [("HT", 1), ("DD", 1)], True)

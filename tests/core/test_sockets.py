@@ -1,0 +1,92 @@
+"""Socket.IO: namespaces, role checks and the ticket_called event (Flask-SocketIO's test client)."""
+from __future__ import annotations
+
+import time
+
+from conftest import bearer
+
+
+def sio(app, namespace: str, auth=None, flask_client=None):
+    socketio = app.extensions["kiosk"].socketio
+    return socketio.test_client(app, namespace=namespace, auth=auth, flask_test_client=flask_client)
+
+
+def events_named(client, namespace: str, name: str, timeout: float = 3.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    got: list[dict] = []
+    while time.monotonic() < deadline:
+        got += [m["args"][0] for m in client.get_received(namespace) if m["name"] == name]
+        if got:
+            break
+        time.sleep(0.02)
+    return got
+
+
+def test_display_gets_ticket_called_with_design_payload(app, client, tokens):
+    display = sio(app, "/display")
+    assert display.is_connected("/display")
+    snapshot = events_named(display, "/display", "queue_snapshot")
+    assert snapshot and "counters" in snapshot[0]
+    client.post("/api/v1/tickets", json={"service": "HT", "priority": "merit"}, headers=bearer(tokens["kiosk"]))
+    client.post("/api/v1/counters/1/next", headers=bearer(tokens["officer1"]))
+    called = events_named(display, "/display", "ticket_called")
+    assert len(called) == 1
+    payload = called[0]
+    assert {"number", "counter", "service", "priority", "called_at", "recall"} <= set(payload)
+    assert payload["number"] == "A001" and payload["counter"] == 1 and payload["service"] == "HT"
+    assert payload["priority"] == "merit" and payload["recall"] is False
+    client.post("/api/v1/counters/1/recall", headers=bearer(tokens["officer1"]))
+    again = events_named(display, "/display", "ticket_called")
+    assert again and again[0]["recall"] is True
+
+
+def test_display_requires_auth_when_not_public(tmp_path, clock):
+    from kiosk.app import create_app
+
+    app = create_app({"data_dir": str(tmp_path), "display_public": False}, clock=clock)
+    try:
+        client = sio(app, "/display")
+        assert not client.is_connected("/display")
+        from kiosk.accounts import create_token
+
+        with app.extensions["kiosk"].store.transaction() as conn:
+            token = create_token(conn, "display")
+        client = sio(app, "/display", auth={"token": token})
+        assert client.is_connected("/display")
+    finally:
+        app.extensions["kiosk"].close()
+
+
+def test_namespace_roles(app, tokens):
+    assert not sio(app, "/monitor").is_connected("/monitor")
+    assert not sio(app, "/monitor", auth={"token": tokens["kiosk"]}).is_connected("/monitor")
+    assert sio(app, "/monitor", auth={"token": tokens["manager"]}).is_connected("/monitor")
+    assert not sio(app, "/counter", auth={"token": tokens["display"]}).is_connected("/counter")
+    assert sio(app, "/kiosk", auth={"token": tokens["kiosk"]}).is_connected("/kiosk")
+    assert not sio(app, "/kiosk", auth={"token": "kt_forged"}).is_connected("/kiosk")
+
+
+def test_counter_room_gets_only_its_own_events(app, client, tokens):
+    one = sio(app, "/counter", auth={"token": tokens["officer1"]})
+    three = sio(app, "/counter", auth={"token": tokens["officer3"]})
+    client.post("/api/v1/tickets", json={"service": "HT"}, headers=bearer(tokens["kiosk"]))
+    client.post("/api/v1/counters/1/next", headers=bearer(tokens["officer1"]))
+    got = events_named(one, "/counter", "counter_event")
+    assert got and got[0]["type"] == "ticket_called" and got[0]["counter"] == 1
+    assert events_named(three, "/counter", "counter_event", timeout=0.5) == []
+
+
+def test_monitor_sees_every_event_and_fresh_snapshots(app, client, tokens):
+    monitor = sio(app, "/monitor", auth={"token": tokens["manager"]})
+    monitor.get_received("/monitor")
+    client.post("/api/v1/tickets", json={"service": "DD"}, headers=bearer(tokens["kiosk"]))
+    got = events_named(monitor, "/monitor", "queue_event")
+    assert got and got[0]["type"] == "ticket_issued"
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        snaps = [m["args"][0] for m in monitor.get_received("/monitor") if m["name"] == "queue_snapshot"]
+        if snaps and snaps[-1]["today"]["issued"] == 1:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("no snapshot with the new ticket")
