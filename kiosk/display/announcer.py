@@ -1,0 +1,265 @@
+"""A queue of hall announcements, said one after another and never over each other.
+
+One worker thread takes calls in the order they were submitted, renders each to WAV, hands the
+result to every listener (the web layer pushes it to the hall display page, which plays it in the
+browser), optionally plays it on the PC's speaker, and only then moves on. Even without a
+speaker the worker waits out each announcement's duration (``pace``), so the next one is never
+handed to the hall page while the previous one is still being said: the browser can play what it
+receives at once and nothing is cut off. A recall is a new call and is announced again.
+
+Usage::
+
+    announcer = Announcer(Voice(VoiceConfig(repeat=2)).render, listeners=[store.put_result])
+    announcer.submit(Call("A015", 3))       # or announcer.submit(ticket_called_payload)
+    ...
+    announcer.close()
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from kiosk.display.announcement import AnnouncementError, Call
+from kiosk.display.tts import RenderedAudio, play_wav
+
+log = logging.getLogger(__name__)
+
+Renderer = Callable[[Call], RenderedAudio]
+
+
+class AnnouncerError(RuntimeError):
+    """The announcer cannot take the call (closed, or too many announcements waiting)."""
+
+
+@dataclass(frozen=True)
+class AnnouncementResult:
+    """A rendered announcement handed to listeners, in submission order."""
+
+    seq: int
+    key: str  # URL-safe id, e.g. for /display/audio/<key>.wav
+    call: Call
+    audio: RenderedAudio
+
+    @property
+    def wav(self) -> bytes:
+        """The WAV bytes."""
+        return self.audio.wav
+
+    @property
+    def duration_s(self) -> float:
+        """How long the announcement takes to say, in seconds."""
+        return self.audio.duration_s
+
+
+Listener = Callable[[AnnouncementResult], object]
+Player = Callable[[AnnouncementResult], object]
+ErrorListener = Callable[[int, Call, Exception], object]
+
+
+def speaker_player(result: AnnouncementResult) -> None:
+    """Play on the PC's speaker (aplay/paplay); does nothing when there is none."""
+    play_wav(result.wav)
+
+
+class ClockSpeaker:
+    """A speaker modelled by time: "plays" an announcement by waiting out its duration.
+
+    It records (seq, start, end) of every playback, which is what the no-overlap guarantee is
+    tested against; ``time_scale`` shortens the wait for simulations and tests.
+    """
+
+    def __init__(self, time_scale: float = 1.0) -> None:
+        if not time_scale > 0:
+            raise ValueError(f"time_scale must be > 0, not {time_scale!r}")
+        self.time_scale = time_scale
+        self.played: list[tuple[int, float, float]] = []
+        self._lock = threading.Lock()
+        self._never = threading.Event()
+
+    def __call__(self, result: AnnouncementResult) -> None:
+        start = time.monotonic()
+        self._never.wait(result.duration_s * self.time_scale)
+        with self._lock:
+            self.played.append((result.seq, start, time.monotonic()))
+
+
+class Announcer:
+    """Thread + queue that says announcements one after another, in order, never overlapping."""
+
+    def __init__(
+        self,
+        render: Renderer,
+        *,
+        listeners: Iterable[Listener] = (),
+        player: Player | None = None,
+        pace: bool = True,
+        time_scale: float = 1.0,
+        on_error: ErrorListener | None = None,
+        max_pending: int = 200,
+    ) -> None:
+        """``render`` turns a Call into audio (``Voice.render``); ``player`` blocks while playing
+        (``speaker_player`` or a ClockSpeaker); ``pace`` also waits out each announcement's
+        duration (scaled by ``time_scale``) when no player is set or the player returns early."""
+        if not time_scale > 0:
+            raise ValueError(f"time_scale must be > 0, not {time_scale!r}")
+        self._render = render
+        self._listeners: list[Listener] = list(listeners)
+        self._player = player
+        self._pace = pace
+        self._time_scale = time_scale
+        self._on_error = on_error
+        self._queue: queue.Queue[tuple[int, Call] | None] = queue.Queue(maxsize=max_pending)
+        self._state = threading.Condition()
+        self._submitted = 0
+        self._done = 0
+        self._closed = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add_listener(self, listener: Listener) -> None:
+        """Also hand each finished announcement to ``listener`` (called on the worker thread)."""
+        with self._state:
+            self._listeners.append(listener)
+
+    def start(self) -> None:
+        """Start the worker thread (``submit`` starts it too)."""
+        with self._state:
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(target=self._run, name="announcer", daemon=True)
+                self._thread.start()
+
+    def submit(self, call: Call | Mapping[str, object]) -> int:
+        """Queue a call (a Call or a ``ticket_called`` payload); returns its sequence number.
+
+        Bad tickets/counters raise AnnouncementError here, in the caller, not later in the worker.
+        """
+        if not isinstance(call, Call):
+            call = Call.from_event(call)  # type: ignore[arg-type]
+        self.start()
+        with self._state:
+            if self._closed:
+                raise AnnouncerError("the announcer is closed")
+            seq = self._submitted + 1
+            try:
+                # Enqueued under the lock so sequence numbers and queue order always agree.
+                self._queue.put_nowait((seq, call))
+            except queue.Full:
+                raise AnnouncerError(f"{self._queue.maxsize} announcements already waiting") from None
+            self._submitted = seq
+        return seq
+
+    def pending(self) -> int:
+        """Announcements submitted and not yet finished (including the one being said)."""
+        with self._state:
+            return self._submitted - self._done
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until every submitted announcement has finished; False on timeout."""
+        with self._state:
+            return self._state.wait_for(lambda: self._done >= self._submitted, timeout)
+
+    def close(self, *, drain: bool = True, timeout: float | None = 30.0) -> None:
+        """Stop taking calls; with ``drain`` say what is queued first, else drop what has not started."""
+        with self._state:
+            if self._closed:
+                return
+            self._closed = True
+            thread = self._thread
+        if not drain:
+            self._stop.set()
+        if thread is None:
+            return
+        self._queue.put(None)
+        thread.join(timeout)
+
+    def __enter__(self) -> Announcer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ worker
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            seq, call = item
+            try:
+                if not self._stop.is_set():
+                    self._announce(seq, call)
+            finally:
+                with self._state:
+                    self._done += 1
+                    self._state.notify_all()
+
+    def _announce(self, seq: int, call: Call) -> None:
+        try:
+            audio = self._render(call)
+        except Exception as exc:  # one bad render must not stop the hall's announcements
+            log.error("announcement %d could not be rendered: %s", seq, exc)
+            if self._on_error is not None:
+                self._safe(self._on_error, seq, call, exc)
+            return
+        result = AnnouncementResult(seq=seq, key=f"{seq:06d}-{secrets.token_hex(4)}", call=call, audio=audio)
+        start = time.monotonic()
+        with self._state:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            self._safe(listener, result)
+        if self._player is not None:
+            self._safe(self._player, result)
+        if self._pace:
+            remaining = audio.duration_s * self._time_scale - (time.monotonic() - start)
+            if remaining > 0:
+                self._stop.wait(remaining)  # an Event wait, not a busy loop; close(drain=False) ends it
+
+    @staticmethod
+    def _safe(fn: Callable[..., object], *args: object) -> None:
+        try:
+            fn(*args)
+        except Exception:  # a failing listener must not silence the others or the queue
+            log.exception("announcement listener %r failed", fn)
+
+
+class AudioStore:
+    """The last few announcements' WAV bytes by key, for the web layer to serve to the hall page."""
+
+    def __init__(self, max_items: int = 32) -> None:
+        self.max_items = max_items
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put_result(self, result: AnnouncementResult) -> None:
+        """Listener: keep ``result.wav`` under ``result.key``."""
+        self.put(result.key, result.wav)
+
+    def put(self, key: str, wav: bytes) -> None:
+        """Keep ``wav`` under ``key``, forgetting the oldest beyond ``max_items``."""
+        with self._lock:
+            self._items[key] = wav
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def get(self, key: str) -> bytes | None:
+        """The WAV bytes for ``key``, or None when unknown or already forgotten."""
+        with self._lock:
+            return self._items.get(key)
+
+
+__all__ = [
+    "AnnouncementError", "AnnouncementResult", "Announcer", "AnnouncerError", "AudioStore",
+    "ClockSpeaker", "speaker_player",
+]
