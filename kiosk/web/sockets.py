@@ -25,7 +25,7 @@ NAMESPACE_ROLES = {
     "/counter": ("officer",),
     "/monitor": ("manager",),
 }
-SNAPSHOT_INTERVAL_S = 0.25  # coalesce bursts: at most four snapshots a second
+SNAPSHOT_INTERVAL_S = 0.5  # coalesce bursts: at most two snapshots a second
 
 
 def _socket_principal(auth: Any) -> Principal | None:

@@ -1,0 +1,127 @@
+"""Core service figures on this machine, against the real server (gunicorn, threads, SQLite FULL sync).
+
+1. tickets issued per second through the HTTP API (8 client threads, keep-alive)
+2. p50/p99 time from a call-next HTTP response to the `ticket_called` event, at 50 connected
+   /display clients (WebSocket transport)
+
+Targets: >= 300 tickets/s; p99 <= 50 ms.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+import socketio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "core"))
+from server_process import ServerProcess, create_token  # noqa: E402
+
+ISSUE_SECONDS = 5.0
+CLIENTS = 8
+DISPLAYS = 50
+CALLS = 200
+
+
+def issue_rate(url: str, token: str) -> tuple[float, int]:
+    headers = {"Authorization": f"Bearer {token}"}
+    count = [0] * CLIENTS
+    errors = [0] * CLIENTS
+    stop = time.monotonic() + ISSUE_SECONDS
+    services = ["HT", "DD", "KD", "XD", "LD", "CT"]
+
+    def worker(i: int) -> None:
+        s = requests.Session()
+        n = 0
+        while time.monotonic() < stop:
+            r = s.post(url + "/api/v1/tickets", json={"service": services[(i + n) % 6]}, headers=headers)
+            n += 1
+            if r.status_code == 201:
+                count[i] += 1
+            else:
+                errors[i] += 1
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CLIENTS)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(count) / (time.monotonic() - start), sum(errors)
+
+
+def call_latency(url: str, officer_token: str, kiosk_token: str) -> list[float]:
+    arrivals: dict[str, list[float]] = {}
+    lock = threading.Lock()
+    clients = []
+    for _ in range(DISPLAYS):
+        c = socketio.Client(reconnection=False)
+
+        def on_called(data, _c=c):
+            now = time.perf_counter()
+            with lock:
+                arrivals.setdefault(data["number"] + ("R" if data["recall"] else ""), []).append(now)
+
+        c.on("ticket_called", on_called, namespace="/display")
+        c.connect(url, namespaces=["/display"], transports=["websocket"])
+        clients.append(c)
+    time.sleep(1.0)
+    s = requests.Session()
+    officer = {"Authorization": f"Bearer {officer_token}"}
+    for _ in range(CALLS):
+        s.post(url + "/api/v1/tickets", json={"service": "LD"}, headers={"Authorization": f"Bearer {kiosk_token}"})
+    latencies: list[float] = []
+    for _ in range(CALLS):
+        r = s.post(url + "/api/v1/counters/6/next", json={"finish_current": True}, headers=officer)
+        t0 = time.perf_counter()
+        number = r.json()["ticket"]["number"]
+        s.post(url + "/api/v1/counters/6/start", headers=officer)
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            with lock:
+                got = arrivals.get(number, [])
+                if len(got) == DISPLAYS:
+                    break
+            time.sleep(0.0005)
+        with lock:
+            got = list(arrivals.get(number, []))
+        if len(got) < DISPLAYS:
+            latencies.append(float("inf"))
+        else:
+            latencies.append((max(got) - t0) * 1000)  # the slowest of the 50 screens
+    for c in clients:
+        c.disconnect()
+    return latencies
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        data.mkdir()
+        server = ServerProcess(data).start()
+        try:
+            kiosk = create_token(data, "kiosk")
+            admin = {"Authorization": f"Bearer {create_token(data, 'admin')}"}
+            # a busy district centre: no daily caps in the way of the measurement
+            for svc in requests.get(server.url + "/api/v1/services", headers=admin).json():
+                svc.update(daily_limit=None, person_daily_limit=None)
+                requests.put(server.url + f"/api/v1/admin/services/{svc['code']}", json=svc, headers=admin)
+            officer = create_token(data, "officer", counter=6)
+            rate, errors = issue_rate(server.url, kiosk)
+            print(f"tickets issued through HTTP: {rate:.0f} tickets/s ({CLIENTS} clients, {ISSUE_SECONDS:.0f} s, "
+                  f"{errors} refused) — target >= 300")
+            lat = sorted(call_latency(server.url, officer, kiosk))
+            p50 = statistics.median(lat)
+            p99 = lat[int(len(lat) * 0.99) - 1]
+            print(f"call-next response -> ticket_called at all {DISPLAYS} /display clients: p50 {p50:.1f} ms, "
+                  f"p99 {p99:.1f} ms, max {lat[-1]:.1f} ms over {CALLS} calls — target p99 <= 50 ms")
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
