@@ -1,0 +1,313 @@
+"""The gallery of enrolled face templates, matched in memory with numpy, and the decision rule.
+
+Templates are 128-d float32 vectors (see kiosk.vision.faces), grouped under an identity key chosen by
+the caller (a citizen id in the store, a folder name in `kiosk faces identify`). The gallery holds one
+float32 matrix with the squared norm of every row precomputed, so a match is one matrix-vector
+product: about 100,000 templates in a few milliseconds.
+
+The decision rule (measured on testdata/faces, see docs/faces.md): accept the nearest identity when
+its distance is at most ``threshold`` (0.48, not face_recognition's 0.6, which matches different
+people in the test data) and the second-best identity is at least ``min_margin`` further away. The
+tracker adds agreement over ``agreement_frames`` encodings of the same tracked face.
+
+Templates are sensitive personal data: ``to_bytes``/``template_to_bytes`` give plain bytes that the
+caller must encrypt before storing them.
+"""
+from __future__ import annotations
+
+import json
+import math
+import struct
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+TEMPLATE_SIZE = 128
+_TEMPLATE_MAGIC = b"KFT1"
+_GALLERY_MAGIC = b"KFG1"
+MAX_IDENTITY_LEN = 200
+
+
+class GalleryError(ValueError):
+    """A bad template, identity key or serialised gallery."""
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """When a probe template is accepted as an enrolled identity.
+
+    threshold: largest accepted euclidean distance to the nearest template of the identity.
+    min_margin: how much further the second-best identity must be (ambiguous matches are refused).
+    agreement_frames: how many successive encodings of one tracked face must agree (kiosk only).
+    """
+
+    threshold: float = 0.48
+    min_margin: float = 0.05
+    agreement_frames: int = 2
+
+    def __post_init__(self) -> None:
+        if not (0.0 < self.threshold < 2.0):
+            raise GalleryError(f"threshold must be in (0, 2), not {self.threshold}")
+        if not (0.0 <= self.min_margin < 2.0):
+            raise GalleryError(f"min_margin must be in [0, 2), not {self.min_margin}")
+        if self.agreement_frames < 1:
+            raise GalleryError(f"agreement_frames must be at least 1, not {self.agreement_frames}")
+
+
+DEFAULT_RULE = DecisionRule()
+
+
+@dataclass(frozen=True)
+class Match:
+    """The answer of ``Gallery.match``.
+
+    identity: the accepted identity, or None. nearest: the nearest identity whether accepted or not
+    (None for an empty gallery). distance: distance to the nearest identity's closest template.
+    margin: second-best identity's distance minus ``distance`` (None with fewer than two identities).
+    reason: "accepted", "empty_gallery", "too_far" or "ambiguous".
+    """
+
+    identity: str | None
+    nearest: str | None
+    distance: float | None
+    margin: float | None
+    accepted: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        def r(x: float | None) -> float | None:
+            return None if x is None else round(x, 4)
+
+        return {"identity": self.identity, "nearest": self.nearest, "distance": r(self.distance),
+                "margin": r(self.margin), "accepted": self.accepted, "reason": self.reason}
+
+
+def check_template(template: Any) -> np.ndarray:
+    """Return ``template`` as a float32 vector of 128 finite values, or raise GalleryError."""
+    try:
+        arr = np.asarray(template, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise GalleryError(f"a template must be 128 numbers: {exc}") from None
+    if arr.shape != (TEMPLATE_SIZE,):
+        raise GalleryError(f"a template must have shape ({TEMPLATE_SIZE},), not {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise GalleryError("a template must not contain NaN or infinity")
+    return arr
+
+
+def _check_identity(identity: Any) -> str:
+    if not isinstance(identity, str) or not identity.strip():
+        raise GalleryError("an identity key must be a non-empty string")
+    if len(identity) > MAX_IDENTITY_LEN:
+        raise GalleryError(f"an identity key must be at most {MAX_IDENTITY_LEN} characters")
+    return identity
+
+
+def template_to_bytes(template: Any) -> bytes:
+    """One template as 516 bytes: a 4-byte tag then 128 little-endian float32 (encrypt before storing)."""
+    return _TEMPLATE_MAGIC + check_template(template).astype("<f4").tobytes()
+
+
+def template_from_bytes(data: bytes) -> np.ndarray:
+    """Inverse of ``template_to_bytes``; raises GalleryError on anything else."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise GalleryError("serialised template must be bytes")
+    data = bytes(data)
+    if len(data) != 4 + 4 * TEMPLATE_SIZE or not data.startswith(_TEMPLATE_MAGIC):
+        raise GalleryError("not a serialised face template")
+    return check_template(np.frombuffer(data, dtype="<f4", offset=4).astype(np.float32))
+
+
+def decide(nearest: str | None, distance: float | None, margin: float | None,
+           rule: DecisionRule = DEFAULT_RULE) -> Match:
+    """Apply the decision rule to the nearest identity, its distance and its margin."""
+    if nearest is None or distance is None:
+        return Match(None, None, None, None, False, "empty_gallery")
+    if distance > rule.threshold:
+        return Match(None, nearest, distance, margin, False, "too_far")
+    if margin is not None and margin < rule.min_margin:
+        return Match(None, nearest, distance, margin, False, "ambiguous")
+    return Match(nearest, nearest, distance, margin, True, "accepted")
+
+
+class Gallery:
+    """Enrolled templates per identity, matched with numpy. Thread-safe.
+
+    >>> g = Gallery(); g.add("citizen-1", template); g.match(probe).identity
+    """
+
+    def __init__(self, rule: DecisionRule = DEFAULT_RULE) -> None:
+        self.rule = rule
+        self._lock = threading.RLock()
+        self._matrix = np.empty((0, TEMPLATE_SIZE), dtype=np.float32)
+        self._norms2 = np.empty(0, dtype=np.float32)
+        self._owner = np.empty(0, dtype=np.int32)
+        self._size = 0
+        self._names: list[str] = []
+        self._index: dict[str, int] = {}
+        self._counts: dict[str, int] = {}
+
+    # -- contents --------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        """Number of templates."""
+        return self._size
+
+    def __contains__(self, identity: object) -> bool:
+        return isinstance(identity, str) and self._counts.get(identity, 0) > 0
+
+    def identities(self) -> list[str]:
+        """The enrolled identity keys, in order of first enrolment."""
+        with self._lock:
+            return [n for n in self._names if self._counts.get(n, 0) > 0]
+
+    def count(self, identity: str) -> int:
+        """Number of templates of one identity (0 when unknown)."""
+        return self._counts.get(identity, 0)
+
+    def templates(self, identity: str) -> np.ndarray:
+        """A copy of the templates of one identity, shape (n, 128)."""
+        with self._lock:
+            idx = self._index.get(identity)
+            if idx is None:
+                return np.empty((0, TEMPLATE_SIZE), dtype=np.float32)
+            return self._matrix[:self._size][self._owner[:self._size] == idx].copy()
+
+    def add(self, identity: str, template: Any) -> None:
+        """Enrol one template under ``identity``."""
+        self.add_many(identity, [template])
+
+    def add_many(self, identity: str, templates: Iterable[Any]) -> None:
+        """Enrol several templates of one identity (all are checked before any is added)."""
+        identity = _check_identity(identity)
+        rows = [check_template(t) for t in templates]
+        if not rows:
+            return
+        block = np.stack(rows)
+        with self._lock:
+            idx = self._index.get(identity)
+            if idx is None:
+                idx = len(self._names)
+                self._names.append(identity)
+                self._index[identity] = idx
+            self._reserve(self._size + len(rows))
+            end = self._size + len(rows)
+            self._matrix[self._size:end] = block
+            self._norms2[self._size:end] = np.einsum("ij,ij->i", block, block)
+            self._owner[self._size:end] = idx
+            self._size = end
+            self._counts[identity] = self._counts.get(identity, 0) + len(rows)
+
+    def remove(self, identity: str) -> int:
+        """Delete every template of ``identity``; returns how many were deleted."""
+        with self._lock:
+            idx = self._index.get(identity)
+            if idx is None or self._counts.get(identity, 0) == 0:
+                return 0
+            keep = self._owner[:self._size] != idx
+            removed = int(self._size - keep.sum())
+            n = int(keep.sum())
+            self._matrix[:n] = self._matrix[:self._size][keep]
+            self._norms2[:n] = self._norms2[:self._size][keep]
+            self._owner[:n] = self._owner[:self._size][keep]
+            # wipe the freed rows: templates are sensitive and should not linger in spare capacity
+            self._matrix[n:self._size] = 0.0
+            self._size = n
+            self._counts[identity] = 0
+            return removed
+
+    def clear(self) -> None:
+        """Delete everything."""
+        with self._lock:
+            self._matrix[:] = 0.0
+            self.__init__(self.rule)  # type: ignore[misc]
+
+    def _reserve(self, n: int) -> None:
+        cap = self._matrix.shape[0]
+        if n <= cap:
+            return
+        new_cap = max(n, 2 * cap, 64)
+        matrix = np.zeros((new_cap, TEMPLATE_SIZE), dtype=np.float32)
+        norms2 = np.zeros(new_cap, dtype=np.float32)
+        owner = np.full(new_cap, -1, dtype=np.int32)
+        matrix[:self._size] = self._matrix[:self._size]
+        norms2[:self._size] = self._norms2[:self._size]
+        owner[:self._size] = self._owner[:self._size]
+        self._matrix, self._norms2, self._owner = matrix, norms2, owner
+
+    # -- matching --------------------------------------------------------------------------
+
+    def nearest(self, template: Any) -> tuple[str | None, float | None, float | None]:
+        """(nearest identity, its distance, margin over the second-best identity), no decision."""
+        q = check_template(template)
+        with self._lock:
+            n = self._size
+            if n == 0:
+                return None, None, None
+            m = self._matrix[:n]
+            owner = self._owner[:n]
+            # |a-b|^2 = |a|^2 + |b|^2 - 2ab, with |b|^2 precomputed: one matrix-vector product
+            d2 = self._norms2[:n] - 2.0 * (m @ q)
+            best = int(np.argmin(d2))
+            best_owner = int(owner[best])
+            other = np.where(owner == best_owner, np.inf, d2)
+            second = int(np.argmin(other))
+            has_second = bool(np.isfinite(other[second]))
+            # recompute the two reported distances exactly (the expansion loses float32 precision)
+            best_d = float(np.linalg.norm(m[best] - q))
+            second_d = float(np.linalg.norm(m[second] - q)) if has_second else None
+            name = self._names[best_owner]
+        margin = None if second_d is None else second_d - best_d
+        return name, best_d, margin
+
+    def match(self, template: Any, rule: DecisionRule | None = None) -> Match:
+        """Match a probe template against the gallery and apply the decision rule."""
+        name, dist, margin = self.nearest(template)
+        return decide(name, dist, margin, rule or self.rule)
+
+    # -- serialisation ---------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """The whole gallery as bytes (encrypt before storing): tag, header length, JSON header
+        listing identities and template counts, then the float32 rows in header order."""
+        with self._lock:
+            ids = self.identities()
+            blocks = [self.templates(i) for i in ids]
+        header = json.dumps({"v": 1, "identities": [[i, len(b)] for i, b in zip(ids, blocks, strict=True)]},
+                            ensure_ascii=False).encode("utf-8")
+        body = b"".join(b.astype("<f4").tobytes() for b in blocks)
+        return _GALLERY_MAGIC + struct.pack("<I", len(header)) + header + body
+
+    @classmethod
+    def from_bytes(cls, data: bytes, rule: DecisionRule = DEFAULT_RULE) -> Gallery:
+        """Inverse of ``to_bytes``; raises GalleryError on damaged or foreign data."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise GalleryError("serialised gallery must be bytes")
+        data = bytes(data)
+        if len(data) < 8 or not data.startswith(_GALLERY_MAGIC):
+            raise GalleryError("not a serialised face gallery")
+        (hlen,) = struct.unpack("<I", data[4:8])
+        try:
+            header = json.loads(data[8:8 + hlen].decode("utf-8"))
+            entries = [(str(i), int(c)) for i, c in header["identities"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise GalleryError(f"damaged gallery header: {exc}") from None
+        body = data[8 + hlen:]
+        total = sum(c for _, c in entries)
+        if any(c < 0 for _, c in entries) or len(body) != total * TEMPLATE_SIZE * 4:
+            raise GalleryError("damaged gallery: template data does not match the header")
+        rows = np.frombuffer(body, dtype="<f4").astype(np.float32).reshape(total, TEMPLATE_SIZE)
+        gallery = cls(rule)
+        pos = 0
+        for identity, c in entries:
+            gallery.add_many(identity, rows[pos:pos + c])
+            pos += c
+        return gallery
+
+
+def distance(a: Any, b: Any) -> float:
+    """Euclidean distance of two templates (what face_recognition.face_distance computes)."""
+    return float(math.dist(check_template(a).tolist(), check_template(b).tolist()))
