@@ -12,11 +12,14 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from kiosk.bus import EventBus
+from kiosk.citizens import CitizenRegistry
 from kiosk.config import Config
+from kiosk.crypto import Vault, load_or_create_key
 from kiosk.queue.clock import Clock, SystemClock, centre_timezone
 from kiosk.queue.engine import QueueEngine, QueueSettings
 from kiosk.queue.priorities import PriorityPolicy
 from kiosk.store import Store, open_store
+from kiosk.tasks import RepeatingTask
 
 
 @dataclass
@@ -30,6 +33,7 @@ class KioskServices:
     bus: EventBus
     socketio: SocketIO
     extras: dict[str, Any] = field(default_factory=dict)
+    citizens: CitizenRegistry | None = None
 
     def close(self) -> None:
         for stop in self.extras.get("on_close", []):
@@ -79,14 +83,22 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     socketio = SocketIO(app, async_mode="threading", logger=False, engineio_logger=False)
     kiosk = KioskServices(config, store, clock, engine, bus, socketio)
     app.extensions["kiosk"] = kiosk
+    kiosk.citizens = CitizenRegistry(
+        store, Vault(load_or_create_key(config.key_file or data_dir / "keys" / "citizen.key")), clock
+    )
+    kiosk.citizens.purge_expired(config.retention_days)
+    purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
+    purge.start()
+    kiosk.extras.setdefault("on_close", []).append(purge.stop)
 
-    from kiosk.web import api, api_admin, openapi, pages
+    from kiosk.web import api, api_admin, api_citizens, openapi, pages
     from kiosk.web.errors import register_error_handlers
     from kiosk.web.sockets import SocketFanout, register_namespaces
 
     register_error_handlers(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(api_admin.bp)
+    app.register_blueprint(api_citizens.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
     register_namespaces(socketio)

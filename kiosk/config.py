@@ -31,6 +31,9 @@ class Config:
     log_level: str = "INFO"
     secret_key: str | None = None  # default: generated once into the data dir
     session_cookie_secure: bool = False
+    key_file: Path | None = None  # citizens' data key; default DATA_DIR/keys/citizen.key (keep a backup apart)
+    retention_days: int = 365  # citizens not seen for this long are deleted automatically
+    consent_text_version: str = "2026-11-v1"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -74,6 +77,8 @@ class Config:
             raise ConfigError("priority_policy must be strict, interleave or wait_balanced")
         if not 1 <= self.threads <= 1000:
             raise ConfigError("threads must be between 1 and 1000")
+        if not 1 <= self.retention_days <= 3650:
+            raise ConfigError("retention_days must be between 1 and 3650")
         if self.default_service_minutes <= 0:
             raise ConfigError("default_service_minutes must be positive")
 
@@ -89,7 +94,7 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
             if text in ("0", "false", "no", "off"):
                 return False
             raise ValueError(value)
-        if isinstance(default, Path):
+        if isinstance(default, Path) or key == "key_file":
             return Path(value)
         if isinstance(default, int):
             if isinstance(value, float) and not value.is_integer():

@@ -123,8 +123,64 @@ def m001_core(db: sqlite_utils.Database) -> None:
     )
 
 
+def m002_citizens(db: sqlite_utils.Database) -> None:
+    """Citizens (encrypted), consents, the audit of staff reads, appointments."""
+    run_script(db, """
+        CREATE TABLE citizens (
+            id INTEGER PRIMARY KEY,
+            lookup TEXT NOT NULL UNIQUE,          -- HMAC of the ID number, never the number
+            record BLOB NOT NULL,                 -- AES-GCM sealed JSON of the CCCD fields
+            face BLOB,                            -- AES-GCM sealed face templates, only with consent
+            face_consent_id INTEGER REFERENCES consents(id),
+            created_at REAL NOT NULL,
+            last_seen_at REAL NOT NULL,
+            face_enrolled_at REAL
+        );
+        CREATE INDEX citizens_seen ON citizens (last_seen_at);
+        CREATE TABLE consents (
+            id INTEGER PRIMARY KEY,
+            citizen_id INTEGER REFERENCES citizens(id) ON DELETE SET NULL,
+            purpose TEXT NOT NULL,
+            text_version TEXT NOT NULL,
+            granted INTEGER NOT NULL,
+            channel TEXT NOT NULL DEFAULT 'kiosk',
+            at REAL NOT NULL,
+            withdrawn_at REAL
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at REAL NOT NULL,
+            actor_kind TEXT NOT NULL,
+            actor_id INTEGER,
+            actor_role TEXT NOT NULL,
+            action TEXT NOT NULL,
+            citizen_id INTEGER,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TABLE appointments (
+            id INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            service_code TEXT NOT NULL REFERENCES services(code),
+            slot_start REAL NOT NULL,
+            lookup TEXT,                          -- HMAC of the ID number when booked with one
+            contact BLOB,                         -- sealed name / phone
+            state TEXT NOT NULL DEFAULT 'booked'
+                CHECK (state IN ('booked', 'checked_in', 'cancelled', 'expired')),
+            ticket_id INTEGER REFERENCES tickets(id),
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX appointments_slot ON appointments (service_code, slot_start);
+        CREATE INDEX appointments_lookup ON appointments (lookup) WHERE lookup IS NOT NULL;
+        """)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core", m001_core),
+    (2, "citizens", m002_citizens),
 ]
 
 

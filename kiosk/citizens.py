@@ -1,0 +1,228 @@
+"""Citizens' personal data: sealed at rest, consent before face enrolment, audited staff reads,
+retention purge and deletion on request (Law 91/2025/QH15, Decree 356/2025; DESIGN.md).
+
+The database holds, per citizen, an HMAC pseudonym of the ID number (`lookup`), the CCCD fields
+sealed with AES-GCM, and, only after explicit consent, their face templates sealed the same way.
+The key is in a file outside the database (kiosk.crypto).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from kiosk.accounts import Principal
+from kiosk.crypto import Vault
+from kiosk.queue.clock import Clock
+from kiosk.queue.errors import IllegalTransition, InvalidInput, NotFound
+from kiosk.vision.masking import mask_id_number, mask_name
+
+FACE_CONSENT_PURPOSE = "face_recognition"
+ELDERLY_AGE = 60  # Luật Người cao tuổi 2009: citizens from 60 years of age
+RECORD_PURPOSE = "citizen-record"
+FACE_PURPOSE = "citizen-face"
+SYSTEM = Principal("system", 0, "system", None, "system")
+
+
+@dataclass(frozen=True)
+class CitizenRef:
+    """What the kiosk may show and use: masked data, never the number or the full name."""
+
+    id: int
+    lookup: str
+    masked_name: str
+    masked_id: str
+    age: int | None
+    has_face: bool
+    is_new: bool
+
+    @property
+    def proposes_elderly(self) -> bool:
+        return self.age is not None and self.age >= ELDERLY_AGE
+
+    def to_screen(self) -> dict[str, Any]:
+        return {"name": self.masked_name, "id": self.masked_id, "has_face": self.has_face,
+                "is_new": self.is_new, "propose_priority": "elderly" if self.proposes_elderly else None}
+
+
+def _age(dob: str | None, today: date) -> int | None:
+    if not dob:
+        return None
+    born = date.fromisoformat(dob)
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+class CitizenRegistry:
+    """The citizens table and everything that reads or forgets it."""
+
+    def __init__(self, store, vault: Vault, clock: Clock) -> None:
+        self.store = store
+        self.vault = vault
+        self.clock = clock
+        self._forget_listeners: list[Callable[[int], None]] = []
+
+    def on_forget(self, listener: Callable[[int], None]) -> None:
+        """Called with a citizen id when their data is deleted (e.g. drop them from the face gallery)."""
+        self._forget_listeners.append(listener)
+
+    def lookup_key(self, id_number: str) -> str:
+        return self.vault.lookup(id_number)
+
+    def _today(self) -> date:
+        return datetime.fromtimestamp(self.clock.now(), self.clock.tz).date()
+
+    def _ref(self, row: sqlite3.Row, record: dict[str, Any], is_new: bool) -> CitizenRef:
+        return CitizenRef(
+            id=row["id"], lookup=row["lookup"], masked_name=mask_name(record.get("full_name")),
+            masked_id=mask_id_number(record.get("id_number")), age=_age(record.get("date_of_birth"), self._today()),
+            has_face=row["face"] is not None, is_new=is_new,
+        )
+
+    def _record(self, row: sqlite3.Row) -> dict[str, Any]:
+        return json.loads(self.vault.open(row["record"], RECORD_PURPOSE))
+
+    # -- the kiosk ------------------------------------------------------------------------
+    def remember_card(self, card: dict[str, Any]) -> CitizenRef:
+        """Store (or refresh) the CCCD fields read at the kiosk, sealed; returns masked data."""
+        id_number = card.get("id_number")
+        if not isinstance(id_number, str) or len(id_number) != 12 or not id_number.isdigit():
+            raise InvalidInput("a CCCD record with a 12-digit id_number is required")
+        keep = {k: card.get(k) for k in ("id_number", "old_id_number", "full_name", "date_of_birth", "sex",
+                                         "address", "issue_date")}
+        sealed = self.vault.seal(json.dumps(keep, ensure_ascii=False).encode(), RECORD_PURPOSE)
+        lookup = self.vault.lookup(id_number)
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT id FROM citizens WHERE lookup = ?", [lookup]).fetchone()
+            if row is None:
+                conn.execute("INSERT INTO citizens (lookup, record, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+                             [lookup, sealed, now, now])
+                is_new = True
+            else:
+                conn.execute("UPDATE citizens SET record = ?, last_seen_at = ? WHERE id = ?", [sealed, now, row["id"]])
+                is_new = False
+            row = conn.execute("SELECT * FROM citizens WHERE lookup = ?", [lookup]).fetchone()
+        return self._ref(row, keep, is_new)
+
+    def seen(self, citizen_id: int) -> CitizenRef:
+        """A recognised face: refresh last-seen (retention counts from it) and return masked data."""
+        with self.store.transaction() as conn:
+            if conn.execute("UPDATE citizens SET last_seen_at = ? WHERE id = ?",
+                            [self.clock.now(), citizen_id]).rowcount == 0:
+                raise NotFound(f"no citizen {citizen_id}")
+            row = conn.execute("SELECT * FROM citizens WHERE id = ?", [citizen_id]).fetchone()
+        return self._ref(row, self._record(row), False)
+
+    def record_consent(self, citizen_id: int | None, granted: bool, text_version: str,
+                       purpose: str = FACE_CONSENT_PURPOSE, channel: str = "kiosk") -> int:
+        """Keep the citizen's answer (yes or no) with its time and the version of the text shown."""
+        if not text_version or not isinstance(text_version, str):
+            raise InvalidInput("the consent text version is required")
+        with self.store.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO consents (citizen_id, purpose, text_version, granted, channel, at) VALUES (?, ?, ?, ?, ?, ?)",
+                [citizen_id, purpose, text_version, int(bool(granted)), channel, self.clock.now()],
+            )
+            return int(cur.lastrowid)
+
+    def enrol_face(self, citizen_id: int, templates: list[bytes], consent_id: int) -> None:
+        """Store face templates, only under a granted face consent of this citizen."""
+        if not templates or not all(isinstance(t, (bytes, bytearray)) for t in templates):
+            raise InvalidInput("face templates are required")
+        with self.store.transaction() as conn:
+            consent = conn.execute("SELECT * FROM consents WHERE id = ?", [consent_id]).fetchone()
+            if (consent is None or consent["citizen_id"] != citizen_id or not consent["granted"]
+                    or consent["purpose"] != FACE_CONSENT_PURPOSE or consent["withdrawn_at"] is not None):
+                raise IllegalTransition("no granted face consent of this citizen: nothing enrolled", code="no_consent")
+            blob = self.vault.seal(json.dumps([bytes(t).hex() for t in templates]).encode(), FACE_PURPOSE)
+            conn.execute("UPDATE citizens SET face = ?, face_consent_id = ?, face_enrolled_at = ? WHERE id = ?",
+                         [blob, consent_id, self.clock.now(), citizen_id])
+
+    def face_templates(self) -> dict[int, list[bytes]]:
+        """Every enrolled citizen's templates, opened, for the in-memory gallery."""
+        out: dict[int, list[bytes]] = {}
+        for row in self.store.conn().execute("SELECT id, face FROM citizens WHERE face IS NOT NULL"):
+            out[row["id"]] = [bytes.fromhex(h) for h in json.loads(self.vault.open(row["face"], FACE_PURPOSE))]
+        return out
+
+    # -- staff ----------------------------------------------------------------------------
+    def _audit(self, conn: sqlite3.Connection, actor: Principal, action: str, citizen_id: int | None,
+               detail: str = "") -> None:
+        conn.execute(
+            "INSERT INTO audit_log (at, actor_kind, actor_id, actor_role, action, citizen_id, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [self.clock.now(), actor.kind, actor.id, actor.role, action, citizen_id, detail[:200]],
+        )
+
+    def read(self, citizen_id: int, actor: Principal, reason: str = "") -> dict[str, Any]:
+        """A staff member reads a citizen's full record: audited, in the same transaction."""
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT * FROM citizens WHERE id = ?", [citizen_id]).fetchone()
+            if row is None:
+                raise NotFound(f"no citizen {citizen_id}")
+            self._audit(conn, actor, "read", citizen_id, reason)
+        record = self._record(row)
+        consents = [dict(r) for r in self.store.conn().execute(
+            "SELECT id, purpose, text_version, granted, at, withdrawn_at FROM consents WHERE citizen_id = ?",
+            [citizen_id])]
+        return {"id": citizen_id, "record": record, "has_face": row["face"] is not None,
+                "created_at": row["created_at"], "last_seen_at": row["last_seen_at"], "consents": consents}
+
+    def find(self, id_number: str, actor: Principal) -> int | None:
+        """The citizen id for an ID number (a staff search is audited too)."""
+        lookup = self.vault.lookup(id_number)
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT id FROM citizens WHERE lookup = ?", [lookup]).fetchone()
+            self._audit(conn, actor, "search", row["id"] if row else None)
+        return row["id"] if row else None
+
+    def delete(self, citizen_id: int, actor: Principal, reason: str = "request") -> None:
+        """Delete a citizen's data on request: record, face, and the link from their tickets."""
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT lookup FROM citizens WHERE id = ?", [citizen_id]).fetchone()
+            if row is None:
+                raise NotFound(f"no citizen {citizen_id}")
+            self._forget(conn, citizen_id, row["lookup"])
+            self._audit(conn, actor, "delete", citizen_id, reason)
+        for listener in self._forget_listeners:
+            listener(citizen_id)
+
+    def withdraw_face_consent(self, citizen_id: int, actor: Principal) -> None:
+        """The citizen withdraws face consent: templates go, the card record stays."""
+        with self.store.transaction() as conn:
+            if conn.execute("UPDATE citizens SET face = NULL, face_consent_id = NULL, face_enrolled_at = NULL "
+                            "WHERE id = ?", [citizen_id]).rowcount == 0:
+                raise NotFound(f"no citizen {citizen_id}")
+            conn.execute("UPDATE consents SET withdrawn_at = ? WHERE citizen_id = ? AND withdrawn_at IS NULL",
+                         [self.clock.now(), citizen_id])
+            self._audit(conn, actor, "withdraw_face_consent", citizen_id)
+        for listener in self._forget_listeners:
+            listener(citizen_id)
+
+    @staticmethod
+    def _forget(conn: sqlite3.Connection, citizen_id: int, lookup: str) -> None:
+        conn.execute("UPDATE tickets SET citizen_key = NULL WHERE citizen_key = ?", [lookup])
+        conn.execute("UPDATE appointments SET lookup = NULL, contact = NULL WHERE lookup = ?", [lookup])
+        conn.execute("UPDATE consents SET citizen_id = NULL WHERE citizen_id = ?", [citizen_id])
+        conn.execute("DELETE FROM citizens WHERE id = ?", [citizen_id])
+
+    def purge_expired(self, retention_days: int) -> int:
+        """Delete citizens not seen for `retention_days`; returns how many."""
+        cutoff = self.clock.now() - retention_days * 86400
+        with self.store.transaction() as conn:
+            rows = conn.execute("SELECT id, lookup FROM citizens WHERE last_seen_at < ?", [cutoff]).fetchall()
+            for row in rows:
+                self._forget(conn, row["id"], row["lookup"])
+            if rows:
+                self._audit(conn, SYSTEM, "retention_purge", None, f"{len(rows)} citizen(s), {retention_days} days")
+        for row in rows:
+            for listener in self._forget_listeners:
+                listener(row["id"])
+        return len(rows)
+
+    def audit_entries(self, limit: int = 200) -> list[dict[str, Any]]:
+        rows = self.store.conn().execute("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [limit])
+        return [dict(r) for r in rows]
