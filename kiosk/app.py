@@ -1,6 +1,7 @@
 """The application factory: create_app(config) builds one centre's service; nothing runs at import."""
 from __future__ import annotations
 
+import importlib
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -20,6 +21,11 @@ from kiosk.queue.engine import QueueEngine, QueueSettings
 from kiosk.queue.priorities import PriorityPolicy
 from kiosk.store import Store, open_store
 from kiosk.tasks import RepeatingTask
+
+
+# Parts wired around the core, each `install(app, kiosk)`: the touch-free kiosk (camera, CCCD,
+# faces, consent) and the call fan-out to voice, pagers, printer and LED boards.
+PARTS = ("kiosk.kiosk_setup", "kiosk.devices")
 
 
 @dataclass
@@ -105,4 +111,6 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     fanout = SocketFanout(socketio, engine, app)
     bus.subscribe(fanout)
     kiosk.extras.setdefault("on_close", []).append(fanout.stop)
+    for name in PARTS:
+        importlib.import_module(name).install(app, kiosk)
     return app

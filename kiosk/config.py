@@ -48,7 +48,9 @@ class Config:
                 raise ConfigError(f"config file not found: {path}") from None
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-            values.update(raw.get("kiosk", raw))
+            # settings at top level or under [kiosk]; other tables ([vision], [devices] …) go to `extra`
+            values.update({k: v for k, v in raw.items() if k != "kiosk"})
+            values.update(raw.get("kiosk", {}))
         env = os.environ if env is None else env
         names = {f.name for f in fields(cls)}
         for key, value in env.items():
