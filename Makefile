@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # System packages: zbar for pyzbar, espeak-ng for the Vietnamese voice, a font with Vietnamese
 # glyphs for printed tickets, tesseract (+ Vietnamese data) to check printed tickets in tests.
 APT_PACKAGES := libzbar0 espeak-ng fonts-dejavu-core tesseract-ocr tesseract-ocr-vie
-APT_TEST_PACKAGES := chromium
+APT_TEST_PACKAGES := chromium fonts-noto-core
 STAMP := $(VENV)/.installed
 
 .PHONY: run test install system-deps venv lint bench clean

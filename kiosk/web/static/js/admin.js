@@ -1,0 +1,268 @@
+/* Administration: services, counters (services in order of preference), users, device tokens,
+ * queue settings. Every write goes through the admin JSON API with the page's CSRF token. */
+(function () {
+  "use strict";
+  const { api, el, toast, COUNTER_STATES } = window.K;
+  const ROLE_LABELS = { officer: "Cán bộ quầy", manager: "Lãnh đạo", admin: "Quản trị", kiosk: "Ki-ốt", display: "Màn hình" };
+  const st = { services: [], counters: [], counterServices: [] };
+  const $ = (id) => document.getElementById(id);
+
+  function formError(form, err) {
+    const p = form.querySelector(".error");
+    p.hidden = !err;
+    p.textContent = err ? "Không lưu được: " + err.message : "";
+    if (err) toast(err.message, "error");
+  }
+
+  /** Form values as JSON: empty number fields become null, checkboxes booleans, text NFC. */
+  function values(form) {
+    const out = {};
+    form.querySelectorAll("input[name], select[name]").forEach((input) => {
+      if (input.type === "checkbox") out[input.name] = input.checked;
+      else if (input.type === "number") out[input.name] = input.value === "" ? null : Number(input.value);
+      else out[input.name] = input.value.normalize("NFC").trim();
+    });
+    return out;
+  }
+
+  function fill(form, data) {
+    form.querySelectorAll("input[name], select[name]").forEach((input) => {
+      const v = data[input.name];
+      if (input.type === "checkbox") input.checked = !!v;
+      else input.value = v === null || v === undefined ? "" : v;
+    });
+  }
+
+  async function submit(form, fn) {
+    try {
+      await fn(values(form));
+      formError(form, null);
+      return true;
+    } catch (err) {
+      formError(form, err);
+      return false;
+    }
+  }
+
+  // -- services ----------------------------------------------------------------------------
+  async function loadServices() {
+    st.services = await api("GET", "/services");
+    $("services-table").tBodies[0].replaceChildren(...st.services.map((s) => el("tr", { dataset: { code: s.code } },
+      el("td", {}, s.code), el("td", {}, el("strong", {}, s.prefix)),
+      el("td", {}, s.name, s.name_en ? el("small", {}, s.name_en) : ""),
+      el("td", { class: "n" }, s.daily_limit ?? "—"), el("td", { class: "n" }, s.person_daily_limit ?? "—"),
+      el("td", { class: "n" }, s.sla_minutes), el("td", {}, s.is_open ? "Có" : el("span", { class: "hot" }, "Tạm ngừng")),
+      el("td", {}, el("button", { type: "button", class: "btn small", onclick: () => editService(s) }, "Sửa")))));
+    const options = st.services.map((s) => el("option", { value: s.code }, s.prefix + " · " + s.name));
+    $("counter-add-service").replaceChildren(...options);
+  }
+
+  function editService(s) {
+    const form = $("service-form");
+    form.dataset.mode = "edit";
+    fill(form, s);
+    form.elements.code.readOnly = true;
+    $("service-form-title").replaceChildren("Sửa lĩnh vực " + s.code, el("small", {}, "Edit service"));
+    form.scrollIntoView({ behavior: "smooth" });
+  }
+
+  function resetServiceForm() {
+    const form = $("service-form");
+    form.reset();
+    form.dataset.mode = "create";
+    form.elements.code.readOnly = false;
+    $("service-form-title").replaceChildren("Thêm lĩnh vực", el("small", {}, "New service"));
+  }
+
+  // -- counters ----------------------------------------------------------------------------
+  async function loadCounters() {
+    st.counters = await api("GET", "/counters");
+    const name = (code) => (st.services.find((s) => s.code === code) || { name: code }).name;
+    $("counters-table").tBodies[0].replaceChildren(...st.counters.map((c) => el("tr", { dataset: { counter: c.number } },
+      el("td", {}, el("strong", {}, c.number)), el("td", {}, c.name),
+      el("td", {}, c.services.map((code, i) => (i ? " → " : "") + name(code)).join("")),
+      el("td", {}, el("span", { class: "state-badge " + c.state }, COUNTER_STATES[c.state] || c.state)),
+      el("td", {}, el("button", { type: "button", class: "btn small", onclick: () => editCounter(c) }, "Sửa")))));
+    const options = [el("option", { value: "" }, "—"), ...st.counters.map((c) => el("option", { value: c.number }, c.name))];
+    document.querySelectorAll("select.counter-select").forEach((sel) => sel.replaceChildren(...options.map((o) => o.cloneNode(true))));
+  }
+
+  function renderCounterServices() {
+    const list = st.counterServices;
+    const move = (i, d) => {
+      const j = i + d;
+      if (j < 0 || j >= list.length) return;
+      [list[i], list[j]] = [list[j], list[i]];
+      renderCounterServices();
+    };
+    $("counter-services").replaceChildren(...list.map((code, i) => el("li", { dataset: { code } },
+      `${i + 1}. ${(st.services.find((s) => s.code === code) || { name: code }).name}`,
+      el("button", { type: "button", title: "Lên", onclick: () => move(i, -1) }, "↑"),
+      el("button", { type: "button", title: "Xuống", onclick: () => move(i, 1) }, "↓"),
+      el("button", { type: "button", title: "Bỏ", onclick: () => { list.splice(i, 1); renderCounterServices(); } }, "×"))));
+  }
+
+  function editCounter(c) {
+    const form = $("counter-form");
+    form.dataset.mode = "edit";
+    form.elements.number.value = c.number;
+    form.elements.number.readOnly = true;
+    form.elements.name.value = c.name;
+    st.counterServices = c.services.slice();
+    renderCounterServices();
+    $("counter-form-title").replaceChildren("Sửa " + c.name, el("small", {}, "Edit counter"));
+    form.scrollIntoView({ behavior: "smooth" });
+  }
+
+  function resetCounterForm() {
+    const form = $("counter-form");
+    form.reset();
+    form.dataset.mode = "create";
+    form.elements.number.readOnly = false;
+    st.counterServices = [];
+    renderCounterServices();
+    $("counter-form-title").replaceChildren("Thêm quầy", el("small", {}, "New counter"));
+  }
+
+  // -- users and tokens --------------------------------------------------------------------
+  async function loadUsers() {
+    const users = await api("GET", "/admin/users");
+    $("users-table").tBodies[0].replaceChildren(...users.map((u) => el("tr", { dataset: { user: u.username } },
+      el("td", {}, u.username), el("td", {}, u.full_name || ""), el("td", {}, ROLE_LABELS[u.role] || u.role),
+      el("td", {}, u.counter_number ?? ""), el("td", {}, u.active ? "Hoạt động" : el("span", { class: "hot" }, "Đã khóa")),
+      el("td", {}, el("button", { type: "button", class: "btn small" + (u.active ? " danger" : ""),
+        onclick: () => setActive(u, !u.active) }, u.active ? "Khóa" : "Mở khóa")))));
+  }
+
+  async function setActive(u, active) {
+    if (!active && !window.confirm(`Khóa tài khoản ${u.username}? / Deactivate?`)) return;
+    try {
+      await api("POST", `/admin/users/${u.id}/active`, { active });
+      toast((active ? "Đã mở khóa " : "Đã khóa ") + u.username, "ok");
+      await loadUsers();
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  }
+
+  function when(epoch) {
+    return epoch ? window.K.dateVi(new Date(epoch * 1000)) + " " + window.K.timeOfDay(new Date(epoch * 1000)) : "";
+  }
+
+  async function loadTokens() {
+    const tokens = await api("GET", "/admin/tokens");
+    $("tokens-table").tBodies[0].replaceChildren(...tokens.map((t) => el("tr", { dataset: { token: t.id } },
+      el("td", {}, t.id), el("td", {}, ROLE_LABELS[t.role] || t.role), el("td", {}, t.counter_number ?? ""),
+      el("td", {}, t.label || ""), el("td", {}, when(t.created_at)),
+      el("td", {}, t.revoked_at ? el("span", { class: "muted" }, "Đã thu hồi " + when(t.revoked_at)) : "Hiệu lực"),
+      el("td", {}, t.revoked_at ? "" : el("button", { type: "button", class: "btn small danger",
+        onclick: () => revoke(t) }, "Thu hồi")))));
+  }
+
+  async function revoke(t) {
+    if (!window.confirm(`Thu hồi mã #${t.id}? Thiết bị dùng mã này sẽ bị đăng xuất. / Revoke?`)) return;
+    try {
+      await api("DELETE", `/admin/tokens/${t.id}`);
+      toast("Đã thu hồi mã #" + t.id, "ok");
+      await loadTokens();
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  }
+
+  // -- settings ----------------------------------------------------------------------------
+  async function loadSettings() {
+    fill($("settings-form"), await api("GET", "/admin/settings"));
+  }
+
+  // -- wiring ------------------------------------------------------------------------------
+  function showTab(name) {
+    document.querySelectorAll(".tabs button").forEach((b) => b.classList.toggle("on", b.dataset.tab === name));
+    document.querySelectorAll("section.tab").forEach((s) => { s.hidden = s.id !== "tab-" + name; });
+  }
+
+  function wire() {
+    document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
+
+    const sf = $("service-form");
+    sf.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const editing = sf.dataset.mode === "edit";
+      const ok = await submit(sf, (v) => (editing ? api("PUT", "/admin/services/" + encodeURIComponent(v.code), v)
+        : api("POST", "/admin/services", v)));
+      if (ok) {
+        toast("Đã lưu lĩnh vực " + sf.elements.code.value, "ok");
+        resetServiceForm();
+        await loadServices();
+      }
+    });
+    sf.querySelector("[data-reset]").addEventListener("click", resetServiceForm);
+
+    const cf = $("counter-form");
+    $("counter-add").addEventListener("click", () => {
+      const code = $("counter-add-service").value;
+      if (code && !st.counterServices.includes(code)) st.counterServices.push(code);
+      renderCounterServices();
+    });
+    cf.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const editing = cf.dataset.mode === "edit";
+      const ok = await submit(cf, (v) => {
+        const body = { number: v.number, name: v.name || null, services: st.counterServices };
+        return editing ? api("PUT", "/admin/counters/" + v.number, body) : api("POST", "/admin/counters", body);
+      });
+      if (ok) {
+        toast("Đã lưu quầy " + cf.elements.number.value, "ok");
+        resetCounterForm();
+        await loadCounters();
+      }
+    });
+    cf.querySelector("[data-reset]").addEventListener("click", resetCounterForm);
+
+    const uf = $("user-form");
+    uf.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const ok = await submit(uf, (v) => api("POST", "/admin/users", { ...v, counter: v.counter ? Number(v.counter) : null }));
+      if (ok) {
+        toast("Đã tạo tài khoản " + uf.elements.username.value, "ok");
+        uf.reset();
+        await loadUsers();
+      }
+    });
+
+    const tf = $("token-form");
+    tf.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      let token = null;
+      const ok = await submit(tf, async (v) => {
+        token = (await api("POST", "/admin/tokens", { ...v, counter: v.counter ? Number(v.counter) : null })).token;
+      });
+      if (ok) {
+        $("token-value").textContent = token;
+        $("token-url").textContent = window.location.origin + "/device?token=" + token;
+        $("token-once").hidden = false;
+        tf.reset();
+        await loadTokens();
+      }
+    });
+
+    const gf = $("settings-form");
+    gf.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      if (await submit(gf, (v) => api("PUT", "/admin/settings", v))) {
+        toast("Đã lưu cài đặt hàng đợi", "ok");
+        await loadSettings();
+      }
+    });
+  }
+
+  async function start() {
+    wire();
+    await loadServices();
+    await Promise.all([loadCounters(), loadUsers(), loadTokens(), loadSettings()]);
+  }
+
+  window.adminUI = { showTab };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => start().catch((e) => toast(e.message, "error")));
+  else start().catch((e) => toast(e.message, "error"));
+})();

@@ -1,0 +1,249 @@
+/* The citizen kiosk: service tiles, priority choice, issuing, the issued ticket.
+ *
+ * Everything a later input method needs is on window.kioskUI, so a touch-free camera panel
+ * (static/js/kiosk_vision.js, vision issue) can drive the same screen without changing this file:
+ *   kioskUI.showTiles()                  back to the start screen
+ *   kioskUI.selectService(code)          highlight a tile (e.g. while a hand/card hovers over it)
+ *   kioskUI.setPriority(p)               choose a priority category
+ *   kioskUI.issue(code, priority)        take a ticket -> Promise of the API's ticket (or rejects)
+ *   kioskUI.showMessage(text, opts)      a message over the screen ({vi, en} or text; opts.timeoutMs)
+ *   kioskUI.tileRects()                  {code: DOMRect} of the visible tiles, for pointing by camera
+ *   kioskUI.auxPanel()                   the <aside id="kiosk-aux"> the camera panel may mount into
+ *   kioskUI.state()                      {screen, priority, selected, busy, services}
+ * and it dispatches DOM events on document: "kiosk:screen", "kiosk:issued", "kiosk:error",
+ * "kiosk:services" (detail = the data), so other scripts can follow along.
+ */
+(function () {
+  "use strict";
+  const { api, el, connect, duration, PRIORITY_LABELS, PRIORITY_LABELS_EN } = window.K;
+
+  const RETURN_AFTER_S = 15;
+  const MESSAGE_TIMEOUT_MS = 10000;
+  const REFRESH_EVERY_MS = 60000;
+  const PRIORITY_ORDER = ["normal", "elderly", "disabled", "pregnant", "merit"];
+
+  const st = {
+    screen: "tiles",
+    priority: "normal",
+    selected: null,
+    busy: false,
+    services: new Map(), // code -> {code, name, name_en, prefix, is_open, waiting}
+    countdownTimer: null,
+    messageTimer: null,
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  function emit(name, detail) {
+    document.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+
+  // -- services -----------------------------------------------------------------------------
+  async function loadServices() {
+    const list = await api("GET", "/services");
+    list.forEach((s) => {
+      const known = st.services.get(s.code) || { waiting: 0 };
+      st.services.set(s.code, { ...known, ...s });
+    });
+    renderTiles();
+  }
+
+  function applySnapshot(snap) {
+    window.K.learnSkew(snap.at);
+    const seen = new Set();
+    let unknown = false;
+    (snap.services || []).forEach((s) => {
+      seen.add(s.code);
+      if (!st.services.has(s.code)) unknown = true;
+      const known = st.services.get(s.code) || {};
+      st.services.set(s.code, { ...known, code: s.code, name: s.name, prefix: s.prefix, is_open: s.is_open,
+        waiting: s.waiting });
+    });
+    [...st.services.keys()].forEach((code) => { if (!seen.has(code)) st.services.delete(code); });
+    renderTiles();
+    if (unknown) loadServices().catch(() => {});
+  }
+
+  function renderPriorities() {
+    const box = $("priority-choices");
+    box.replaceChildren(...PRIORITY_ORDER.map((p) => el("button", {
+      type: "button", class: "chip" + (p === st.priority ? " on" : ""), role: "radio",
+      "aria-checked": p === st.priority ? "true" : "false", dataset: { priority: p },
+      onclick: () => setPriority(p),
+    }, PRIORITY_LABELS[p], el("small", {}, PRIORITY_LABELS_EN[p]))));
+  }
+
+  function renderTiles() {
+    const box = $("tiles");
+    const services = [...st.services.values()];
+    $("tiles-empty").hidden = services.some((s) => s.is_open);
+    box.replaceChildren(...services.map((s) => el("button", {
+      type: "button",
+      class: "tile" + (s.is_open ? "" : " closed") + (s.code === st.selected ? " selected" : ""),
+      "aria-disabled": s.is_open ? "false" : "true",
+      dataset: { code: s.code },
+      onclick: () => onTile(s.code),
+    },
+    el("span", { class: "tile-prefix" }, s.prefix),
+    el("span", { class: "tile-name" }, s.name),
+    s.name_en ? el("small", { class: "tile-name-en" }, s.name_en) : null,
+    el("span", { class: "tile-waiting" }, s.is_open
+      ? [el("strong", { class: "waiting-count" }, String(s.waiting ?? 0)), " người đang chờ ",
+        el("small", {}, "waiting")]
+      : ["Tạm ngừng nhận hồ sơ ", el("small", {}, "closed")]))));
+    emit("kiosk:services", services);
+  }
+
+  // -- screens ------------------------------------------------------------------------------
+  function setScreen(name) {
+    st.screen = name;
+    $("screen-tiles").hidden = name !== "tiles";
+    $("screen-ticket").hidden = name !== "ticket";
+    emit("kiosk:screen", { screen: name });
+  }
+
+  function showTiles() {
+    clearInterval(st.countdownTimer);
+    st.countdownTimer = null;
+    hideMessage();
+    st.selected = null;
+    st.priority = "normal";
+    renderPriorities();
+    renderTiles();
+    setScreen("tiles");
+  }
+
+  function setPriority(p) {
+    if (!PRIORITY_ORDER.includes(p)) throw new Error("unknown priority " + p);
+    st.priority = p;
+    renderPriorities();
+  }
+
+  function selectService(code) {
+    st.selected = code && st.services.has(code) ? code : null;
+    renderTiles();
+    return st.selected ? st.services.get(st.selected) : null;
+  }
+
+  function showTicket(t) {
+    const svc = st.services.get(t.service) || { name: t.service };
+    $("ticket-number").textContent = t.number;
+    $("ticket-service").replaceChildren(svc.name, svc.name_en ? el("small", {}, svc.name_en) : "");
+    const pr = $("ticket-priority");
+    pr.hidden = t.priority === "normal";
+    pr.replaceChildren("Ưu tiên: " + PRIORITY_LABELS[t.priority], el("small", {}, PRIORITY_LABELS_EN[t.priority]));
+    $("ticket-position").textContent = t.position === 1 ? "1 (kế tiếp)" : String(t.position);
+    $("ticket-wait").textContent = t.estimated_wait_s > 0 ? "khoảng " + duration(t.estimated_wait_s) : "sắp đến lượt";
+    setScreen("ticket");
+    let left = RETURN_AFTER_S;
+    $("ticket-countdown").textContent = left;
+    clearInterval(st.countdownTimer);
+    st.countdownTimer = setInterval(() => {
+      left -= 1;
+      $("ticket-countdown").textContent = Math.max(0, left);
+      if (left <= 0) showTiles();
+    }, 1000);
+  }
+
+  function showMessage(text, opts) {
+    const o = opts || {};
+    const vi = typeof text === "string" ? text : text.vi;
+    const en = typeof text === "string" ? "" : text.en;
+    $("kiosk-message-text").replaceChildren(vi, en ? el("small", {}, en) : "");
+    const box = $("kiosk-message");
+    box.className = "kiosk-message is-" + (o.kind || "error");
+    box.hidden = false;
+    clearTimeout(st.messageTimer);
+    st.messageTimer = setTimeout(hideMessage, o.timeoutMs || MESSAGE_TIMEOUT_MS);
+  }
+
+  function hideMessage() {
+    clearTimeout(st.messageTimer);
+    $("kiosk-message").hidden = true;
+  }
+
+  /** The citizen-facing words for a refusal of POST /tickets. */
+  function errorText(err, svc) {
+    const name = svc ? "«" + svc.name + "»" : "này";
+    switch (err.code) {
+      case "service_closed":
+        return { vi: `Lĩnh vực ${name} hiện đang tạm ngừng nhận hồ sơ. Vui lòng chọn lĩnh vực khác hoặc hỏi cán bộ hướng dẫn.`,
+          en: "This service is not taking tickets now." };
+      case "limit_reached":
+        return { vi: `Lĩnh vực ${name} đã hết số thứ tự trong ngày hôm nay. Vui lòng quay lại vào ngày làm việc tiếp theo hoặc hỏi cán bộ hướng dẫn.`,
+          en: "No more tickets for this service today." };
+      case "not_found":
+        return { vi: "Lĩnh vực này không còn được phục vụ. Vui lòng chọn lĩnh vực khác.", en: "Unknown service." };
+      case "network":
+        return { vi: "Không kết nối được máy chủ. Vui lòng thử lại sau ít phút hoặc hỏi cán bộ hướng dẫn.",
+          en: "Cannot reach the server." };
+      case "unauthorized": case "forbidden": case "csrf":
+        return { vi: "Ki-ốt chưa được cấp quyền lấy số. Vui lòng báo cán bộ hướng dẫn.",
+          en: "This kiosk is not signed in." };
+      default:
+        return { vi: "Không lấy được số thứ tự. Vui lòng thử lại hoặc hỏi cán bộ hướng dẫn.", en: err.message || "" };
+    }
+  }
+
+  // -- issuing ------------------------------------------------------------------------------
+  async function issue(code, priority) {
+    if (st.busy) throw new Error("busy");
+    const svc = st.services.get(code);
+    st.busy = true;
+    document.body.classList.add("busy");
+    try {
+      if (svc && !svc.is_open) {
+        throw new window.K.ApiError(409, "service_closed", "service closed");
+      }
+      const ticket = await api("POST", "/tickets", { service: code, priority: priority || "normal" });
+      showTicket(ticket);
+      emit("kiosk:issued", ticket);
+      return ticket;
+    } catch (err) {
+      showMessage(errorText(err, svc));
+      if (err.code === "service_closed" || err.code === "not_found") refreshQueue();
+      emit("kiosk:error", { code: err.code, status: err.status, service: code });
+      throw err;
+    } finally {
+      st.busy = false;
+      document.body.classList.remove("busy");
+    }
+  }
+
+  /** Re-read the whole picture: admin changes to services push no event, so poll now and then. */
+  function refreshQueue() {
+    Promise.all([api("GET", "/queue").then(applySnapshot), loadServices()]).catch(() => {});
+  }
+
+  function onTile(code) {
+    if (st.busy || st.screen !== "tiles") return;
+    selectService(code);
+    issue(code, st.priority).catch(() => {});
+  }
+
+  function tileRects() {
+    const rects = {};
+    document.querySelectorAll("#tiles .tile").forEach((t) => { rects[t.dataset.code] = t.getBoundingClientRect(); });
+    return rects;
+  }
+
+  window.kioskUI = {
+    showTiles, selectService, setPriority, issue, showMessage, hideMessage, tileRects,
+    auxPanel: () => $("kiosk-aux"),
+    state: () => ({ screen: st.screen, priority: st.priority, selected: st.selected, busy: st.busy,
+      services: [...st.services.values()] }),
+  };
+
+  function start() {
+    renderPriorities();
+    $("ticket-done").addEventListener("click", showTiles);
+    $("kiosk-message-ok").addEventListener("click", hideMessage);
+    window.K.startClock(false);
+    loadServices().catch((err) => showMessage(errorText(err)));
+    connect("/kiosk", { queue_snapshot: applySnapshot });
+    setInterval(refreshQueue, REFRESH_EVERY_MS);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

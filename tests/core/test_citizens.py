@@ -1,0 +1,98 @@
+"""Citizens' data: sealed at rest, consent before enrolment, audited reads, deletion and retention."""
+from __future__ import annotations
+
+import pytest
+from conftest import bearer
+
+from kiosk.accounts import Principal
+from kiosk.citizens import CitizenRegistry
+from kiosk.crypto import CryptoError, Vault, load_or_create_key
+from kiosk.queue.errors import IllegalTransition
+
+CARD = {"id_number": "001099012345", "old_id_number": None, "full_name": "Nguyễn Văn An",
+        "date_of_birth": "1950-03-04", "sex": "Nam", "address": "Số 1 Tràng Tiền, Hoàn Kiếm, Hà Nội",
+        "issue_date": "2021-05-06"}
+OFFICER = Principal("user", 7, "officer", 1, "Cán bộ")
+
+
+@pytest.fixture
+def registry(store, clock, tmp_path):
+    return CitizenRegistry(store, Vault(load_or_create_key(tmp_path / "keys" / "citizen.key")), clock)
+
+
+def test_card_is_sealed_and_screen_is_masked(registry, store, tmp_path):
+    ref = registry.remember_card(CARD)
+    assert ref.is_new and ref.masked_name == "Nguyễn V. A." and ref.masked_id == "0010******45"
+    assert ref.proposes_elderly and ref.to_screen()["propose_priority"] == "elderly"
+    store.conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = (store.path).read_bytes()
+    for secret in (b"001099012345", "Nguyễn Văn An".encode(), "Tràng Tiền".encode()):
+        assert secret not in raw
+    assert (tmp_path / "keys" / "citizen.key").stat().st_mode & 0o077 == 0
+    again = registry.remember_card(CARD)
+    assert again.id == ref.id and not again.is_new
+
+
+def test_key_file_is_required_to_read(registry, store, tmp_path, clock):
+    ref = registry.remember_card(CARD)
+    other = CitizenRegistry(store, Vault(load_or_create_key(tmp_path / "other.key")), clock)
+    with pytest.raises(CryptoError):
+        other.read(ref.id, OFFICER)
+
+
+def test_no_face_enrolment_without_granted_consent(registry):
+    ref = registry.remember_card(CARD)
+    declined = registry.record_consent(ref.id, granted=False, text_version="v1")
+    with pytest.raises(IllegalTransition):
+        registry.enrol_face(ref.id, [b"\x00" * 516], declined)
+    assert registry.face_templates() == {}
+    granted = registry.record_consent(ref.id, granted=True, text_version="v1")
+    registry.enrol_face(ref.id, [b"\x01" * 516, b"\x02" * 516], granted)
+    assert registry.face_templates() == {ref.id: [b"\x01" * 516, b"\x02" * 516]}
+
+
+def test_staff_reads_are_audited_and_delete_forgets(registry, store):
+    ref = registry.remember_card(CARD)
+    forgotten = []
+    registry.on_forget(forgotten.append)
+    data = registry.read(ref.id, OFFICER, reason="hồ sơ đất đai")
+    assert data["record"]["full_name"] == "Nguyễn Văn An"
+    assert registry.find("001099012345", OFFICER) == ref.id
+    actions = [e["action"] for e in registry.audit_entries()]
+    assert actions[:2] == ["search", "read"]
+    registry.delete(ref.id, OFFICER)
+    assert forgotten == [ref.id]
+    assert store.conn().execute("SELECT COUNT(*) FROM citizens").fetchone()[0] == 0
+    assert registry.audit_entries()[0]["action"] == "delete"
+
+
+def test_retention_purge(registry, clock):
+    old = registry.remember_card(CARD)
+    clock.advance(200 * 86400)
+    fresh = registry.remember_card({**CARD, "id_number": "079201000001", "date_of_birth": "2001-01-01"})
+    clock.advance(200 * 86400)
+    assert registry.purge_expired(365) == 1
+    ids = {r[0] for r in registry.store.conn().execute("SELECT id FROM citizens")}
+    assert ids == {fresh.id} and old.id not in ids
+
+
+def test_citizen_api_audits_and_needs_roles(app, client, tokens):
+    registry = app.extensions["kiosk"].citizens
+    ref = registry.remember_card(CARD)
+    assert client.get(f"/api/v1/citizens/{ref.id}", headers=bearer(tokens["kiosk"])).status_code == 403
+    r = client.get(f"/api/v1/citizens/{ref.id}?reason=ho-so", headers=bearer(tokens["officer1"]))
+    assert r.status_code == 200 and r.json["record"]["id_number"] == "001099012345"
+    r = client.post("/api/v1/citizens/search", json={"id_number": "12"}, headers=bearer(tokens["officer1"]))
+    assert r.status_code == 422
+    audit = client.get("/api/v1/audit", headers=bearer(tokens["manager"])).json
+    assert audit[0]["action"] == "read" and audit[0]["actor_role"] == "officer"
+    assert client.delete(f"/api/v1/citizens/{ref.id}", headers=bearer(tokens["officer1"])).status_code == 200
+    assert client.get(f"/api/v1/citizens/{ref.id}", headers=bearer(tokens["officer1"])).status_code == 404
+
+
+def test_log_redaction():
+    from kiosk.logs import redact
+
+    line = redact("read 001099012345|123456789|Nguyễn Văn An|04031950|Nam|Hà Nội|06052021 ok")
+    assert "001099012345" not in line and "Nguyễn Văn An" not in line
+    assert redact("card 001099012345 seen") == "card 001*******45 seen"
