@@ -9,11 +9,19 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
 Subscriber = Callable[[Any], None]
 _STOP = object()
+
+
+@dataclass(frozen=True)
+class CatalogChanged:
+    """Services, counters or queue settings were edited (screens refresh at once)."""
+
+    what: str
 
 
 class EventBus:

@@ -1,23 +1,29 @@
 """The live picture of the queue: waiting per service, each counter's state and current ticket."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from kiosk.queue.clock import iso, local_day
+from kiosk.queue.clock import day_bounds, iso, local_day
 from kiosk.queue.engine import QueueEngine
 
 
-def queue_snapshot(engine: QueueEngine, waiting_list: int = 10) -> dict[str, Any]:
+def queue_snapshot(engine: QueueEngine, waiting_list: int = 10, recent_calls: int = 8) -> dict[str, Any]:
     """What the display, monitor and consoles show; times ISO with the centre's offset."""
     now = engine.clock.now()
     tz = engine.clock.tz
     conn = engine.store.conn()
     waiting = engine.waiting()
+    day = local_day(engine.clock, now)
+    issued = {r[0]: r[1] for r in conn.execute(
+        "SELECT service_code, COUNT(*) FROM tickets WHERE day = ? GROUP BY service_code", [day])}
     services = []
     for svc in engine.services():
         mine = [t for t in waiting if t.service == svc.code]
         services.append({
-            "code": svc.code, "name": svc.name, "prefix": svc.prefix, "is_open": svc.is_open,
+            "code": svc.code, "name": svc.name, "name_en": svc.name_en, "prefix": svc.prefix,
+            "is_open": svc.is_open, "issued_today": issued.get(svc.code, 0),
+            "remaining_today": None if svc.daily_limit is None else max(0, svc.daily_limit - issued.get(svc.code, 0)),
             "waiting": len(mine),
             "priority_waiting": sum(t.is_priority for t in mine),
             "longest_wait_s": round(now - mine[0].issued_at) if mine else 0,
@@ -34,7 +40,11 @@ def queue_snapshot(engine: QueueEngine, waiting_list: int = 10) -> dict[str, Any
             "services": list(c.services), "officer": officers.get(c.officer_id),
             "current": current.to_api(tz) if current else None,
         })
-    day = local_day(engine.clock, now)
+    calls = conn.execute(
+        "SELECT e.at, e.type, e.counter_number, e.service_code, e.data FROM events e "
+        "WHERE e.type IN ('ticket_called', 'ticket_recalled') AND e.at >= ? ORDER BY e.id DESC LIMIT ?",
+        [day_bounds(engine.clock, day)[0], recent_calls],
+    ).fetchall()
     row = conn.execute(
         "SELECT COUNT(*) AS issued, SUM(state = 'done') AS served, SUM(state = 'no_show') AS no_show "
         "FROM tickets WHERE day = ?", [day]
@@ -46,6 +56,12 @@ def queue_snapshot(engine: QueueEngine, waiting_list: int = 10) -> dict[str, Any
         "counters": counters,
         "held": [{"id": t.id, "number": t.number, "service": t.service, "counter": t.counter}
                  for t in engine.held()],
+        "recent_calls": [
+            {"number": json.loads(c["data"])["number"], "counter": c["counter_number"], "service": c["service_code"],
+             "priority": json.loads(c["data"]).get("priority", "normal"), "called_at": iso(c["at"], tz),
+             "recall": c["type"] == "ticket_recalled"}
+            for c in calls
+        ],
         "today": {"issued": row["issued"] or 0, "served": row["served"] or 0, "no_show": row["no_show"] or 0,
                   "waiting": len(waiting)},
     }

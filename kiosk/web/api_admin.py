@@ -1,14 +1,23 @@
 """Admin API: services, counters, users, tokens and queue settings."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from kiosk import accounts
+from kiosk.bus import CatalogChanged
 from kiosk.queue.catalog import save_counter, save_service
 from kiosk.web.body import field, json_body
 from kiosk.web.security import require, services
 
 bp = Blueprint("api_admin", __name__, url_prefix="/api/v1/admin")
+
+
+@bp.after_request
+def announce_change(response):
+    """Every successful admin write refreshes the kiosks, displays and consoles at once."""
+    if request.method != "GET" and response.status_code < 300:
+        services().bus.publish(CatalogChanged(request.path.rsplit("/", 1)[-1]))
+    return response
 
 
 @bp.post("/services")

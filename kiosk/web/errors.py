@@ -16,6 +16,28 @@ HTTP_CODES = {
 }
 
 
+# For officers and citizens: a Vietnamese sentence per error code, next to the precise English message.
+MESSAGES_VI = {
+    "bad_request": "Yêu cầu không hợp lệ.",
+    "unauthorized": "Vui lòng đăng nhập.",
+    "forbidden": "Bạn không có quyền thực hiện thao tác này.",
+    "csrf": "Phiên làm việc đã hết hạn, vui lòng tải lại trang.",
+    "not_found": "Không tìm thấy.",
+    "method_not_allowed": "Thao tác không được hỗ trợ.",
+    "conflict": "Thao tác không thực hiện được.",
+    "exists": "Đã tồn tại.",
+    "illegal_transition": "Thao tác không hợp lệ ở trạng thái hiện tại.",
+    "limit_reached": "Lĩnh vực này đã hết số trong ngày.",
+    "person_limit_reached": "Công dân đã lấy đủ số lượt cho lĩnh vực này trong ngày.",
+    "service_closed": "Lĩnh vực này hiện không nhận hồ sơ.",
+    "too_large": "Dữ liệu gửi lên quá lớn.",
+    "unsupported_media_type": "Định dạng dữ liệu không được hỗ trợ.",
+    "invalid": "Dữ liệu không hợp lệ.",
+    "no_consent": "Chưa có sự đồng ý của công dân.",
+    "internal": "Lỗi hệ thống, thao tác chưa được thực hiện.",
+}
+
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
@@ -23,7 +45,8 @@ class ApiError(Exception):
 
 
 def error_response(status: int, code: str, message: str):
-    response = jsonify({"error": {"code": code, "message": message}})
+    response = jsonify({"error": {"code": code, "message": message,
+                                  "message_vi": MESSAGES_VI.get(code, "Thao tác không thực hiện được.")}})
     response.status_code = status
     return response
 

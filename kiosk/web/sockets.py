@@ -15,6 +15,7 @@ from flask import current_app, session
 from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, emit, join_room
 
 from kiosk.accounts import Principal, token_principal, token_principal_by_id, user_principal
+from kiosk.bus import CatalogChanged
 from kiosk.queue import events as ev
 from kiosk.queue.clock import iso
 from kiosk.queue.snapshot import queue_snapshot
@@ -95,6 +96,12 @@ class SocketFanout:
             self._thread.join(timeout=5)
 
     def __call__(self, event: Any) -> None:
+        if isinstance(event, CatalogChanged):
+            for ns in NAMESPACE_ROLES:
+                self.socketio.emit("catalog_changed", {"what": event.what}, namespace=ns)
+            self._dirty.set()
+            self.start()
+            return
         if not isinstance(event, ev.Event):
             return
         if isinstance(event, (ev.TicketCalled, ev.TicketRecalled)):

@@ -126,6 +126,7 @@ def test_bad_input_is_a_clear_4xx_and_changes_nothing(app, client, tokens, metho
     r = getattr(client, method)(path, **kwargs)
     assert r.status_code == status, r.get_data(as_text=True)
     assert set(r.json) == {"error"} and r.json["error"]["code"] and r.json["error"]["message"]
+    assert r.json["error"]["message_vi"]
     assert count_events(app) == before
     assert app.extensions["kiosk"].store.conn().execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == tickets_before
 
@@ -185,3 +186,14 @@ def test_admin_creates_service_counter_user_token(client, tokens):
     assert client.post("/api/v1/counters/7/open", headers=bearer(token)).json["counter"]["state"] == "open"
     listed = client.get("/api/v1/admin/tokens", headers=h).json
     assert all("token_hash" not in t for t in listed)
+
+
+def test_snapshot_has_recent_calls_and_remaining(client, tokens):
+    for _ in range(2):
+        client.post("/api/v1/tickets", json={"service": "HT"}, headers=bearer(tokens["kiosk"]))
+    client.post("/api/v1/counters/1/next", headers=bearer(tokens["officer1"]))
+    client.post("/api/v1/counters/1/recall", headers=bearer(tokens["officer1"]))
+    snap = client.get("/api/v1/queue", headers=bearer(tokens["display"])).json
+    assert [(c["number"], c["recall"]) for c in snap["recent_calls"]] == [("A001", True), ("A001", False)]
+    ht = next(s for s in snap["services"] if s["code"] == "HT")
+    assert ht["issued_today"] == 2 and ht["remaining_today"] == 298 and ht["name_en"]

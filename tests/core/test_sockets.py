@@ -90,3 +90,15 @@ def test_monitor_sees_every_event_and_fresh_snapshots(app, client, tokens):
         time.sleep(0.05)
     else:
         raise AssertionError("no snapshot with the new ticket")
+
+
+def test_admin_edit_pushes_catalog_changed(app, client, tokens):
+    kiosk = sio(app, "/kiosk", auth={"token": tokens["kiosk"]})
+    kiosk.get_received("/kiosk")
+    r = client.put("/api/v1/admin/services/HT", json={"prefix": "A", "name": "Hộ tịch", "is_open": False},
+                   headers=bearer(tokens["admin"]))
+    assert r.status_code == 200
+    got = events_named(kiosk, "/kiosk", "catalog_changed")
+    assert got and got[0]["what"] == "HT"
+    r = client.post("/api/v1/tickets", json={"service": "HT"}, headers=bearer(tokens["kiosk"]))
+    assert r.status_code == 409 and r.json["error"]["code"] == "service_closed"
