@@ -16,12 +16,12 @@ from kiosk.bus import EventBus
 from kiosk.citizens import CitizenRegistry
 from kiosk.config import Config
 from kiosk.crypto import Vault, load_or_create_key
+from kiosk.queue.appointments import AppointmentRules, Appointments
 from kiosk.queue.clock import Clock, SystemClock, centre_timezone
 from kiosk.queue.engine import QueueEngine, QueueSettings
 from kiosk.queue.priorities import PriorityPolicy
 from kiosk.store import Store, open_store
 from kiosk.tasks import RepeatingTask
-
 
 # Parts wired around the core, each `install(app, kiosk)`: the touch-free kiosk (camera, CCCD,
 # faces, consent) and the call fan-out to voice, pagers, printer and LED boards.
@@ -40,6 +40,7 @@ class KioskServices:
     socketio: SocketIO
     extras: dict[str, Any] = field(default_factory=dict)
     citizens: CitizenRegistry | None = None
+    appointments: Appointments | None = None
 
     def close(self) -> None:
         for stop in self.extras.get("on_close", []):
@@ -95,9 +96,10 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     kiosk.citizens.purge_expired(config.retention_days)
     purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
     purge.start()
+    kiosk.appointments = Appointments(engine, AppointmentRules(**config.extra.get("appointments", {})))
     kiosk.extras.setdefault("on_close", []).append(purge.stop)
 
-    from kiosk.web import api, api_admin, api_citizens, openapi, pages
+    from kiosk.web import api, api_admin, api_appointments, api_citizens, openapi, pages
     from kiosk.web.errors import register_error_handlers
     from kiosk.web.sockets import SocketFanout, register_namespaces
 
@@ -105,6 +107,7 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     app.register_blueprint(api.bp)
     app.register_blueprint(api_admin.bp)
     app.register_blueprint(api_citizens.bp)
+    app.register_blueprint(api_appointments.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
     register_namespaces(socketio)

@@ -8,13 +8,16 @@ from typing import Any
 
 from kiosk.queue.clock import iso
 
-PRIORITIES = ("normal", "elderly", "disabled", "pregnant", "merit")
+PRIORITIES = ("normal", "elderly", "disabled", "pregnant", "merit", "appointment")
+# chosen by the citizen at the kiosk; "appointment" only comes from a checked-in booking
+CHOOSABLE_PRIORITIES = PRIORITIES[:5]
 PRIORITY_LABELS_VI = {
     "normal": "Thường",
     "elderly": "Người cao tuổi",
     "disabled": "Người khuyết tật",
     "pregnant": "Phụ nữ mang thai",
     "merit": "Người có công",
+    "appointment": "Đặt lịch hẹn",
 }
 TICKET_STATES = ("waiting", "called", "serving", "done", "no_show", "held", "cancelled")
 COUNTER_STATES = ("closed", "open", "paused")

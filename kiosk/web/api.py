@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from kiosk.queue.model import PRIORITIES
+from kiosk.queue.model import CHOOSABLE_PRIORITIES
 from kiosk.queue.snapshot import queue_snapshot
 from kiosk.queue.stats import day_statistics
 from kiosk.web.body import field, json_body
@@ -52,8 +52,8 @@ def issue():
     data = json_body()
     service = field(data, "service", str)
     priority = field(data, "priority", str, required=False, default="normal")
-    if priority not in PRIORITIES:
-        raise ApiError(422, "invalid", f"priority must be one of {', '.join(PRIORITIES)}")
+    if priority not in CHOOSABLE_PRIORITIES:
+        raise ApiError(422, "invalid", f"priority must be one of {', '.join(CHOOSABLE_PRIORITIES)}")
     principal = principal_from_request()
     channel = "kiosk" if principal.role == "kiosk" else "counter"
     issued = _engine().issue_ticket(service, priority, channel=channel)
