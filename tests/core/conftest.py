@@ -2,17 +2,14 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
 
 import pytest
-from core_fixtures import make_catalogue
+from core_fixtures import MORNING, make_catalogue
 
 from kiosk.demo import open_demo_counters, seed_demo
-from kiosk.queue.clock import FakeClock, centre_timezone
+from kiosk.queue.clock import FakeClock
 from kiosk.queue.engine import QueueEngine, QueueSettings
 from kiosk.store import open_store
-
-MORNING = datetime(2026, 11, 23, 8, 0, tzinfo=centre_timezone())
 
 
 @pytest.fixture
@@ -67,10 +64,6 @@ def app(tmp_path, clock, seeded_demo):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

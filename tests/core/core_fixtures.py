@@ -1,7 +1,12 @@
 """Catalogue used by the core tests."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from kiosk.queue.catalog import save_counter, save_service
+from kiosk.queue.clock import centre_timezone
+
+MORNING = datetime(2026, 11, 23, 8, 0, tzinfo=centre_timezone())  # a Monday
 
 
 def make_catalogue(store) -> None:
@@ -13,3 +18,7 @@ def make_catalogue(store) -> None:
         save_counter(conn, 1, "Quầy 1", ["HT", "DD"], True)
         save_counter(conn, 2, "Quầy 2", ["DD"], True)
         save_counter(conn, 3, "Quầy 3", [("HT", 1), ("DD", 1)], True)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import MORNING, bearer
+from core_fixtures import MORNING, bearer
 
 from kiosk.queue.appointments import AppointmentRules, Appointments
 from kiosk.queue.errors import IllegalTransition, InvalidInput, LimitReached

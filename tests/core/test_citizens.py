@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import bearer
+from core_fixtures import bearer
 
 from kiosk.accounts import Principal
 from kiosk.citizens import CitizenRegistry

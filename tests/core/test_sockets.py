@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import bearer
+from core_fixtures import bearer
 
 
 def sio(app, namespace: str, auth=None, flask_client=None):
@@ -11,7 +11,7 @@ def sio(app, namespace: str, auth=None, flask_client=None):
     return socketio.test_client(app, namespace=namespace, auth=auth, flask_test_client=flask_client)
 
 
-def events_named(client, namespace: str, name: str, timeout: float = 3.0) -> list[dict]:
+def events_named(client, namespace: str, name: str, timeout: float = 10.0) -> list[dict]:
     deadline = time.monotonic() + timeout
     got: list[dict] = []
     while time.monotonic() < deadline:
@@ -82,7 +82,7 @@ def test_monitor_sees_every_event_and_fresh_snapshots(app, client, tokens):
     client.post("/api/v1/tickets", json={"service": "DD"}, headers=bearer(tokens["kiosk"]))
     got = events_named(monitor, "/monitor", "queue_event")
     assert got and got[0]["type"] == "ticket_issued"
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         snaps = [m["args"][0] for m in monitor.get_received("/monitor") if m["name"] == "queue_snapshot"]
         if snaps and snaps[-1]["today"]["issued"] == 1:

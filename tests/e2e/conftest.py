@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from e2e_helpers import login
 from e2e_server import LiveServer
 
 CHROMIUM = os.environ.get("KIOSK_CHROMIUM", "/usr/bin/chromium")
@@ -77,15 +78,6 @@ def new_page(browser, server):
 def shots() -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS
-
-
-def login(page, server: LiveServer, user: str, next_path: str) -> None:
-    """Sign in through the real login form."""
-    page.goto(f"{server.url}/login?next={next_path}")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", server.logins[user])
-    page.click("button[type=submit]")
-    page.wait_for_url(f"**{next_path}*")
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import login
+from e2e_helpers import login
 
 pytestmark = pytest.mark.e2e
 

@@ -53,12 +53,13 @@ def test_kiosk_explains_a_closed_service_in_vietnamese(new_page, server, shots):
     r = server.api("PUT", "/admin/services/XD", admin, {**svc, "is_open": False})
     assert r.status_code == 200, r.text
     try:
-        page.click(".tile[data-code='XD']")  # the tile may not know yet: the server refuses
+        # the admin edit is pushed (catalog_changed): the tile turns closed without a reload
+        page.wait_for_selector(".tile.closed[data-code='XD']", timeout=5000)
+        page.click(".tile[data-code='XD']")
         page.wait_for_selector("#kiosk-message", state="visible")
         text = page.inner_text("#kiosk-message-text")
         assert "tạm ngừng nhận hồ sơ" in text and "Xây dựng" in text
         page.screenshot(path=str(shots / "kiosk-closed.png"))
-        page.wait_for_selector(".tile.closed[data-code='XD']")  # and the tiles were re-read
         page.click("#kiosk-message-ok")
         page.wait_for_selector("#kiosk-message", state="hidden")
     finally:

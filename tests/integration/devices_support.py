@@ -1,0 +1,129 @@
+"""Fixtures of the device integration tests: the app factory wired to simulators on ptys.
+
+Import the fixtures into a test module with ``from devices_support import *``.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from typing import Any
+
+import pytest
+
+from hardware.led_board import LedBusSimulator
+from hardware.pager import FaultConfig, PagerSimulator
+from hardware.printer.simulator import PrinterSimulator
+from kiosk.accounts import create_token
+from kiosk.demo import open_demo_counters, seed_demo
+from kiosk.store import open_store
+
+OFFICER_CARDS = {1: 1, 2: 2, 3: 3}
+CITIZEN_CARDS = (101, 110)
+PUBLIC_URL = "http://kiosk.test:8080"
+
+__all__ = ["seeded_store", "sims", "device_config", "devices_app", "client", "tokens", "bearer", "sio", "received",
+           "wait_for", "make_app", "FaultConfig", "issue", "OFFICER_CARDS", "CITIZEN_CARDS", "PUBLIC_URL"]
+
+
+@pytest.fixture(scope="session")
+def seeded_store(tmp_path_factory):
+    """The demo centre seeded once (password hashing is slow on purpose), copied per test."""
+    folder = tmp_path_factory.mktemp("devices-demo")
+    store = open_store(folder)
+    seed_demo(store)
+    store.conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return folder
+
+
+@pytest.fixture
+def sims():
+    """A base station with officer cards 1-3 and citizen cards 101-110, a printer and LED boards 1-3."""
+    pager = PagerSimulator(cards=[*OFFICER_CARDS, *range(CITIZEN_CARDS[0], CITIZEN_CARDS[1] + 1)]).start()
+    printer = PrinterSimulator.pty().start()
+    led = LedBusSimulator([1, 2, 3]).start()
+    yield {"pager": pager, "printer": printer, "led": led}
+    for sim in (pager, printer, led):
+        sim.stop()
+
+
+def device_config(sims: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "devices": {"public_url": PUBLIC_URL},
+        "voice": {"pace": False, "repeat": 1},
+        "pager": {"url": sims["pager"].url, "officer_cards": {str(k): v for k, v in OFFICER_CARDS.items()},
+                  "citizen_cards": list(CITIZEN_CARDS)},
+        "printer": {"url": sims["printer"].url, "poll_s": 0.5},
+        "led": {"url": sims["led"].port, "boards": {"1": 1, "2": 2, "3": 3}},
+    }
+
+
+def make_app(tmp_path, seeded_store, extra: dict[str, Any]):
+    from kiosk.app import create_app
+
+    data = tmp_path / "app"
+    if not data.exists():
+        shutil.copytree(seeded_store, data)
+    return create_app({"data_dir": str(data), **extra})
+
+
+@pytest.fixture
+def devices_app(tmp_path, seeded_store, sims):
+    app = make_app(tmp_path, seeded_store, device_config(sims))
+    kiosk = app.extensions["kiosk"]
+    open_demo_counters(kiosk.engine)
+    assert kiosk.extras["devices"].driver.wait_link(5), "pager link did not come up"
+    yield app
+    kiosk.close()
+
+
+@pytest.fixture
+def client(devices_app):
+    return devices_app.test_client()
+
+
+@pytest.fixture
+def tokens(devices_app):
+    kiosk = devices_app.extensions["kiosk"]
+    with kiosk.store.transaction() as conn:
+        return {"kiosk": create_token(conn, "kiosk"), "officer1": create_token(conn, "officer", 1),
+                "manager": create_token(conn, "manager"), "admin": create_token(conn, "admin"),
+                "display": create_token(conn, "display")}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def sio(app, namespace: str, token: str | None = None):
+    socketio = app.extensions["kiosk"].socketio
+    client = socketio.test_client(app, namespace=namespace, auth={"token": token} if token else None)
+    assert client.is_connected(namespace)
+    return client
+
+
+def received(client, namespace: str, name: str, until=None, timeout: float = 5.0) -> list[dict]:
+    """Events ``name`` received so far, waiting until ``until(events)`` holds (default: any)."""
+    until = until or bool
+    got: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        got += [m["args"][0] for m in client.get_received(namespace) if m["name"] == name]
+        if until(got) or time.monotonic() >= deadline:
+            return got
+        time.sleep(0.02)
+
+
+def wait_for(predicate, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def issue(client, token: str, service: str = "HT") -> dict:
+    response = client.post("/api/v1/tickets", json={"service": service}, headers=bearer(token))
+    assert response.status_code == 201, response.json
+    return response.json
