@@ -55,7 +55,8 @@ def new_page(browser, server):
     outside: list[str] = []
 
     def watch(request) -> None:
-        if not request.url.startswith((server.url + "/", "data:", f"ws://127.0.0.1:{server.port}/")):
+        local = (server.url + "/", "data:", f"blob:{server.url}/", f"ws://127.0.0.1:{server.port}/")
+        if not request.url.startswith(local):
             outside.append(request.url)
 
     def make(width: int = 1920, height: int = 1080):
