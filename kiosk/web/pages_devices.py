@@ -1,0 +1,156 @@
+"""Pages of the devices part: the citizen's ticket-tracking page (the printed QR) and the demo
+panel that presses simulated pager-card buttons and empties the simulated printer.
+
+GET  /t/<id>/<sig>           public; position and estimated wait in Vietnamese (JSON when asked)
+GET  /demo/devices           admin, demo mode only
+POST /demo/devices/press     {"card": N, "button": "next|recall|no_show|finish"}
+POST /demo/devices/printer   {"paper_out": bool, "cover_open": bool, "offline": bool, ...}
+"""
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, current_app, jsonify, render_template_string, request
+
+from kiosk.queue.clock import iso
+from kiosk.tracking import verify_signature
+from kiosk.web.body import json_body
+from kiosk.web.errors import ApiError
+from kiosk.web.security import csrf_token, require, services
+
+bp = Blueprint("devices_pages", __name__)
+
+STATE_VI = {
+    "waiting": "Đang chờ đến lượt",
+    "called": "Đến lượt bạn! Mời đến quầy số {counter}",
+    "serving": "Đang được phục vụ tại quầy số {counter}",
+    "done": "Đã hoàn thành",
+    "no_show": "Đã quá lượt (vắng mặt khi được gọi)",
+    "held": "Tạm giữ – vui lòng liên hệ quầy",
+    "cancelled": "Đã hủy",
+}
+
+TRACK_PAGE = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+{% if live %}<meta http-equiv="refresh" content="20">{% endif %}
+<title>Số thứ tự {{ t.number }}</title>
+<style>body{font-family:"Noto Sans","DejaVu Sans",sans-serif;max-width:28rem;margin:1rem auto;padding:0 1rem;
+text-align:center;color:#111}.num{font-size:4rem;font-weight:700;margin:.5rem 0}.state{font-size:1.4rem;
+font-weight:600;margin:1rem 0}.called{color:#b00020}dl{display:grid;grid-template-columns:1fr auto;gap:.4rem 1rem;
+text-align:left;font-size:1.1rem}dd{margin:0;font-weight:600}small{color:#555}</style></head>
+<body><p>{{ centre }}</p><p>{{ service }}</p>
+<div class="num" id="ticket-number">{{ t.number }}</div>
+<div class="state{% if t.state == 'called' %} called{% endif %}" id="ticket-state">{{ state_text }}</div>
+{% if position %}<dl>
+<dt>Số người chờ trước bạn</dt><dd id="people-ahead">{{ position - 1 }}</dd>
+<dt>Thời gian chờ dự kiến</dt><dd id="wait">{{ wait_text }}</dd>
+</dl>{% endif %}
+<p><small>Cập nhật lúc {{ now }}{% if live %} · trang tự làm mới sau 20 giây{% endif %}</small></p>
+</body></html>"""
+
+DEMO_PAGE = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><meta name="csrf-token" content="{{ csrf }}">
+<title>Thiết bị mô phỏng / Simulated devices</title>
+<link rel="stylesheet" href="{{ url_for('static', filename='app.css') }}"></head>
+<body class="demo-devices"><main style="padding:1rem">
+<h1>Thiết bị mô phỏng <small>Simulated devices (demo)</small></h1>
+<h2>Thẻ rung của cán bộ <small>Officer pager cards</small></h2>
+<table id="cards"><tr><th>Thẻ / Card</th><th>Quầy / Counter</th><th></th><th>Hiển thị / Shown</th></tr>
+{% for card, counter in officer %}<tr data-card="{{ card }}"><td>{{ card }}</td><td>{{ counter }}</td><td>
+<button data-button="next">Tiếp / Next</button><button data-button="recall">Gọi lại / Recall</button>
+<button data-button="no_show">Vắng / No-show</button><button data-button="finish">Xong / Finish</button></td>
+<td class="shown">{{ shown.get(card, '') }}</td></tr>{% endfor %}</table>
+<h2>Thẻ rung của công dân <small>Citizen pager cards</small> {{ citizen[0] }}–{{ citizen[1] }}</h2>
+<h2>Máy in <small>Printer</small></h2>
+<label><input type="checkbox" data-printer="paper_out" {% if printer.paper_out %}checked{% endif %}> Hết giấy / Paper out</label>
+<label><input type="checkbox" data-printer="cover_open" {% if printer.cover_open %}checked{% endif %}> Mở nắp / Cover open</label>
+<label><input type="checkbox" data-printer="unplugged" {% if printer.unplugged %}checked{% endif %}> Rút cáp / Unplugged</label>
+<p id="demo-result" role="status"></p>
+</main><script src="{{ url_for('static', filename='js/demo_devices.js') }}"></script></body></html>"""
+
+PRINTER_FLAGS = {"paper_out", "paper_near_end", "cover_open", "offline", "cutter_error", "unplugged"}
+BUTTONS = ("next", "recall", "no_show", "finish")
+
+
+def _wants_html() -> bool:
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+@bp.get("/t/<int:ticket_id>/<sig>")
+def track(ticket_id: int, sig: str):
+    kiosk = services()
+    if not verify_signature(current_app.config["SECRET_KEY"], ticket_id, sig):
+        raise ApiError(404, "not_found", "no such ticket link")
+    engine = kiosk.engine
+    ticket = engine.ticket(ticket_id)
+    place = engine.position(ticket_id)
+    position, wait_s = place if place else (None, None)
+    if not _wants_html():
+        return jsonify({"number": ticket.number, "state": ticket.state, "counter": ticket.counter,
+                        "position": position, "people_ahead": position - 1 if position else None,
+                        "estimated_wait_s": wait_s,
+                        "message": STATE_VI[ticket.state].format(counter=ticket.counter)})
+    minutes = math.ceil((wait_s or 0) / 60)
+    html = render_template_string(
+        TRACK_PAGE, t=ticket, centre=kiosk.config.centre_name, service=engine.service(ticket.service).name,
+        state_text=STATE_VI[ticket.state].format(counter=ticket.counter), position=position,
+        wait_text="dưới 1 phút" if minutes == 0 else f"khoảng {minutes} phút",
+        live=ticket.state in ("waiting", "called", "serving", "held"),
+        now=iso(engine.clock.now(), engine.clock.tz)[11:16],
+    )
+    return html, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _simulators():
+    hub = services().extras.get("devices")
+    if hub is None or not hub.simulators:
+        raise ApiError(404, "not_found", "the device simulators run only in demo mode (kiosk serve --demo)")
+    return hub
+
+
+@bp.get("/demo/devices")
+@require("admin")
+def demo_devices():
+    hub = _simulators()
+    pager = hub.simulators["pager"]
+    shown = {}
+    for card in hub.cards.officer_assignments():
+        pages = pager.pages(card) if card in pager.cards else []
+        shown[card] = pages[-1].ticket if pages else ""
+    return render_template_string(
+        DEMO_PAGE, csrf=csrf_token(), officer=sorted(hub.cards.officer_assignments().items()),
+        citizen=hub.cards.citizen_range, printer=hub.simulators["printer"], shown=shown)
+
+
+@bp.post("/demo/devices/press")
+@require("admin")
+def demo_press():
+    hub = _simulators()
+    data = json_body()
+    card, button = data.get("card"), data.get("button")
+    if isinstance(card, bool) or not isinstance(card, int):
+        raise ApiError(422, "invalid", "'card' must be a card number")
+    if button not in BUTTONS:
+        raise ApiError(422, "invalid", f"'button' must be one of {', '.join(BUTTONS)}")
+    pager = hub.simulators["pager"]
+    if card not in pager.cards:
+        raise ApiError(404, "not_found", f"no card {card} in the simulator")
+    press_id = pager.press(card, button)
+    return jsonify({"card": card, "button": button, "press_id": press_id})
+
+
+@bp.post("/demo/devices/printer")
+@require("admin")
+def demo_printer():
+    hub = _simulators()
+    data = json_body()
+    unknown = set(data) - PRINTER_FLAGS
+    if unknown or not data or not all(isinstance(v, bool) for v in data.values()):
+        raise ApiError(422, "invalid", f"send true/false for any of: {', '.join(sorted(PRINTER_FLAGS))}")
+    printer = hub.simulators["printer"]
+    printer.set_state(**data)
+    if hub.monitor is not None:
+        report = hub.monitor.poll()  # screens learn now, not at the next poll
+        return jsonify(report.as_dict())
+    return jsonify({f: getattr(printer, f) for f in PRINTER_FLAGS})
