@@ -44,6 +44,7 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
     from kiosk.server import serve as run_server
 
     cfg = _config(config_file, data_dir=data_dir, host=host, port=port, demo=demo or None)
+    _check_part_settings(cfg)
     setup_logging(cfg.log_level)
     if cfg.demo:
         from kiosk.demo import seed_demo
@@ -71,6 +72,16 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
 
     click.echo(f"Serving on http://{cfg.host}:{cfg.port}")
     run_server(factory, cfg.host, cfg.port, threads=cfg.threads)
+
+
+def _check_part_settings(cfg: Config) -> None:
+    """Validate the parts' TOML tables before the server forks, so a mistake is told on the command line."""
+    from kiosk.devices_config import device_settings
+
+    try:
+        device_settings(cfg.extra)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @main.group()

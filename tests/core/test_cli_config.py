@@ -67,3 +67,11 @@ def test_newer_schema_refused(tmp_path):
     store.close()
     with pytest.raises(RuntimeError, match="newer"):
         open_store(tmp_path)
+
+
+def test_serve_with_bad_device_table_exits_with_message(tmp_path):
+    f = tmp_path / "bad.toml"
+    f.write_text("[pager]\nurl = 5\n")
+    r = subprocess.run([str(KIOSK), "serve", "--config", str(f), "--data-dir", str(tmp_path)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "[pager] url" in r.stderr
