@@ -21,6 +21,11 @@ import socketio
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "core"))
 from server_process import ServerProcess, create_token  # noqa: E402
 
+from kiosk.demo import open_demo_counters, seed_demo  # noqa: E402
+from kiosk.queue.clock import SystemClock  # noqa: E402
+from kiosk.queue.engine import QueueEngine  # noqa: E402
+from kiosk.store import open_store  # noqa: E402
+
 ISSUE_SECONDS = 5.0
 CLIENTS = 8
 DISPLAYS = 50
@@ -102,7 +107,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         data.mkdir()
-        server = ServerProcess(data).start()
+        # The core alone, as issue 2 measures it: the demo centre without simulated devices
+        # (printing and voice are measured by bench_call_fanout.py).
+        store = open_store(data)
+        seed_demo(store)
+        open_demo_counters(QueueEngine(store, SystemClock()))
+        store.close()
+        server = ServerProcess(data, demo=False).start()
         try:
             kiosk = create_token(data, "kiosk")
             admin = {"Authorization": f"Bearer {create_token(data, 'admin')}"}

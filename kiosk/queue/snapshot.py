@@ -13,23 +13,32 @@ def queue_snapshot(engine: QueueEngine, waiting_list: int = 10, recent_calls: in
     now = engine.clock.now()
     tz = engine.clock.tz
     conn = engine.store.conn()
-    waiting = engine.waiting()
     day = local_day(engine.clock, now)
     issued = {r[0]: r[1] for r in conn.execute(
         "SELECT service_code, COUNT(*) FROM tickets WHERE day = ? GROUP BY service_code", [day])}
+    # Aggregates in SQL: a busy afternoon has thousands waiting, and this runs several times a second.
+    agg = {r["service_code"]: r for r in conn.execute(
+        "SELECT t.service_code, COUNT(*) AS n, SUM(t.priority != 'normal') AS prio, MIN(t.issued_at) AS first, "
+        "SUM(? - t.issued_at > s.sla_minutes * 60) AS over FROM tickets t JOIN services s ON s.code = t.service_code "
+        "WHERE t.state = 'waiting' GROUP BY t.service_code", [now])}
     services = []
+    total_waiting = 0
     for svc in engine.services():
-        mine = [t for t in waiting if t.service == svc.code]
+        row = agg.get(svc.code)
+        total_waiting += row["n"] if row else 0
+        head = conn.execute(
+            "SELECT id, number, priority, issued_at FROM tickets WHERE state = 'waiting' AND service_code = ? "
+            "ORDER BY issued_at, id LIMIT ?", [svc.code, waiting_list]).fetchall()
         services.append({
             "code": svc.code, "name": svc.name, "name_en": svc.name_en, "prefix": svc.prefix,
             "is_open": svc.is_open, "issued_today": issued.get(svc.code, 0),
             "remaining_today": None if svc.daily_limit is None else max(0, svc.daily_limit - issued.get(svc.code, 0)),
-            "waiting": len(mine),
-            "priority_waiting": sum(t.is_priority for t in mine),
-            "longest_wait_s": round(now - mine[0].issued_at) if mine else 0,
-            "over_sla": sum(now - t.issued_at > svc.sla_minutes * 60 for t in mine),
-            "next": [{"id": t.id, "number": t.number, "priority": t.priority,
-                      "issued_at": iso(t.issued_at, tz)} for t in mine[:waiting_list]],
+            "waiting": row["n"] if row else 0,
+            "priority_waiting": (row["prio"] or 0) if row else 0,
+            "longest_wait_s": round(now - row["first"]) if row else 0,
+            "over_sla": (row["over"] or 0) if row else 0,
+            "next": [{"id": t["id"], "number": t["number"], "priority": t["priority"],
+                      "issued_at": iso(t["issued_at"], tz)} for t in head],
         })
     officers = {r[0]: r[1] or r[2] for r in conn.execute("SELECT id, full_name, username FROM users")}
     counters = []
@@ -63,5 +72,5 @@ def queue_snapshot(engine: QueueEngine, waiting_list: int = 10, recent_calls: in
             for c in calls
         ],
         "today": {"issued": row["issued"] or 0, "served": row["served"] or 0, "no_show": row["no_show"] or 0,
-                  "waiting": len(waiting)},
+                  "waiting": total_waiting},
     }

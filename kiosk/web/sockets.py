@@ -27,6 +27,21 @@ NAMESPACE_ROLES = {
     "/monitor": ("manager",),
 }
 SNAPSHOT_INTERVAL_S = 0.5  # coalesce bursts: at most two snapshots a second
+CALL_QUIET_S = 0.15
+
+
+def display_snapshot(snap: dict[str, Any]) -> dict[str, Any]:
+    """The hall's share of a snapshot: what a TV shows, a fraction of the bytes to every screen."""
+    return {
+        "at": snap["at"], "day": snap["day"], "recent_calls": snap["recent_calls"],
+        "services": [{k: s[k] for k in ("code", "name", "name_en", "prefix", "is_open", "waiting")}
+                     for s in snap["services"]],
+        "counters": [{**{k: c[k] for k in ("number", "name", "state", "pause_reason", "services")},
+                      "current": c["current"] and {k: c["current"][k] for k in
+                                                   ("id", "number", "service", "priority", "state", "called_at")}}
+                     for c in snap["counters"]],
+        "today": snap["today"],
+    }
 
 
 def _socket_principal(auth: Any) -> Principal | None:
@@ -53,7 +68,8 @@ class _GuardedNamespace(Namespace):
                 raise ConnectionRefusedError("forbidden")
         if principal is not None and principal.counter is not None:
             join_room(f"counter:{principal.counter}")
-        emit("queue_snapshot", queue_snapshot(kiosk.engine))
+        snap = queue_snapshot(kiosk.engine)
+        emit("queue_snapshot", display_snapshot(snap) if self.namespace == "/display" else snap)
 
 
 def called_payload(event: ev.Event, engine) -> dict[str, Any]:
@@ -83,6 +99,7 @@ class SocketFanout:
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last_call = 0.0
 
     def start(self) -> None:
         if self._thread is None:
@@ -106,6 +123,7 @@ class SocketFanout:
             return
         if isinstance(event, (ev.TicketCalled, ev.TicketRecalled)):
             self.socketio.emit("ticket_called", called_payload(event, self.engine), namespace="/display")
+            self._last_call = time.monotonic()
         payload = event.payload()
         self.socketio.emit("queue_event", payload, namespace="/monitor")
         if event.counter is not None:
@@ -118,12 +136,16 @@ class SocketFanout:
             self._dirty.wait()
             if self._stop.is_set():
                 return
+            # Let a call go out alone first: a snapshot to every screen right behind it would delay it.
+            quiet = self._last_call + CALL_QUIET_S - time.monotonic()
+            if quiet > 0:
+                self._stop.wait(quiet)
             self._dirty.clear()
             with self.app.app_context():
                 snap = queue_snapshot(self.engine)
             for ns in NAMESPACE_ROLES:
-                self.socketio.emit("queue_snapshot", snap, namespace=ns)
-            time.sleep(SNAPSHOT_INTERVAL_S)
+                self.socketio.emit("queue_snapshot", display_snapshot(snap) if ns == "/display" else snap, namespace=ns)
+            self._stop.wait(SNAPSHOT_INTERVAL_S)
 
 
 def register_namespaces(socketio: SocketIO) -> None:

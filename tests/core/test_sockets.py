@@ -102,3 +102,13 @@ def test_admin_edit_pushes_catalog_changed(app, client, tokens):
     assert got and got[0]["what"] == "HT"
     r = client.post("/api/v1/tickets", json={"service": "HT"}, headers=bearer(tokens["kiosk"]))
     assert r.status_code == 409 and r.json["error"]["code"] == "service_closed"
+
+
+def test_display_snapshot_is_the_hall_share(app, client, tokens):
+    client.post("/api/v1/tickets", json={"service": "HT"}, headers=bearer(tokens["kiosk"]))
+    client.post("/api/v1/counters/1/next", headers=bearer(tokens["officer1"]))
+    display = sio(app, "/display")
+    snap = events_named(display, "/display", "queue_snapshot")[0]
+    assert snap["counters"][0]["current"]["number"] == "A001"
+    assert "next" not in snap["services"][0] and "held" not in snap  # no waiting lists on the hall TV
+    assert snap["recent_calls"][0]["number"] == "A001"
