@@ -100,17 +100,22 @@ class SocketFanout:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_call = 0.0
+        self._lock = threading.Lock()
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._snapshots, name="snapshot-fanout", daemon=True)
-            self._thread.start()
+        with self._lock:
+            if self._thread is None and not self._stop.is_set():
+                thread = threading.Thread(target=self._snapshots, name="snapshot-fanout", daemon=True)
+                thread.start()
+                self._thread = thread
 
     def stop(self) -> None:
-        self._stop.set()
-        self._dirty.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        with self._lock:
+            self._stop.set()
+            self._dirty.set()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=5)
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, CatalogChanged):

@@ -170,8 +170,7 @@ def test_bad_qr_payloads_are_refused_with_a_reason_on_screen(tmp_path, payload, 
     assert snap["notice"] is None and snap["state"] == "idle"
 
 
-def test_camera_lost_falls_back_to_touch_and_resumes(shared_testdata, tmp_path):
-    crop, pts = face_crop(shared_testdata, PERSON)
+def test_camera_lost_falls_back_to_touch_and_resumes(tmp_path):
     k = make_kiosk(tmp_path)
     frames = [scene()] * 2 + [None] * 3 + [scene()] * 30
     source = ReconnectingSource(ScriptedSource(frames), initial_s=0.3, max_s=0.6, clock=k.now)

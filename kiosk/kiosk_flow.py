@@ -1,0 +1,592 @@
+"""The touch-free kiosk session: a state machine fed by vision observations and touch choices.
+
+States (``KioskFlow.state``)::
+
+    idle ──face in view──> present ──card confirmed──> consent ──yes──> enrolling ─┐
+     ^                       │  │                        └──no───────────────────┤
+     │                       │  └──face accepted (identified + live)──> greeting ┤
+     │                       └──dwell/touch on a service tile: anonymous ticket   v
+     │                                                       priority (age >= 60)? ──> services ──> ticket
+     └──────────── person left, timeout, "done" ─────────────────────────────────────────────────────┘
+
+Choices are made by *dwell*: the citizen's face position (mirrored: moving right moves the cursor
+right) drives a cursor over the tiles of the current state; holding it over one tile for
+``dwell_s`` selects it. The same tiles accept touch (``choose``). Tile rectangles are normalised and
+sent to the page with the state, so page and server agree. A tile is selectable by dwell only after
+the cursor has been over no tile since the tiles appeared, so a choice never carries over into the
+next question.
+
+Pure Python: no Flask and no camera here. Collaborators are injected: the citizens registry, the
+queue engine, ``templates_of(track_id)`` of the vision pipeline, and callbacks for enrolment and
+for the end of a session. Time comes from the observations' timestamps and an injected clock.
+Nothing here logs personal data: the session keeps a masked :class:`kiosk.citizens.CitizenRef`.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kiosk.citizens import CitizenRef
+from kiosk.queue.errors import LimitReached, NotFound, QueueError, ServiceClosed
+
+__all__ = [
+    "CONSENT_TEXT",
+    "DwellSelector",
+    "FlowError",
+    "FlowSettings",
+    "KioskFlow",
+    "Tile",
+    "cursor_from_face",
+    "face_from_cursor",
+    "layout_tiles",
+]
+
+log = logging.getLogger(__name__)
+
+IDLE, PRESENT, CONSENT, ENROLLING, PRIORITY, SERVICES, TICKET = (
+    "idle", "present", "consent", "enrolling", "priority", "services", "ticket")
+STATES = (IDLE, PRESENT, CONSENT, ENROLLING, PRIORITY, SERVICES, TICKET)
+
+# Shown with the consent question; bump [kiosk] consent_text_version whenever this text changes.
+CONSENT_TEXT = {
+    "vi": ("Quý khách có đồng ý để Trung tâm lưu mẫu khuôn mặt (dữ liệu sinh trắc học, được mã hóa) để "
+           "nhận ra quý khách ở lần sau, không cần đưa thẻ? Quý khách có thể từ chối mà vẫn lấy số bình "
+           "thường, và có thể yêu cầu xóa bất cứ lúc nào tại quầy."),
+    "en": ("Do you agree that the centre keeps a template of your face (biometric data, encrypted) to "
+           "recognise you next time without the card? You may refuse and still take a ticket, and ask "
+           "for deletion at any counter at any time."),
+}
+
+PROMPTS = {
+    IDLE: ("Mời đưa mã QR trên thẻ CCCD vào camera, hoặc chạm để chọn lĩnh vực",
+           "Show the QR code of your ID card to the camera, or touch a service"),
+    PRESENT: ("Đưa mã QR trên thẻ CCCD vào camera — hoặc nghiêng đầu để đưa con trỏ tới lĩnh vực và giữ yên",
+              "Show your ID card's QR code — or move your head to point at a service and hold still"),
+    CONSENT: ("Ghi nhớ khuôn mặt cho lần sau?", "Remember your face for next time?"),
+    ENROLLING: ("Vui lòng nhìn thẳng vào camera, chớp mắt hoặc quay nhẹ đầu",
+                "Please look at the camera, blink or turn your head a little"),
+    PRIORITY: ("Quý khách từ 60 tuổi trở lên: quý khách có muốn được ưu tiên?",
+               "You are 60 or older: would you like priority?"),
+    SERVICES: ("Mời chọn lĩnh vực", "Please choose a service"),
+    TICKET: ("Số thứ tự của quý khách", "Your number"),
+}
+
+NOTICES: dict[str, tuple[str, str]] = {
+    "camera_lost": ("Camera không hoạt động — vui lòng chạm màn hình", "Camera not working — please touch the screen"),
+    "face_engine": ("Chưa nhận diện khuôn mặt được — vui lòng dùng thẻ CCCD hoặc chạm màn hình",
+                    "Face recognition unavailable — use the ID card or touch"),
+    "url": ("Mã QR này là một địa chỉ web, không phải mã QR trên thẻ CCCD", "This QR code is a web address, not an ID card"),
+    "vneid_token": ("Đây là mã của ứng dụng VNeID — vui lòng đưa mã QR in trên thẻ CCCD",
+                    "This is a VNeID app code — please show the QR code printed on the card"),
+    "mojibake": ("Mã QR đọc bị sai ký tự — vui lòng giữ thẻ thẳng, gần camera hơn",
+                 "The QR code was misread — hold the card straight and closer"),
+    "not_utf8": ("Mã QR đọc bị sai ký tự — vui lòng giữ thẻ thẳng, gần camera hơn",
+                 "The QR code was misread — hold the card straight and closer"),
+    "bad_card": ("Mã QR này không phải mã QR của thẻ căn cước công dân", "This QR code is not an ID card's"),
+    "person_limit_reached": ("Quý khách đã lấy đủ số thứ tự cho lĩnh vực này trong hôm nay",
+                             "You already have the allowed tickets for this service today"),
+    "limit_reached": ("Lĩnh vực này đã hết số thứ tự trong ngày hôm nay", "No more tickets for this service today"),
+    "service_closed": ("Lĩnh vực này đang tạm ngừng nhận hồ sơ", "This service is not taking tickets now"),
+    "not_found": ("Lĩnh vực này không còn được phục vụ", "Unknown service"),
+    "enrolled": ("Đã ghi nhớ khuôn mặt cho lần sau", "Your face will be recognised next time"),
+    "enrol_failed": ("Chưa ghi nhận được khuôn mặt — quý khách vẫn lấy số bình thường",
+                     "Your face could not be recorded — you can still take a ticket"),
+    "declined": ("Đã ghi nhận: không lưu khuôn mặt", "Noted: your face is not kept"),
+    "error": ("Không lấy được số thứ tự — vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
+              "Could not take a ticket — please try again or ask staff"),
+}
+
+TILE_LABELS = {
+    "consent:yes": ("Đồng ý", "Agree"),
+    "consent:no": ("Không đồng ý", "Do not agree"),
+    "enrol:skip": ("Bỏ qua", "Skip"),
+    "priority:elderly": ("Có, ưu tiên", "Yes, priority"),
+    "priority:normal": ("Không", "No"),
+    "done": ("Xong", "Done"),
+}
+
+
+class FlowError(ValueError):
+    """A choice that does not exist in the current state (the message says which)."""
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    """Timing and pointing of the touch-free flow (validated by kiosk.kiosk_setup).
+
+    dwell_s: hold time that selects a tile. gain_x/gain_y: cursor movement per face movement (the
+    face moves little when the citizen leans). camera_mirrored: the camera already mirrors its
+    image (then the face x is used as is). smoothing: weight of the new cursor position (0..1].
+    leave_s: nobody in view this long ends a session. idle_timeout_s: no choice this long ends it.
+    ticket_s: how long the ticket stays on screen at most (min_ticket_s at least, even if the
+    citizen walks away). enrol_timeout_s: how long enrolment waits for a live face with enough
+    templates. notice_s: how long a notice stays. enrol_templates: templates enrolled per citizen.
+    """
+
+    dwell_s: float = 1.5
+    gain_x: float = 2.2
+    gain_y: float = 2.5
+    camera_mirrored: bool = False
+    smoothing: float = 0.6
+    leave_s: float = 4.0
+    idle_timeout_s: float = 60.0
+    ticket_s: float = 15.0
+    min_ticket_s: float = 4.0
+    enrol_timeout_s: float = 20.0
+    notice_s: float = 6.0
+    enrol_templates: int = 3
+    anonymous_after_s: float = 4.0
+
+    def __post_init__(self) -> None:
+        checks = [("dwell_s", 0.2, 10), ("gain_x", 0.5, 10), ("gain_y", 0.5, 10), ("smoothing", 0.05, 1),
+                  ("leave_s", 0.5, 600), ("idle_timeout_s", 5, 3600), ("ticket_s", 1, 600),
+                  ("min_ticket_s", 0, 600), ("enrol_timeout_s", 1, 600), ("notice_s", 0.5, 120),
+                  ("enrol_templates", 1, 10), ("anonymous_after_s", 0, 120)]
+        for name, low, high in checks:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                raise FlowError(f"{name} must be a number between {low} and {high}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A choice on screen: ``rect`` is (left, top, right, bottom) in 0..1 screen coordinates."""
+
+    id: str
+    label: str
+    label_en: str
+    rect: tuple[float, float, float, float]
+
+    def contains(self, point: tuple[float, float]) -> bool:
+        x, y = point
+        return self.rect[0] <= x <= self.rect[2] and self.rect[1] <= y <= self.rect[3]
+
+    def to_screen(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "label_en": self.label_en,
+                "rect": [round(v, 4) for v in self.rect]}
+
+
+def layout_tiles(items: list[tuple[str, str, str]], top: float = 0.3, bottom: float = 0.96) -> list[Tile]:
+    """Lay tiles out in two columns, left and right, leaving a neutral band in the middle.
+
+    The cursor starts in the middle when a citizen steps up and faces the camera, so the middle
+    is never a tile: nothing is chosen by standing still. ``items`` are (id, label, label_en).
+    """
+    rows = max(1, math.ceil(len(items) / 2))
+    gap = 0.03
+    height = (bottom - top - gap * (rows - 1)) / rows
+    tiles = []
+    for i, (tile_id, label, label_en) in enumerate(items):
+        row, col = divmod(i, 2)
+        y0 = top + row * (height + gap)
+        x0, x1 = (0.03, 0.40) if col == 0 else (0.60, 0.97)
+        tiles.append(Tile(tile_id, label, label_en, (x0, y0, x1, y0 + height)))
+    return tiles
+
+
+def cursor_from_face(center: tuple[float, float], settings: FlowSettings) -> tuple[float, float]:
+    """Screen cursor (0..1) from the face centre in the camera frame (0..1).
+
+    The camera sees the citizen from the front: their right is the image's left, so x is mirrored
+    (unless the camera mirrors already). Movement is amplified around the middle by the gains.
+    """
+    fx, fy = center
+    mx = fx if settings.camera_mirrored else 1.0 - fx
+    x = 0.5 + (mx - 0.5) * settings.gain_x
+    y = 0.5 + (fy - 0.5) * settings.gain_y
+    return (min(1.0, max(0.0, x)), min(1.0, max(0.0, y)))
+
+
+def face_from_cursor(cursor: tuple[float, float], settings: FlowSettings) -> tuple[float, float]:
+    """The face centre (0..1 of the frame) that points the cursor at ``cursor`` (inverse of the above)."""
+    mx = 0.5 + (cursor[0] - 0.5) / settings.gain_x
+    fx = mx if settings.camera_mirrored else 1.0 - mx
+    return (fx, 0.5 + (cursor[1] - 0.5) / settings.gain_y)
+
+
+@dataclass
+class DwellSelector:
+    """Selects a tile when the cursor stays over it for ``hold_s``; leaving the tile resets.
+
+    ``armed`` is False after a selection or a change of tiles, until the cursor has been over no
+    tile: a held cursor never chooses the tile that appears under it.
+    """
+
+    hold_s: float = 1.5
+    hover: str | None = None
+    since: float = 0.0
+    armed: bool = True
+
+    def disarm(self) -> None:
+        self.hover, self.armed = None, False
+
+    def update(self, now: float, cursor: tuple[float, float] | None, tiles: list[Tile]) -> tuple[str | None, float, str | None]:
+        """Returns (tile under the cursor, progress 0..1, selected tile or None)."""
+        over = None
+        if cursor is not None:
+            over = next((t.id for t in tiles if t.contains(cursor)), None)
+        if over is None:
+            self.hover, self.armed = None, True
+            return None, 0.0, None
+        if over != self.hover:
+            self.hover, self.since = over, now
+        if not self.armed:
+            return over, 0.0, None
+        progress = min(1.0, (now - self.since) / self.hold_s)
+        if progress >= 1.0:
+            self.disarm()
+            return over, 1.0, over
+        return over, progress, None
+
+
+@dataclass
+class _Session:
+    ref: CitizenRef | None = None
+    via: str | None = None  # "card" or "face"
+    track_id: int | None = None
+    priority: str = "normal"
+    consent_id: int | None = None
+    ticket: dict[str, Any] | None = None
+    started: float = 0.0
+    state_since: float = 0.0
+    last_input: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class KioskFlow:
+    """One kiosk's session. Thread-safe: observations come from the vision thread, touches from
+    Socket.IO handlers.
+
+    citizens: kiosk.citizens.CitizenRegistry. engine: kiosk.queue.engine.QueueEngine.
+    templates_of(track_id) -> list of 128-d templates of a tracked face (the pipeline's).
+    on_enrolled(citizen_id, templates): add them to the in-memory gallery.
+    on_reset(): a session ended (the pipeline forgets the confirmed card).
+    on_change(): the state changed (the web layer pushes it to the page).
+    clock(): seconds, for touches and ticks (the observations carry their own timestamps).
+    """
+
+    def __init__(self, *, citizens: Any, engine: Any, clock: Callable[[], float], consent_text_version: str,
+                 settings: FlowSettings | None = None,
+                 templates_of: Callable[[int], list[np.ndarray]] | None = None,
+                 on_enrolled: Callable[[int, list[np.ndarray]], None] | None = None,
+                 on_reset: Callable[[], None] | None = None,
+                 on_change: Callable[[], None] | None = None) -> None:
+        if not consent_text_version or not isinstance(consent_text_version, str):
+            raise FlowError("consent_text_version is required")
+        self.citizens = citizens
+        self.engine = engine
+        self.clock = clock
+        self.consent_text_version = consent_text_version
+        self.settings = settings or FlowSettings()
+        self.templates_of = templates_of or (lambda track_id: [])
+        self.on_enrolled = on_enrolled
+        self.on_reset = on_reset
+        self.on_change = on_change
+        self.state = IDLE
+        self.camera_ok = True
+        self.face_engine_ok = True
+        self.session = _Session()
+        self.dwell = DwellSelector(self.settings.dwell_s)
+        self.cursor: tuple[float, float] | None = None
+        self.hover: str | None = None
+        self.progress = 0.0
+        self.notice: dict[str, Any] | None = None
+        self.overlay: dict[str, Any] = {}
+        self.last_presence = -1e9
+        self.present_since = 0.0
+        self.version = 0
+        self._spent_tracks: set[int] = set()
+        self._last_track: int | None = None  # faces whose session is over: not greeted again
+        self._lock = threading.RLock()
+
+    # -- inputs ---------------------------------------------------------------------------
+    def on_observation(self, obs: Any) -> None:
+        """Feed one kiosk.vision.pipeline.Observation."""
+        with self._lock:
+            now = obs.timestamp
+            self.overlay = obs.to_screen()
+            self._camera(obs.camera_ok, now)
+            if obs.camera_ok:
+                self.face_engine_ok = obs.face_engine_ok
+                self._see(obs, now)
+            self._tick(now)
+            self._changed()
+
+    def choose(self, tile_id: Any, by: str = "touch") -> dict[str, Any]:
+        """A choice by touch (or by dwell, internally). Returns the new state; raises FlowError for a
+        tile that is not on screen now."""
+        with self._lock:
+            if not isinstance(tile_id, str):
+                raise FlowError("the choice must be a tile id string")
+            now = self.clock()
+            if tile_id not in {t.id for t in self.tiles()}:
+                raise FlowError(f"there is no tile {tile_id!r} on the {self.state} screen")
+            self._choose(tile_id, now)
+            self._changed()
+            return self.snapshot()
+
+    def tick(self) -> None:
+        """Apply timeouts at the clock's time (the web layer calls it when no frames come)."""
+        with self._lock:
+            self._tick(self.clock())
+            self._changed()
+
+    def reset(self) -> None:
+        """End the session now."""
+        with self._lock:
+            self._to_idle(self.clock())
+            self._changed()
+
+    # -- what the page shows --------------------------------------------------------------
+    def tiles(self) -> list[Tile]:
+        """The tiles of the current state."""
+        if self.state in (IDLE, PRESENT, SERVICES):
+            items = [(f"svc:{s.code}", s.name, s.name_en or "") for s in self._open_services()]
+        elif self.state == CONSENT:
+            items = [("consent:yes", *TILE_LABELS["consent:yes"]), ("consent:no", *TILE_LABELS["consent:no"])]
+        elif self.state == PRIORITY:
+            items = [("priority:elderly", *TILE_LABELS["priority:elderly"]),
+                     ("priority:normal", *TILE_LABELS["priority:normal"])]
+        elif self.state == ENROLLING:
+            items = [("enrol:skip", *TILE_LABELS["enrol:skip"])]
+        else:
+            items = [("done", *TILE_LABELS["done"])]
+        return layout_tiles(items)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state for the page: masked citizen data only, tiles with rectangles, cursor, dwell."""
+        with self._lock:
+            prompt_vi, prompt_en = PROMPTS[self.state]
+            ref = self.session.ref
+            if self.state == SERVICES and ref is not None:
+                prompt_vi, prompt_en = f"Xin chào {ref.masked_name}! Mời chọn lĩnh vực", "Welcome! Please choose a service"
+            return {
+                "state": self.state,
+                "version": self.version,
+                "mode": "camera" if self.camera_ok else "touch",
+                "camera_ok": self.camera_ok,
+                "face_engine_ok": self.face_engine_ok,
+                "citizen": ref.to_screen() if ref is not None else None,
+                "via": self.session.via,
+                "priority": self.session.priority,
+                "prompt": {"vi": prompt_vi, "en": prompt_en},
+                "consent_text": CONSENT_TEXT if self.state == CONSENT else None,
+                "notice": self.notice,
+                "tiles": [t.to_screen() for t in self.tiles()],
+                "cursor": None if self.cursor is None else [round(self.cursor[0], 4), round(self.cursor[1], 4)],
+                "hover": self.hover,
+                "progress": round(self.progress, 3),
+                "dwell_s": self.settings.dwell_s,
+                "ticket": self.session.ticket,
+                "overlay": self.overlay,
+            }
+
+    # -- internals ------------------------------------------------------------------------
+    def _changed(self) -> None:
+        self.version += 1
+        if self.on_change is not None:
+            self.on_change()
+
+    def _set_notice(self, code: str, now: float, kind: str = "error") -> None:
+        vi, en = NOTICES.get(code, NOTICES["bad_card"])
+        self.notice = {"code": code, "vi": vi, "en": en, "kind": kind, "until": now + self.settings.notice_s}
+
+    def _go(self, state: str, now: float) -> None:
+        if state != self.state:
+            self.state = state
+            self.session.state_since = now
+            self.dwell.disarm()
+            self.hover, self.progress = None, 0.0
+
+    def _to_idle(self, now: float) -> None:
+        if self.session.track_id is not None:
+            self._spent_tracks.add(self.session.track_id)
+        self.session = _Session()
+        self._go(IDLE, now)
+        self.cursor = None
+        if self.on_reset is not None:
+            self.on_reset()
+
+    def _camera(self, ok: bool, now: float) -> None:
+        if ok == self.camera_ok:
+            return
+        self.camera_ok = ok
+        if not ok:
+            self.cursor, self.hover, self.progress = None, None, 0.0
+            self._set_notice("camera_lost", now)
+            self.notice["until"] = None  # stays until the camera is back
+        elif self.notice is not None and self.notice["code"] == "camera_lost":
+            self.notice = None
+
+    def _see(self, obs: Any, now: float) -> None:
+        face = obs.primary
+        if face is not None or obs.card_seen or obs.card_outline is not None:
+            if self.state == IDLE or now - self.last_presence > self.settings.leave_s:
+                self.present_since = now
+            self.last_presence = now
+        if self.state == IDLE and face is not None:
+            self._go(PRESENT, now)
+        if obs.card_error and self.state in (IDLE, PRESENT):
+            code = obs.card_error if obs.card_error in NOTICES else "bad_card"
+            self._set_notice(code, now)
+            self._go(PRESENT, now)
+        if obs.card is not None and self.state in (IDLE, PRESENT):
+            self._card(obs.card, face, now)
+        elif (obs.recognised is not None and self.state in (IDLE, PRESENT)
+              and obs.recognised.track_id not in self._spent_tracks):
+            self._recognised(obs.recognised, now)
+        if self.state == ENROLLING:
+            self._try_enrol(obs, now)
+        self._point(face, now)
+
+    def _card(self, record: Any, face: Any, now: float) -> None:
+        ref = self.citizens.remember_card(record.to_json())
+        self.session = _Session(ref=ref, via="card", track_id=face.track_id if face is not None else None,
+                                started=now, last_input=now)
+        self.notice = None
+        if ref.has_face:
+            self._after_consent(now)
+        else:
+            self._go(CONSENT, now)
+
+    def _recognised(self, face: Any, now: float) -> None:
+        try:
+            ref = self.citizens.seen(int(face.identity))
+        except (NotFound, ValueError, TypeError):
+            return  # deleted meanwhile (the gallery catches up through on_forget)
+        self.session = _Session(ref=ref, via="face", track_id=face.track_id, started=now, last_input=now)
+        self.notice = None
+        self._after_consent(now)
+
+    def _after_consent(self, now: float) -> None:
+        ref = self.session.ref
+        self._go(PRIORITY if ref is not None and ref.proposes_elderly else SERVICES, now)
+
+    def _try_enrol(self, obs: Any, now: float) -> None:
+        s = self.session
+        face = next((f for f in obs.faces if f.track_id == s.track_id), None) if s.track_id is not None else None
+        if face is None and obs.primary is not None:
+            face = obs.primary  # the card was shown before the face was in view: take the citizen's face
+            s.track_id = face.track_id
+        if face is None or face.liveness != "live" or face.templates < self.settings.enrol_templates:
+            return
+        templates = self.templates_of(face.track_id)[: self.settings.enrol_templates]
+        if len(templates) < self.settings.enrol_templates or s.ref is None or s.consent_id is None:
+            return
+        from kiosk.vision.gallery import template_to_bytes
+
+        self.citizens.enrol_face(s.ref.id, [template_to_bytes(t) for t in templates], s.consent_id)
+        if self.on_enrolled is not None:
+            self.on_enrolled(s.ref.id, templates)
+        self._set_notice("enrolled", now, kind="info")
+        self._after_consent(now)
+
+    def _point(self, face: Any, now: float) -> None:
+        if face is None or not self.camera_ok:
+            self.cursor, self.hover, self.progress = None, None, 0.0
+            self.dwell.update(now, None, [])
+            return
+        target = cursor_from_face(face.center, self.settings)
+        a = self.settings.smoothing
+        self._last_track = face.track_id
+        self.cursor = target if self.cursor is None else (
+            a * target[0] + (1 - a) * self.cursor[0], a * target[1] + (1 - a) * self.cursor[1])
+        tiles = self.tiles() if self._dwell_allowed(face, now) else []
+        self.hover, self.progress, selected = self.dwell.update(now, self.cursor, tiles)
+        if selected is not None:
+            self._choose(selected, now)
+
+    def _dwell_allowed(self, face: Any, now: float) -> bool:
+        if self.state in (IDLE, TICKET):
+            return False
+        if self.state == PRESENT:
+            # a returning citizen is being recognised: do not hand out an anonymous ticket first
+            if face.decision == "identified":
+                return False
+            return face.decision == "unknown" or now - self.present_since >= self.settings.anonymous_after_s
+        return True
+
+    def _choose(self, tile_id: str, now: float) -> None:
+        s = self.session
+        s.last_input = now
+        if tile_id.startswith("svc:"):
+            self._issue(tile_id[4:], now)
+        elif tile_id in ("consent:yes", "consent:no"):
+            granted = tile_id == "consent:yes"
+            s.consent_id = self.citizens.record_consent(s.ref.id, granted, self.consent_text_version)
+            if granted:
+                self._go(ENROLLING, now)
+            else:
+                self._set_notice("declined", now, kind="info")
+                self._after_consent(now)
+        elif tile_id == "enrol:skip":
+            self._set_notice("enrol_failed", now, kind="info")
+            self._after_consent(now)
+        elif tile_id.startswith("priority:"):
+            s.priority = tile_id.split(":", 1)[1]
+            self._go(SERVICES, now)
+        elif tile_id == "done":
+            self._to_idle(now)
+
+    def _issue(self, service: str, now: float) -> None:
+        s = self.session
+        key = s.ref.lookup if s.ref is not None else None
+        if s.ref is None and self.state == PRESENT and s.track_id is None:
+            s.track_id = self._last_track  # an anonymous ticket: that face is not served again at once
+        try:
+            issued = self.engine.issue_ticket(service, s.priority, channel="kiosk", citizen_key=key)
+        except (LimitReached, ServiceClosed, NotFound) as exc:
+            self._set_notice(exc.code if exc.code in NOTICES else "error", now)
+            if self.state in (IDLE, PRESENT):
+                self._go(PRESENT, now)
+            return
+        except QueueError:
+            self._set_notice("error", now)
+            return
+        t = issued.ticket
+        try:
+            svc = self.engine.service(t.service)
+            names = {"service_name": svc.name, "service_name_en": svc.name_en or ""}
+        except NotFound:
+            names = {"service_name": t.service, "service_name_en": ""}
+        s.ticket = {"id": t.id, "number": t.number, "service": t.service, "priority": t.priority,
+                    "position": issued.position, "estimated_wait_s": issued.estimated_wait_s, **names}
+        self.notice = None
+        self._go(TICKET, now)
+
+    def _tick(self, now: float) -> None:
+        if self.notice is not None and self.notice.get("until") is not None and now >= self.notice["until"]:
+            self.notice = None
+        st = self.settings
+        s = self.session
+        if self.state == IDLE:
+            return
+        away = now - self.last_presence
+        if self.state == TICKET:
+            shown = now - s.state_since
+            left = self.camera_ok and away >= st.leave_s
+            if shown >= st.ticket_s or (left and shown >= st.min_ticket_s):
+                self._to_idle(now)
+            return
+        if self.state == ENROLLING and now - s.state_since >= st.enrol_timeout_s:
+            self._set_notice("enrol_failed", now, kind="info")
+            self._after_consent(now)
+            return
+        if self.camera_ok and away >= st.leave_s:
+            self._to_idle(now)
+            return
+        if self.state != PRESENT and now - max(s.last_input, s.state_since) >= st.idle_timeout_s:
+            self._to_idle(now)
+
+    def _open_services(self) -> list[Any]:
+        try:
+            return [svc for svc in self.engine.services() if svc.is_open]
+        except Exception:  # the store is busy or closing: show no tiles rather than fail the frame
+            log.warning("kiosk flow: services could not be read")
+            return []
