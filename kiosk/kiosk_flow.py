@@ -276,7 +276,8 @@ class KioskFlow:
                  templates_of: Callable[[int], list[np.ndarray]] | None = None,
                  on_enrolled: Callable[[int, list[np.ndarray]], None] | None = None,
                  on_reset: Callable[[], None] | None = None,
-                 on_change: Callable[[], None] | None = None) -> None:
+                 on_change: Callable[[], None] | None = None,
+                 appointments: Any = None) -> None:
         if not consent_text_version or not isinstance(consent_text_version, str):
             raise FlowError("consent_text_version is required")
         self.citizens = citizens
@@ -288,6 +289,7 @@ class KioskFlow:
         self.on_enrolled = on_enrolled
         self.on_reset = on_reset
         self.on_change = on_change
+        self.appointments = appointments  # kiosk.queue.appointments.Appointments: booked citizens need no choice
         self.state = IDLE
         self.camera_ok = True
         self.face_engine_ok = True
@@ -466,6 +468,16 @@ class KioskFlow:
 
     def _after_consent(self, now: float) -> None:
         ref = self.session.ref
+        if ref is not None and self.appointments is not None:
+            due = self.appointments.due(ref.lookup)
+            if due is not None:
+                try:
+                    issued = self.appointments.check_in(due, citizen_key=ref.lookup)
+                except QueueError:
+                    pass  # e.g. the service closed meanwhile: the citizen chooses as usual
+                else:
+                    self._show_ticket(issued, now)
+                    return
         self._go(PRIORITY if ref is not None and ref.proposes_elderly else SERVICES, now)
 
     def _try_enrol(self, obs: Any, now: float) -> None:
@@ -549,6 +561,10 @@ class KioskFlow:
         except QueueError:
             self._set_notice("error", now)
             return
+        self._show_ticket(issued, now)
+
+    def _show_ticket(self, issued: Any, now: float) -> None:
+        s = self.session
         t = issued.ticket
         try:
             svc = self.engine.service(t.service)

@@ -150,7 +150,8 @@ def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, pipeline: Any, ga
 
     return KioskFlow(citizens=kiosk.citizens, engine=kiosk.engine, clock=clock,
                      consent_text_version=kiosk.config.consent_text_version, settings=settings,
-                     templates_of=pipeline.templates_of, on_enrolled=enrolled)
+                     templates_of=pipeline.templates_of, on_enrolled=enrolled,
+                     appointments=kiosk.appointments)
 
 
 def install(app: Any, kiosk: Any) -> None:

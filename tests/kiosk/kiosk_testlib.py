@@ -14,6 +14,7 @@ import numpy as np
 from kiosk.citizens import CitizenRegistry
 from kiosk.crypto import Vault, load_or_create_key
 from kiosk.kiosk_flow import FlowSettings, KioskFlow, face_from_cursor
+from kiosk.queue.appointments import Appointments
 from kiosk.queue.catalog import save_counter, save_service
 from kiosk.queue.clock import FakeClock, centre_timezone
 from kiosk.queue.engine import QueueEngine, QueueSettings
@@ -146,7 +147,7 @@ def make_kiosk(tmp: Path, settings: FlowSettings | None = None) -> Kiosk:
 
     kiosk.flow = KioskFlow(citizens=citizens, engine=engine, clock=kiosk.now, consent_text_version="test-v1",
                            settings=settings or FlowSettings(), templates_of=pipeline.templates_of,
-                           on_enrolled=enrolled)
+                           on_enrolled=enrolled, appointments=Appointments(engine))
     return kiosk
 
 

@@ -3,6 +3,7 @@ a real SQLite store and the real queue engine: from "nobody there" to "ticket is
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import pytest
 from kiosk_testlib import (
@@ -225,3 +226,23 @@ def test_nothing_personal_reaches_the_logs_or_the_disk(shared_testdata, tmp_path
             for s in secrets:
                 assert s.encode("utf-8") not in data, f"{s[:4]}… in clear in {path.name}"
             assert b"\xff\xd8\xff" not in data[:4], f"a JPEG on disk: {path.name}"
+
+
+def test_booked_appointment_needs_no_choice(shared_testdata, tmp_path):
+    from datetime import timedelta
+
+    crop, pts = face_crop(shared_testdata, OTHER)
+    k = make_kiosk(tmp_path)
+    lookup = k.citizens.lookup_key("079090001234")
+    slot = datetime.fromtimestamp(k.clock.now(), k.clock.tz).replace(second=0, microsecond=0) + timedelta(minutes=60)
+    slot = slot.replace(minute=slot.minute - slot.minute % 15)
+    k.flow.appointments.book("DD", slot, lookup=lookup)
+    k.clock.advance(slot.timestamp() - k.clock.now() - 10 * 60)  # ten minutes early
+    assert enter_live(k, crop, pts)["state"] == "present"
+    for _ in range(3):
+        snap = k.feed(scene(crop, CENTRE, card=CARD))
+    assert snap["state"] == "consent"
+    snap, _ = dwell(k, crop, "consent:no", CENTRE)
+    assert snap["state"] == "ticket"  # straight from the consent answer to the ticket: no service choice
+    assert snap["ticket"]["service"] == "DD" and snap["ticket"]["priority"] == "appointment"
+    assert _tickets(k) == [{"number": "B001", "service_code": "DD", "priority": "appointment", "citizen_key": lookup}]
