@@ -34,7 +34,11 @@
   async function init() {
     const services = await getJSON("/api/v1/public/services");
     for (const s of services) { const o = document.createElement("option"); o.value = s.code; o.textContent = s.name; $("book-service").appendChild(o); }
-    const today = new Date(); $("book-day").value = today.toISOString().slice(0, 10);
+    // the first working day from today (local date, not UTC: the centre is at UTC+7)
+    const d = new Date();
+    while (d.getDay() === 0 || d.getDay() === 6) d.setDate(d.getDate() + 1);
+    const pad = (n) => String(n).padStart(2, "0");
+    $("book-day").value = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
     $("book-service").addEventListener("change", loadSlots);
     $("book-day").addEventListener("change", loadSlots);
     $("book-form").addEventListener("submit", async (ev) => {
