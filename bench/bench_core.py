@@ -18,7 +18,7 @@ from pathlib import Path
 import requests
 import socketio
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "core"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from server_process import ServerProcess, create_token  # noqa: E402
 
 from kiosk.demo import open_demo_counters, seed_demo  # noqa: E402

@@ -77,9 +77,11 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
 def _check_part_settings(cfg: Config) -> None:
     """Validate the parts' TOML tables before the server forks, so a mistake is told on the command line."""
     from kiosk.devices_config import device_settings
+    from kiosk.kiosk_setup import vision_config
 
     try:
         device_settings(cfg.extra)
+        vision_config(cfg)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
 

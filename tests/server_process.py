@@ -21,8 +21,10 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, port: int | None = None, demo: bool = True) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, demo: bool = True,
+                 env: dict[str, str] | None = None) -> None:
         self.data_dir, self.port, self.demo = data_dir, port or free_port(), demo
+        self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -31,18 +33,19 @@ class ServerProcess:
         if self.demo:
             args.append("--demo")
         self.log = open(self.data_dir.parent / f"server-{self.port}.log", "ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+                                     env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}")
+                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log.name}")
             try:
                 if requests.get(self.url + "/healthz", timeout=1).ok:
                     return self
             except requests.RequestException:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("server did not start")
+        raise RuntimeError(f"server did not answer within {timeout}s; see {self.log.name}")
 
     def kill(self) -> None:
         """SIGKILL the whole process group: no clean shutdown of any kind."""
