@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 from flask_socketio import SocketIO
+from werkzeug.routing import IntegerConverter
 
 from kiosk.bus import EventBus
 from kiosk.citizens import CitizenRegistry
@@ -47,6 +48,14 @@ class KioskServices:
             stop()
         self.bus.stop()
         self.store.close()
+
+
+class BoundedInt(IntegerConverter):
+    """<int:…> URL parts that fit SQLite's integers: a larger number is a 404, not an overflow."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = 2**63 - 1,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -87,6 +96,7 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
+    app.url_map.converters["int"] = BoundedInt
     socketio = SocketIO(app, async_mode="threading", logger=False, engineio_logger=False)
     kiosk = KioskServices(config, store, clock, engine, bus, socketio)
     app.extensions["kiosk"] = kiosk

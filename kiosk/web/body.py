@@ -7,6 +7,8 @@ from flask import request
 
 from kiosk.web.errors import ApiError
 
+SQLITE_INT_MAX = 2**63 - 1
+
 
 def json_body(allow_empty: bool = False) -> dict[str, Any]:
     raw = request.get_data(cache=True)
@@ -35,4 +37,6 @@ def field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], requir
         raise ApiError(422, "invalid", f"'{name}' has the wrong type")
     if not isinstance(value, kind):
         raise ApiError(422, "invalid", f"'{name}' has the wrong type")
+    if isinstance(value, int) and not isinstance(value, bool) and not -SQLITE_INT_MAX <= value <= SQLITE_INT_MAX:
+        raise ApiError(422, "invalid", f"'{name}' is out of range")
     return value

@@ -82,6 +82,55 @@ def document() -> dict[str, Any]:
     for path, summary in (("/admin/services", "Create a service"), ("/admin/counters", "Create a counter"),
                           ("/admin/users", "Create a user"), ("/admin/tokens", "Create a bearer token")):
         paths[path] = {"post": _op(summary, "admin", body={"type": "object"}, ok="201")}
+    code_param = [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}]
+    number_param = [{"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    obj = {"type": "object"}
+    paths["/admin/services/{code}"] = {"put": _op("Edit a service", "admin", body=obj, params=code_param)}
+    paths["/admin/counters/{number}"] = {"put": _op("Edit a counter and the services it serves", "admin", body={
+        "type": "object", "required": ["services"], "properties": {"name": {"type": "string"},
+                                                                   "services": {"type": "array"}}},
+        params=number_param)}
+    paths["/admin/tokens"]["get"] = _op("List tokens (never the secrets)", "admin")
+    paths["/admin/tokens/{id}"] = {"delete": _op("Revoke a token", "admin", params=id_param)}
+    paths["/admin/users"]["get"] = _op("List users", "admin")
+    paths["/admin/users/{id}/active"] = {"post": _op("Activate or deactivate a user", "admin", body={
+        "type": "object", "required": ["active"], "properties": {"active": {"type": "boolean"}}}, params=id_param)}
+    paths["/citizens/search"] = {"post": _op("Find a citizen by ID number (audited)", "officer, manager, admin", body={
+        "type": "object", "required": ["id_number"], "properties": {"id_number": {"type": "string"}}})}
+    paths["/citizens/{id}"] = {
+        "get": _op("Read a citizen's record (audited; ?reason=)", "officer, manager, admin", params=id_param),
+        "delete": _op("Delete a citizen's data on request (audited)", "officer, admin", params=id_param),
+    }
+    paths["/citizens/{id}/withdraw-face"] = {"post": _op("Withdraw face consent: templates deleted",
+                                                         "officer, admin", params=id_param)}
+    paths["/audit"] = {"get": _op("The audit log of staff access to personal data", "manager, admin")}
+    paths["/public/services"] = {"get": _op("Services open for booking", "public")}
+    paths["/public/slots"] = {"get": _op("Free appointment slots of a day", "public", params=[
+        {"name": "service", "in": "query", "required": True, "schema": {"type": "string"}},
+        {"name": "day", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}])}
+    paths["/public/appointments"] = {"post": _op("Book an appointment", "public", ok="201", body={
+        "type": "object", "required": ["service", "slot"], "properties": {
+            "service": {"type": "string"}, "slot": {"type": "string", "format": "date-time"},
+            "id_number": {"type": "string"}}})}
+    paths["/public/appointments/{code}"] = {"get": _op("An appointment by its code", "public", params=code_param)}
+    paths["/public/appointments/{code}/cancel"] = {"post": _op("Cancel an appointment", "public", params=code_param)}
+    paths["/appointments/{code}/check-in"] = {"post": _op("Check in: the appointment becomes a ticket",
+                                                          "kiosk, officer, admin", ok="201", params=code_param)}
+    paths["/tickets/{id}/pager"] = {
+        "post": _op("Bind a citizen's pager card to a ticket", "kiosk, officer, admin", body={
+            "type": "object", "properties": {"card": {"type": "integer"}, "label": {"type": "string"}}},
+            params=_ticket_param()),
+        "delete": _op("Unbind the pager card of a ticket", "kiosk, officer, admin", params=_ticket_param()),
+    }
+    paths["/devices"] = {"get": _op("Status of pager link, printer, LED boards, voice", "kiosk, officer, manager")}
+    paths["/devices/pager-cards"] = {"get": _op("Officer card -> counter assignments", "admin"),
+                                     "put": _op("Change card assignments", "admin", body=obj)}
+    paths["/kiosk/state"] = {"get": _op("The touch-free kiosk's session (masked)", "kiosk, admin")}
+    paths["/kiosk/choose"] = {"post": _op("Choose a tile by touch", "kiosk, admin", body={
+        "type": "object", "required": ["tile"], "properties": {"tile": {"type": "string"}}})}
+    paths["/openapi.json"] = {"get": {"summary": "This document", "security": [],
+                                      "responses": {"200": {"description": "OK"}}}}
     paths["/admin/settings"] = {"get": _op("Queue settings", "manager, admin"),
                                 "put": _op("Change the priority policy", "admin", body={"type": "object"})}
     return {
