@@ -14,12 +14,19 @@ def redact(text: str) -> str:
     return _ID_RE.sub(lambda m: m.group(1)[:3] + "*" * (len(m.group(1)) - 5) + m.group(1)[-2:], text)
 
 
+_FORMATTER = logging.Formatter()
+
+
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info:
+            # a traceback's exception text may quote input: format it here and redact it too
+            record.exc_text = redact(_FORMATTER.formatException(record.exc_info))
+            record.exc_info = None
         return True
 
 

@@ -96,3 +96,30 @@ def test_log_redaction():
     line = redact("read 001099012345|123456789|Nguyễn Văn An|04031950|Nam|Hà Nội|06052021 ok")
     assert "001099012345" not in line and "Nguyễn Văn An" not in line
     assert redact("card 001099012345 seen") == "card 001*******45 seen"
+
+
+def test_log_redaction_covers_tracebacks(caplog):
+    import logging
+
+    from kiosk.logs import RedactingFilter
+
+    logger = logging.getLogger("kiosk.test.redaction")
+    handler_filter = RedactingFilter()
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(self.format(record))
+
+    handler = Keep()
+    handler.addFilter(handler_filter)
+    logger.addHandler(handler)
+    try:
+        try:
+            raise ValueError("bad card 001099012345|123456789|Nguyễn Văn An|04031950|Nam|Hà Nội|06052021")
+        except ValueError:
+            logger.exception("reading failed for 079090001234")
+    finally:
+        logger.removeHandler(handler)
+    assert records and "001099012345" not in records[0] and "079090001234" not in records[0]
+    assert "Nguyễn Văn An" not in records[0] and "ValueError" in records[0]
