@@ -109,7 +109,7 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     kiosk.appointments = Appointments(engine, AppointmentRules(**config.extra.get("appointments", {})))
     kiosk.extras.setdefault("on_close", []).append(purge.stop)
 
-    from kiosk.web import api, api_admin, api_appointments, api_citizens, openapi, pages
+    from kiosk.web import api, api_admin, api_appointments, api_citizens, openapi, pages, ratings
     from kiosk.web.errors import register_error_handlers
     from kiosk.web.sockets import SocketFanout, register_namespaces
 
@@ -118,6 +118,7 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     app.register_blueprint(api_admin.bp)
     app.register_blueprint(api_citizens.bp)
     app.register_blueprint(api_appointments.bp)
+    app.register_blueprint(ratings.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
     register_namespaces(socketio)

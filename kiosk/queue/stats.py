@@ -15,6 +15,7 @@ from statistics import mean
 from typing import Any
 
 from kiosk.queue.clock import Clock, day_bounds, local_day
+from kiosk.queue.ratings import satisfaction
 
 
 @dataclass
@@ -157,4 +158,11 @@ def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = Non
     }
     all_waits = [t.called - t.issued for t in tickets.values() if t.called is not None]
     totals["mean_wait_s"] = _m(all_waits)
+    rated = conn.execute("SELECT score, service_code, counter_number FROM ratings WHERE at >= ? AND at < ?",
+                         [start, end]).fetchall()
+    for code, figures in per_service.items():
+        figures.update(satisfaction([r for r in rated if r["service_code"] == code]))
+    for number, figures in per_counter.items():
+        figures.update(satisfaction([r for r in rated if r["counter_number"] == number]))
+    totals.update(satisfaction(rated))
     return {"day": day, "services": per_service, "counters": per_counter, "totals": totals}

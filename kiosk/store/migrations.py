@@ -178,9 +178,26 @@ def m002_citizens(db: sqlite_utils.Database) -> None:
         """)
 
 
+def m003_ratings(db: sqlite_utils.Database) -> None:
+    """Citizens' satisfaction with a finished ticket (SIPAS-style five levels)."""
+    run_script(db, """
+        CREATE TABLE ratings (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL UNIQUE REFERENCES tickets(id),
+            score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+            comment TEXT NOT NULL DEFAULT '',
+            service_code TEXT NOT NULL,
+            counter_number INTEGER,
+            at REAL NOT NULL
+        );
+        CREATE INDEX ratings_at ON ratings (at);
+        """)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core", m001_core),
     (2, "citizens", m002_citizens),
+    (3, "ratings", m003_ratings),
 ]
 
 

@@ -13,6 +13,7 @@ import math
 from flask import Blueprint, current_app, jsonify, render_template_string, request
 
 from kiosk.queue.clock import iso
+from kiosk.queue.ratings import SCORES_VI, rating_of
 from kiosk.tracking import verify_signature
 from kiosk.web.body import json_body
 from kiosk.web.errors import ApiError
@@ -46,6 +47,12 @@ text-align:left;font-size:1.1rem}dd{margin:0;font-weight:600}small{color:#555}</
 <dt>Số người chờ trước bạn</dt><dd id="people-ahead">{{ position - 1 }}</dd>
 <dt>Thời gian chờ dự kiến</dt><dd id="wait">{{ wait_text }}</dd>
 </dl>{% endif %}
+{% if t.state == 'done' %}{% if rated %}<p id="rated">Cảm ơn quý khách đã đánh giá: <strong>{{ rated }}</strong></p>
+{% else %}<form method="post" action="{{ rate_url }}" id="rating"><p><strong>Quý khách có hài lòng với sự phục vụ?</strong></p>
+{% for score, label in scores %}<button name="score" value="{{ score }}" style="display:block;width:100%;margin:.3rem 0;
+padding:.7rem;font-size:1.1rem">{{ label }}</button>{% endfor %}
+<input name="comment" maxlength="300" placeholder="Góp ý (không bắt buộc)" style="width:100%;padding:.5rem"></form>
+{% endif %}{% endif %}
 <p><small>Cập nhật lúc {{ now }}{% if live %} · trang tự làm mới sau 20 giây{% endif %}</small></p>
 </body></html>"""
 
@@ -98,6 +105,8 @@ def track(ticket_id: int, sig: str):
         wait_text="dưới 1 phút" if minutes == 0 else f"khoảng {minutes} phút",
         live=ticket.state in ("waiting", "called", "serving", "held"),
         now=iso(engine.clock.now(), engine.clock.tz)[11:16],
+        rated=SCORES_VI.get(rating_of(engine, ticket_id)), scores=sorted(SCORES_VI.items(), reverse=True),
+        rate_url=request.path.rstrip("/") + "/rating",
     )
     return html, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 

@@ -25,6 +25,11 @@
     return s.next && s.next.length ? ageSeconds(s.next[0].issued_at) : 0;
   }
 
+  // SIPAS-style: share of ratings at "hài lòng" or better, with the number of ratings
+  function satisfied(x) {
+    return x && x.ratings ? `${pct(x.satisfied_rate)} (${x.ratings})` : "—";
+  }
+
   function render() {
     const snap = st.snap;
     if (!snap) return;
@@ -34,6 +39,7 @@
       ["Đã cấp số", "Issued", t.issued], ["Đang chờ", "Waiting", t.waiting], ["Đã phục vụ", "Served", t.served],
       ["Vắng mặt", "No-show", t.no_show], ["Chờ trung bình", "Mean wait", duration(stats.totals.mean_wait_s)],
       ["Quá hạn", "Over target", stats.totals.over_sla ?? "—"],
+      ["Hài lòng", "Satisfied", satisfied(stats.totals)],
     ];
     $("totals").replaceChildren(...totals.map(([vi, en, v]) => el("div", { class: "total" },
       el("div", { class: "v" }, String(v)), el("div", { class: "k" }, vi, el("small", {}, en)))));
@@ -51,7 +57,8 @@
         el("td", { class: "n" }, duration(x.mean_wait_s)),
         el("td", { class: "n" }, duration(x.mean_service_s)),
         el("td", { class: "n" }, pct(x.no_show_rate)),
-        el("td", { class: "n" }, pct(x.over_sla_rate)));
+        el("td", { class: "n" }, pct(x.over_sla_rate)),
+        el("td", { class: "n" }, satisfied(x)));
     }));
 
     $("counters-table").tBodies[0].replaceChildren(...snap.counters.map((c) => {
