@@ -4,9 +4,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 # System packages: zbar for pyzbar, espeak-ng for the Vietnamese voice, a font with Vietnamese
-# glyphs for printed tickets, tesseract (+ Vietnamese data) to check printed tickets in tests.
-APT_PACKAGES := libzbar0 espeak-ng fonts-dejavu-core tesseract-ocr tesseract-ocr-vie
-APT_TEST_PACKAGES := chromium fonts-noto-core
+# glyphs for printed tickets. For tests: tesseract (+ Vietnamese data) reads printed tickets back,
+# Chromium (+ Noto fonts) runs the browser tests.
+APT_PACKAGES := libzbar0 espeak-ng fonts-dejavu-core
+APT_TEST_PACKAGES := tesseract-ocr tesseract-ocr-vie chromium fonts-noto-core
 STAMP := $(VENV)/.installed
 
 .PHONY: run test install system-deps venv lint bench clean
