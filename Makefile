@@ -34,7 +34,9 @@ system-test-deps:
 	fi
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@# Debian's own python3 needs python3-venv for this
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install -q --upgrade pip
 
 # Re-install when the project's metadata changes.
