@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 from shared_data import testdata_dir
 
+from kiosk.demo import seed_demo
+from kiosk.store import open_store
+
 
 @pytest.fixture(scope="session")
 def shared_testdata() -> Path:
@@ -14,3 +17,14 @@ def shared_testdata() -> Path:
     if path is None:
         pytest.skip("shared test data not found at ../shared/testdata (set KIOSK_TESTDATA; see DESIGN.md)")
     return path
+
+
+@pytest.fixture(scope="session")
+def seeded_demo(tmp_path_factory):
+    """A demo store made once per session (password hashing is slow on purpose); copied per test."""
+    folder = tmp_path_factory.mktemp("demo-template")
+    store = open_store(folder)
+    logins = seed_demo(store)
+    store.conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return folder, logins

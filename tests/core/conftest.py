@@ -4,9 +4,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from app_support import role_tokens
 from core_fixtures import MORNING, make_catalogue
 
-from kiosk.demo import open_demo_counters, seed_demo
+from kiosk.demo import open_demo_counters
 from kiosk.queue.clock import FakeClock
 from kiosk.queue.engine import QueueEngine, QueueSettings
 from kiosk.store import open_store
@@ -35,17 +36,6 @@ def engine(store, clock):
     return eng
 
 
-@pytest.fixture(scope="session")
-def seeded_demo(tmp_path_factory):
-    """A demo store made once per session (password hashing is slow on purpose); copied per test."""
-    folder = tmp_path_factory.mktemp("demo-template")
-    store = open_store(folder)
-    logins = seed_demo(store)
-    store.conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    return folder, logins
-
-
 @pytest.fixture
 def app(tmp_path, clock, seeded_demo):
     from kiosk.app import create_app
@@ -69,15 +59,4 @@ def client(app):
 @pytest.fixture
 def tokens(app):
     """Bearer tokens per role (officer tokens for counters 1 and 3)."""
-    from kiosk.accounts import create_token
-
-    kiosk = app.extensions["kiosk"]
-    with kiosk.store.transaction() as conn:
-        return {
-            "kiosk": create_token(conn, "kiosk"),
-            "officer1": create_token(conn, "officer", 1),
-            "officer3": create_token(conn, "officer", 3),
-            "manager": create_token(conn, "manager"),
-            "admin": create_token(conn, "admin"),
-            "display": create_token(conn, "display"),
-        }
+    return role_tokens(app.extensions["kiosk"])

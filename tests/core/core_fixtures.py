@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app_support import bearer  # noqa: F401  (re-exported for the core tests)
+
 from kiosk.queue.catalog import save_counter, save_service
 from kiosk.queue.clock import centre_timezone
 
@@ -18,7 +20,3 @@ def make_catalogue(store) -> None:
         save_counter(conn, 1, "Quầy 1", ["HT", "DD"], True)
         save_counter(conn, 2, "Quầy 2", ["DD"], True)
         save_counter(conn, 3, "Quầy 3", [("HT", 1), ("DD", 1)], True)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}

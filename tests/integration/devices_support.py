@@ -9,13 +9,12 @@ import time
 from typing import Any
 
 import pytest
+from app_support import bearer, role_tokens
 
 from hardware.led_board import LedBusSimulator
 from hardware.pager import FaultConfig, PagerSimulator
 from hardware.printer.simulator import PrinterSimulator
-from kiosk.accounts import create_token
-from kiosk.demo import open_demo_counters, seed_demo
-from kiosk.store import open_store
+from kiosk.demo import open_demo_counters
 
 OFFICER_CARDS = {1: 1, 2: 2, 3: 3}
 CITIZEN_CARDS = (101, 110)
@@ -26,14 +25,9 @@ __all__ = ["seeded_store", "sims", "device_config", "devices_app", "client", "to
 
 
 @pytest.fixture(scope="session")
-def seeded_store(tmp_path_factory):
-    """The demo centre seeded once (password hashing is slow on purpose), copied per test."""
-    folder = tmp_path_factory.mktemp("devices-demo")
-    store = open_store(folder)
-    seed_demo(store)
-    store.conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    return folder
+def seeded_store(seeded_demo):
+    """The demo centre seeded once for the session (tests/conftest.py), copied per test."""
+    return seeded_demo[0]
 
 
 @pytest.fixture
@@ -84,15 +78,8 @@ def client(devices_app):
 
 @pytest.fixture
 def tokens(devices_app):
-    kiosk = devices_app.extensions["kiosk"]
-    with kiosk.store.transaction() as conn:
-        return {"kiosk": create_token(conn, "kiosk"), "officer1": create_token(conn, "officer", 1),
-                "manager": create_token(conn, "manager"), "admin": create_token(conn, "admin"),
-                "display": create_token(conn, "display")}
+    return role_tokens(devices_app.extensions["kiosk"])
 
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def sio(app, namespace: str, token: str | None = None):

@@ -1,0 +1,23 @@
+"""Helpers shared by the tests that build the app: bearer headers and one token per role."""
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.accounts import create_token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def role_tokens(kiosk: Any) -> dict[str, str]:
+    """A bearer token per role (officer tokens for counters 1 and 3)."""
+    with kiosk.store.transaction() as conn:
+        return {
+            "kiosk": create_token(conn, "kiosk"),
+            "officer1": create_token(conn, "officer", 1),
+            "officer3": create_token(conn, "officer", 3),
+            "manager": create_token(conn, "manager"),
+            "admin": create_token(conn, "admin"),
+            "display": create_token(conn, "display"),
+        }
