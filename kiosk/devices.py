@@ -215,3 +215,5 @@ def install(app, kiosk) -> None:
     # Simulators stop last: the drivers talking to them are closed first.
     on_close += [sim.stop for sim in sims.values()]
     kiosk.extras.setdefault("on_close", []).extend(on_close)
+    for hook in kiosk.extras.pop("on_devices", []):  # parts installed earlier, e.g. the kiosk screen
+        hook(hub)

@@ -16,6 +16,11 @@ sent to the page with the state, so page and server agree. A tile is selectable 
 the cursor has been over no tile since the tiles appeared, so a choice never carries over into the
 next question.
 
+Pager cards: while the ticket is shown, a pager card's QR label read by the camera (``Observation.label``)
+binds the card to the ticket through the injected ``bind_pager(ticket_id, label)``; the "pager" tile opens
+the touch keypad on the page (which binds through the HTTP API) and holds the ticket screen meanwhile.
+Either way ``pager_bound(ticket_id, card)`` confirms it on screen and keeps the ticket there a little longer.
+
 Pure Python: no Flask and no camera here. Collaborators are injected: the citizens registry, the
 queue engine, ``templates_of(track_id)`` of the vision pipeline, and callbacks for enrolment and
 for the end of a session. Time comes from the observations' timestamps and an injected clock.
@@ -33,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from kiosk.citizens import CitizenRef
+from kiosk.kiosk_pager import PagerBindError, bound_text, refusal_text
 from kiosk.queue.errors import LimitReached, NotFound, QueueError, ServiceClosed
 
 __all__ = [
@@ -76,6 +82,9 @@ PROMPTS = {
     SERVICES: ("Mời chọn lĩnh vực", "Please choose a service"),
     TICKET: ("Số thứ tự của quý khách", "Your number"),
 }
+# The ticket screen when pager cards can be bound.
+PAGER_PROMPT = ("Số thứ tự của quý khách — có thẻ rung? Đưa mã QR trên thẻ vào camera hoặc chạm «Nhận thẻ rung»",
+                "Your number — have a pager card? Show its QR code to the camera or touch «Take a pager card»")
 
 NOTICES: dict[str, tuple[str, str]] = {
     "camera_lost": ("Camera không hoạt động — vui lòng chạm màn hình", "Camera not working — please touch the screen"),
@@ -100,6 +109,8 @@ NOTICES: dict[str, tuple[str, str]] = {
     "declined": ("Đã ghi nhận: không lưu khuôn mặt", "Noted: your face is not kept"),
     "error": ("Không lấy được số thứ tự — vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
               "Could not take a ticket — please try again or ask staff"),
+    "pager_first": ("Mời lấy số thứ tự trước, rồi đưa mã QR trên thẻ rung vào camera",
+                    "Take a number first, then show the pager card's QR code"),
 }
 
 TILE_LABELS = {
@@ -109,6 +120,7 @@ TILE_LABELS = {
     "priority:elderly": ("Có, ưu tiên", "Yes, priority"),
     "priority:normal": ("Không", "No"),
     "done": ("Xong", "Done"),
+    "pager": ("Nhận thẻ rung", "Take a pager card"),
 }
 
 
@@ -127,6 +139,8 @@ class FlowSettings:
     ticket_s: how long the ticket stays on screen at most (min_ticket_s at least, even if the
     citizen walks away). enrol_timeout_s: how long enrolment waits for a live face with enough
     templates. notice_s: how long a notice stays. enrol_templates: templates enrolled per citizen.
+    pager_keypad_s: how long the ticket screen waits while the pager keypad is open. pager_bound_s: how
+    long the ticket stays on screen after a pager card was bound (so the confirmation can be read).
     """
 
     dwell_s: float = 1.5
@@ -142,12 +156,15 @@ class FlowSettings:
     notice_s: float = 6.0
     enrol_templates: int = 3
     anonymous_after_s: float = 4.0
+    pager_keypad_s: float = 60.0
+    pager_bound_s: float = 10.0
 
     def __post_init__(self) -> None:
         checks = [("dwell_s", 0.2, 10), ("gain_x", 0.5, 10), ("gain_y", 0.5, 10), ("smoothing", 0.05, 1),
                   ("leave_s", 0.5, 600), ("idle_timeout_s", 5, 3600), ("ticket_s", 1, 600),
                   ("min_ticket_s", 0, 600), ("enrol_timeout_s", 1, 600), ("notice_s", 0.5, 120),
-                  ("enrol_templates", 1, 10), ("anonymous_after_s", 0, 120)]
+                  ("enrol_templates", 1, 10), ("anonymous_after_s", 0, 120), ("pager_keypad_s", 5, 600),
+                  ("pager_bound_s", 1, 120)]
         for name, low, high in checks:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
@@ -268,6 +285,9 @@ class KioskFlow:
     on_enrolled(citizen_id, templates): add them to the in-memory gallery.
     on_reset(): a session ended (the pipeline forgets the confirmed card).
     on_change(): the state changed (the web layer pushes it to the page).
+    bind_pager(ticket_id, label) -> card: bind a pager card by its QR label text; raises
+    kiosk.kiosk_pager.PagerBindError. pager_enabled() -> bool: pager cards can be bound now (the
+    "pager" tile is offered). Without them pager labels are ignored.
     clock(): seconds, for touches and ticks (the observations carry their own timestamps).
     """
 
@@ -277,7 +297,9 @@ class KioskFlow:
                  on_enrolled: Callable[[int, list[np.ndarray]], None] | None = None,
                  on_reset: Callable[[], None] | None = None,
                  on_change: Callable[[], None] | None = None,
-                 appointments: Any = None) -> None:
+                 appointments: Any = None,
+                 bind_pager: Callable[[int, str], int] | None = None,
+                 pager_enabled: Callable[[], bool] | None = None) -> None:
         if not consent_text_version or not isinstance(consent_text_version, str):
             raise FlowError("consent_text_version is required")
         self.citizens = citizens
@@ -290,6 +312,8 @@ class KioskFlow:
         self.on_reset = on_reset
         self.on_change = on_change
         self.appointments = appointments  # kiosk.queue.appointments.Appointments: booked citizens need no choice
+        self.bind_pager = bind_pager
+        self.pager_enabled = pager_enabled
         self.state = IDLE
         self.camera_ok = True
         self.face_engine_ok = True
@@ -345,6 +369,15 @@ class KioskFlow:
             self._to_idle(self.clock())
             self._changed()
 
+    def pager_bound(self, ticket_id: int, card: int) -> None:
+        """A pager card was bound to ``ticket_id`` (by any path): confirm it when that ticket is on screen."""
+        with self._lock:
+            ticket = self.session.ticket
+            if self.state != TICKET or ticket is None or ticket["id"] != ticket_id:
+                return
+            self._pager_done(card, self.clock())
+            self._changed()
+
     # -- what the page shows --------------------------------------------------------------
     def tiles(self) -> list[Tile]:
         """The tiles of the current state."""
@@ -359,6 +392,8 @@ class KioskFlow:
             items = [("enrol:skip", *TILE_LABELS["enrol:skip"])]
         else:
             items = [("done", *TILE_LABELS["done"])]
+            if self._pager_offered():
+                items.insert(0, ("pager", *TILE_LABELS["pager"]))
         return layout_tiles(items)
 
     def snapshot(self) -> dict[str, Any]:
@@ -368,6 +403,8 @@ class KioskFlow:
             ref = self.session.ref
             if self.state == SERVICES and ref is not None:
                 prompt_vi, prompt_en = f"Xin chào {ref.masked_name}! Mời chọn lĩnh vực", "Welcome! Please choose a service"
+            if self.state == TICKET and self._pager_offered():
+                prompt_vi, prompt_en = PAGER_PROMPT
             return {
                 "state": self.state,
                 "version": self.version,
@@ -386,6 +423,8 @@ class KioskFlow:
                 "progress": round(self.progress, 3),
                 "dwell_s": self.settings.dwell_s,
                 "ticket": self.session.ticket,
+                "keypad": bool(self.session.extra.get("keypad")) and self.state == TICKET,
+                "pager_card": self.session.extra.get("pager_card"),
                 "overlay": self.overlay,
             }
 
@@ -395,8 +434,8 @@ class KioskFlow:
         if self.on_change is not None:
             self.on_change()
 
-    def _set_notice(self, code: str, now: float, kind: str = "error") -> None:
-        vi, en = NOTICES.get(code, NOTICES["bad_card"])
+    def _set_notice(self, code: str, now: float, kind: str = "error", text: tuple[str, str] | None = None) -> None:
+        vi, en = text or NOTICES.get(code, NOTICES["bad_card"])
         self.notice = {"code": code, "vi": vi, "en": en, "kind": kind, "until": now + self.settings.notice_s}
 
     def _go(self, state: str, now: float) -> None:
@@ -438,6 +477,8 @@ class KioskFlow:
             code = obs.card_error if obs.card_error in NOTICES else "bad_card"
             self._set_notice(code, now)
             self._go(PRESENT, now)
+        if obs.label is not None:
+            self._label(obs.label, now)
         if obs.card is not None and self.state in (IDLE, PRESENT):
             self._card(obs.card, face, now)
         elif (obs.recognised is not None and self.state in (IDLE, PRESENT)
@@ -456,6 +497,46 @@ class KioskFlow:
             self._after_consent(now)
         else:
             self._go(CONSENT, now)
+
+    def _pager_offered(self) -> bool:
+        if self.state != TICKET or self.session.extra.get("pager_card") is not None or self.pager_enabled is None:
+            return False
+        try:
+            return bool(self.pager_enabled())
+        except Exception:  # the devices are starting or stopping: offer nothing rather than fail the frame
+            return False
+
+    def _label(self, text: str, now: float) -> None:
+        """A pager card's QR label in view."""
+        s = self.session
+        if self.bind_pager is None:
+            return
+        if self.state in (IDLE, PRESENT):
+            if self.notice is None or self.notice["code"] != "pager_first":
+                self._set_notice("pager_first", now, kind="info")
+            self._go(PRESENT, now)  # the overlay shows the notice
+            return
+        if self.state != TICKET or s.ticket is None or s.extra.get("pager_card") is not None:
+            return
+        if text == s.extra.get("pager_label"):
+            return  # the label stays in view for many frames: one attempt each time it is shown
+        s.extra["pager_label"] = text
+        s.last_input = now
+        try:
+            card = self.bind_pager(s.ticket["id"], text)
+        except PagerBindError as exc:
+            self._set_notice(f"pager_{exc.code}", now, text=refusal_text(exc.code, exc.card, s.ticket["number"]))
+            s.extra["hold_until"] = now + self.settings.min_ticket_s  # time to read why
+            return
+        self._pager_done(card, now)
+
+    def _pager_done(self, card: int, now: float) -> None:
+        s = self.session
+        if s.ticket is None:
+            return
+        s.extra.update(pager_card=card, keypad=False, hold_until=now + self.settings.pager_bound_s)
+        self._set_notice("pager_bound", now, kind="info", text=bound_text(card, s.ticket["number"]))
+        self.notice["until"] = now + self.settings.pager_bound_s
 
     def _recognised(self, face: Any, now: float) -> None:
         try:
@@ -543,6 +624,11 @@ class KioskFlow:
         elif tile_id.startswith("priority:"):
             s.priority = tile_id.split(":", 1)[1]
             self._go(SERVICES, now)
+        elif tile_id == "pager":
+            # the page opens (or closes) the keypad; the ticket screen waits while it is open
+            opening = not s.extra.get("keypad")
+            s.extra["keypad"] = opening
+            s.extra["hold_until"] = now + (self.settings.pager_keypad_s if opening else self.settings.min_ticket_s)
         elif tile_id == "done":
             self._to_idle(now)
 
@@ -585,6 +671,8 @@ class KioskFlow:
             return
         away = now - self.last_presence
         if self.state == TICKET:
+            if now < s.extra.get("hold_until", 0.0):
+                return
             shown = now - s.state_since
             left = self.camera_ok and away >= st.leave_s
             if shown >= st.ticket_s or (left and shown >= st.min_ticket_s):

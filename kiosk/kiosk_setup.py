@@ -21,12 +21,20 @@ disabled: the kiosk page then works by touch alone.
     dwell_s = 1.5             # and the other kiosk.kiosk_flow.FlowSettings fields
     backoff_initial_s = 0.5   # camera reconnect backoff
     backoff_max_s = 10.0
+    pager_prefix = "PAGER:"   # a QR starting with this is a pager card's label ("" = ignore such QR codes)
+    demo_empty_s = 3.0        # demo loop without a camera: seconds of empty room before the card,
+    demo_card_s = 3.0         # seconds the invented card is held up,
+    demo_pause_s = 25.0       # and seconds of empty room after it
+
+While a ticket is on screen, a pager card's label (``PAGER:<site>:<card>``) read by the camera binds the
+card to the ticket through the DeviceHub (``kiosk.extras["devices"]``, see kiosk.kiosk_pager).
 """
 from __future__ import annotations
 
 import dataclasses
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,11 +45,13 @@ from kiosk.kiosk_flow import FlowError, FlowSettings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["VisionConfig", "build_flow", "install", "vision_config"]
+__all__ = ["VisionConfig", "build_flow", "install", "pager_callbacks", "vision_config", "watch_pager_bindings"]
 
 _FLOW_KEYS = {f.name for f in dataclasses.fields(FlowSettings)}
 _OWN_KEYS = {"enabled", "camera", "width", "height", "faces", "max_fps", "qr_passes", "preview_fps",
-             "preview_max_side", "backoff_initial_s", "backoff_max_s"}
+             "preview_max_side", "backoff_initial_s", "backoff_max_s", "pager_prefix", "demo_empty_s",
+             "demo_card_s", "demo_pause_s"}
+_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,15}:")
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,10 @@ class VisionConfig:
     backoff_initial_s: float
     backoff_max_s: float
     flow: FlowSettings
+    pager_prefix: str = "PAGER:"
+    demo_empty_s: float = 3.0
+    demo_card_s: float = 3.0
+    demo_pause_s: float = 25.0
 
 
 def _number(table: dict[str, Any], key: str, default: float, low: float, high: float, integer: bool = False) -> Any:
@@ -111,6 +125,11 @@ def vision_config(config: Config, env: dict[str, str] | None = None) -> VisionCo
         raise ConfigError(f"[vision] {exc}") from None
     except TypeError as exc:
         raise ConfigError(f"[vision] bad setting: {exc}") from None
+    prefix = table.get("pager_prefix", "PAGER:")
+    if not isinstance(prefix, str) or (prefix and not _PREFIX.fullmatch(prefix)):
+        # a prefix starting with a letter can never match a CCCD payload (12 digits first)
+        raise ConfigError(f"[vision] pager_prefix must be a letter, up to 15 letters/digits and ':', "
+                          f"like \"PAGER:\" (or \"\" for none), not {prefix!r}")
     return VisionConfig(
         enabled=enabled,
         camera=camera,
@@ -124,6 +143,10 @@ def vision_config(config: Config, env: dict[str, str] | None = None) -> VisionCo
         backoff_initial_s=_number(table, "backoff_initial_s", 0.5, 0.05, 60.0),
         backoff_max_s=_number(table, "backoff_max_s", 10.0, 0.05, 600.0),
         flow=flow,
+        pager_prefix=prefix,
+        demo_empty_s=_number(table, "demo_empty_s", 3.0, 0.0, 600.0),
+        demo_card_s=_number(table, "demo_card_s", 3.0, 0.5, 600.0),
+        demo_pause_s=_number(table, "demo_pause_s", 25.0, 0.0, 3600.0),
     )
 
 
@@ -140,18 +163,52 @@ def _gallery_from_store(citizens: Any) -> Any:
     return gallery
 
 
+def pager_callbacks(kiosk: Any) -> tuple[Any, Any]:
+    """(bind_pager(ticket_id, label) -> card, pager_enabled() -> bool) over the DeviceHub.
+
+    The hub is looked up at each call: kiosk.devices is installed after this part, and without it
+    (or without a base station) binding is refused with ``no_pager`` and the pager tile is not offered.
+    """
+    from kiosk.kiosk_pager import bind_label
+
+    def bind_pager(ticket_id: int, label: str) -> int:
+        return bind_label(kiosk.extras.get("devices"), ticket_id, label)
+
+    def pager_enabled() -> bool:
+        hub = kiosk.extras.get("devices")
+        return hub is not None and hub.driver is not None
+
+    return bind_pager, pager_enabled
+
+
+def watch_pager_bindings(kiosk: Any, flow: Any) -> None:
+    """Confirm on the kiosk screen every binding of the ticket shown (camera label, keypad, officer):
+    adds ``flow.pager_bound`` to the hub's PagerCards listeners, now or once kiosk.devices is installed."""
+    def attach(hub: Any) -> None:
+        hub.cards.listeners.append(flow.pager_bound)
+
+    hub = kiosk.extras.get("devices")
+    if hub is not None:
+        attach(hub)
+    else:
+        kiosk.extras.setdefault("on_devices", []).append(attach)
+
+
 def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, pipeline: Any, gallery: Any) -> Any:
-    """The kiosk flow wired to the store, the queue engine, the pipeline and the gallery."""
+    """The kiosk flow wired to the store, the queue engine, the pipeline, the gallery and the pager cards."""
     from kiosk.kiosk_flow import KioskFlow
 
     def enrolled(citizen_id: int, templates: list[Any]) -> None:
         gallery.remove(str(citizen_id))  # a re-enrolment replaces the old templates
         gallery.add_many(str(citizen_id), templates)
 
-    return KioskFlow(citizens=kiosk.citizens, engine=kiosk.engine, clock=clock,
+    bind_pager, pager_enabled = pager_callbacks(kiosk)
+    flow = KioskFlow(citizens=kiosk.citizens, engine=kiosk.engine, clock=clock,
                      consent_text_version=kiosk.config.consent_text_version, settings=settings,
                      templates_of=pipeline.templates_of, on_enrolled=enrolled,
-                     appointments=kiosk.appointments)
+                     appointments=kiosk.appointments, bind_pager=bind_pager, pager_enabled=pager_enabled)
+    watch_pager_bindings(kiosk, flow)
+    return flow
 
 
 def install(app: Any, kiosk: Any) -> None:
@@ -170,7 +227,9 @@ def install(app: Any, kiosk: Any) -> None:
     from kiosk.vision.sources import OpenCVSource, ReconnectingSource, ScriptedSource, demo_sequence
 
     if cfg.camera is None:  # demo mode without a camera: the scripted loop made in memory
-        source: Any = ScriptedSource(demo_sequence(fps=cfg.max_fps), loop=True)
+        frames = demo_sequence(fps=cfg.max_fps, empty_s=cfg.demo_empty_s, card_s=cfg.demo_card_s,
+                               pause_s=cfg.demo_pause_s)
+        source: Any = ScriptedSource(frames, loop=True)
     else:
         source = OpenCVSource(cfg.camera, cfg.width, cfg.height)
     reconnecting = ReconnectingSource(source, initial_s=cfg.backoff_initial_s,
@@ -185,7 +244,8 @@ def install(app: Any, kiosk: Any) -> None:
         observer = FaceObserver(gallery)
     settings = PipelineSettings(max_fps=cfg.max_fps, qr_passes=cfg.qr_passes,
                                 preview_interval_s=(1.0 / cfg.preview_fps) if cfg.preview_fps else 0.0,
-                                preview_max_side=cfg.preview_max_side)
+                                preview_max_side=cfg.preview_max_side,
+                                text_prefixes=(cfg.pager_prefix,) if cfg.pager_prefix else ())
 
     def today() -> Any:
         return datetime.fromtimestamp(kiosk.clock.now(), kiosk.clock.tz).date()

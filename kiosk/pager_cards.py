@@ -9,10 +9,14 @@ card is bound again after that.
 from __future__ import annotations
 
 import json
+import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from kiosk.queue.errors import IllegalTransition, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
 
 OFFICER_KEY = "pager_officer_cards"
 BINDINGS_KEY = "pager_bindings"
@@ -41,6 +45,8 @@ class PagerCards:
             {int(k): int(v) for k, v in stored.items()} if stored is not None else dict(default_officer_cards or {})
         )
         self._bindings: dict[int, int] = {int(k): int(v) for k, v in (self._read(BINDINGS_KEY) or {}).items()}
+        # Called with (ticket_id, card) after each successful bind, e.g. the kiosk screen that confirms it.
+        self.listeners: list[Callable[[int, int], None]] = []
 
     # -- storage ----------------------------------------------------------------------------------
     def _read(self, key: str) -> dict[str, Any] | None:
@@ -110,27 +116,34 @@ class PagerCards:
     def bind(self, ticket_id: Any, card: Any) -> int:
         """Bind a citizen's card to a ticket; returns the card.
 
-        Refused (nothing changes) for a card outside the citizens' range, a ticket that is over,
-        a ticket that already has a card, or a card still bound to another live ticket.
+        Refused (nothing changes) for a card outside the citizens' range (code ``card_out_of_range``),
+        a ticket that is over (``ticket_over``), a ticket that already has a card (``ticket_has_card``),
+        or a card still bound to another live ticket (``card_busy``).
         """
         card = _card_id(card)
         low, high = self.citizen_range
         if not low <= card <= high:
-            raise InvalidInput(f"card {card} is not a citizen pager card ({low}..{high})")
+            raise InvalidInput(f"card {card} is not a citizen pager card ({low}..{high})", "card_out_of_range")
         ticket = self.engine.ticket(ticket_id)  # InvalidInput / NotFound
         if ticket.state not in BINDABLE_STATES:
-            raise IllegalTransition(f"ticket {ticket.number} is {ticket.state.replace('_', ' ')}: no pager needed")
+            raise IllegalTransition(f"ticket {ticket.number} is {ticket.state.replace('_', ' ')}: no pager needed",
+                                    "ticket_over")
         with self._lock:
             live = self._live_bindings_locked()
             holder = live.get(card)
             if holder is not None and holder != ticket.id:
-                raise IllegalTransition(f"card {card} is still in use for another ticket")
+                raise IllegalTransition(f"card {card} is still in use for another ticket", "card_busy")
             other = next((c for c, t in live.items() if t == ticket.id and c != card), None)
             if other is not None:
-                raise IllegalTransition(f"ticket {ticket.number} already has card {other}")
+                raise IllegalTransition(f"ticket {ticket.number} already has card {other}", "ticket_has_card")
             live[card] = ticket.id
             self._write(BINDINGS_KEY, live)
             self._bindings = live
+        for listener in list(self.listeners):
+            try:
+                listener(ticket.id, card)
+            except Exception as exc:  # a screen that cannot confirm must not undo a stored binding
+                log.error("pager bind listener failed: %s", type(exc).__name__)
         return card
 
     def unbind(self, ticket_id: Any) -> int | None:

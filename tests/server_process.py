@@ -22,8 +22,9 @@ def free_port() -> int:
 
 class ServerProcess:
     def __init__(self, data_dir: Path, port: int | None = None, demo: bool = True,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, extra_args: list[str] | None = None) -> None:
         self.data_dir, self.port, self.demo = data_dir, port or free_port(), demo
+        self.extra_args = list(extra_args or [])  # e.g. ["--config", FILE]
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"
@@ -32,6 +33,7 @@ class ServerProcess:
         args = [str(KIOSK), "serve", "--data-dir", str(self.data_dir), "--port", str(self.port)]
         if self.demo:
             args.append("--demo")
+        args += self.extra_args
         self.log = open(self.data_dir.parent / f"server-{self.port}.log", "ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
                                      env=self.env)

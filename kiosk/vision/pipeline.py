@@ -5,7 +5,9 @@ Per frame: read the CCCD QR (kiosk.vision.qr) and feed the read to the two-read 
 (kiosk.vision.tracker.FaceObserver). The result is an :class:`Observation`: the faces with normalised
 boxes and their identity decision (``accepted`` = identified and live), the card confirmed in this
 frame (after two agreeing reads), the card outline, why a QR in view was rejected, and now and then a
-small JPEG preview encoded in memory.
+small JPEG preview encoded in memory. A QR that is not a card but whose text starts with one of
+``PipelineSettings.text_prefixes`` (the kiosk sets ``"PAGER:"``) is reported as ``Observation.label``,
+its raw text, for the flow to interpret; nothing else of a non-card QR is reported.
 
 No Flask and no queue here: the kiosk flow (kiosk.kiosk_flow) consumes the observations.
 Frames, payloads and previews stay in memory; nothing is written to disk or logged (a failure logs
@@ -71,7 +73,8 @@ class Observation:
     ``camera_ok`` False: no frame could be read (the kiosk falls back to touch). ``card`` is set in
     the one frame where a card became confirmed (two agreeing reads); ``card_seen`` whenever this frame
     held a valid card; ``card_error`` the reason code of a QR that was read but is not a card
-    (``url``, ``mojibake`` …; ``no_qr`` and ``qr_unreadable`` are not reported). ``card_outline`` is
+    (``url``, ``mojibake`` …; ``no_qr`` and ``qr_unreadable`` are not reported). ``label`` the text of a
+    non-card QR starting with one of the pipeline's ``text_prefixes`` (then ``card_error`` is None). ``card_outline`` is
     the QR's 4 corners, normalised. ``preview`` is a small JPEG of the frame (only now and then).
     """
 
@@ -87,11 +90,13 @@ class Observation:
     preview: bytes | None = None
     ms: float = 0.0
     face_engine_ok: bool = True
+    label: str | None = None
 
     def __repr__(self) -> str:
-        # never the card, never the preview: a repr can end up in a log
+        # never the card, the label or the preview: a repr can end up in a log
         return (f"Observation(t={self.timestamp:.2f}, camera_ok={self.camera_ok}, faces={len(self.faces)}, "
-                f"card={'yes' if self.card else 'no'}, card_error={self.card_error!r}, ms={self.ms:.1f})")
+                f"card={'yes' if self.card else 'no'}, card_error={self.card_error!r}, "
+                f"label={'yes' if self.label else 'no'}, ms={self.ms:.1f})")
 
     @property
     def primary(self) -> FaceView | None:
@@ -119,7 +124,8 @@ class PipelineSettings:
     max_fps: frames processed per second at most. qr_passes: how many of kiosk.vision.qr.PASSES run
     on a frame (1 = plain zxing only). preview_interval_s: seconds between previews (0 = none);
     preview_max_side / preview_quality: size and JPEG quality of a preview. lost_report_s: how often a
-    lost camera is reported.
+    lost camera is reported. text_prefixes: a non-card QR whose text starts with one of these is
+    reported as ``Observation.label`` (e.g. ``("PAGER:",)``); empty = none.
     """
 
     max_fps: float = 10.0
@@ -128,6 +134,13 @@ class PipelineSettings:
     preview_max_side: int = 320
     preview_quality: int = 60
     lost_report_s: float = 0.5
+    text_prefixes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for prefix in self.text_prefixes:
+            # A CCCD payload starts with 12 digits: a prefix starting with a letter can never take one.
+            if not isinstance(prefix, str) or not prefix[:1].isascii() or not prefix[:1].isalpha():
+                raise ValueError(f"a QR text prefix must start with a letter, not {prefix!r}")
 
 
 def encode_preview(rgb: np.ndarray, max_side: int = 320, quality: int = 60) -> bytes:
@@ -198,7 +211,8 @@ class VisionPipeline:
             self.confirmer.reset()
         h, w = frame.shape[:2]
         today = self.today() if self.today else None
-        scan = read_cccd(frame, today=today, passes=self.settings.qr_passes)
+        scan = read_cccd(frame, today=today, passes=self.settings.qr_passes,
+                         keep_prefixes=tuple(p.encode("utf-8") for p in self.settings.text_prefixes))
         confirmed = self.confirmer.offer(scan.record, now=timestamp)
         outline = None
         if scan.corners is not None:
@@ -217,7 +231,7 @@ class VisionPipeline:
         self.stats.frames += 1
         self.stats.last_ms = ms
         return Observation(timestamp, True, views, confirmed, scan.ok, self.confirmer.pending, card_error, outline,
-                           (w, h), jpeg, ms, self.face_engine_ok)
+                           (w, h), jpeg, ms, self.face_engine_ok, scan.other)
 
     def _faces(self, frame: np.ndarray, timestamp: float) -> tuple[FaceView, ...]:
         if self.observer is None or not self.face_engine_ok:

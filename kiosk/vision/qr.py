@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -59,6 +59,9 @@ class CccdScan:
     corners: Corners | None = None
     decoder: str | None = None
     pass_name: str | None = None
+    # The text of a QR that is not a card but starts with one of read_cccd's ``keep_prefixes``
+    # (e.g. a pager card's label). Never in a repr: it is read from a citizen's hand.
+    other: str | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -197,23 +200,42 @@ def read_qr_symbols(
     return found
 
 
+MAX_OTHER_CHARS = 64  # a pager label is ~16 characters; anything longer is not reported
+
+
+def _other_text(data: bytes, prefixes: tuple[bytes, ...]) -> str | None:
+    """The text of a non-card symbol when it starts with one of *prefixes* (strict UTF-8, short)."""
+    if not prefixes or len(data) > MAX_OTHER_CHARS or not data.startswith(prefixes):
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def read_cccd(
     frame: np.ndarray,
     *,
     today: datetime.date | None = None,
     passes: int = len(PASSES),
     use_zbar: bool = False,
+    keep_prefixes: tuple[bytes, ...] = (),
 ) -> CccdScan:
     """Read the CCCD QR code in a camera frame (numpy uint8, BGR/RGB/grey, as OpenCV gives).
 
     Runs the passes of :data:`PASSES` (the first *passes* of them; 1 = plain zxing only, for a
     kiosk that must save CPU), then zbar when *use_zbar*, and returns at the first payload that
     :func:`parse_cccd` accepts. Otherwise the scan's ``error`` says why (see :class:`CccdScan`).
-    Raises ValueError for a frame that is not an image array.
+
+    A symbol that :func:`parse_cccd` refuses but whose bytes start with one of *keep_prefixes*
+    (e.g. ``b"PAGER:"``) is not a rejection: its text is returned in ``other`` (a card payload is
+    never reported there, since only refused payloads are considered). Raises ValueError for a
+    frame that is not an image array.
     """
     gray = to_gray(frame)
     rejected: CccdScan | None = None
     unreadable_at: Corners | None = None
+    other: tuple[str, Corners] | None = None
     tried: set[bytes] = set()
     for symbols, unreadable in _symbol_passes(gray, passes, use_zbar):
         unreadable_at = unreadable_at or unreadable
@@ -224,9 +246,18 @@ def read_cccd(
             try:
                 record = parse_cccd(symbol.data, today=today)
             except CccdError as exc:
-                rejected = rejected or CccdScan(None, exc, symbol.corners, symbol.decoder, symbol.pass_name)
+                text = _other_text(symbol.data, keep_prefixes)
+                if text is not None:
+                    other = other or (text, symbol.corners)
+                else:
+                    rejected = rejected or CccdScan(None, exc, symbol.corners, symbol.decoder, symbol.pass_name)
                 continue
-            return CccdScan(record, None, symbol.corners, symbol.decoder, symbol.pass_name)
+            return CccdScan(record, None, symbol.corners, symbol.decoder, symbol.pass_name,
+                            other[0] if other else None)
+        if other is not None and rejected is None:
+            break  # a label was read plainly: no card hides behind it, spare the other passes
+    if other is not None:
+        return CccdScan(None, CccdError("no_qr", "no ID card QR code in view"), other[1], other=other[0])
     if rejected is not None:
         return rejected
     if unreadable_at is not None:

@@ -262,18 +262,21 @@ def demo_card_frame(payload: str, *, width: int = 1280, height: int = 720, modul
 
 
 def demo_sequence(width: int = 1280, height: int = 720, fps: float = 5.0,
-                  today: datetime.date | None = None) -> list[np.ndarray]:
-    """The demo loop: an empty room, then a card held up (slowly moving), then the room again.
+                  today: datetime.date | None = None, *, empty_s: float = 3.0, card_s: float = 3.0,
+                  pause_s: float = 25.0) -> list[np.ndarray]:
+    """The demo loop: ``empty_s`` of an empty room, then a card held up for ``card_s`` (slowly
+    moving), then ``pause_s`` of the room again.
 
     No face: the test photos may not be shipped, so the demo shows the card path; the choices are
-    made by touch (or by a real camera outside demo mode).
+    made by touch (or by a real camera outside demo mode). ``empty_s = 0`` starts with the card.
     """
+    if min(empty_s, card_s, pause_s) < 0 or fps <= 0:
+        raise ValueError("demo_sequence needs fps > 0 and durations >= 0")
     empty = _empty_room(width, height)
     payload = demo_payload(today)
     card = [demo_card_frame(payload, width=width, height=height, centre=(0.5 + 0.01 * i, 0.5))
             for i in range(4)]
-    n_empty = max(1, int(3 * fps))
-    n_card = max(2, int(3 * fps))
-    seq: Sequence[np.ndarray] = [empty] * n_empty + [card[i % len(card)] for i in range(n_card)] + \
-        [empty] * int(25 * fps)
+    n_card = max(2, int(card_s * fps))
+    seq: Sequence[np.ndarray] = [empty] * int(empty_s * fps) + [card[i % len(card)] for i in range(n_card)] + \
+        [empty] * max(1, int(pause_s * fps))
     return list(seq)

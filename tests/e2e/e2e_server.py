@@ -15,12 +15,28 @@ from kiosk.demo import seed_demo
 from kiosk.store import open_store
 
 
+def _toml(value: float | int | str | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
 class LiveServer(ServerProcess):
     """One demo centre on 127.0.0.1:PORT whose logins the tests know; start(), kill() (SIGKILL), stop()."""
 
-    def __init__(self, data_dir: Path) -> None:
-        # the demo camera's session overlay would cover the tiles these tests click
-        super().__init__(data_dir, demo=True, env={"KIOSK_VISION_ENABLED": "0"})
+    def __init__(self, data_dir: Path, vision: dict[str, float | int | str | bool] | None = None) -> None:
+        """``vision``: None = no camera kiosk (its session overlay would cover the tiles most tests click);
+        a dict = the demo camera on, with these ``[vision]`` settings (written to a config file)."""
+        if vision is None:
+            super().__init__(data_dir, demo=True, env={"KIOSK_VISION_ENABLED": "0"})
+        else:
+            config = data_dir.parent / f"vision-{data_dir.name}.toml"
+            lines = ["[vision]"] + [f"{k} = {_toml(v)}" for k, v in vision.items()]
+            config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            super().__init__(data_dir, demo=True, env={"KIOSK_VISION_ENABLED": "1"},
+                             extra_args=["--config", str(config)])
         store = open_store(data_dir)
         try:
             self.logins = seed_demo(store) or {}

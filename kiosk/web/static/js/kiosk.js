@@ -10,6 +10,8 @@
  *   kioskUI.tileRects()                  {code: DOMRect} of the visible tiles, for pointing by camera
  *   kioskUI.auxPanel()                   the <aside id="kiosk-aux"> the camera panel may mount into
  *   kioskUI.state()                      {screen, priority, selected, busy, services}
+ * The ticket screen offers "Nhận thẻ rung" (kiosk_pager.js) when a pager base station is configured: the
+ * countdown waits while the keypad is open and starts again after a card was bound.
  * and it dispatches DOM events on document: "kiosk:screen", "kiosk:issued", "kiosk:error",
  * "kiosk:services" (detail = the data), so other scripts can follow along.
  */
@@ -30,6 +32,8 @@
     services: new Map(), // code -> {code, name, name_en, prefix, is_open, waiting}
     countdownTimer: null,
     messageTimer: null,
+    ticket: null,
+    pagerAvailable: false,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -105,6 +109,8 @@
   function showTiles() {
     clearInterval(st.countdownTimer);
     st.countdownTimer = null;
+    if (window.kioskPager) window.kioskPager.close();
+    st.ticket = null;
     hideMessage();
     st.selected = null;
     st.priority = "normal";
@@ -134,7 +140,14 @@
     pr.replaceChildren("Ưu tiên: " + PRIORITY_LABELS[t.priority], el("small", {}, PRIORITY_LABELS_EN[t.priority]));
     $("ticket-position").textContent = t.position === 1 ? "1 (kế tiếp)" : String(t.position);
     $("ticket-wait").textContent = t.estimated_wait_s > 0 ? "khoảng " + duration(t.estimated_wait_s) : "sắp đến lượt";
+    st.ticket = t;
+    $("ticket-pager").hidden = !(st.pagerAvailable && window.kioskPager);
+    $("ticket-pager-note").hidden = true;
     setScreen("ticket");
+    startCountdown();
+  }
+
+  function startCountdown() {
     let left = RETURN_AFTER_S;
     $("ticket-countdown").textContent = left;
     clearInterval(st.countdownTimer);
@@ -143,6 +156,32 @@
       $("ticket-countdown").textContent = Math.max(0, left);
       if (left <= 0) showTiles();
     }, 1000);
+  }
+
+  /** "Nhận thẻ rung": the keypad binds a pager card; the ticket screen waits meanwhile. */
+  function openPager() {
+    if (st.screen !== "ticket" || !st.ticket || !window.kioskPager) return;
+    clearInterval(st.countdownTimer);
+    window.kioskPager.open(st.ticket, {
+      onClose: (reason, result) => {
+        if (st.screen !== "ticket") return;
+        if (reason === "bound") {
+          const text = window.kioskPager.boundText(result.card, result.number);
+          $("ticket-pager-note").replaceChildren(text.vi, el("small", {}, text.en));
+          $("ticket-pager-note").hidden = false;
+          $("ticket-pager").hidden = true;
+          emit("kiosk:pager", result);
+        }
+        startCountdown(); // a little longer on screen, so the confirmation can be read
+      },
+    });
+  }
+
+  /** Whether this centre has a pager base station (GET /devices, kiosk role). */
+  function loadDevices() {
+    api("GET", "/devices").then((d) => {
+      st.pagerAvailable = Boolean(d && d.pager && d.pager.configured);
+    }).catch(() => { st.pagerAvailable = false; });
   }
 
   function showMessage(text, opts) {
@@ -237,6 +276,8 @@
   function start() {
     renderPriorities();
     $("ticket-done").addEventListener("click", showTiles);
+    $("ticket-pager").addEventListener("click", openPager);
+    loadDevices();
     $("kiosk-message-ok").addEventListener("click", hideMessage);
     window.K.startClock(false);
     loadServices().catch((err) => showMessage(errorText(err)));

@@ -5,7 +5,9 @@
  *   kiosk_state    {state, mode, prompt, citizen, consent_text, notice, tiles:[{id,label,label_en,rect}],
  *                   cursor:[x,y]|null, hover, progress, ticket, overlay:{faces, card_outline, camera_ok}}
  *   kiosk_preview  {jpeg: ArrayBuffer, w, h}
- * A touch on a tile sends kiosk_choose {tile}. Tile rectangles are fractions of the overlay stage, so
+ * A touch on a tile sends kiosk_choose {tile}. On the ticket, the "pager" tile ("Nhận thẻ rung") asks the
+ * server to hold the ticket screen (state.keypad) and the keypad of kiosk_pager.js opens while keypad is
+ * true; a card bound by keypad or camera label is confirmed by the server's notice. Tile rectangles are fractions of the overlay stage, so
  * the server's dwell and the drawing agree. Nothing is stored: the preview lives in one object URL,
  * revoked at the next frame.
  */
@@ -41,6 +43,7 @@
   let previewUrl = null;
   let last = null;
   let lostShown = false;
+  let keypadFor = null; // the ticket id whose pager keypad is open
 
   function text(vi, en) {
     return [vi || "", en ? el("small", {}, en) : ""];
@@ -140,6 +143,7 @@
     lostShown = !s.camera_ok;
     const show = SESSION_STATES.has(s.state) && (s.camera_ok || s.state !== "present");
     overlay.hidden = !show;
+    document.body.dataset.kioskOverlay = show ? "on" : "off";
     if (show) {
       prompt.replaceChildren(...text(s.prompt.vi, s.prompt.en));
       who.hidden = !s.citizen;
@@ -154,29 +158,50 @@
       ticket.hidden = !s.ticket;
       if (s.ticket) {
         ticket.replaceChildren(el("p", { class: "kc-number" }, s.ticket.number),
-          el("p", {}, s.ticket.service_name), el("p", {}, "Vị trí trong hàng: " + s.ticket.position));
+          el("p", {}, s.ticket.service_name), el("p", {}, "Vị trí trong hàng: " + s.ticket.position),
+          s.pager_card ? el("p", { class: "kc-pager" }, "Thẻ rung số " + s.pager_card) : "");
       }
       renderTiles(s);
       renderCursor(s);
     } else {
       cursor.hidden = true;
     }
+    renderKeypad(s);
     drawPreview();
+  }
+
+  /** The pager keypad is open while the server holds the ticket screen for it (state.keypad). */
+  function renderKeypad(s) {
+    const pager = window.kioskPager;
+    if (!pager) return;
+    const want = s.state === "ticket" && s.keypad && s.ticket;
+    if (want && !keypadFor) {
+      keypadFor = s.ticket.id;
+      pager.open(s.ticket, { onClose: (reason) => {
+        keypadFor = null;
+        // closed by the citizen: let the server release the hold (a bound card already closed it there)
+        if (reason === "cancel" && last && last.keypad) choose("pager");
+      } });
+    } else if (!want && keypadFor) {
+      keypadFor = null;
+      pager.close();
+    }
   }
 
   function injectStyle() {
     const css = `
-.kc-aux{background:#fff;border-radius:12px;box-shadow:0 4px 18px rgba(0,0,0,.25);padding:8px;width:336px}
-.kc-preview{width:320px;display:block;border-radius:8px;background:#222}
+.kc-aux{background:#fff;border-radius:12px;box-shadow:0 4px 18px rgba(0,0,0,.25);padding:8px;width:min(336px,17vw)}
+.kc-preview{width:100%;display:block;border-radius:8px;background:#222}
+body[data-kiosk-overlay="on"] .kiosk-aux{left:50%;right:auto;bottom:24px;transform:translateX(-50%);z-index:55}
 .kc-status{margin:6px 4px 0;font-size:1rem}.kc-status.lost{color:#c62828;font-weight:700}
-.kc-overlay{position:fixed;inset:0;background:rgba(250,250,252,.97);z-index:50;display:flex;flex-direction:column}
+.kc-overlay{position:fixed;inset:0;background:#f7f8fb;z-index:50;display:flex;flex-direction:column}
 .kc-overlay[hidden]{display:none}
 .kc-head{padding:18px 32px 0;text-align:center}.kc-prompt{font-size:2.2rem;margin:0}
 .kc-prompt small,.kc-consent small,.kc-notice small,.kc-tile small{display:block;font-size:.6em;opacity:.75}
 .kc-citizen{font-size:1.8rem;font-weight:700;margin:6px 0}.kc-consent{font-size:1.25rem;max-width:60em;margin:6px auto}
 .kc-notice{font-size:1.4rem;font-weight:700;padding:6px 12px;border-radius:8px}
 .kc-notice.is-error{background:#fdecea;color:#b71c1c}.kc-notice.is-info{background:#e8f5e9;color:#1b5e20}
-.kc-ticket{text-align:center;font-size:1.6rem}.kc-number{font-size:6rem;font-weight:800;margin:0}
+.kc-ticket{text-align:center;font-size:1.6rem}.kc-pager{font-weight:700;color:#1b5e20}.kc-number{font-size:6rem;font-weight:800;margin:0}
 .kc-stage{position:relative;flex:1;margin:0 20px 20px}
 .kc-tile{position:absolute;font-size:2rem;font-weight:700;border:4px solid #b9c3cf;border-radius:18px;background:#fff}
 .kc-tile.hover{border-color:#1565c0;background:#e3f2fd}
