@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 import unicodedata
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import ClassVar
@@ -179,17 +180,19 @@ def decode_frame(block: bytes) -> Frame:
 # ---- message bodies -------------------------------------------------------------------------------
 
 
-class Body:
+class Body(ABC):
     """A message body with a fixed binary layout; subclasses define ``pack`` and ``unpack``."""
 
     TYPE: ClassVar[MsgType]
 
-    def pack(self) -> bytes:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def pack(self) -> bytes:
+        """The body's bytes on the wire."""
 
     @classmethod
-    def unpack(cls, body: bytes) -> Body:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def unpack(cls, body: bytes) -> Body:
+        """The body read back from its bytes; FrameError when they do not fit."""
 
 
 def _unpack_fixed(fmt: str, body: bytes, what: str) -> tuple:

@@ -7,6 +7,7 @@ exactly that frame and the next delimiter resynchronises the stream.
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 
 from .errors import FrameError
 from .messages import MAX_ENCODED, Frame, decode_frame
@@ -14,7 +15,7 @@ from .messages import MAX_ENCODED, Frame, decode_frame
 log = logging.getLogger(__name__)
 
 
-class FrameProtocol:
+class FrameProtocol(ABC):
     """Splits a byte stream into frames; override ``handle_frame`` (and ``handle_bad_frame``)."""
 
     def __init__(self) -> None:
@@ -74,9 +75,9 @@ class FrameProtocol:
         self.buffer.clear()
         self.overflowing = False
 
+    @abstractmethod
     def handle_frame(self, frame: Frame) -> None:
         """Called with every frame that passed COBS and CRC checks."""
-        raise NotImplementedError("subclasses handle frames")
 
     def handle_bad_frame(self, block: bytes, exc: FrameError) -> None:
         """Called with every block that failed to decode; the default logs at debug level."""
