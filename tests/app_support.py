@@ -1,6 +1,8 @@
 """Helpers shared by the tests that build the app: bearer headers and one token per role."""
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from kiosk.accounts import create_token
@@ -21,3 +23,13 @@ def role_tokens(kiosk: Any) -> dict[str, str]:
             "admin": create_token(conn, "admin"),
             "display": create_token(conn, "display"),
         }
+
+
+def make_app(parent: Path, template: Path, extra: dict[str, Any] | None = None, clock: Any = None):
+    """An app over a copy of the seeded demo store in PARENT/app (copied once; a second call reopens it)."""
+    from kiosk.app import create_app
+
+    data = parent / "app"
+    if not data.exists():
+        shutil.copytree(template, data)
+    return create_app({"data_dir": str(data), **(extra or {})}, clock=clock)

@@ -1,10 +1,8 @@
 """Fixtures for the core: an engine over a real SQLite store in tmp_path, an app per test."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from app_support import role_tokens
+from app_support import make_app, role_tokens
 from core_fixtures import MORNING, make_catalogue
 
 from kiosk.demo import open_demo_counters
@@ -38,12 +36,8 @@ def engine(store, clock):
 
 @pytest.fixture
 def app(tmp_path, clock, seeded_demo):
-    from kiosk.app import create_app
-
     template, logins = seeded_demo
-    data = tmp_path / "app"
-    shutil.copytree(template, data)
-    application = create_app({"data_dir": str(data)}, clock=clock)
+    application = make_app(tmp_path, template, clock=clock)
     kiosk = application.extensions["kiosk"]
     application.logins = logins
     open_demo_counters(kiosk.engine)

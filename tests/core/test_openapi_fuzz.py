@@ -6,10 +6,10 @@ Schemathesis generates requests from /api/v1/openapi.json (hypothesis) and sends
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 import schemathesis
+from app_support import make_app
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
@@ -20,12 +20,7 @@ from kiosk.web.openapi import document
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory, seeded_demo):
-    from kiosk.app import create_app
-
-    template, _ = seeded_demo
-    data = tmp_path_factory.mktemp("fuzz") / "data"
-    shutil.copytree(template, data)
-    app = create_app({"data_dir": str(data), "demo": False})
+    app = make_app(tmp_path_factory.mktemp("fuzz"), seeded_demo[0])
     kiosk = app.extensions["kiosk"]
     open_demo_counters(kiosk.engine)
     with kiosk.store.transaction() as conn:

@@ -4,12 +4,11 @@ Import the fixtures into a test module with ``from devices_support import *``.
 """
 from __future__ import annotations
 
-import shutil
 import time
 from typing import Any
 
 import pytest
-from app_support import bearer, role_tokens
+from app_support import bearer, make_app, role_tokens
 
 from hardware.led_board import LedBusSimulator
 from hardware.pager import FaultConfig, PagerSimulator
@@ -50,15 +49,6 @@ def device_config(sims: dict[str, Any]) -> dict[str, Any]:
         "printer": {"url": sims["printer"].url, "poll_s": 0.5},
         "led": {"url": sims["led"].port, "boards": {"1": 1, "2": 2, "3": 3}},
     }
-
-
-def make_app(tmp_path, seeded_store, extra: dict[str, Any]):
-    from kiosk.app import create_app
-
-    data = tmp_path / "app"
-    if not data.exists():
-        shutil.copytree(seeded_store, data)
-    return create_app({"data_dir": str(data), **extra})
 
 
 @pytest.fixture
