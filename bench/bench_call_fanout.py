@@ -24,7 +24,7 @@ from hardware.pager import PagerSimulator  # noqa: E402
 from hardware.pager.messages import MsgType  # noqa: E402
 from hardware.printer.simulator import PrinterSimulator  # noqa: E402
 from kiosk.app import create_app  # noqa: E402
-from kiosk.demo import open_demo_counters, seed_demo  # noqa: E402
+from kiosk.demo.centre import open_demo_counters, seed_demo  # noqa: E402
 from kiosk.store import open_store  # noqa: E402
 
 

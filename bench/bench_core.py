@@ -21,7 +21,7 @@ import socketio
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from server_process import ServerProcess, create_token  # noqa: E402
 
-from kiosk.demo import open_demo_counters, seed_demo  # noqa: E402
+from kiosk.demo.centre import open_demo_counters, seed_demo  # noqa: E402
 from kiosk.queue.clock import SystemClock  # noqa: E402
 from kiosk.queue.engine import QueueEngine  # noqa: E402
 from kiosk.store import open_store  # noqa: E402

@@ -13,20 +13,20 @@ from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.routing import IntegerConverter
 
-from kiosk.bus import EventBus
-from kiosk.citizens import CitizenRegistry
-from kiosk.config import Config
-from kiosk.crypto import Vault, load_or_create_key
+from kiosk.citizens.crypto import Vault, load_or_create_key
+from kiosk.citizens.registry import CitizenRegistry
+from kiosk.config.core import Config
 from kiosk.queue.appointments import AppointmentRules, Appointments
 from kiosk.queue.clock import Clock, SystemClock, centre_timezone
 from kiosk.queue.engine import QueueEngine, QueueSettings
 from kiosk.queue.priorities import PriorityPolicy
+from kiosk.runtime.bus import EventBus
+from kiosk.runtime.tasks import RepeatingTask
 from kiosk.store import Store, open_store
-from kiosk.tasks import RepeatingTask
 
 # Parts wired around the core, each `install(app, kiosk)`: the touch-free kiosk (camera, CCCD,
 # faces, consent) and the call fan-out to voice, pagers, printer and LED boards.
-PARTS = ("kiosk.kiosk_setup", "kiosk.devices")
+PARTS = ("kiosk.session.setup", "kiosk.devices.hub")
 
 
 @dataclass
@@ -109,9 +109,14 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     kiosk.appointments = Appointments(engine, AppointmentRules(**config.extra.get("appointments", {})))
     kiosk.extras.setdefault("on_close", []).append(purge.stop)
 
-    from kiosk.web import api, api_admin, api_appointments, api_citizens, openapi, pages, ratings
+    from kiosk.web.api import admin as api_admin
+    from kiosk.web.api import appointments as api_appointments
+    from kiosk.web.api import citizens as api_citizens
+    from kiosk.web.api import openapi, ratings
+    from kiosk.web.api import queue as api
     from kiosk.web.errors import register_error_handlers
-    from kiosk.web.sockets import SocketFanout, register_namespaces
+    from kiosk.web.pages import main as pages
+    from kiosk.web.realtime.namespaces import SocketFanout, register_namespaces
 
     register_error_handlers(app)
     app.register_blueprint(api.bp)

@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from kiosk.accounts import create_token
+from kiosk.accounts.registry import create_token
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from shared_data import testdata_dir
 
-from kiosk.demo import seed_demo
+from kiosk.demo.centre import seed_demo
 from kiosk.store import open_store
 
 

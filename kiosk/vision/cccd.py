@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.vision.masking import mask_id_number, mask_name
+from kiosk.citizens.masking import mask_id_number, mask_name
 
 __all__ = [
     "CccdError",

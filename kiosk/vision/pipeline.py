@@ -9,7 +9,7 @@ small JPEG preview encoded in memory. A QR that is not a card but whose text sta
 ``PipelineSettings.text_prefixes`` (the kiosk sets ``"PAGER:"``) is reported as ``Observation.label``,
 its raw text, for the flow to interpret; nothing else of a non-card QR is reported.
 
-No Flask and no queue here: the kiosk flow (kiosk.kiosk_flow) consumes the observations.
+No Flask and no queue here: the kiosk flow (kiosk.session.flow) consumes the observations.
 Frames, payloads and previews stay in memory; nothing is written to disk or logged (a failure logs
 only the exception type).
 """
@@ -119,7 +119,7 @@ class Observation:
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    """Tuning of the pipeline (validated by kiosk.kiosk_setup from the [vision] config table).
+    """Tuning of the pipeline (validated by kiosk.session.setup from the [vision] config table).
 
     max_fps: frames processed per second at most. qr_passes: how many of kiosk.vision.qr.PASSES run
     on a frame (1 = plain zxing only). preview_interval_s: seconds between previews (0 = none);

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app, g, request, session
 
-from kiosk.accounts import Principal, token_principal, token_principal_by_id, user_principal
+from kiosk.accounts.registry import Principal, token_principal, token_principal_by_id, user_principal
 from kiosk.web.errors import ApiError
 
 CSRF_HEADER = "X-CSRF-Token"

@@ -5,7 +5,7 @@ import pytest
 from app_support import make_app, role_tokens
 from core_fixtures import MORNING, make_catalogue
 
-from kiosk.demo import open_demo_counters
+from kiosk.demo.centre import open_demo_counters
 from kiosk.queue.clock import FakeClock
 from kiosk.queue.engine import QueueEngine, QueueSettings
 from kiosk.store import open_store

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from core_fixtures import bearer
 
-from kiosk.accounts import Principal
-from kiosk.citizens import CitizenRegistry
-from kiosk.crypto import CryptoError, Vault, load_or_create_key
+from kiosk.accounts.registry import Principal
+from kiosk.citizens.crypto import CryptoError, Vault, load_or_create_key
+from kiosk.citizens.registry import CitizenRegistry
 from kiosk.queue.errors import IllegalTransition
 
 CARD = {"id_number": "001099012345", "old_id_number": None, "full_name": "Nguyễn Văn An",
@@ -91,7 +91,7 @@ def test_citizen_api_audits_and_needs_roles(app, client, tokens):
 
 
 def test_log_redaction():
-    from kiosk.logs import redact
+    from kiosk.runtime.logs import redact
 
     line = redact("read 001099012345|123456789|Nguyễn Văn An|04031950|Nam|Hà Nội|06052021 ok")
     assert "001099012345" not in line and "Nguyễn Văn An" not in line
@@ -101,7 +101,7 @@ def test_log_redaction():
 def test_log_redaction_covers_tracebacks(caplog):
     import logging
 
-    from kiosk.logs import RedactingFilter
+    from kiosk.runtime.logs import RedactingFilter
 
     logger = logging.getLogger("kiosk.test.redaction")
     handler_filter = RedactingFilter()

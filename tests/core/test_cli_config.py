@@ -6,7 +6,7 @@ import subprocess
 import pytest
 from server_process import KIOSK
 
-from kiosk.config import Config, ConfigError
+from kiosk.config.core import Config, ConfigError
 
 
 def test_token_create_prints_one_token_and_it_works(tmp_path):
@@ -14,7 +14,7 @@ def test_token_create_prints_one_token_and_it_works(tmp_path):
                          capture_output=True, text=True, check=True).stdout
     lines = out.splitlines()
     assert len(lines) == 1 and lines[0].startswith("kt_")
-    from kiosk.accounts import token_principal
+    from kiosk.accounts.registry import token_principal
     from kiosk.store import open_store
 
     store = open_store(tmp_path)

@@ -13,9 +13,9 @@ from app_support import make_app
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from kiosk.accounts import create_token
-from kiosk.demo import open_demo_counters
-from kiosk.web.openapi import document
+from kiosk.accounts.registry import create_token
+from kiosk.demo.centre import open_demo_counters
+from kiosk.web.api.openapi import document
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from core_fixtures import bearer
 
+from kiosk.display.tracking import tracking_path
 from kiosk.queue.errors import IllegalTransition, InvalidInput, QueueError
 from kiosk.queue.ratings import rate
 from kiosk.queue.stats import day_statistics
-from kiosk.tracking import tracking_path
 
 
 def finish_one(engine, service="HT", counter=1):

@@ -47,7 +47,7 @@ def test_display_requires_auth_when_not_public(tmp_path, clock):
     try:
         client = sio(app, "/display")
         assert not client.is_connected("/display")
-        from kiosk.accounts import create_token
+        from kiosk.accounts.registry import create_token
 
         with app.extensions["kiosk"].store.transaction() as conn:
             token = create_token(conn, "display")

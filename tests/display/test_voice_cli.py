@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from kiosk.cli.announce import CLIPS_ENV, announce
 from kiosk.display.announcement import all_clip_names
-from kiosk.display.cli_announce import CLIPS_ENV, announce
 
 needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None, reason="espeak-ng not installed (Debian package espeak-ng)"

@@ -10,8 +10,8 @@ from pathlib import Path
 import requests
 from server_process import ServerProcess
 
-from kiosk import accounts
-from kiosk.demo import seed_demo
+from kiosk.accounts import registry as accounts
+from kiosk.demo.centre import seed_demo
 from kiosk.store import open_store
 
 

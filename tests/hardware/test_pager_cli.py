@@ -7,8 +7,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from hardware.cli_pager import pager, run_sim_command
 from hardware.pager.simulator import PagerSimulator
+from kiosk.cli.pager import pager, run_sim_command
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -8,11 +8,11 @@ import numpy as np
 from click.testing import CliRunner
 from PIL import Image
 
-from hardware.cli_printer import printer
 from hardware.printer.escpos_printer import ticket_job_bytes
 from hardware.printer.simulator import PrinterSimulator
 from hardware.printer.ticket_data import TicketData
 from hardware.printer.ticket_image import render_ticket
+from kiosk.cli.printer import printer
 
 ARGS = ["--ticket", "B042", "--service", "Đất đai", "--centre", "UBND phường Phúc Xá", "--ahead", "4",
         "--wait", "12", "--time", "2026-11-21 10:05", "--url", "http://10.0.0.2:8080/t/xyz", "--width", "58"]

@@ -13,7 +13,7 @@ from app_support import bearer, make_app, role_tokens
 from hardware.led_board import LedBusSimulator
 from hardware.pager import FaultConfig, PagerSimulator
 from hardware.printer.simulator import PrinterSimulator
-from kiosk.demo import open_demo_counters
+from kiosk.demo.centre import open_demo_counters
 
 OFFICER_CARDS = {1: 1, 2: 2, 3: 3}
 CITIZEN_CARDS = (101, 110)

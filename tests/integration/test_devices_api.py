@@ -6,9 +6,9 @@ import pytest
 from devices_support import *  # noqa: F403
 from devices_support import bearer, issue, make_app, wait_for
 
-from kiosk.config import ConfigError
-from kiosk.devices_config import device_settings
-from kiosk.tracking import ticket_signature, verify_signature
+from kiosk.config.core import ConfigError
+from kiosk.config.devices import device_settings
+from kiosk.display.tracking import ticket_signature, verify_signature
 
 
 def _error(response, status: int) -> None:
@@ -102,8 +102,8 @@ def test_bad_config_stops_the_app_start(tmp_path, seeded_store):
 
 
 def test_demo_mode_runs_simulators_and_demo_page(tmp_path, seeded_store):
-    from kiosk.accounts import create_token
-    from kiosk.demo import open_demo_counters
+    from kiosk.accounts.registry import create_token
+    from kiosk.demo.centre import open_demo_counters
 
     app = make_app(tmp_path, seeded_store, {"demo": True, "voice": {"pace": False}})
     kiosk = app.extensions["kiosk"]

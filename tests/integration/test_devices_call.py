@@ -81,8 +81,8 @@ def test_citizen_card_is_released_when_ticket_is_over(devices_app, client, token
 def test_a_dead_led_bus_does_not_stop_pages_or_voice(tmp_path, seeded_store, sims):
     from devices_support import device_config, make_app
 
-    from kiosk.accounts import create_token
-    from kiosk.demo import open_demo_counters
+    from kiosk.accounts.registry import create_token
+    from kiosk.demo.centre import open_demo_counters
 
     extra = device_config(sims)
     extra["led"] = {"url": str(tmp_path / "no-such-adapter"), "boards": {"1": 1}}

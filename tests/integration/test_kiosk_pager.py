@@ -11,8 +11,8 @@ import pytest
 from devices_support import *  # noqa: F403
 from devices_support import bearer, issue, wait_for
 
-from kiosk.kiosk_flow import FlowSettings
-from kiosk.kiosk_setup import build_flow
+from kiosk.session.flow import FlowSettings
+from kiosk.session.setup import build_flow
 from kiosk.vision.gallery import Gallery
 from kiosk.vision.pipeline import PipelineSettings, VisionPipeline
 from kiosk.vision.sources import _empty_room, demo_card_frame
@@ -170,7 +170,7 @@ def test_no_pager_base_station_means_no_pager_tile(tmp_path, seeded_store):
 
     app = make_app(tmp_path, seeded_store, {"pager": {}, "printer": {}, "voice": {"enabled": False}})
     try:
-        from kiosk.demo import open_demo_counters
+        from kiosk.demo.centre import open_demo_counters
 
         open_demo_counters(app.extensions["kiosk"].engine)
         cam = CameraKiosk(app)

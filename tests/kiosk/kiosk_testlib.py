@@ -11,13 +11,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from kiosk.citizens import CitizenRegistry
-from kiosk.crypto import Vault, load_or_create_key
-from kiosk.kiosk_flow import FlowSettings, KioskFlow, face_from_cursor
+from kiosk.citizens.crypto import Vault, load_or_create_key
+from kiosk.citizens.registry import CitizenRegistry
 from kiosk.queue.appointments import Appointments
 from kiosk.queue.catalog import save_counter, save_service
 from kiosk.queue.clock import FakeClock, centre_timezone
 from kiosk.queue.engine import QueueEngine, QueueSettings
+from kiosk.session.flow import FlowSettings, KioskFlow, face_from_cursor
 from kiosk.store import open_store
 from kiosk.vision import faces
 from kiosk.vision.card_confirm import CardConfirmer

@@ -5,10 +5,10 @@ import time
 
 import pytest
 
-from kiosk.accounts import create_token
-from kiosk.config import Config, ConfigError
-from kiosk.demo import open_demo_counters, seed_demo
-from kiosk.kiosk_setup import vision_config
+from kiosk.accounts.registry import create_token
+from kiosk.config.core import Config, ConfigError
+from kiosk.demo.centre import open_demo_counters, seed_demo
+from kiosk.session.setup import vision_config
 
 
 def _wait(client, name: str, pred, timeout: float = 20.0) -> dict:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.config import Config, ConfigError
-from kiosk.kiosk_pager import PagerBindError, bind_label, refusal_text
-from kiosk.kiosk_setup import vision_config
+from kiosk.config.core import Config, ConfigError
+from kiosk.pager.labels import PagerBindError, bind_label, refusal_text
+from kiosk.session.setup import vision_config
 from kiosk.vision.pipeline import PipelineSettings, VisionPipeline
 from kiosk.vision.qr import read_cccd
 from kiosk.vision.sources import demo_card_frame, demo_payload, demo_sequence

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kiosk.kiosk_flow import (
+from kiosk.session.flow import (
     DwellSelector,
     FlowError,
     FlowSettings,

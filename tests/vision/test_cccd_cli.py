@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from click.testing import CliRunner
 
-from kiosk.vision.cli_cccd import DECODE_KEYS, cccd
+from kiosk.cli.cccd import DECODE_KEYS, cccd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import card_images  # noqa: E402

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from kiosk.vision.masking import mask_id_number, mask_name
+from kiosk.citizens.masking import mask_id_number, mask_name
 
 
 @pytest.mark.parametrize(

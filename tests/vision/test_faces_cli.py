@@ -5,7 +5,7 @@ import json
 
 from click.testing import CliRunner
 
-from kiosk.vision.cli_faces import faces
+from kiosk.cli.faces import faces
 
 
 def _gallery(tmp_path, root, people: dict[str, list[str]]):

@@ -16,7 +16,7 @@ from kiosk.vision.gallery import distance
 
 def test_importing_the_face_modules_loads_no_model() -> None:
     code = ("import sys, kiosk.vision.faces, kiosk.vision.gallery, kiosk.vision.tracker, "
-            "kiosk.vision.liveness, kiosk.vision.cli_faces; "
+            "kiosk.vision.liveness, kiosk.cli.faces; "
             "print(sorted(m for m in ('dlib', 'face_recognition', 'flask', 'kiosk.queue') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

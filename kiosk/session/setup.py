@@ -27,7 +27,7 @@ disabled: the kiosk page then works by touch alone.
     demo_pause_s = 25.0       # and seconds of empty room after it
 
 While a ticket is on screen, a pager card's label (``PAGER:<site>:<card>``) read by the camera binds the
-card to the ticket through the DeviceHub (``kiosk.extras["devices"]``, see kiosk.kiosk_pager).
+card to the ticket through the DeviceHub (``kiosk.extras["devices"]``, see kiosk.pager.labels).
 """
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kiosk.config import Config, ConfigError
-from kiosk.kiosk_flow import FlowError, FlowSettings
+from kiosk.config.core import Config, ConfigError
+from kiosk.session.flow import FlowError, FlowSettings
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def pager_callbacks(kiosk: Any) -> tuple[Any, Any]:
     The hub is looked up at each call: kiosk.devices is installed after this part, and without it
     (or without a base station) binding is refused with ``no_pager`` and the pager tile is not offered.
     """
-    from kiosk.kiosk_pager import bind_label
+    from kiosk.pager.labels import bind_label
 
     def bind_pager(ticket_id: int, label: str) -> int:
         return bind_label(kiosk.extras.get("devices"), ticket_id, label)
@@ -196,7 +196,7 @@ def watch_pager_bindings(kiosk: Any, flow: Any) -> None:
 
 def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, pipeline: Any, gallery: Any) -> Any:
     """The kiosk flow wired to the store, the queue engine, the pipeline, the gallery and the pager cards."""
-    from kiosk.kiosk_flow import KioskFlow
+    from kiosk.session.flow import KioskFlow
 
     def enrolled(citizen_id: int, templates: list[Any]) -> None:
         gallery.remove(str(citizen_id))  # a re-enrolment replaces the old templates
@@ -213,7 +213,7 @@ def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, pipeline: Any, ga
 
 def install(app: Any, kiosk: Any) -> None:
     """Build and start the touch-free kiosk when ``[vision]`` enables it (see the module docstring)."""
-    from kiosk.web import kiosk_live
+    from kiosk.web.realtime import kiosk as kiosk_live
 
     cfg = vision_config(kiosk.config)
     app.register_blueprint(kiosk_live.bp)

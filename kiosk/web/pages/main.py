@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from kiosk.accounts import authenticate, token_principal
+from kiosk.accounts.registry import authenticate, token_principal
 from kiosk.web.errors import ApiError
 from kiosk.web.security import check_csrf, csrf_token, login_session, principal_from_request, services
 

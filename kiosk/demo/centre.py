@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from kiosk import accounts
+from kiosk.accounts import registry as accounts
 from kiosk.queue.catalog import save_counter, save_service
 from kiosk.store import Store
 

@@ -1,5 +1,5 @@
 """HTTP endpoints of the call devices: announcement audio, device status, citizens' pager cards,
-officer card assignments. Registered by ``kiosk.devices.install``; errors are 4xx JSON.
+officer card assignments. Registered by ``kiosk.devices.hub.install``; errors are 4xx JSON.
 
 GET    /audio/<key>.wav                 the hall page plays the announcement (public like /display)
 GET    /api/v1/devices                  pager link, printer, LED, voice state (kiosk, officer, manager)

@@ -14,11 +14,11 @@ from typing import Any
 from flask import current_app, session
 from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, emit, join_room
 
-from kiosk.accounts import Principal, token_principal, token_principal_by_id, user_principal
-from kiosk.bus import CatalogChanged
+from kiosk.accounts.registry import Principal, token_principal, token_principal_by_id, user_principal
 from kiosk.queue import events as ev
 from kiosk.queue.clock import iso
 from kiosk.queue.snapshot import queue_snapshot
+from kiosk.runtime.bus import CatalogChanged
 
 NAMESPACE_ROLES = {
     "/display": ("display", "kiosk", "officer", "manager"),

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from kiosk.config import ConfigError
+from kiosk.config.core import ConfigError
 
 MAX_CARD = 0xFFFE
 

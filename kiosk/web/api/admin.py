@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from kiosk import accounts
-from kiosk.bus import CatalogChanged
+from kiosk.accounts import registry as accounts
 from kiosk.queue.catalog import save_counter, save_service
+from kiosk.runtime.bus import CatalogChanged
 from kiosk.web.body import field, json_body
 from kiosk.web.security import require, services
 

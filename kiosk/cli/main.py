@@ -7,15 +7,15 @@ from pathlib import Path
 
 import click
 
-from kiosk.config import Config, ConfigError
+from kiosk.config.core import Config, ConfigError
 
 # Commands of other parts, loaded only when present so a missing optional part never breaks `kiosk`.
 PLUGIN_COMMANDS = [
-    "kiosk.vision.cli_cccd:cccd",
-    "kiosk.vision.cli_faces:faces",
-    "kiosk.display.cli_announce:announce",
-    "hardware.cli_pager:pager",
-    "hardware.cli_printer:printer",
+    "kiosk.cli.cccd:cccd",
+    "kiosk.cli.faces:faces",
+    "kiosk.cli.announce:announce",
+    "kiosk.cli.pager:pager",
+    "kiosk.cli.printer:printer",
 ]
 
 
@@ -40,14 +40,14 @@ def _config(config_file: str | None, **overrides) -> Config:
 def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, config_file: str | None) -> None:
     """Run the service."""
     from kiosk.app import create_app
-    from kiosk.logs import setup_logging
-    from kiosk.server import serve as run_server
+    from kiosk.runtime.logs import setup_logging
+    from kiosk.runtime.serving import serve as run_server
 
     cfg = _config(config_file, data_dir=data_dir, host=host, port=port, demo=demo or None)
     _check_part_settings(cfg)
     setup_logging(cfg.log_level)
     if cfg.demo:
-        from kiosk.demo import seed_demo
+        from kiosk.demo.centre import seed_demo
         from kiosk.store import open_store
 
         store = open_store(Path(cfg.data_dir))
@@ -65,7 +65,7 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
     def factory():
         app = create_app(cfg)
         if cfg.demo:
-            from kiosk.demo import open_demo_counters
+            from kiosk.demo.centre import open_demo_counters
 
             open_demo_counters(app.extensions["kiosk"].engine)
         return app
@@ -76,8 +76,8 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
 
 def _check_part_settings(cfg: Config) -> None:
     """Validate the parts' TOML tables before the server forks, so a mistake is told on the command line."""
-    from kiosk.devices_config import device_settings
-    from kiosk.kiosk_setup import vision_config
+    from kiosk.config.devices import device_settings
+    from kiosk.session.setup import vision_config
 
     try:
         device_settings(cfg.extra)
@@ -99,7 +99,7 @@ def token() -> None:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
 def token_create(role: str, counter: int | None, label: str, data_dir: str | None, config_file: str | None) -> None:
     """Print one new bearer token and nothing else."""
-    from kiosk.accounts import create_token
+    from kiosk.accounts.registry import create_token
     from kiosk.queue.errors import QueueError
     from kiosk.store import open_store
 
@@ -125,7 +125,7 @@ def token_create(role: str, counter: int | None, label: str, data_dir: str | Non
 def create_user(username: str, role: str, counter: int | None, full_name: str, data_dir: str | None,
                 password: str) -> None:
     """Create a login for a person."""
-    from kiosk.accounts import create_user as create
+    from kiosk.accounts.registry import create_user as create
     from kiosk.queue.errors import QueueError
     from kiosk.store import open_store
 

@@ -1,7 +1,7 @@
 """Binding a citizen's pager card to the ticket on the kiosk screen: by its QR label or its number.
 
-The kiosk flow (kiosk.kiosk_flow) calls :func:`bind_label` through a callback injected by
-kiosk.kiosk_setup; the touch keypad goes through ``POST /api/v1/tickets/<id>/pager`` (kiosk/web/api_devices.py).
+The kiosk flow (kiosk.session.flow) calls :func:`bind_label` through a callback injected by
+kiosk.session.setup; the touch keypad goes through ``POST /api/v1/tickets/<id>/pager`` (kiosk/web/api/devices.py).
 Both end in ``PagerCards.bind`` of the DeviceHub (kiosk.devices), so the card is paged when the ticket is
 called. A refusal is a :class:`PagerBindError` with a stable ``code`` and Vietnamese words for the screen
 (:func:`refusal_text`). Nothing here logs the label or the card.

@@ -1,6 +1,6 @@
 """``kiosk printer ...``: preview a ticket image, query a printer's status, print a test ticket.
 
-Registered by the lead as the click group ``hardware.cli_printer:printer``.
+Registered by the lead as the click group ``kiosk.cli.printer:printer``.
 """
 from __future__ import annotations
 

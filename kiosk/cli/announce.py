@@ -1,6 +1,6 @@
 """``kiosk announce TICKET COUNTER``: print the hall sentence or write its audio.
 
-Registered by kiosk/cli.py as ``kiosk.display.cli_announce:announce``.
+Registered by kiosk/cli/main.py as ``kiosk.cli.announce:announce``.
 """
 from __future__ import annotations
 

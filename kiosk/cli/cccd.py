@@ -1,6 +1,6 @@
 """``kiosk cccd decode IMAGE...``: read the CCCD QR code of image files, one JSON line per image.
 
-Registered in the ``kiosk`` CLI as ``kiosk.vision.cli_cccd:cccd``. It prints the card's fields in
+Registered in the ``kiosk`` CLI as ``kiosk.cli.cccd:cccd``. It prints the card's fields in
 clear because the operator asked for them; nothing is logged and no image is written anywhere.
 """
 

@@ -12,9 +12,9 @@ import math
 
 from flask import Blueprint, current_app, jsonify, render_template_string, request
 
+from kiosk.display.tracking import verify_signature
 from kiosk.queue.clock import iso
 from kiosk.queue.ratings import SCORES_VI, rating_of
-from kiosk.tracking import verify_signature
 from kiosk.web.body import json_body
 from kiosk.web.errors import ApiError
 from kiosk.web.security import csrf_token, require, services

@@ -24,7 +24,7 @@ Either way ``pager_bound(ticket_id, card)`` confirms it on screen and keeps the 
 Pure Python: no Flask and no camera here. Collaborators are injected: the citizens registry, the
 queue engine, ``templates_of(track_id)`` of the vision pipeline, and callbacks for enrolment and
 for the end of a session. Time comes from the observations' timestamps and an injected clock.
-Nothing here logs personal data: the session keeps a masked :class:`kiosk.citizens.CitizenRef`.
+Nothing here logs personal data: the session keeps a masked :class:`kiosk.citizens.registry.CitizenRef`.
 """
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from kiosk.citizens import CitizenRef
-from kiosk.kiosk_pager import PagerBindError, bound_text, refusal_text
+from kiosk.citizens.registry import CitizenRef
+from kiosk.pager.labels import PagerBindError, bound_text, refusal_text
 from kiosk.queue.errors import LimitReached, NotFound, QueueError, ServiceClosed
 
 __all__ = [
@@ -130,7 +130,7 @@ class FlowError(ValueError):
 
 @dataclass(frozen=True)
 class FlowSettings:
-    """Timing and pointing of the touch-free flow (validated by kiosk.kiosk_setup).
+    """Timing and pointing of the touch-free flow (validated by kiosk.session.setup).
 
     dwell_s: hold time that selects a tile. gain_x/gain_y: cursor movement per face movement (the
     face moves little when the citizen leans). camera_mirrored: the camera already mirrors its

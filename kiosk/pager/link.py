@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.display.fanout import SentPage
-from kiosk.pager_cards import PagerCards
+from kiosk.pager.cards import PagerCards
 from kiosk.queue.errors import QueueError
 
 log = logging.getLogger(__name__)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, request
 
+from kiosk.display.tracking import tracking_path, verify_signature
 from kiosk.queue.ratings import rate
-from kiosk.tracking import tracking_path, verify_signature
 from kiosk.web.body import field, json_body
 from kiosk.web.errors import ApiError
 from kiosk.web.security import services

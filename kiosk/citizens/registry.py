@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from kiosk.accounts import Principal
-from kiosk.crypto import Vault
+from kiosk.accounts.registry import Principal
+from kiosk.citizens.crypto import Vault
+from kiosk.citizens.masking import mask_id_number, mask_name
 from kiosk.queue.clock import Clock
 from kiosk.queue.errors import IllegalTransition, InvalidInput, NotFound
-from kiosk.vision.masking import mask_id_number, mask_name
 
 FACE_CONSENT_PURPOSE = "face_recognition"
 ELDERLY_AGE = 60  # Luật Người cao tuổi 2009: citizens from 60 years of age

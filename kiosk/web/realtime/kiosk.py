@@ -18,8 +18,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, session
 
-from kiosk.accounts import token_principal_by_id, user_principal
-from kiosk.kiosk_flow import FlowError, KioskFlow
+from kiosk.accounts.registry import token_principal_by_id, user_principal
+from kiosk.session.flow import FlowError, KioskFlow
 from kiosk.web.body import json_body
 from kiosk.web.errors import ApiError
 from kiosk.web.security import require

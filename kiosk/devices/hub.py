@@ -1,7 +1,7 @@
 """Wiring of the call fan-out (voice, pagers, printer, LED boards) into the app.
 
 ``install(app, kiosk)`` reads the [devices], [voice], [pager], [printer] and [led] tables
-(kiosk/devices_config.py), builds each configured device, subscribes the fan-out and the ticket
+(kiosk/config/devices.py), builds each configured device, subscribes the fan-out and the ticket
 printing to the event bus, registers the devices blueprint and stops everything on close. In demo
 mode (``config.demo``) the pager base station, the printer and the LED bus are simulators started
 in-process on ptys, reachable from ``/demo/devices``.
@@ -14,11 +14,11 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kiosk.devices_config import DeviceSettings, PagerSettings, PrinterSettings, device_settings
+from kiosk.config.devices import DeviceSettings, PagerSettings, PrinterSettings, device_settings
 from kiosk.display.fanout import CallFanout
-from kiosk.pager_cards import PagerCards
-from kiosk.pager_link import PagerLink
-from kiosk.tracking import tracking_path
+from kiosk.display.tracking import tracking_path
+from kiosk.pager.cards import PagerCards
+from kiosk.pager.link import PagerLink
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def _build_voice(hub: DeviceHub, socketio) -> None:
                   "and no [voice] clips_dir is set")
         return
     if cfg.clips_dir is not None and not cfg.clips_dir.is_dir():
-        from kiosk.devices_config import DeviceConfigError
+        from kiosk.config.devices import DeviceConfigError
 
         raise DeviceConfigError(f"[voice] clips_dir {cfg.clips_dir} is not a folder")
     audio = AudioStore()
@@ -145,7 +145,7 @@ def _build_pager(hub: DeviceHub, on_close: list) -> None:
 
 def _build_printer(hub: DeviceHub, kiosk, notify, secret: str, on_close: list) -> None:
     from hardware.printer.escpos_printer import PrinterMonitor, TicketPrinter
-    from kiosk.ticket_printing import TicketPrintService
+    from kiosk.display.printing import TicketPrintService
 
     cfg = hub.settings.printer
     hub.printer = TicketPrinter(cfg.url, paper_width=cfg.paper_width)
@@ -168,7 +168,8 @@ def _page_sender(driver):
 
 def install(app, kiosk) -> None:
     """Build the configured devices (or the demo simulators) and wire them to the bus and the web."""
-    from kiosk.web import api_devices, pages_devices
+    from kiosk.web.api import devices as api_devices
+    from kiosk.web.pages import devices as pages_devices
 
     settings = device_settings(kiosk.config.extra)  # DeviceConfigError stops the start
     app.register_blueprint(api_devices.bp)
