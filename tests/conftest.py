@@ -1,6 +1,7 @@
 """Shared pytest fixtures: temporary data dirs and the public test data in ../shared/testdata."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,12 @@ from shared_data import testdata_dir
 
 from kiosk.demo.centre import seed_demo
 from kiosk.store import open_store
+
+
+# The `kiosk` subprocesses the tests start run this checkout's code, even from a venv shared between
+# checkouts (an editable install points at one of them).
+_ROOT = str(Path(__file__).resolve().parent.parent)
+os.environ["PYTHONPATH"] = os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,13 @@ from pathlib import Path
 import requests
 
 KIOSK = Path(sys.executable).with_name("kiosk")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def checkout_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a `kiosk` subprocess that runs this checkout's code (benches use it too)."""
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), **(extra or {})}
 
 
 def free_port() -> int:
@@ -25,7 +32,7 @@ class ServerProcess:
                  env: dict[str, str] | None = None, extra_args: list[str] | None = None) -> None:
         self.data_dir, self.port, self.demo = data_dir, port or free_port(), demo
         self.extra_args = list(extra_args or [])  # e.g. ["--config", FILE]
-        self.env = {**os.environ, **(env or {})}
+        self.env = checkout_env(env)
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -68,5 +75,5 @@ def create_token(data_dir: Path, role: str, counter: int | None = None) -> str:
     args = [str(KIOSK), "token", "create", "--role", role, "--data-dir", str(data_dir)]
     if counter is not None:
         args += ["--counter", str(counter)]
-    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(args, check=True, capture_output=True, text=True, env=checkout_env()).stdout
     return out.strip()
