@@ -10,7 +10,6 @@ from shared_data import testdata_dir
 from kiosk.demo.centre import seed_demo
 from kiosk.store import open_store
 
-
 # The `kiosk` subprocesses the tests start run this checkout's code, even from a venv shared between
 # checkouts (an editable install points at one of them).
 _ROOT = str(Path(__file__).resolve().parent.parent)
