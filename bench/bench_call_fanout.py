@@ -56,7 +56,7 @@ def main() -> None:
         "led": {"url": led.port, "boards": {"1": 1, "2": 2, "3": 3}},
     })
     kiosk = app.extensions["kiosk"]
-    hub = kiosk.extras["devices"]
+    hub = kiosk.devices
     engine = kiosk.engine
     try:
         open_demo_counters(engine)

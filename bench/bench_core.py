@@ -1,4 +1,4 @@
-"""Core service figures on this machine, against the real server (gunicorn, threads, SQLite FULL sync).
+"""Core service figures on this machine, against the real server (gevent, SQLite FULL sync).
 
 1. tickets issued per second through the HTTP API (8 client threads, keep-alive)
 2. p50/p99 time from a call-next HTTP response to the `ticket_called` event, at 50 connected

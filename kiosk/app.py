@@ -1,7 +1,6 @@
 """The application factory: create_app(config) builds one centre's service; nothing runs at import."""
 from __future__ import annotations
 
-import importlib
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -16,17 +15,15 @@ from werkzeug.routing import IntegerConverter
 from kiosk.citizens.crypto import Vault, load_or_create_key
 from kiosk.citizens.registry import CitizenRegistry
 from kiosk.config.core import Config
+from kiosk.devices.hub import DeviceHub
 from kiosk.queue.appointments import AppointmentRules, Appointments
 from kiosk.queue.clock import Clock, SystemClock, centre_timezone
 from kiosk.queue.engine import QueueEngine, QueueSettings
 from kiosk.queue.priorities import PriorityPolicy
 from kiosk.runtime.bus import EventBus
+from kiosk.runtime.lifecycle import Supervisor
 from kiosk.runtime.tasks import RepeatingTask
 from kiosk.store import Store, open_store
-
-# Parts wired around the core, each `install(app, kiosk)`: the touch-free kiosk (camera, CCCD,
-# faces, consent) and the call fan-out to voice, pagers, printer and LED boards.
-PARTS = ("kiosk.session.setup", "kiosk.devices.hub")
 
 
 @dataclass
@@ -39,15 +36,20 @@ class KioskServices:
     engine: QueueEngine
     bus: EventBus
     socketio: SocketIO
-    extras: dict[str, Any] = field(default_factory=dict)
-    citizens: CitizenRegistry | None = None
-    appointments: Appointments | None = None
+    citizens: CitizenRegistry
+    appointments: Appointments
+    supervisor: Supervisor = field(default_factory=Supervisor)
+    devices: DeviceHub | None = None
+    # the touch-free kiosk (camera): set by kiosk.session.setup when [vision] enables it
+    vision_config: Any = None
+    kiosk_live: Any = None
+    kiosk_flow: Any = None
+    vision_pipeline: Any = None
+    face_gallery: Any = None
 
-    def close(self) -> None:
-        for stop in self.extras.get("on_close", []):
-            stop()
-        self.bus.stop()
-        self.store.close()
+    def close(self, timeout: float = 4.0) -> None:
+        """Stop every background part in reverse start order, finishing what was accepted."""
+        self.supervisor.stop(timeout)
 
 
 class BoundedInt(IntegerConverter):
@@ -70,13 +72,18 @@ def _secret_key(data_dir: Path) -> str:
     return key
 
 
-def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | None = None) -> Flask:
-    """Build the Flask app with its store, queue engine, event bus and Socket.IO server."""
+def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | None = None,
+               async_mode: str = "threading") -> Flask:
+    """Build the Flask app with its store, queue engine, event bus, devices, kiosk and Socket.IO server,
+    and start their background parts. ``async_mode`` is "gevent" under ``kiosk serve`` (after monkey
+    patching), "threading" in tests that run the app in-process."""
     if not isinstance(config, Config):
         config = Config.from_dict(dict(config or {}))
     clock = clock or SystemClock(centre_timezone(config.timezone))
     data_dir = Path(config.data_dir)
     store = open_store(data_dir)
+    supervisor = Supervisor()
+    supervisor.add("store", lambda deadline: store.close())  # first in, last out
     bus = EventBus()
     settings = QueueSettings(
         policy=PriorityPolicy(config.priority_policy, config.interleave_every, config.priority_bonus_minutes),
@@ -97,39 +104,53 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     )
     app.json.ensure_ascii = False
     app.url_map.converters["int"] = BoundedInt
-    socketio = SocketIO(app, async_mode="threading", logger=False, engineio_logger=False)
-    kiosk = KioskServices(config, store, clock, engine, bus, socketio)
-    app.extensions["kiosk"] = kiosk
-    kiosk.citizens = CitizenRegistry(
+    socketio = SocketIO(app, async_mode=async_mode, logger=False, engineio_logger=False)
+    citizens = CitizenRegistry(
         store, Vault(load_or_create_key(config.key_file or data_dir / "keys" / "citizen.key")), clock
     )
-    kiosk.citizens.purge_expired(config.retention_days)
-    purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
-    purge.start()
-    kiosk.appointments = Appointments(engine, AppointmentRules(**config.extra.get("appointments", {})))
-    kiosk.extras.setdefault("on_close", []).append(purge.stop)
+    appointments = Appointments(engine, AppointmentRules(**config.extra.get("appointments", {})))
+    kiosk = KioskServices(config, store, clock, engine, bus, socketio, citizens, appointments, supervisor)
+    app.extensions["kiosk"] = kiosk
+    try:
+        _wire(app, kiosk)
+        supervisor.start()
+    except BaseException:
+        supervisor.stop(timeout=3.0)  # a start that fails leaves no thread or pty behind
+        raise
+    return app
 
+
+def _wire(app: Flask, kiosk: KioskServices) -> None:
+    """Every part, in start order (the supervisor stops them in reverse): devices (drivers, printer,
+    voice), the event bus that feeds them, the screens' snapshot fan-out, the kiosk camera, the
+    periodic tasks; then the web layer."""
+    from kiosk.devices.hub import build_devices
+    from kiosk.session import setup as kiosk_session
     from kiosk.web.api import admin as api_admin
     from kiosk.web.api import appointments as api_appointments
     from kiosk.web.api import citizens as api_citizens
+    from kiosk.web.api import devices as api_devices
     from kiosk.web.api import openapi, ratings
-    from kiosk.web.api import queue as api
+    from kiosk.web.api import queue as api_queue
     from kiosk.web.errors import register_error_handlers
+    from kiosk.web.pages import devices as pages_devices
     from kiosk.web.pages import main as pages
     from kiosk.web.realtime.namespaces import SocketFanout, register_namespaces
 
+    config, supervisor = kiosk.config, kiosk.supervisor
+    kiosk.devices = build_devices(kiosk, app.config["SECRET_KEY"], supervisor)
+    supervisor.add("event-bus", kiosk.bus.stop, start=kiosk.bus.start)
+    fanout = SocketFanout(kiosk.socketio, kiosk.engine, app)
+    kiosk.bus.subscribe(fanout)
+    supervisor.add("snapshot-fanout", lambda deadline: fanout.stop())
+    kiosk_session.install(app, kiosk)
+    kiosk.citizens.purge_expired(config.retention_days)
+    purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
+    supervisor.add("retention-purge", purge.stop, start=purge.start)
+
     register_error_handlers(app)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(api_admin.bp)
-    app.register_blueprint(api_citizens.bp)
-    app.register_blueprint(api_appointments.bp)
-    app.register_blueprint(ratings.bp)
-    app.register_blueprint(openapi.bp)
-    app.register_blueprint(pages.bp)
-    register_namespaces(socketio)
-    fanout = SocketFanout(socketio, engine, app)
-    bus.subscribe(fanout)
-    kiosk.extras.setdefault("on_close", []).append(fanout.stop)
-    for name in PARTS:
-        importlib.import_module(name).install(app, kiosk)
-    return app
+    # Order matters where rules overlap: the signed tracking routes of ratings before the devices' ones.
+    for bp in (api_queue.bp, api_admin.bp, api_citizens.bp, api_appointments.bp, ratings.bp, openapi.bp,
+               pages.bp, api_devices.bp, pages_devices.bp):
+        app.register_blueprint(bp)
+    register_namespaces(kiosk.socketio)

@@ -1,4 +1,4 @@
-"""Start the real `kiosk serve` (gunicorn, threads) in its own process group for tests and benches."""
+"""Start the real `kiosk serve` (gevent) in its own process group for tests and benches."""
 from __future__ import annotations
 
 import os

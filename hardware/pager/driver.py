@@ -49,6 +49,7 @@ from .reliable import DedupRing, Outgoing, TxWindow
 
 log = logging.getLogger(__name__)
 
+STATUS_QUEUED = "queued"
 STATUS_SENT = "sent"
 STATUS_DELIVERED = "delivered"
 STATUS_UNREACHABLE = "unreachable"
@@ -66,7 +67,7 @@ class PageRecord:
     page_id: int
     card_id: int
     body: bytes
-    status: str = "queued"
+    status: str = STATUS_QUEUED
     sent_reported: bool = False
     attempts: int = 0
     report_due: float | None = None
@@ -201,6 +202,17 @@ class PagerDriver:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+
+    def flush(self, deadline: float) -> int:
+        """Wait until every page queued so far was accepted by the base station (or finally refused),
+        or until ``deadline`` (time.monotonic()); returns how many are still waiting. For an orderly
+        stop: a page accepted before the stop is not lost with the process."""
+        while True:
+            with self._lock:
+                waiting = sum(1 for r in self._pages.values() if r.status == STATUS_QUEUED)
+            if not waiting or time.monotonic() >= deadline or not self._threads:
+                return waiting
+            time.sleep(0.01)
 
     def __enter__(self) -> PagerDriver:
         return self.start()

@@ -9,17 +9,29 @@ import click
 
 from kiosk.config.core import Config, ConfigError
 
-# Commands of other parts, loaded only when present so a missing optional part never breaks `kiosk`.
-PLUGIN_COMMANDS = [
-    "kiosk.cli.cccd:cccd",
-    "kiosk.cli.faces:faces",
-    "kiosk.cli.announce:announce",
-    "kiosk.cli.pager:pager",
-    "kiosk.cli.printer:printer",
-]
+# Commands of the other parts, imported only when asked for: `kiosk serve` must be able to apply gevent's
+# monkey-patching before numpy, OpenCV or serial code is loaded, and `kiosk --help` stays quick.
+LAZY_COMMANDS = {
+    "cccd": "kiosk.cli.cccd:cccd",
+    "faces": "kiosk.cli.faces:faces",
+    "announce": "kiosk.cli.announce:announce",
+    "pager": "kiosk.cli.pager:pager",
+    "printer": "kiosk.cli.printer:printer",
+}
 
 
-@click.group()
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS:
+            module_name, _, attr = LAZY_COMMANDS[name].partition(":")
+            return getattr(importlib.import_module(module_name), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup)
 def main() -> None:
     """Kiosk and queue service of a one-stop-shop centre (bộ phận một cửa)."""
 
@@ -39,8 +51,13 @@ def _config(config_file: str | None, **overrides) -> Config:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML configuration file.")
 def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, config_file: str | None) -> None:
     """Run the service."""
+    from gevent import monkey
+
+    monkey.patch_all()  # before anything opens a socket, a thread or a subprocess (kiosk.runtime.serving)
+
     from kiosk.app import create_app
     from kiosk.runtime.logs import setup_logging
+    from kiosk.runtime.serving import ServeOptions
     from kiosk.runtime.serving import serve as run_server
 
     cfg = _config(config_file, data_dir=data_dir, host=host, port=port, demo=demo or None)
@@ -63,15 +80,16 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
             click.echo("Demo data already present; logins were printed when it was created.")
 
     def factory():
-        app = create_app(cfg)
+        app = create_app(cfg, async_mode="gevent")
         if cfg.demo:
             from kiosk.demo.centre import open_demo_counters
 
             open_demo_counters(app.extensions["kiosk"].engine)
         return app
 
-    click.echo(f"Serving on http://{cfg.host}:{cfg.port}")
-    run_server(factory, cfg.host, cfg.port, threads=cfg.threads)
+    options = ServeOptions(host=cfg.host, port=cfg.port, header_timeout_s=cfg.header_timeout_s,
+                           idle_timeout_s=cfg.idle_timeout_s, max_connections=cfg.max_connections)
+    sys.exit(run_server(factory, options, on_ready=lambda: click.echo(f"Serving on http://{cfg.host}:{cfg.port}")))
 
 
 def _check_part_settings(cfg: Config) -> None:
@@ -139,20 +157,6 @@ def create_user(username: str, role: str, counter: int | None, full_name: str, d
         store.close()
     click.echo(f"user {username} created")
 
-
-def _register_plugins() -> None:
-    for spec in PLUGIN_COMMANDS:
-        module_name, _, attr = spec.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (exc.name == module_name or module_name.startswith(exc.name + ".")):
-                continue
-            raise
-        main.add_command(getattr(module, attr))
-
-
-_register_plugins()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -27,7 +27,10 @@ class Config:
     default_service_minutes: float = 5.0
     display_public: bool = True  # the hall display shows only ticket and counter numbers
     max_body_bytes: int = 64 * 1024
-    threads: int = 64
+    threads: int = 64  # no longer used (gevent serves each connection without a thread); accepted
+    header_timeout_s: float = 10.0  # a client must send its request line and headers within this
+    idle_timeout_s: float = 60.0  # a connection silent this long is closed (WebSockets are pinged every 25 s)
+    max_connections: int = 5000  # more wait in the listen backlog
     log_level: str = "INFO"
     secret_key: str | None = None  # default: generated once into the data dir
     session_cookie_secure: bool = False
@@ -81,6 +84,12 @@ class Config:
             raise ConfigError("threads must be between 1 and 1000")
         if not 1 <= self.retention_days <= 3650:
             raise ConfigError("retention_days must be between 1 and 3650")
+        if not 0.5 <= self.header_timeout_s <= 120:
+            raise ConfigError("header_timeout_s must be between 0.5 and 120 seconds")
+        if not 30 <= self.idle_timeout_s <= 3600:
+            raise ConfigError("idle_timeout_s must be between 30 and 3600 seconds")
+        if not 50 <= self.max_connections <= 100_000:
+            raise ConfigError("max_connections must be between 50 and 100000")
         if self.default_service_minutes <= 0:
             raise ConfigError("default_service_minutes must be positive")
 

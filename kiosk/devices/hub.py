@@ -1,16 +1,16 @@
-"""Wiring of the call fan-out (voice, pagers, printer, LED boards) into the app.
+"""The devices of a centre: the call fan-out to voice, pagers, printer and LED boards.
 
-``install(app, kiosk)`` reads the [devices], [voice], [pager], [printer] and [led] tables
-(kiosk/config/devices.py), builds each configured device, subscribes the fan-out and the ticket
-printing to the event bus, registers the devices blueprint and stops everything on close. In demo
-mode (``config.demo``) the pager base station, the printer and the LED bus are simulators started
-in-process on ptys, reachable from ``/demo/devices``.
-
-Everything built is kept in ``kiosk.extras["devices"]`` (a DeviceHub) for the web layer and tests.
+``build_devices(services, secret, supervisor)`` reads the [devices], [voice], [pager], [printer] and
+[led] tables (kiosk/config/devices.py), builds each configured device, subscribes the fan-out and the
+ticket printing to the event bus and adds every background part to the supervisor, which starts and
+stops them. In demo mode (``config.demo``) the pager base station, the printer and the LED bus are
+simulators started in-process on ptys, reachable from ``/demo/devices``. The app factory keeps the
+result as ``services.devices`` (a DeviceHub) for the web layer and tests.
 """
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,6 +19,7 @@ from kiosk.display.fanout import CallFanout
 from kiosk.display.tracking import tracking_path
 from kiosk.pager.cards import PagerCards
 from kiosk.pager.link import PagerLink
+from kiosk.runtime.lifecycle import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -80,19 +81,22 @@ def _notifier(socketio):
     return notify
 
 
-def _start_simulators(settings: DeviceSettings, hub_sims: dict[str, Any]) -> DeviceSettings:
-    """Demo mode: a base station with cards, a printer and LED boards on ptys, replacing the config's."""
+def _start_simulators(settings: DeviceSettings, supervisor: Supervisor, sims: dict[str, Any]) -> DeviceSettings:
+    """Demo mode: a base station with cards, a printer and LED boards on ptys, replacing the config's.
+
+    They are added to the supervisor first, so they stop last, after the drivers talking to them."""
     from hardware.led_board import LedBusSimulator
     from hardware.pager import PagerSimulator
     from hardware.printer.simulator import PrinterSimulator
 
     first, last = DEMO_CITIZEN_CARDS
     pager = PagerSimulator(cards=[*DEMO_OFFICER_CARDS, *range(first, last + 1)]).start()
-    hub_sims["pager"] = pager
+    supervisor.add("pager-simulator", lambda deadline: pager.stop())
     printer = PrinterSimulator.pty().start()
-    hub_sims["printer"] = printer
+    supervisor.add("printer-simulator", lambda deadline: printer.stop())
     led = LedBusSimulator(sorted(set(DEMO_OFFICER_CARDS.values()))).start()
-    hub_sims["led"] = led
+    supervisor.add("led-simulator", lambda deadline: led.stop())
+    sims.update(pager=pager, printer=printer, led=led)
     return replace(
         settings,
         pager=PagerSettings(url=pager.url, officer_cards=dict(DEMO_OFFICER_CARDS), citizen_cards=DEMO_CITIZEN_CARDS),
@@ -130,7 +134,7 @@ def _build_voice(hub: DeviceHub, socketio) -> None:
     voice.warm_up()
 
 
-def _build_pager(hub: DeviceHub, on_close: list) -> None:
+def _build_pager(hub: DeviceHub, supervisor: Supervisor) -> None:
     from hardware.pager import PagerDriver
 
     cfg = hub.settings.pager
@@ -139,11 +143,17 @@ def _build_pager(hub: DeviceHub, on_close: list) -> None:
                          on_button=link.on_button, on_page_status=link.on_page_status, on_link=link.on_link,
                          on_card_status=link.on_card_status)
     link.driver = hub.driver = driver
-    driver.start()
-    on_close.append(driver.stop)
+
+    def stop(deadline: float) -> None:
+        left = driver.flush(deadline)  # pages accepted before the stop reach the base station
+        if left:
+            log.warning("pager: %d page(s) not handed to the base station before the stop", left)
+        driver.stop(timeout=max(0.2, deadline - time.monotonic()))
+
+    supervisor.add("pager-driver", stop, start=driver.start)
 
 
-def _build_printer(hub: DeviceHub, kiosk, notify, secret: str, on_close: list) -> None:
+def _build_printer(hub: DeviceHub, services: Any, notify, secret: str, supervisor: Supervisor) -> None:
     from hardware.printer.escpos_printer import PrinterMonitor, TicketPrinter
     from kiosk.display.printing import TicketPrintService
 
@@ -151,11 +161,12 @@ def _build_printer(hub: DeviceHub, kiosk, notify, secret: str, on_close: list) -
     hub.printer = TicketPrinter(cfg.url, paper_width=cfg.paper_width)
     hub.monitor = PrinterMonitor(hub.printer, interval=cfg.poll_s)
     hub.printing = TicketPrintService(
-        kiosk.engine, kiosk.config.centre_name, hub.printer, hub.monitor,
+        services.engine, services.config.centre_name, hub.printer, hub.monitor,
         lambda ticket_id: hub.public_url + tracking_path(secret, ticket_id), notify)
-    kiosk.bus.subscribe(hub.printing)
-    hub.monitor.start()
-    on_close += [hub.printing.stop, hub.monitor.stop, hub.printer.close]
+    services.bus.subscribe(hub.printing)
+    supervisor.add("printer", lambda deadline: hub.printer.close())
+    supervisor.add("printer-monitor", lambda deadline: hub.monitor.stop(), start=hub.monitor.start)
+    supervisor.add("ticket-printing", hub.printing.stop, start=hub.printing.start)
 
 
 def _page_sender(driver):
@@ -166,55 +177,39 @@ def _page_sender(driver):
     return page
 
 
-def install(app, kiosk) -> None:
-    """Build the configured devices (or the demo simulators) and wire them to the bus and the web."""
-    from kiosk.web.api import devices as api_devices
-    from kiosk.web.pages import devices as pages_devices
-
-    settings = device_settings(kiosk.config.extra)  # DeviceConfigError stops the start
-    app.register_blueprint(api_devices.bp)
-    app.register_blueprint(pages_devices.bp)
-    on_close: list = []
+def build_devices(services: Any, secret: str, supervisor: Supervisor) -> DeviceHub:
+    """Build the configured devices (or the demo simulators), subscribe them to the bus and add each to
+    the supervisor in start order: simulators, pager driver, LED bus, printer, ticket printing, voice."""
+    settings = device_settings(services.config.extra)  # DeviceConfigError stops the start
     sims: dict[str, Any] = {}
-    try:
-        if settings.enabled and kiosk.config.demo:
-            settings = _start_simulators(settings, sims)
-        cards = PagerCards(kiosk.store, kiosk.engine, settings.pager.officer_cards, settings.pager.citizen_cards)
-        notify = _notifier(kiosk.socketio)
-        hub = DeviceHub(settings=settings, cards=cards, link=PagerLink(kiosk.engine, cards, notify),
-                        simulators=sims,
-                        public_url=settings.public_url or f"http://{kiosk.config.host}:{kiosk.config.port}")
-        kiosk.extras["devices"] = hub
-        if not settings.enabled:
-            return
-        if settings.voice.enabled:
-            _build_voice(hub, kiosk.socketio)
-            if hub.announcer is not None:
-                on_close.append(lambda: hub.announcer.close(drain=False, timeout=5))
-        if settings.pager.url:
-            _build_pager(hub, on_close)
-        if settings.printer.url:
-            _build_printer(hub, kiosk, notify, app.config["SECRET_KEY"], on_close)
-        if settings.led:
-            from hardware.led_board import LedBoardConfig, LedBus
+    if settings.enabled and services.config.demo:
+        settings = _start_simulators(settings, supervisor, sims)
+    cards = PagerCards(services.store, services.engine, settings.pager.officer_cards, settings.pager.citizen_cards)
+    notify = _notifier(services.socketio)
+    hub = DeviceHub(settings=settings, cards=cards, link=PagerLink(services.engine, cards, notify),
+                    simulators=sims, public_url=settings.public_url or f"http://{services.config.host}:{services.config.port}")
+    if not settings.enabled:
+        return hub
+    if settings.pager.url:
+        _build_pager(hub, supervisor)
+    if settings.led:
+        from hardware.led_board import LedBoardConfig, LedBus
 
-            hub.led = LedBus(LedBoardConfig.from_dict(settings.led))
-            on_close.append(hub.led.close)
-        hub.fanout = CallFanout(
-            announce=hub.announcer.submit if hub.announcer else None,
-            page=_page_sender(hub.driver) if hub.driver else None,
-            router=cards,
-            show=hub.led.on_ticket_called if hub.led else None,
-            on_page=hub.link.on_page_sent,
-        )
-        kiosk.bus.subscribe(hub.fanout)
-        kiosk.bus.subscribe(cards.release_finished)
-    except BaseException:
-        for stop in [*on_close, *(sim.stop for sim in sims.values())]:
-            stop()  # a start that fails leaves no thread or pty behind
-        raise
-    # Simulators stop last: the drivers talking to them are closed first.
-    on_close += [sim.stop for sim in sims.values()]
-    kiosk.extras.setdefault("on_close", []).extend(on_close)
-    for hook in kiosk.extras.pop("on_devices", []):  # parts installed earlier, e.g. the kiosk screen
-        hook(hub)
+        hub.led = LedBus(LedBoardConfig.from_dict(settings.led))
+        supervisor.add("led-bus", lambda deadline: hub.led.close())
+    if settings.printer.url:
+        _build_printer(hub, services, notify, secret, supervisor)
+    if settings.voice.enabled:
+        _build_voice(hub, services.socketio)
+        if hub.announcer is not None:
+            supervisor.add("announcer", hub.announcer.stop, start=hub.announcer.start)
+    hub.fanout = CallFanout(
+        announce=hub.announcer.submit if hub.announcer else None,
+        page=_page_sender(hub.driver) if hub.driver else None,
+        router=cards,
+        show=hub.led.on_ticket_called if hub.led else None,
+        on_page=hub.link.on_page_sent,
+    )
+    services.bus.subscribe(hub.fanout)
+    services.bus.subscribe(cards.release_finished)
+    return hub

@@ -1,6 +1,6 @@
 """A queue of hall announcements, said one after another and never over each other.
 
-One worker thread takes calls in the order they were submitted, renders each to WAV, hands the
+One worker (kiosk.runtime.workers.QueueWorker) takes calls in the order they were submitted, renders each to WAV, hands the
 result to every listener (the web layer pushes it to the hall display page, which plays it in the
 browser), optionally plays it on the PC's speaker, and only then moves on. Even without a
 speaker the worker waits out each announcement's duration (``pace``), so the next one is never
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from kiosk.display.announcement import AnnouncementError, Call
 from kiosk.display.tts import RenderedAudio, play_wav
+from kiosk.runtime.workers import QueueWorker, WorkerClosed
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class ClockSpeaker:
 
 
 class Announcer:
-    """Thread + queue that says announcements one after another, in order, never overlapping."""
+    """Says announcements one after another, in order, never overlapping (one QueueWorker)."""
 
     def __init__(
         self,
@@ -114,25 +115,20 @@ class Announcer:
         self._pace = pace
         self._time_scale = time_scale
         self._on_error = on_error
-        self._queue: queue.Queue[tuple[int, Call] | None] = queue.Queue(maxsize=max_pending)
-        self._state = threading.Condition()
+        self._worker: QueueWorker[tuple[int, Call]] = QueueWorker("announcer", self._announce, max_pending)
+        self._lock = threading.Lock()
         self._submitted = 0
-        self._done = 0
-        self._closed = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._hurry = threading.Event()  # stopping: no more pacing, hand out what is queued at once
+        self._drop = threading.Event()  # close(drain=False): skip what has not started
 
     def add_listener(self, listener: Listener) -> None:
         """Also hand each finished announcement to ``listener`` (called on the worker thread)."""
-        with self._state:
+        with self._lock:
             self._listeners.append(listener)
 
     def start(self) -> None:
         """Start the worker thread (``submit`` starts it too)."""
-        with self._state:
-            if self._thread is None and not self._closed:
-                self._thread = threading.Thread(target=self._run, name="announcer", daemon=True)
-                self._thread.start()
+        self._worker.start()
 
     def submit(self, call: Call | Mapping[str, object]) -> int:
         """Queue a call (a Call or a ``ticket_called`` payload); returns its sequence number.
@@ -141,42 +137,38 @@ class Announcer:
         """
         if not isinstance(call, Call):
             call = Call.from_event(call)  # type: ignore[arg-type]
-        self.start()
-        with self._state:
-            if self._closed:
-                raise AnnouncerError("the announcer is closed")
+        with self._lock:
             seq = self._submitted + 1
             try:
-                # Enqueued under the lock so sequence numbers and queue order always agree.
-                self._queue.put_nowait((seq, call))
+                # Queued under the lock so sequence numbers and queue order always agree.
+                self._worker.put((seq, call))
+            except WorkerClosed:
+                raise AnnouncerError("the announcer is closed") from None
             except queue.Full:
-                raise AnnouncerError(f"{self._queue.maxsize} announcements already waiting") from None
+                raise AnnouncerError(f"{self._worker._queue.maxsize} announcements already waiting") from None
             self._submitted = seq
         return seq
 
     def pending(self) -> int:
         """Announcements submitted and not yet finished (including the one being said)."""
-        with self._state:
-            return self._submitted - self._done
+        return self._worker.pending()
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until every submitted announcement has finished; False on timeout."""
-        with self._state:
-            return self._state.wait_for(lambda: self._done >= self._submitted, timeout)
+        return self._worker.wait_idle(3600.0 if timeout is None else timeout)
+
+    def stop(self, deadline: float) -> int:
+        """Orderly stop: the announcement being said ends, what is queued is rendered and handed to the
+        hall at once (no pacing), before ``deadline``; returns how many were left unsaid."""
+        self._hurry.set()
+        return self._worker.stop(deadline)
 
     def close(self, *, drain: bool = True, timeout: float | None = 30.0) -> None:
-        """Stop taking calls; with ``drain`` say what is queued first, else drop what has not started."""
-        with self._state:
-            if self._closed:
-                return
-            self._closed = True
-            thread = self._thread
+        """Stop taking calls; with ``drain`` say what is queued first (paced), else drop what has not started."""
         if not drain:
-            self._stop.set()
-        if thread is None:
-            return
-        self._queue.put(None)
-        thread.join(timeout)
+            self._drop.set()
+            self._hurry.set()
+        self._worker.stop(time.monotonic() + (3600.0 if timeout is None else timeout))
 
     def __enter__(self) -> Announcer:
         return self
@@ -186,40 +178,29 @@ class Announcer:
 
     # ------------------------------------------------------------ worker
 
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            seq, call = item
-            try:
-                if not self._stop.is_set():
-                    self._announce(seq, call)
-            finally:
-                with self._state:
-                    self._done += 1
-                    self._state.notify_all()
-
-    def _announce(self, seq: int, call: Call) -> None:
+    def _announce(self, item: tuple[int, Call]) -> None:
+        seq, call = item
+        if self._drop.is_set():
+            return
         try:
             audio = self._render(call)
         except Exception as exc:  # one bad render must not stop the hall's announcements
-            log.error("announcement %d could not be rendered: %s", seq, exc)
+            log.exception("announcement %d could not be rendered", seq)
             if self._on_error is not None:
                 self._safe(self._on_error, seq, call, exc)
             return
         result = AnnouncementResult(seq=seq, key=f"{seq:06d}-{secrets.token_hex(4)}", call=call, audio=audio)
         start = time.monotonic()
-        with self._state:
+        with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
             self._safe(listener, result)
-        if self._player is not None:
+        if self._player is not None and not self._hurry.is_set():
             self._safe(self._player, result)
         if self._pace:
             remaining = audio.duration_s * self._time_scale - (time.monotonic() - start)
             if remaining > 0:
-                self._stop.wait(remaining)  # an Event wait, not a busy loop; close(drain=False) ends it
+                self._hurry.wait(remaining)  # an Event wait, not a busy loop; a stop ends it
 
     @staticmethod
     def _safe(fn: Callable[..., object], *args: object) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import queue
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -20,6 +18,7 @@ from hardware.printer.escpos_printer import PrinterMonitor, PrinterUnavailableEr
 from hardware.printer.status import StatusReport
 from hardware.printer.ticket_data import TicketData, TicketDataError
 from kiosk.queue.model import PRIORITY_LABELS_VI
+from kiosk.runtime.workers import QueueWorker
 
 log = logging.getLogger(__name__)
 
@@ -46,49 +45,25 @@ class TicketPrintService:
         self.tracking_url = tracking_url
         self.notify = notify or (lambda name, payload, counter: None)
         self.counts = {"printed": 0, "not_printed": 0}
-        self._queue: queue.Queue[Any] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._worker: QueueWorker[Any] = QueueWorker("ticket-printer", self.print_event)
         monitor.add_listener(self._on_status)
 
     def __call__(self, event: Any) -> None:
         """Bus subscriber: queue kiosk-issued tickets for printing."""
         if getattr(event, "name", None) != "ticket_issued" or event.data.get("channel") != "kiosk":
             return
-        self._start()
-        self._queue.put(event)
+        self._worker.put(event)
 
-    def _start(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="ticket-printer", daemon=True)
-                self._thread.start()
+    def start(self) -> None:
+        self._worker.start()
 
-    def stop(self) -> None:
-        """Finish what is queued, then stop the worker."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
-            thread.join(timeout=10)
+    def stop(self, deadline: float | None = None) -> int:
+        """Print what is queued (until ``deadline``), then stop; returns how many were left unprinted."""
+        return self._worker.stop(deadline)
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Wait until every queued ticket was printed or reported (tests, shutdown)."""
-        done = threading.Event()
-        threading.Thread(target=lambda: (self._queue.join(), done.set()), daemon=True).start()
-        return done.wait(timeout)
-
-    def _run(self) -> None:
-        while True:
-            event = self._queue.get()
-            try:
-                if event is None:
-                    return
-                self.print_event(event)
-            except Exception:  # one bad ticket must not stop the printing of the next
-                log.exception("printing ticket %s failed", getattr(event, "ticket_id", "?"))
-            finally:
-                self._queue.task_done()
+        return self._worker.wait_idle(timeout)
 
     def ticket_data(self, event: Any) -> TicketData:
         """What is printed for the issued ticket of ``event``."""

@@ -66,6 +66,7 @@ class IssuedTicket:
     ticket: Ticket
     position: int
     estimated_wait_s: int
+    replayed: bool = False  # a retried request: the ticket issued the first time, nothing new
 
 
 class _Tx:
@@ -253,12 +254,28 @@ class QueueEngine:
         priority: str = "normal",
         channel: str = "kiosk",
         citizen_key: str | None = None,
+        request_key: tuple[str, str] | None = None,
     ) -> IssuedTicket:
-        """Issue the next number of a service: A001, A002 … restarting each day."""
+        """Issue the next number of a service: A001, A002 … restarting each day.
+
+        ``request_key`` (issuer, key) makes the request idempotent for the local day: a retry with the
+        same pair returns the ticket the first request issued (``replayed``) and issues nothing. The key
+        is stored in the ticket's own transaction, so a request acknowledged before a crash replays too.
+        """
         if priority not in PRIORITIES:
             raise InvalidInput(f"priority must be one of {', '.join(PRIORITIES)}")
 
         def action(tx: _Tx) -> IssuedTicket:
+            if request_key is not None:
+                first = tx.conn.execute(
+                    "SELECT ticket_id FROM ticket_requests WHERE issuer = ? AND day = ? AND key = ?",
+                    [request_key[0], local_day(self.clock, self.clock.now()), request_key[1]],
+                ).fetchone()
+                if first is not None:
+                    ticket = self._ticket(tx.conn, first[0])
+                    place = self._position(tx.conn, ticket) if ticket.state == "waiting" else 0
+                    wait = self._estimate(tx.conn, ticket.service, place - 1) if place else 0
+                    return IssuedTicket(ticket, place, wait, replayed=True)
             svc = self._service(tx.conn, service)
             if not svc.is_open:
                 raise ServiceClosed(f"service {svc.code} is not taking tickets now")
@@ -295,6 +312,9 @@ class QueueEngine:
             ticket = self._ticket(tx.conn, cur.lastrowid)
             position = self._position(tx.conn, ticket)
             wait = self._estimate(tx.conn, svc.code, position - 1)
+            if request_key is not None:
+                tx.conn.execute("INSERT INTO ticket_requests (issuer, day, key, ticket_id) VALUES (?, ?, ?, ?)",
+                                [request_key[0], day, request_key[1], ticket.id])
             tx.record(ev.TicketIssued(
                 at=now, ticket_id=ticket.id, service=svc.code,
                 data={"number": number, "priority": priority, "channel": channel, "position": position},

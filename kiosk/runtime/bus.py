@@ -6,15 +6,14 @@ does the slow fan-out (Socket.IO rooms, voice, pager, LED boards).
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kiosk.runtime.workers import QueueWorker, WorkerClosed
+
 log = logging.getLogger(__name__)
 Subscriber = Callable[[Any], None]
-_STOP = object()
 
 
 @dataclass(frozen=True)
@@ -25,53 +24,37 @@ class CatalogChanged:
 
 
 class EventBus:
+    name = "event-bus"
+
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
-        self._queue: queue.Queue[Any] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._worker: QueueWorker[Any] = QueueWorker("event-bus", self._deliver)
 
     def subscribe(self, fn: Subscriber) -> None:
         self._subscribers.append(fn)
 
     def start(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="event-bus", daemon=True)
-                self._thread.start()
+        self._worker.start()
 
     def publish(self, event: Any) -> None:
-        self.start()
-        self._queue.put(event)
+        """Hand an event over; never fails the caller, whose state change is already committed."""
+        try:
+            self._worker.put(event)
+        except WorkerClosed:
+            # Stopping: the event is in the store; screens get the state from the next snapshot.
+            log.warning("event %s published after the bus stopped; not fanned out", type(event).__name__)
 
-    def _run(self) -> None:
-        while True:
-            event = self._queue.get()
+    def _deliver(self, event: Any) -> None:
+        for fn in list(self._subscribers):
             try:
-                if event is _STOP:
-                    return
-                for fn in list(self._subscribers):
-                    try:
-                        fn(event)
-                    except Exception:  # one broken screen or device must not stop the others
-                        log.exception("event subscriber %r failed on %s", fn, type(event).__name__)
-            finally:
-                self._queue.task_done()
+                fn(event)
+            except Exception:  # one broken screen or device must not stop the others
+                log.exception("event subscriber %r failed on %s", fn, type(event).__name__)
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Wait until every published event was delivered (for tests and orderly shutdown)."""
-        done = threading.Event()
+        return self._worker.wait_idle(timeout)
 
-        def waiter() -> None:
-            self._queue.join()
-            done.set()
-
-        threading.Thread(target=waiter, daemon=True).start()
-        return done.wait(timeout)
-
-    def stop(self) -> None:
-        with self._lock:
-            if self._thread is not None:
-                self._queue.put(_STOP)
-                self._thread.join(timeout=5)
-                self._thread = None
+    def stop(self, deadline: float | None = None) -> int:
+        """Deliver what was published, then stop; returns how many events were left undelivered."""
+        return self._worker.stop(deadline)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,9 @@ class RepeatingTask:
             except Exception:
                 log.exception("background task %s failed", self.name)
 
-    def stop(self) -> None:
+    def stop(self, deadline: float | None = None) -> None:
+        """Stop; a run in progress is waited for until ``deadline`` (monotonic; default 5 s)."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            timeout = 5.0 if deadline is None else max(0.0, deadline - time.monotonic())
+            self._thread.join(timeout)

@@ -27,7 +27,7 @@ disabled: the kiosk page then works by touch alone.
     demo_pause_s = 25.0       # and seconds of empty room after it
 
 While a ticket is on screen, a pager card's label (``PAGER:<site>:<card>``) read by the camera binds the
-card to the ticket through the DeviceHub (``kiosk.extras["devices"]``, see kiosk.pager.labels).
+card to the ticket through the DeviceHub (``services.devices``, see kiosk.pager.labels).
 """
 from __future__ import annotations
 
@@ -172,26 +172,19 @@ def pager_callbacks(kiosk: Any) -> tuple[Any, Any]:
     from kiosk.pager.labels import bind_label
 
     def bind_pager(ticket_id: int, label: str) -> int:
-        return bind_label(kiosk.extras.get("devices"), ticket_id, label)
+        return bind_label(kiosk.devices, ticket_id, label)
 
     def pager_enabled() -> bool:
-        hub = kiosk.extras.get("devices")
-        return hub is not None and hub.driver is not None
+        return kiosk.devices is not None and kiosk.devices.driver is not None
 
     return bind_pager, pager_enabled
 
 
 def watch_pager_bindings(kiosk: Any, flow: Any) -> None:
     """Confirm on the kiosk screen every binding of the ticket shown (camera label, keypad, officer):
-    adds ``flow.pager_bound`` to the hub's PagerCards listeners, now or once kiosk.devices is installed."""
-    def attach(hub: Any) -> None:
-        hub.cards.listeners.append(flow.pager_bound)
-
-    hub = kiosk.extras.get("devices")
-    if hub is not None:
-        attach(hub)
-    else:
-        kiosk.extras.setdefault("on_devices", []).append(attach)
+    adds ``flow.pager_bound`` to the hub's PagerCards listeners (the devices are built first)."""
+    if kiosk.devices is not None:
+        kiosk.devices.cards.listeners.append(flow.pager_bound)
 
 
 def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, pipeline: Any, gallery: Any) -> Any:
@@ -218,7 +211,7 @@ def install(app: Any, kiosk: Any) -> None:
     cfg = vision_config(kiosk.config)
     app.register_blueprint(kiosk_live.bp)
     kiosk_live.register_socket_handlers(kiosk.socketio)
-    kiosk.extras["vision_config"] = cfg
+    kiosk.vision_config = cfg
     if not cfg.enabled:
         return
 
@@ -256,6 +249,5 @@ def install(app: Any, kiosk: Any) -> None:
     live = kiosk_live.KioskLive(kiosk.socketio, flow)
     flow.on_change = live.push_state
     pipeline.on_observation = live.on_observation
-    kiosk.extras.update(kiosk_live=live, vision_pipeline=pipeline, kiosk_flow=flow, face_gallery=gallery)
-    kiosk.extras.setdefault("on_close", []).append(pipeline.stop)
-    pipeline.start()
+    kiosk.kiosk_live, kiosk.vision_pipeline, kiosk.kiosk_flow, kiosk.face_gallery = live, pipeline, flow, gallery
+    kiosk.supervisor.add("vision", lambda deadline: pipeline.stop(), start=pipeline.start)

@@ -1,4 +1,11 @@
-"""Connections to the SQLite file: one per thread, writes serialised and durable."""
+"""Connections to the SQLite file: one per OS thread, writes serialised and durable.
+
+Under gevent (``kiosk serve``) every greenlet of the server runs in one OS thread and shares that
+thread's connection: a connection per greenlet would open one per client connection and never close it.
+Sharing is safe because a transaction never yields to another greenlet (the engine runs plain SQL between
+BEGIN IMMEDIATE and COMMIT and publishes its events after the commit), and writers queue on a
+greenlet-aware lock.
+"""
 from __future__ import annotations
 
 import sqlite3
@@ -27,12 +34,23 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _os_thread_local() -> threading.local:
+    """threading.local of the OS thread, also when gevent has made threading.local per greenlet."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return threading.local()
+    if monkey.is_module_patched("threading"):
+        return monkey.get_original("_thread", "_local")()
+    return threading.local()
+
+
 class Store:
     """The data directory's database, shared by the threads of one process."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
+        self._local = _os_thread_local()
         self._write_lock = threading.RLock()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
@@ -76,7 +94,7 @@ class Store:
                 except sqlite3.Error:
                     pass
             self._all.clear()
-        self._local = threading.local()
+        self._local = _os_thread_local()
 
 
 def open_store(data_dir: Path) -> Store:

@@ -194,10 +194,24 @@ def m003_ratings(db: sqlite_utils.Database) -> None:
         """)
 
 
+def m004_ticket_requests(db: sqlite_utils.Database) -> None:
+    """Idempotency keys of ticket requests: a retried request returns the ticket of the first one."""
+    run_script(db, """
+        CREATE TABLE ticket_requests (
+            issuer TEXT NOT NULL,
+            day TEXT NOT NULL,
+            key TEXT NOT NULL,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            PRIMARY KEY (issuer, day, key)
+        ) WITHOUT ROWID;
+        """)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core", m001_core),
     (2, "citizens", m002_citizens),
     (3, "ratings", m003_ratings),
+    (4, "ticket_requests", m004_ticket_requests),
 ]
 
 

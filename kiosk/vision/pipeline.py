@@ -296,7 +296,8 @@ class VisionPipeline:
             except Exception as exc:  # a bad frame or a bug must not stop the kiosk's camera
                 self.stats.errors += 1
                 log.error("vision pipeline step failed: %s", type(exc).__name__)
-            self._stop.wait(max(0.0, period - (time.monotonic() - started)))
+            # never 0: under gevent a zero wait does not yield, and the loop would starve the server
+            self._stop.wait(max(0.005, period - (time.monotonic() - started)))
 
     def start(self) -> None:
         """Run the pipeline on a daemon thread."""

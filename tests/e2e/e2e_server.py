@@ -1,4 +1,4 @@
-"""The real service (`kiosk serve --demo`, gunicorn) in its own process group, with known logins.
+"""The real service (`kiosk serve --demo`, gevent) in its own process group, with known logins.
 
 The store is seeded in this process first (kiosk.demo.seed_demo returns the demo passwords), so the
 server's own --demo seeding finds it full and only opens the counters; the tests then know every login.

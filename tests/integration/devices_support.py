@@ -56,7 +56,7 @@ def devices_app(tmp_path, seeded_store, sims):
     app = make_app(tmp_path, seeded_store, device_config(sims))
     kiosk = app.extensions["kiosk"]
     open_demo_counters(kiosk.engine)
-    assert kiosk.extras["devices"].driver.wait_link(5), "pager link did not come up"
+    assert kiosk.devices.driver.wait_link(5), "pager link did not come up"
     yield app
     kiosk.close()
 

@@ -18,7 +18,7 @@ def _error(response, status: int) -> None:
 
 
 def test_bind_pager_bad_input(devices_app, client, tokens):
-    hub = devices_app.extensions["kiosk"].extras["devices"]
+    hub = devices_app.extensions["kiosk"].devices
     ticket = issue(client, tokens["kiosk"])
     url = f"/api/v1/tickets/{ticket['id']}/pager"
     kiosk = bearer(tokens["kiosk"])
@@ -42,7 +42,7 @@ def test_bind_pager_bad_input(devices_app, client, tokens):
 
 
 def test_pager_cards_admin_bad_input(devices_app, client, tokens):
-    hub = devices_app.extensions["kiosk"].extras["devices"]
+    hub = devices_app.extensions["kiosk"].devices
     before = hub.cards.officer_assignments()
     url = "/api/v1/devices/pager-cards"
     admin = bearer(tokens["admin"])
@@ -108,7 +108,7 @@ def test_demo_mode_runs_simulators_and_demo_page(tmp_path, seeded_store):
     app = make_app(tmp_path, seeded_store, {"demo": True, "voice": {"pace": False}})
     kiosk = app.extensions["kiosk"]
     try:
-        hub = kiosk.extras["devices"]
+        hub = kiosk.devices
         open_demo_counters(kiosk.engine)
         assert hub.driver.wait_link(5)
         with kiosk.store.transaction() as conn:

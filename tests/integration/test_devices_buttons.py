@@ -13,7 +13,7 @@ def _events(app, kind: str, counter: int = 1) -> int:
 
 
 def _press(app, sims, card: int, button: str) -> None:
-    link = app.extensions["kiosk"].extras["devices"].link
+    link = app.extensions["kiosk"].devices.link
     before = sum(link.presses.values())
     sims["pager"].press(card, button)
     assert wait_for(lambda: sum(link.presses.values()) == before + 1), f"press {button} not applied"
@@ -45,7 +45,7 @@ def test_button_mapping(devices_app, client, tokens, sims):
     ticket_c = app.extensions["kiosk"].engine.ticket(c["id"])
     assert ticket_c.state == "done" and ticket_c.started_at is not None
 
-    link = app.extensions["kiosk"].extras["devices"].link
+    link = app.extensions["kiosk"].devices.link
     _press(app, sims, 1, "recall")  # nothing to recall: refused, nothing changes
     assert link.presses["refused"] == 1
     _press(app, sims, 1, "next")  # nobody waits: the card is told so
@@ -64,7 +64,7 @@ def test_other_cards_act_on_their_own_counter_only(devices_app, client, tokens, 
     issue(client, tokens["kiosk"], "DD")  # served by counter 3
     _press(devices_app, sims, 3, "next")
     assert _current(devices_app, 3) is not None and _current(devices_app, 1) is None
-    link = devices_app.extensions["kiosk"].extras["devices"].link
+    link = devices_app.extensions["kiosk"].devices.link
     sims["pager"].press(101, "next")  # a citizen's card has no counter: ignored
     assert wait_for(lambda: link.presses["unassigned"] == 1)
     assert _events(devices_app, "ticket_called", 1) == 0
@@ -73,7 +73,7 @@ def test_other_cards_act_on_their_own_counter_only(devices_app, client, tokens, 
 def test_presses_apply_exactly_once_under_faults_and_unplug(devices_app, client, tokens, sims):
     app = devices_app
     pager = sims["pager"]
-    link = app.extensions["kiosk"].extras["devices"].link
+    link = app.extensions["kiosk"].devices.link
     for _ in range(6):
         issue(client, tokens["kiosk"])
     pager.set_faults(FaultConfig(drop=0.1, corrupt=0.1, duplicate=0.1, delay=0.05, seed=7))

@@ -62,7 +62,7 @@ def test_recall_pages_again_and_is_announced_again(devices_app, client, tokens, 
 
 
 def test_citizen_card_is_released_when_ticket_is_over(devices_app, client, tokens, sims):
-    hub = devices_app.extensions["kiosk"].extras["devices"]
+    hub = devices_app.extensions["kiosk"].devices
     first = issue(client, tokens["kiosk"])
     second = issue(client, tokens["kiosk"])
     assert client.post(f"/api/v1/tickets/{first['id']}/pager", json={"card": 105},
@@ -90,7 +90,7 @@ def test_a_dead_led_bus_does_not_stop_pages_or_voice(tmp_path, seeded_store, sim
     kiosk = app.extensions["kiosk"]
     try:
         open_demo_counters(kiosk.engine)
-        assert kiosk.extras["devices"].driver.wait_link(5)
+        assert kiosk.devices.driver.wait_link(5)
         with kiosk.store.transaction() as conn:
             kiosk_token, officer = create_token(conn, "kiosk"), create_token(conn, "officer", 1)
         client = app.test_client()

@@ -9,7 +9,7 @@ from devices_support import PUBLIC_URL, bearer, issue, received, sio
 
 
 def _drain(app) -> None:
-    hub = app.extensions["kiosk"].extras["devices"]
+    hub = app.extensions["kiosk"].devices
     assert app.extensions["kiosk"].bus.wait_idle(5)
     assert hub.printing.wait_idle(10)
 
@@ -69,7 +69,7 @@ def test_paper_out_is_reported_and_ticket_still_issued(devices_app, client, toke
     printer.set_state(paper_out=False, unplugged=True)  # cable pulled: offline, still no crash
     issue(client, tokens["kiosk"])
     _drain(devices_app)
-    assert devices_app.extensions["kiosk"].extras["devices"].monitor.latest.status.value == "offline"
+    assert devices_app.extensions["kiosk"].devices.monitor.latest.status.value == "offline"
 
     printer.set_state(unplugged=False)
     back = received(monitor, "/monitor", "device_status", until=lambda e: any(x.get("status") == "online" for x in e))

@@ -71,7 +71,7 @@ def camera(devices_app):
 
 
 def test_label_shown_to_the_camera_binds_the_card_and_the_call_pages_it(camera, devices_app, client, tokens, sims):
-    hub = devices_app.extensions["kiosk"].extras["devices"]
+    hub = devices_app.extensions["kiosk"].devices
     snap = camera.take_ticket()
     ticket = snap["ticket"]
     assert [t["id"] for t in snap["tiles"]] == ["pager", "done"]
@@ -99,7 +99,7 @@ def test_label_shown_to_the_camera_binds_the_card_and_the_call_pages_it(camera, 
 
 
 def test_refusals_are_explained_and_bind_nothing(camera, devices_app, client, tokens):
-    hub = devices_app.extensions["kiosk"].extras["devices"]
+    hub = devices_app.extensions["kiosk"].devices
     # a label before there is a ticket: take a number first; no card error, no session
     snap = camera.show("PAGER:1:106", frames=2)
     assert snap["state"] == "present" and snap["notice"]["code"] == "pager_first"
@@ -126,7 +126,7 @@ def test_refusals_are_explained_and_bind_nothing(camera, devices_app, client, to
 
 
 def test_keypad_path_binds_through_the_api_and_the_screen_confirms(camera, devices_app, client, tokens, sims):
-    hub = devices_app.extensions["kiosk"].extras["devices"]
+    hub = devices_app.extensions["kiosk"].devices
     kiosk = bearer(tokens["kiosk"])
     ticket = camera.take_ticket()["ticket"]
     url = f"/api/v1/tickets/{ticket['id']}/pager"

@@ -24,7 +24,7 @@ _AUDIO_KEY = re.compile(r"^[0-9]{6}-[0-9a-f]{8}$")
 
 def hub():
     """The DeviceHub built by kiosk.devices.install."""
-    found = services().extras.get("devices")
+    found = services().devices
     if found is None:
         raise ApiError(404, "not_found", "devices are not installed")
     return found

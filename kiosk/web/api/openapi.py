@@ -48,7 +48,11 @@ def document() -> dict[str, Any]:
                 "type": "object", "required": ["service"], "properties": {
                     "service": {"type": "string"},
                     "priority": {"type": "string", "enum": ["normal", "elderly", "disabled", "pregnant", "merit"]}}},
-                ok="201", result={"$ref": "#/components/schemas/IssuedTicket"}),
+                ok="201", result={"$ref": "#/components/schemas/IssuedTicket"},
+                params=[{"name": "Idempotency-Key", "in": "header", "required": False,
+                         "description": "A retry with the same key (same caller, same day) answers 200 with "
+                                        "the ticket issued the first time and issues nothing new.",
+                         "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,100}$"}}]),
             "get": _op("Today's tickets (filter ?state=)", "officer, manager, admin"),
         },
         "/tickets/{id}": {"get": _op("A ticket with its position", "any", params=_ticket_param())},
@@ -117,6 +121,8 @@ def document() -> dict[str, Any]:
     paths["/public/appointments/{code}/cancel"] = {"post": _op("Cancel an appointment", "public", params=code_param)}
     paths["/appointments/{code}/check-in"] = {"post": _op("Check in: the appointment becomes a ticket",
                                                           "kiosk, officer, admin", ok="201", params=code_param)}
+    issue = paths["/tickets"]["post"]["responses"]
+    issue["200"] = {**issue["201"], "description": "A retry with the same Idempotency-Key: the first ticket"}
     paths["/tickets/{id}/pager"] = {
         "post": _op("Bind a citizen's pager card to a ticket", "kiosk, officer, admin", body={
             "type": "object", "properties": {"card": {"type": "integer"}, "label": {"type": "string"}}},

@@ -1,6 +1,8 @@
 """The HTTP API under /api/v1 (DESIGN.md): services, counters, tickets, the live queue."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, jsonify, request
 
 from kiosk.queue.model import CHOOSABLE_PRIORITIES
@@ -12,6 +14,8 @@ from kiosk.web.security import principal_from_request, require, require_counter,
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ALL_ROLES = ("kiosk", "officer", "manager", "display")
+# A retry of POST /tickets with the same key (same caller, same day) returns the first ticket (DESIGN.md).
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 
 
 def _engine():
@@ -56,14 +60,20 @@ def issue():
         raise ApiError(422, "invalid", f"priority must be one of {', '.join(CHOOSABLE_PRIORITIES)}")
     principal = principal_from_request()
     channel = "kiosk" if principal.role == "kiosk" else "counter"
-    issued = _engine().issue_ticket(service, priority, channel=channel)
+    request_key = None
+    if "Idempotency-Key" in request.headers:
+        key = request.headers["Idempotency-Key"]
+        if not IDEMPOTENCY_KEY.fullmatch(key):
+            raise ApiError(400, "invalid", "Idempotency-Key must be 1-100 letters, digits or -_.:")
+        request_key = (f"{principal.kind}:{principal.id}", key)
+    issued = _engine().issue_ticket(service, priority, channel=channel, request_key=request_key)
     t = issued.ticket
     body = {
         "id": t.id, "number": t.number, "service": t.service, "priority": t.priority,
         "position": issued.position, "estimated_wait_s": issued.estimated_wait_s,
         "issued_at": t.to_api(_tz())["issued_at"],
     }
-    return jsonify(body), 201
+    return jsonify(body), 200 if issued.replayed else 201
 
 
 @bp.get("/tickets/<int:ticket_id>")

@@ -112,7 +112,7 @@ def track(ticket_id: int, sig: str):
 
 
 def _simulators():
-    hub = services().extras.get("devices")
+    hub = services().devices
     if hub is None or not hub.simulators:
         raise ApiError(404, "not_found", "the device simulators run only in demo mode (kiosk serve --demo)")
     return hub

@@ -56,7 +56,7 @@ class KioskLive:
 
 
 def _live() -> KioskLive:
-    live = current_app.extensions["kiosk"].extras.get("kiosk_live")
+    live = current_app.extensions["kiosk"].kiosk_live
     if live is None:
         raise ApiError(404, "not_found", "the touch-free kiosk (camera) is not enabled on this server")
     return live

@@ -34,19 +34,29 @@
     return meta ? meta.content : "";
   }
 
-  /** Call the JSON API; resolves with the body, rejects with ApiError (status 0 = no connection). */
-  async function api(method, path, body) {
+  /** Call the JSON API; resolves with the body, rejects with ApiError (status 0 = no connection or
+   * no answer within `extra.timeoutMs`). `extra.headers` are added to the request. */
+  async function api(method, path, body, extra) {
     const opts = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
     if (method !== "GET") opts.headers["X-CSRF-Token"] = csrf();
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
     }
+    Object.assign(opts.headers, (extra && extra.headers) || {});
+    let timer = null;
+    if (extra && extra.timeoutMs) {
+      const abort = new AbortController();
+      opts.signal = abort.signal;
+      timer = setTimeout(() => abort.abort(), extra.timeoutMs);
+    }
     let response;
     try {
       response = await fetch("/api/v1" + path, opts);
     } catch (err) {
       throw new ApiError(0, "network", "Không kết nối được máy chủ / Cannot reach the server");
+    } finally {
+      if (timer) clearTimeout(timer);
     }
     let data = null;
     try {
@@ -60,6 +70,13 @@
         e.message || "Lỗi " + response.status);
     }
     return data;
+  }
+
+  /** A random request key (hex), also outside a secure context where crypto.randomUUID is missing. */
+  function requestKey() {
+    const bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
   /** A Socket.IO connection to `namespace`; `handlers` maps event names to functions.
@@ -196,6 +213,6 @@
   window.K = {
     PRIORITY_LABELS, PRIORITY_LABELS_EN, TICKET_STATES, COUNTER_STATES, ApiError,
     api, connect, el, duration, clockDuration, timeOfDay, dateVi, startClock, toast, nfc,
-    learnSkew, serverNow, ageSeconds, csrf,
+    learnSkew, serverNow, ageSeconds, csrf, requestKey,
   };
 })();

@@ -49,7 +49,7 @@
     close: () => "Đã đóng quầy",
   };
 
-  const st = { me: null, number: null, snap: null, busy: false, services: [] };
+  const st = { me: null, number: null, snap: null, busy: false, next: null, services: [] };
   const $ = (id) => document.getElementById(id);
 
   function post(path, body) {
@@ -80,7 +80,13 @@
   /** Run one action, show its result or its refusal, then refresh from GET /queue. */
   async function perform(action) {
     const c = myCounter();
-    if (!c || st.busy) return;
+    if (!c) return;
+    if (st.busy) {
+      // a key pressed while the previous action is answered (the hall often hears a call before the
+      // console sees its answer) runs right after it, if it is still allowed then
+      st.next = action;
+      return;
+    }
     const t = current(c);
     if (!action.legal(c, t)) return;
     st.busy = true;
@@ -97,6 +103,9 @@
     } finally {
       st.busy = false;
       render();
+      const next = st.next;
+      st.next = null;
+      if (next) perform(next);
     }
   }
 

@@ -17,7 +17,7 @@
  */
 (function () {
   "use strict";
-  const { api, el, connect, duration, PRIORITY_LABELS, PRIORITY_LABELS_EN } = window.K;
+  const { api, el, connect, duration, requestKey, PRIORITY_LABELS, PRIORITY_LABELS_EN } = window.K;
 
   const RETURN_AFTER_S = 15;
   const MESSAGE_TIMEOUT_MS = 10000;
@@ -225,6 +225,24 @@
   }
 
   // -- issuing ------------------------------------------------------------------------------
+  const ISSUE_TIMEOUT_MS = 8000;
+  const ISSUE_ATTEMPTS = 3;
+
+  /** POST /tickets with one Idempotency-Key for every attempt: when an answer is lost or late, the
+   * retry returns the ticket the server already issued instead of issuing a second one. */
+  async function issueOnce(body) {
+    const headers = { "Idempotency-Key": requestKey() };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await api("POST", "/tickets", body, { headers, timeoutMs: ISSUE_TIMEOUT_MS });
+      } catch (err) {
+        const retryable = err.status === 0 || err.status >= 500;
+        if (!retryable || attempt >= ISSUE_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      }
+    }
+  }
+
   async function issue(code, priority) {
     if (st.busy) throw new Error("busy");
     const svc = st.services.get(code);
@@ -234,7 +252,7 @@
       if (svc && !svc.is_open) {
         throw new window.K.ApiError(409, "service_closed", "service closed");
       }
-      const ticket = await api("POST", "/tickets", { service: code, priority: priority || "normal" });
+      const ticket = await issueOnce({ service: code, priority: priority || "normal" });
       showTicket(ticket);
       emit("kiosk:issued", ticket);
       return ticket;
