@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 from kiosk.citizens.crypto import Vault, load_or_create_key
 from kiosk.citizens.registry import CitizenRegistry
 from kiosk.config.core import Config
-from kiosk.queue.appointments import AppointmentRules, Appointments
+from kiosk.queue.appointments import Appointments
 from kiosk.queue.clock import Clock, SystemClock, centre_timezone
 from kiosk.queue.engine import QueueEngine, QueueSettings
 from kiosk.queue.priorities import PriorityPolicy
@@ -106,7 +106,7 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     kiosk.citizens.purge_expired(config.retention_days)
     purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
     purge.start()
-    kiosk.appointments = Appointments(engine, AppointmentRules(**config.extra.get("appointments", {})))
+    kiosk.appointments = Appointments(engine, config.appointments.rules())
     kiosk.extras.setdefault("on_close", []).append(purge.stop)
 
     from kiosk.web.api import admin as api_admin

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kiosk.config.devices import DeviceSettings, PagerSettings, PrinterSettings, device_settings
+from kiosk.config.devices import DeviceSettings, LedSettings, PagerSettings, PrinterSettings, device_settings
 from kiosk.display.fanout import CallFanout
 from kiosk.display.tracking import tracking_path
 from kiosk.pager.cards import PagerCards
@@ -97,7 +97,7 @@ def _start_simulators(settings: DeviceSettings, hub_sims: dict[str, Any]) -> Dev
         settings,
         pager=PagerSettings(url=pager.url, officer_cards=dict(DEMO_OFFICER_CARDS), citizen_cards=DEMO_CITIZEN_CARDS),
         printer=PrinterSettings(url=printer.url, paper_width=80, poll_s=2.0),
-        led={"url": led.port, "boards": {str(n): n for n in DEMO_OFFICER_CARDS.values()}},
+        led=LedSettings(url=led.port, boards={n: n for n in DEMO_OFFICER_CARDS.values()}),
     )
 
 
@@ -171,7 +171,7 @@ def install(app, kiosk) -> None:
     from kiosk.web.api import devices as api_devices
     from kiosk.web.pages import devices as pages_devices
 
-    settings = device_settings(kiosk.config.extra)  # DeviceConfigError stops the start
+    settings = device_settings(kiosk.config)  # validated with the config
     app.register_blueprint(api_devices.bp)
     app.register_blueprint(pages_devices.bp)
     on_close: list = []
@@ -196,9 +196,9 @@ def install(app, kiosk) -> None:
         if settings.printer.url:
             _build_printer(hub, kiosk, notify, app.config["SECRET_KEY"], on_close)
         if settings.led:
-            from hardware.led_board import LedBoardConfig, LedBus
+            from hardware.led_board import LedBus
 
-            hub.led = LedBus(LedBoardConfig.from_dict(settings.led))
+            hub.led = LedBus(settings.led.board_config())
             on_close.append(hub.led.close)
         hub.fanout = CallFanout(
             announce=hub.announcer.submit if hub.announcer else None,
