@@ -16,7 +16,7 @@ from kiosk.citizens.crypto import Vault, load_or_create_key
 from kiosk.citizens.registry import CitizenRegistry
 from kiosk.config.core import Config
 from kiosk.devices.hub import DeviceHub
-from kiosk.queue.appointments import AppointmentRules, Appointments
+from kiosk.queue.appointments import Appointments
 from kiosk.queue.clock import Clock, SystemClock, centre_timezone
 from kiosk.queue.engine import QueueEngine, QueueSettings
 from kiosk.queue.priorities import PriorityPolicy
@@ -108,7 +108,7 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     citizens = CitizenRegistry(
         store, Vault(load_or_create_key(config.key_file or data_dir / "keys" / "citizen.key")), clock
     )
-    appointments = Appointments(engine, AppointmentRules(**config.extra.get("appointments", {})))
+    appointments = Appointments(engine, config.appointments.rules())
     kiosk = KioskServices(config, store, clock, engine, bus, socketio, citizens, appointments, supervisor)
     app.extensions["kiosk"] = kiosk
     try:

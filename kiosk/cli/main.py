@@ -36,11 +36,26 @@ def main() -> None:
     """Kiosk and queue service of a one-stop-shop centre (bộ phận một cửa)."""
 
 
+class ConfigProblem(click.ClickException):
+    """A wrong configuration: ``Error: [table] key: …`` on stderr, one line per problem, exit status 2."""
+
+    exit_code = 2
+
+    def __init__(self, error: ConfigError) -> None:
+        problems = error.problems
+        if len(problems) == 1:
+            super().__init__(problems[0])
+        else:
+            super().__init__(f"{len(problems)} problems in the configuration:\n" +
+                             "\n".join(f"  {line}" for line in problems))
+
+
 def _config(config_file: str | None, **overrides) -> Config:
+    """The whole configuration, every table validated (before anything starts or is created)."""
     try:
         return Config.load(config_file, **overrides)
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise ConfigProblem(exc) from None
 
 
 @main.command()
@@ -61,7 +76,6 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
     from kiosk.runtime.serving import serve as run_server
 
     cfg = _config(config_file, data_dir=data_dir, host=host, port=port, demo=demo or None)
-    _check_part_settings(cfg)
     setup_logging(cfg.log_level)
     if cfg.demo:
         from kiosk.demo.centre import seed_demo
@@ -90,18 +104,6 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
     options = ServeOptions(host=cfg.host, port=cfg.port, header_timeout_s=cfg.header_timeout_s,
                            idle_timeout_s=cfg.idle_timeout_s, max_connections=cfg.max_connections)
     sys.exit(run_server(factory, options, on_ready=lambda: click.echo(f"Serving on http://{cfg.host}:{cfg.port}")))
-
-
-def _check_part_settings(cfg: Config) -> None:
-    """Validate the parts' TOML tables before the server forks, so a mistake is told on the command line."""
-    from kiosk.config.devices import device_settings
-    from kiosk.session.setup import vision_config
-
-    try:
-        device_settings(cfg.extra)
-        vision_config(cfg)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
 
 
 @main.group()

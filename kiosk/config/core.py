@@ -1,122 +1,158 @@
-"""Configuration: defaults, then a TOML file, then KIOSK_* environment variables, then arguments."""
+"""Configuration: defaults, then a TOML file, then KIOSK_* environment variables, then arguments.
+
+``Config`` is the whole configuration, validated at once: the ``[kiosk]`` settings as attributes of
+their own (``config.port``, ``config.data_dir`` …; kiosk/config/kiosk.py), and one typed model per
+table (``config.vision``, ``config.devices``, ``config.voice``, ``config.pager``, ``config.printer``,
+``config.led``, ``config.appointments``; kiosk/config/vision.py, devices.py, appointments.py).
+
+Every problem raises ConfigError with one line per problem naming ``[table] key``, e.g.
+``[appointments] slot_minute: unknown setting (known: …)``.
+"""
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+import types
+import typing
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import Field, ValidationError, field_validator
+
+from kiosk.config.appointments import AppointmentSettings
+from kiosk.config.base import ConfigError, config_error, toml_value
+from kiosk.config.devices import DevicesSettings, LedSettings, PagerSettings, PrinterSettings, VoiceSettings
+from kiosk.config.kiosk import KioskSettings
+from kiosk.config.vision import SWITCH_ENV, VisionSettings, parse_switch
+
+__all__ = ["Config", "ConfigError"]
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
-class ConfigError(ValueError):
-    """The configuration is wrong; the message names the setting."""
+class Config(KioskSettings):
+    """The service's configuration: the [kiosk] settings, and the other tables as typed attributes."""
 
+    #: the tables besides [kiosk], by attribute name
+    TABLES: ClassVar[dict[str, str]] = {"vision": "vision", "devices": "devices", "voice": "voice",
+                                        "pager": "pager", "printer": "printer", "led": "led",
+                                        "appointments": "appointments"}
 
-@dataclass
-class Config:
-    data_dir: Path = Path("data")
-    host: str = "127.0.0.1"
-    port: int = 8080
-    demo: bool = False
-    centre_name: str = "Trung tâm Phục vụ Hành chính công"
-    timezone: str = "Asia/Ho_Chi_Minh"
-    priority_policy: str = "strict"
-    interleave_every: int = 3
-    priority_bonus_minutes: int = 15
-    auto_no_show_after_recalls: int = 0
-    default_service_minutes: float = 5.0
-    display_public: bool = True  # the hall display shows only ticket and counter numbers
-    max_body_bytes: int = 64 * 1024
-    threads: int = 64  # no longer used (gevent serves each connection without a thread); accepted
-    header_timeout_s: float = 10.0  # a client must send its request line and headers within this
-    idle_timeout_s: float = 60.0  # a connection silent this long is closed (WebSockets are pinged every 25 s)
-    max_connections: int = 5000  # more wait in the listen backlog
-    log_level: str = "INFO"
-    secret_key: str | None = None  # default: generated once into the data dir
-    session_cookie_secure: bool = False
-    key_file: Path | None = None  # citizens' data key; default DATA_DIR/keys/citizen.key (keep a backup apart)
-    retention_days: int = 365  # citizens not seen for this long are deleted automatically
-    consent_text_version: str = "2026-11-v1"
-    extra: dict[str, Any] = field(default_factory=dict)
+    vision: VisionSettings = Field(default_factory=VisionSettings)
+    devices: DevicesSettings = Field(default_factory=DevicesSettings)
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    pager: PagerSettings = Field(default_factory=PagerSettings)
+    printer: PrinterSettings = Field(default_factory=PrinterSettings)
+    led: LedSettings | None = None  # None: no LED boards (an empty [led] table too)
+    appointments: AppointmentSettings = Field(default_factory=AppointmentSettings)
+
+    @field_validator("led", mode="before")
+    @classmethod
+    def _empty_led(cls, value: Any) -> Any:
+        return None if isinstance(value, Mapping) and not value else value
+
+    @property
+    def kiosk(self) -> KioskSettings:
+        """The [kiosk] settings on their own."""
+        return KioskSettings(**{name: getattr(self, name) for name in KioskSettings.model_fields})
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The tables given (as plain values), for code written before the typed tables."""
+        return {name: getattr(self, name).model_dump() for name in self.TABLES
+                if name in self.model_fields_set and getattr(self, name) is not None}
 
     @classmethod
-    def load(cls, path: str | Path | None = None, env: dict[str, str] | None = None, **overrides: Any) -> Config:
-        """Build a config from a TOML file (optional), the environment and explicit overrides."""
-        values: dict[str, Any] = {}
-        if path:
-            try:
-                with open(path, "rb") as fh:
-                    raw = tomllib.load(fh)
-            except FileNotFoundError:
-                raise ConfigError(f"config file not found: {path}") from None
-            except tomllib.TOMLDecodeError as exc:
-                raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-            # settings at top level or under [kiosk]; other tables ([vision], [devices] …) go to `extra`
-            values.update({k: v for k, v in raw.items() if k != "kiosk"})
-            values.update(raw.get("kiosk", {}))
+    def load(cls, path: str | Path | None = None, env: Mapping[str, str] | None = None, **overrides: Any) -> Config:
+        """Build a config from a TOML file (optional), the environment (``KIOSK_<NAME>`` for the
+        [kiosk] settings, KIOSK_VISION_ENABLED for [vision] enabled) and explicit overrides (None
+        ones ignored). Raises ConfigError."""
+        values: dict[str, Any] = read_toml(path) if path else {}
         env = os.environ if env is None else env
-        names = {f.name for f in fields(cls)}
-        for key, value in env.items():
-            if key.startswith("KIOSK_") and key[6:].lower() in names:
-                values[key[6:].lower()] = value
+        sources: dict[tuple[str, str], str] = {}
+        problems: list[str] = []
+        for name in KioskSettings.model_fields:
+            variable = f"KIOSK_{name.upper()}"
+            text = env.get(variable, "")
+            if not text.strip():
+                continue  # unset, or set to nothing: as if unset
+            try:
+                values[name] = _from_env(name, text)
+                sources[("kiosk", name)] = variable
+            except ValueError as exc:
+                problems.append(f"[kiosk] {name}: {exc} (from {variable})")
+                values.pop(name, None)
+        try:
+            switch = parse_switch(env.get(SWITCH_ENV))
+        except ValueError as exc:
+            problems.append(f"[vision] enabled: {exc}")
+        else:
+            if switch is not None:
+                vision = values.get("vision", {})
+                values["vision"] = {**vision, "enabled": switch} if isinstance(vision, Mapping) else vision
+                sources[("vision", "enabled")] = SWITCH_ENV
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.from_dict(values)
+        try:
+            config = cls.from_dict(values, sources=sources)
+        except ConfigError as exc:
+            raise ConfigError(problems + exc.problems) from None
+        if problems:
+            raise ConfigError(problems)
+        return config
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> Config:
-        cfg = cls()
-        known = {f.name: f for f in fields(cls)}
-        for key, value in values.items():
-            if key not in known:
-                cfg.extra[key] = value
-                continue
-            default = getattr(cfg, key)
-            setattr(cfg, key, _coerce(key, value, default))
-        cfg.validate()
-        return cfg
-
-    def validate(self) -> None:
-        if not 1 <= self.port <= 65535:
-            raise ConfigError("port must be between 1 and 65535")
-        if self.priority_policy not in ("strict", "interleave", "wait_balanced"):
-            raise ConfigError("priority_policy must be strict, interleave or wait_balanced")
-        if not 1 <= self.threads <= 1000:
-            raise ConfigError("threads must be between 1 and 1000")
-        if not 1 <= self.retention_days <= 3650:
-            raise ConfigError("retention_days must be between 1 and 3650")
-        if not 0.5 <= self.header_timeout_s <= 120:
-            raise ConfigError("header_timeout_s must be between 0.5 and 120 seconds")
-        if not 30 <= self.idle_timeout_s <= 3600:
-            raise ConfigError("idle_timeout_s must be between 30 and 3600 seconds")
-        if not 50 <= self.max_connections <= 100_000:
-            raise ConfigError("max_connections must be between 50 and 100000")
-        if self.default_service_minutes <= 0:
-            raise ConfigError("default_service_minutes must be positive")
+    def from_dict(cls, values: Mapping[str, Any], sources: Mapping[tuple[str, str], str] | None = None) -> Config:
+        """Validate settings given as in the file: [kiosk] settings at the top level (or under
+        "kiosk"), tables as dicts (``{"data_dir": …, "vision": {"camera": 0}}``). Raises ConfigError."""
+        values = dict(values)
+        kiosk = values.pop("kiosk", {})
+        if not isinstance(kiosk, Mapping):
+            raise ConfigError(f"[kiosk] must be a table of settings, not {type(kiosk).__name__}")
+        values.update(kiosk)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise config_error(cls, exc, cls.TABLES, sources) from None
 
 
-def _coerce(key: str, value: Any, default: Any) -> Any:
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The settings of a TOML file: top-level keys, then those of [kiosk] over them."""
     try:
-        if isinstance(default, bool):
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(value)
-        if isinstance(default, Path) or key == "key_file":
-            return Path(value)
-        if isinstance(default, int):
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError(value)
-            return int(value)
-        if isinstance(default, float):
-            return float(value)
-        if default is None or isinstance(default, str):
-            if not isinstance(value, (str, int, float)):
-                raise ValueError(value)
-            return str(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"setting {key!r} has a bad value: {value!r}") from None
-    return value
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder") from None
+    except PermissionError:
+        raise ConfigError(f"config file {path} cannot be read (permission denied)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    kiosk = raw.pop("kiosk", {})
+    if not isinstance(kiosk, dict):
+        raise ConfigError(f"[kiosk] must be a table of settings, not {type(kiosk).__name__}")
+    return {**raw, **kiosk}
+
+
+def _from_env(name: str, text: str) -> Any:
+    """An environment variable's text as the [kiosk] setting's type (validated afterwards)."""
+    annotation = KioskSettings.model_fields[name].annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    text = text.strip()
+    if annotation is bool:
+        if text.lower() not in _TRUE + _FALSE:
+            raise ValueError(f"must be true or false (1/0, yes/no, on/off), not {toml_value(text)}")
+        return text.lower() in _TRUE
+    if annotation is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"must be a whole number, not {toml_value(text)}") from None
+    if annotation is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"must be a number, not {toml_value(text)}") from None
+    return text

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kiosk.config.devices import DeviceSettings, PagerSettings, PrinterSettings, device_settings
+from kiosk.config.devices import DeviceSettings, LedSettings, PagerSettings, PrinterSettings, device_settings
 from kiosk.display.fanout import CallFanout
 from kiosk.display.tracking import tracking_path
 from kiosk.pager.cards import PagerCards
@@ -101,7 +101,7 @@ def _start_simulators(settings: DeviceSettings, supervisor: Supervisor, sims: di
         settings,
         pager=PagerSettings(url=pager.url, officer_cards=dict(DEMO_OFFICER_CARDS), citizen_cards=DEMO_CITIZEN_CARDS),
         printer=PrinterSettings(url=printer.url, paper_width=80, poll_s=2.0),
-        led={"url": led.port, "boards": {str(n): n for n in DEMO_OFFICER_CARDS.values()}},
+        led=LedSettings(url=led.port, boards={n: n for n in DEMO_OFFICER_CARDS.values()}),
     )
 
 
@@ -180,7 +180,7 @@ def _page_sender(driver):
 def build_devices(services: Any, secret: str, supervisor: Supervisor) -> DeviceHub:
     """Build the configured devices (or the demo simulators), subscribe them to the bus and add each to
     the supervisor in start order: simulators, pager driver, LED bus, printer, ticket printing, voice."""
-    settings = device_settings(services.config.extra)  # DeviceConfigError stops the start
+    settings = device_settings(services.config)  # validated with the config
     sims: dict[str, Any] = {}
     if settings.enabled and services.config.demo:
         settings = _start_simulators(settings, supervisor, sims)
@@ -193,9 +193,9 @@ def build_devices(services: Any, secret: str, supervisor: Supervisor) -> DeviceH
     if settings.pager.url:
         _build_pager(hub, supervisor)
     if settings.led:
-        from hardware.led_board import LedBoardConfig, LedBus
+        from hardware.led_board import LedBus
 
-        hub.led = LedBus(LedBoardConfig.from_dict(settings.led))
+        hub.led = LedBus(settings.led.board_config())
         supervisor.add("led-bus", lambda deadline: hub.led.close())
     if settings.printer.url:
         _build_printer(hub, services, notify, secret, supervisor)

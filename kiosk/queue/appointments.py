@@ -22,7 +22,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud an
 
 @dataclass(frozen=True)
 class AppointmentRules:
-    """When and how many appointments a centre offers."""
+    """When and how many appointments a centre offers (the [appointments] table, kiosk/config/appointments.py)."""
 
     opening_hours: tuple[str, ...] = ("07:30-11:30", "13:30-17:00")
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday..Friday

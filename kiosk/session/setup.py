@@ -6,148 +6,25 @@ citizens' enrolled templates, kept in sync on deletion), the vision pipeline, th
 Socket.IO/HTTP layer, starts the vision thread and registers its stop hook. Nothing starts when it is
 disabled: the kiosk page then works by touch alone.
 
-``[vision]`` settings (all optional)::
-
-    enabled = true            # default: on when `camera` is set or in demo mode; env KIOSK_VISION_ENABLED=0|1
-    camera = 0                # OpenCV device index, "/dev/video0" or "rtsp://…"
-    width = 1280              # asked of the camera
-    height = 720
-    faces = true              # face recognition (off: CCCD QR and touch only)
-    camera_mirrored = false   # the camera already mirrors its image
-    max_fps = 10.0
-    qr_passes = 4             # 1..4 image fixes tried per frame (kiosk.vision.qr.PASSES)
-    preview_fps = 3.0         # 0 = no live preview
-    preview_max_side = 320
-    dwell_s = 1.5             # and the other kiosk.kiosk_flow.FlowSettings fields
-    backoff_initial_s = 0.5   # camera reconnect backoff
-    backoff_max_s = 10.0
-    pager_prefix = "PAGER:"   # a QR starting with this is a pager card's label ("" = ignore such QR codes)
-    demo_empty_s = 3.0        # demo loop without a camera: seconds of empty room before the card,
-    demo_card_s = 3.0         # seconds the invented card is held up,
-    demo_pause_s = 25.0       # and seconds of empty room after it
+The ``[vision]`` settings, their defaults and ranges: kiosk/config/vision.py (``vision_config`` and
+``VisionConfig`` live there; they are imported here for the callers of this module).
 
 While a ticket is on screen, a pager card's label (``PAGER:<site>:<card>``) read by the camera binds the
 card to the ticket through the DeviceHub (``services.devices``, see kiosk.pager.labels).
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
-import os
-import re
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kiosk.config.core import Config, ConfigError
-from kiosk.session.flow import FlowError, FlowSettings
+from kiosk.config.vision import VisionConfig, vision_config
+from kiosk.session.flow import FlowSettings
 
 log = logging.getLogger(__name__)
 
 __all__ = ["VisionConfig", "build_flow", "install", "pager_callbacks", "vision_config", "watch_pager_bindings"]
-
-_FLOW_KEYS = {f.name for f in dataclasses.fields(FlowSettings)}
-_OWN_KEYS = {"enabled", "camera", "width", "height", "faces", "max_fps", "qr_passes", "preview_fps",
-             "preview_max_side", "backoff_initial_s", "backoff_max_s", "pager_prefix", "demo_empty_s",
-             "demo_card_s", "demo_pause_s"}
-_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,15}:")
-
-
-@dataclass(frozen=True)
-class VisionConfig:
-    """The validated ``[vision]`` table."""
-
-    enabled: bool
-    camera: int | str | None
-    width: int | None
-    height: int | None
-    faces: bool
-    max_fps: float
-    qr_passes: int
-    preview_fps: float
-    preview_max_side: int
-    backoff_initial_s: float
-    backoff_max_s: float
-    flow: FlowSettings
-    pager_prefix: str = "PAGER:"
-    demo_empty_s: float = 3.0
-    demo_card_s: float = 3.0
-    demo_pause_s: float = 25.0
-
-
-def _number(table: dict[str, Any], key: str, default: float, low: float, high: float, integer: bool = False) -> Any:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not float(value).is_integer()):
-        raise ConfigError(f"[vision] {key} must be {'an integer' if integer else 'a number'}, not {value!r}")
-    if not low <= value <= high:
-        raise ConfigError(f"[vision] {key} must be between {low} and {high}, not {value!r}")
-    return int(value) if integer else float(value)
-
-
-def _bool(table: dict[str, Any], key: str, default: bool) -> bool:
-    value = table.get(key, default)
-    if not isinstance(value, bool):
-        raise ConfigError(f"[vision] {key} must be true or false, not {value!r}")
-    return value
-
-
-def vision_config(config: Config, env: dict[str, str] | None = None) -> VisionConfig:
-    """Validate ``config.extra["vision"]``; raises ConfigError naming the bad setting."""
-    from kiosk.vision.sources import SourceError, parse_camera_spec
-
-    table = config.extra.get("vision", {})
-    if not isinstance(table, dict):
-        raise ConfigError("[vision] must be a table of settings")
-    unknown = sorted(set(table) - _OWN_KEYS - _FLOW_KEYS)
-    if unknown:
-        raise ConfigError(f"[vision] unknown setting(s): {', '.join(unknown)}; known: "
-                          f"{', '.join(sorted(_OWN_KEYS | _FLOW_KEYS))}")
-    camera = None
-    if "camera" in table:
-        try:
-            camera = parse_camera_spec(table["camera"])
-        except SourceError as exc:
-            raise ConfigError(f"[vision] {exc}") from None
-    enabled = _bool(table, "enabled", camera is not None or config.demo)
-    env = os.environ if env is None else env
-    switch = env.get("KIOSK_VISION_ENABLED", "").strip().lower()
-    if switch:
-        if switch not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
-            raise ConfigError(f"KIOSK_VISION_ENABLED must be 0 or 1, not {switch!r}")
-        enabled = switch in ("1", "true", "yes", "on")
-    if enabled and camera is None and not config.demo:
-        camera = 0
-    flow_values = {k: table[k] for k in _FLOW_KEYS if k in table}
-    try:
-        flow = FlowSettings(**flow_values)
-    except FlowError as exc:
-        raise ConfigError(f"[vision] {exc}") from None
-    except TypeError as exc:
-        raise ConfigError(f"[vision] bad setting: {exc}") from None
-    prefix = table.get("pager_prefix", "PAGER:")
-    if not isinstance(prefix, str) or (prefix and not _PREFIX.fullmatch(prefix)):
-        # a prefix starting with a letter can never match a CCCD payload (12 digits first)
-        raise ConfigError(f"[vision] pager_prefix must be a letter, up to 15 letters/digits and ':', "
-                          f"like \"PAGER:\" (or \"\" for none), not {prefix!r}")
-    return VisionConfig(
-        enabled=enabled,
-        camera=camera,
-        width=_number(table, "width", 1280, 160, 7680, integer=True),
-        height=_number(table, "height", 720, 120, 4320, integer=True),
-        faces=_bool(table, "faces", True),
-        max_fps=_number(table, "max_fps", 10.0, 1.0, 60.0),
-        qr_passes=_number(table, "qr_passes", 4, 1, 4, integer=True),
-        preview_fps=_number(table, "preview_fps", 3.0, 0.0, 15.0),
-        preview_max_side=_number(table, "preview_max_side", 320, 80, 1280, integer=True),
-        backoff_initial_s=_number(table, "backoff_initial_s", 0.5, 0.05, 60.0),
-        backoff_max_s=_number(table, "backoff_max_s", 10.0, 0.05, 600.0),
-        flow=flow,
-        pager_prefix=prefix,
-        demo_empty_s=_number(table, "demo_empty_s", 3.0, 0.0, 600.0),
-        demo_card_s=_number(table, "demo_card_s", 3.0, 0.5, 600.0),
-        demo_pause_s=_number(table, "demo_pause_s", 25.0, 0.0, 3600.0),
-    )
 
 
 def _gallery_from_store(citizens: Any) -> Any:

@@ -1,6 +1,7 @@
 """The CLI's public commands and the configuration layers."""
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -75,3 +76,49 @@ def test_serve_with_bad_device_table_exits_with_message(tmp_path):
     r = subprocess.run([str(KIOSK), "serve", "--config", str(f), "--data-dir", str(tmp_path)],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "[pager] url" in r.stderr
+
+
+@pytest.mark.parametrize("content, env, message", [
+    ("[appointments]\nslot_minute = 20\n", {},
+     "Error: [appointments] slot_minute: unknown setting (known: book_days_ahead, capacity,"),
+    ('[appointments]\nopening_hours = "07:30-11:30"\n', {},
+     'Error: [appointments] opening_hours: must be a list of "HH:MM-HH:MM" spans, not a string'),
+    ("[vision]\nbackoff_initial_s = 5\nbackoff_max_s = 1\n", {},
+     "Error: [vision] backoff_max_s: must be at least backoff_initial_s"),
+    ("[pager]\nofficer_cards = { 101 = 1 }\n", {}, "Error: [pager] officer_cards: card 101 lies in the citizen_cards"),
+    ("port = 9000\n", {"KIOSK_PORT": "abc"}, 'Error: [kiosk] port: must be a whole number, not "abc" (from KIOSK_PORT)'),
+    ("", {"KIOSK_VISION_ENABLED": "maybe"}, "Error: [vision] enabled: KIOSK_VISION_ENABLED must be 0 or 1"),
+])
+def test_serve_refuses_a_bad_table_before_anything_starts(tmp_path, content, env, message):
+    config = tmp_path / "kiosk.toml"
+    config.write_text(content, encoding="utf-8")
+    data = tmp_path / "data"
+    r = subprocess.run([str(KIOSK), "serve", "--config", str(config), "--data-dir", str(data)],
+                       capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and r.stdout == ""
+    assert "Traceback" not in r.stderr and "pydantic" not in r.stderr and "Usage:" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kiosk.toml"]  # no data dir, no database, no log
+
+
+def test_serve_lists_every_problem_on_its_own_line(tmp_path):
+    config = tmp_path / "kiosk.toml"
+    config.write_text('port = 0\n[voice]\nrepeat = 9\n[appointments]\nslot_minute = 20\n', encoding="utf-8")
+    r = subprocess.run([str(KIOSK), "serve", "--config", str(config), "--data-dir", str(tmp_path / "data")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == [
+        "Error: 3 problems in the configuration:",
+        "  [kiosk] port: must be between 1 and 65535, not 0",
+        "  [voice] repeat: must be between 1 and 5, not 9",
+        "  [appointments] slot_minute: unknown setting (known: book_days_ahead, capacity, early_minutes, "
+        "late_minutes, opening_hours, slot_minutes, weekdays)",
+    ]
+    assert not (tmp_path / "data").exists()
+
+
+def test_port_option_is_checked_like_the_file(tmp_path):
+    r = subprocess.run([str(KIOSK), "serve", "--port", "70000", "--data-dir", str(tmp_path / "data")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "[kiosk] port: must be between 1 and 65535, not 70000" in r.stderr
+    assert not (tmp_path / "data").exists()

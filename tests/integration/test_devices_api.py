@@ -82,7 +82,7 @@ def test_public_endpoints_bad_input(devices_app, client, tokens):
     ({"pager": {"url": "/dev/x", "officer_cards": {"1": "one"}}}, "officer_cards"),
     ({"pager": {"officer_cards": {"150": 1}}}, "citizen_cards"),
     ({"pager": {"citizen_cards": [10]}}, "citizen_cards"),
-    ({"pager": {"baud": 9600}}, "unknown settings: baud"),
+    ({"pager": {"baud": 9600}}, "[pager] baud: unknown setting"),
     ({"printer": {"url": "lpt://x"}}, "[printer] url"),
     ({"printer": {"url": "dummy:", "paper_width": 70}}, "paper_width"),
     ({"led": {"url": "/dev/x", "boards": {"1": 100}}}, "[led]"),

@@ -105,7 +105,7 @@ def test_vision_is_off_without_camera_or_demo(tmp_path):
     ({"dwell_s": 0}, "dwell_s"),
     ({"qr_passes": 9}, "qr_passes"),
     ({"enabled": "yes"}, "true or false"),
-    ({"camra": 0}, "unknown setting(s): camra"),
+    ({"camra": 0}, "[vision] camra: unknown setting"),
 ])
 def test_bad_vision_settings_get_clear_errors(table, words):
     with pytest.raises(ConfigError) as err:
