@@ -206,6 +206,7 @@ def install(app, kiosk) -> None:
             router=cards,
             show=hub.led.on_ticket_called if hub.led else None,
             on_page=hub.link.on_page_sent,
+            tz=kiosk.engine.clock.tz,
         )
         kiosk.bus.subscribe(hub.fanout)
         kiosk.bus.subscribe(cards.release_finished)

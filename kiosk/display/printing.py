@@ -19,6 +19,7 @@ from typing import Any
 from hardware.printer.escpos_printer import PrinterMonitor, PrinterUnavailableError, TicketPrinter
 from hardware.printer.status import StatusReport
 from hardware.printer.ticket_data import TicketData, TicketDataError
+from kiosk.queue.events import TicketIssued
 from kiosk.queue.model import PRIORITY_LABELS_VI
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class TicketPrintService:
 
     def __call__(self, event: Any) -> None:
         """Bus subscriber: queue kiosk-issued tickets for printing."""
-        if getattr(event, "name", None) != "ticket_issued" or event.data.get("channel") != "kiosk":
+        if not isinstance(event, TicketIssued) or event.channel != "kiosk":
             return
         self._start()
         self._queue.put(event)
@@ -90,12 +91,12 @@ class TicketPrintService:
             finally:
                 self._queue.task_done()
 
-    def ticket_data(self, event: Any) -> TicketData:
+    def ticket_data(self, event: TicketIssued) -> TicketData:
         """What is printed for the issued ticket of ``event``."""
         ticket = self.engine.ticket(event.ticket_id)
         service = self.engine.service(ticket.service)
         place = self.engine.position(ticket.id)
-        position, wait_s = place if place else (int(event.data.get("position", 1)), 0)
+        position, wait_s = place if place else (event.position, 0)
         label = PRIORITY_LABELS_VI.get(ticket.priority, "")
         return TicketData(
             centre_name=self.centre_name,
@@ -108,7 +109,7 @@ class TicketPrintService:
             priority_label=f"Ưu tiên: {label[:1].lower()}{label[1:]}" if ticket.priority != "normal" else "",
         )
 
-    def print_event(self, event: Any) -> bool:
+    def print_event(self, event: TicketIssued) -> bool:
         """Print the ticket of ``event`` now; False (and a device_status) when it did not print."""
         try:
             data = self.ticket_data(event)
