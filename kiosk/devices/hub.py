@@ -209,6 +209,7 @@ def build_devices(services: Any, secret: str, supervisor: Supervisor) -> DeviceH
         router=cards,
         show=hub.led.on_ticket_called if hub.led else None,
         on_page=hub.link.on_page_sent,
+        tz=services.engine.clock.tz,
     )
     services.bus.subscribe(hub.fanout)
     services.bus.subscribe(cards.release_finished)

@@ -1,9 +1,11 @@
 """The call fan-out: one called (or recalled) ticket -> pager pages, LED board, hall announcement.
 
 Device-agnostic: it is handed plain callables and knows nothing of Flask, the queue engine or
-serial ports. Subscribe an instance to the event bus; it acts on ``ticket_called`` and
-``ticket_recalled`` events (the domain event objects or their ``payload()`` dicts) and ignores the
-rest. Each sink runs on its own: a failing pager never silences the hall, and so on.
+serial ports. Subscribe an instance to the event bus; it acts on `TicketCalled` events (a
+`TicketRecalled` is one) and ignores the rest. Every sink gets the same ``ticket_called`` payload
+the hall display gets (`kiosk.queue.events.ticket_called_payload`, the one builder of it): the LED
+board listener the dict itself, the announcer ``Call.from_event(payload)``, the pager the fields of
+`call_info(payload)`. Each sink runs on its own: a failing pager never silences the hall, and so on.
 
 Order matters for latency: pages go first (the officer's card is the quickest feedback to the
 press of a button), then the LED board (a blocking serial write of ~12 ms), and the announcement
@@ -14,13 +16,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any, Protocol
 
 from kiosk.display.announcement import AnnouncementError, Call
+from kiosk.queue.clock import centre_timezone
+from kiosk.queue.events import TicketCalled, ticket_called_payload
 
 log = logging.getLogger(__name__)
 
-CALL_EVENTS = ("ticket_called", "ticket_recalled")
 MAX_PAGE_TEXT_BYTES = 96  # the pager protocol's limit (firmware_config/serial_protocol.md)
 
 
@@ -40,7 +44,7 @@ PageSender = Callable[[int, str, int, str, bool], int]
 
 @dataclass(frozen=True)
 class CallInfo:
-    """The fields of a call event the devices need."""
+    """The fields of a ``ticket_called`` payload the pager needs."""
 
     ticket_id: int | None
     number: str
@@ -62,16 +66,8 @@ class SentPage:
     kind: str  # "officer" or "citizen"
 
 
-def call_info(event: Any) -> CallInfo | None:
-    """The call in a ``ticket_called``/``ticket_recalled`` event (object or payload dict); None otherwise."""
-    if isinstance(event, Mapping):
-        payload = event
-    elif getattr(event, "name", None) in CALL_EVENTS and callable(getattr(event, "payload", None)):
-        payload = event.payload()
-    else:
-        return None
-    if payload.get("type", "ticket_called") not in CALL_EVENTS:
-        return None
+def call_info(payload: Mapping[str, Any]) -> CallInfo | None:
+    """The call in a ``ticket_called`` payload; None when it lacks a ticket number or a counter."""
     number, counter = payload.get("number"), payload.get("counter")
     if not isinstance(number, str) or isinstance(counter, bool) or not isinstance(counter, int):
         return None
@@ -80,7 +76,7 @@ def call_info(event: Any) -> CallInfo | None:
         ticket_id=ticket_id if isinstance(ticket_id, int) else None,
         number=number,
         counter=counter,
-        recall=bool(payload.get("recall")) or payload.get("type") == "ticket_recalled",
+        recall=bool(payload.get("recall")),
         service=payload.get("service") if isinstance(payload.get("service"), str) else None,
         priority=str(payload.get("priority") or "normal"),
     )
@@ -102,28 +98,34 @@ class CallFanout:
     def __init__(self, *, announce: Callable[[Call], object] | None = None,
                  page: PageSender | None = None, router: CardRouter | None = None,
                  show: Callable[[Mapping[str, object]], object] | None = None,
-                 on_page: Callable[[SentPage], object] | None = None) -> None:
+                 on_page: Callable[[SentPage], object] | None = None, tz: tzinfo | None = None) -> None:
         """``announce`` queues a Call (``Announcer.submit``); ``page`` sends one page and returns its
         id; ``router`` says which cards to page; ``show`` is the LED board listener
-        (``LedBus.on_ticket_called``); ``on_page`` learns of every page sent (for status reports)."""
+        (``LedBus.on_ticket_called``); ``on_page`` learns of every page sent (for status reports);
+        ``tz`` is the centre's time zone for the payload's ``called_at`` (the engine clock's)."""
         self.announce = announce
         self.page = page
         self.router = router
         self.show = show
         self.on_page = on_page
+        self.tz = tz or centre_timezone()
 
     def __call__(self, event: Any) -> None:
-        info = call_info(event)
+        if isinstance(event, TicketCalled):  # a call or a recall
+            self.fan_out(ticket_called_payload(event, self.tz))
+
+    def fan_out(self, payload: Mapping[str, Any]) -> None:
+        """Pages, the LED board and the announcement for one ``ticket_called`` payload."""
+        info = call_info(payload)
         if info is None:
             return
         if self.page is not None and self.router is not None:
             self._pages(info)
         if self.show is not None:
-            self._safe("LED board", self.show, {"number": info.number, "counter": info.counter,
-                                                "recall": info.recall})
+            self._safe("LED board", self.show, payload)
         if self.announce is not None:
             try:
-                call = Call(info.number, info.counter, recall=info.recall, service=info.service)
+                call = Call.from_event(payload)
             except AnnouncementError as exc:
                 log.warning("call %s at counter %s cannot be announced: %s", info.number, info.counter, exc)
             else:

@@ -17,6 +17,7 @@ from typing import Any
 from hardware.printer.escpos_printer import PrinterMonitor, PrinterUnavailableError, TicketPrinter
 from hardware.printer.status import StatusReport
 from hardware.printer.ticket_data import TicketData, TicketDataError
+from kiosk.queue.events import TicketIssued
 from kiosk.queue.model import PRIORITY_LABELS_VI
 from kiosk.runtime.workers import QueueWorker
 
@@ -50,7 +51,7 @@ class TicketPrintService:
 
     def __call__(self, event: Any) -> None:
         """Bus subscriber: queue kiosk-issued tickets for printing."""
-        if getattr(event, "name", None) != "ticket_issued" or event.data.get("channel") != "kiosk":
+        if not isinstance(event, TicketIssued) or event.channel != "kiosk":
             return
         self._worker.put(event)
 
@@ -65,12 +66,12 @@ class TicketPrintService:
         """Wait until every queued ticket was printed or reported (tests, shutdown)."""
         return self._worker.wait_idle(timeout)
 
-    def ticket_data(self, event: Any) -> TicketData:
+    def ticket_data(self, event: TicketIssued) -> TicketData:
         """What is printed for the issued ticket of ``event``."""
         ticket = self.engine.ticket(event.ticket_id)
         service = self.engine.service(ticket.service)
         place = self.engine.position(ticket.id)
-        position, wait_s = place if place else (int(event.data.get("position", 1)), 0)
+        position, wait_s = place if place else (event.position, 0)
         label = PRIORITY_LABELS_VI.get(ticket.priority, "")
         return TicketData(
             centre_name=self.centre_name,
@@ -83,7 +84,7 @@ class TicketPrintService:
             priority_label=f"Ưu tiên: {label[:1].lower()}{label[1:]}" if ticket.priority != "normal" else "",
         )
 
-    def print_event(self, event: Any) -> bool:
+    def print_event(self, event: TicketIssued) -> bool:
         """Print the ticket of ``event`` now; False (and a device_status) when it did not print."""
         try:
             data = self.ticket_data(event)

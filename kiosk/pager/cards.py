@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.queue.errors import IllegalTransition, InvalidInput, NotFound
+from kiosk.queue.events import TicketCancelled, TicketFinished, TicketNoShow
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,6 @@ class PagerCards:
 
     def release_finished(self, event: Any) -> None:
         """Bus subscriber: free the card of a ticket that is over."""
-        if getattr(event, "name", None) in ("ticket_finished", "ticket_no_show", "ticket_cancelled"):
-            if event.ticket_id is not None and self.citizen_card(event.ticket_id) is not None:
+        if isinstance(event, (TicketFinished, TicketNoShow, TicketCancelled)):
+            if self.citizen_card(event.ticket_id) is not None:
                 self.unbind(event.ticket_id)

@@ -4,16 +4,20 @@
 frames and repeated button presses (each press carries the card's press id), so every callback
 here is one real press; this module applies it exactly once and never retries an action.
 
-Button -> engine action on the card's counter (docs/devices.md):
+Button -> queue action on the card's counter (docs/devices.md). Each button lists the plans it
+tries in order (`BUTTONS`): the first that the transitions table (kiosk/queue/transitions.py)
+allows in the counter's situation is applied; when none is, the first is tried anyway so that the
+engine refuses it with its reason. What that gives:
 
-| button  | current ticket of the counter | action                                           |
+| button  | current ticket of the counter | plan applied                                     |
 |---------|-------------------------------|--------------------------------------------------|
+| next    | none                          | ``next``                                         |
+| next    | serving                       | ``finish_next`` (finish it, call the next)       |
 | next    | called (citizen just arrived) | ``start``                                        |
-| next    | none or serving               | ``call_next(finish_current=True)``                |
 | recall  | called                        | ``recall``                                       |
 | no_show | called                        | ``no_show``                                      |
 | finish  | serving                       | ``finish``                                       |
-| finish  | called                        | ``start`` then ``finish`` (served at once)        |
+| finish  | called                        | ``start`` then ``finish`` (served at once)       |
 
 "next" on a called ticket starts it rather than skipping the citizen who is standing at the
 counter: skipping is what "no_show" is for, and one button must never lose a citizen. "finish"
@@ -32,6 +36,7 @@ from typing import Any
 
 from kiosk.display.fanout import SentPage
 from kiosk.pager.cards import PagerCards
+from kiosk.queue import transitions
 from kiosk.queue.errors import QueueError
 
 log = logging.getLogger(__name__)
@@ -40,6 +45,22 @@ log = logging.getLogger(__name__)
 Notifier = Callable[[str, dict[str, Any], "int | None"], object]
 _PAGE_MEMORY = 512
 NO_ONE_WAITING_TEXT = "Không còn ai chờ"
+
+# button -> the plans (queue actions applied one after another) it tries, in order of preference
+BUTTONS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "next": (("next",), ("finish_next",), ("start",)),
+    "recall": (("recall",),),
+    "no_show": (("no_show",),),
+    "finish": (("finish",), ("start", "finish")),
+}
+# what a press reports as its action (pager_button payload), when not the plan's only action
+_REPORTED = {("next",): "call_next", ("finish_next",): "call_next", ("start", "finish"): "start_finish"}
+
+
+def button_plan(button: str, counter_state: str, current_state: str | None) -> tuple[str, ...]:
+    """The actions one press of ``button`` applies in this situation (KeyError: no such button)."""
+    plans = BUTTONS[button]
+    return next((p for p in plans if transitions.follow(p, counter_state, current_state)), plans[0])
 
 
 class PagerLink:
@@ -85,24 +106,25 @@ class PagerLink:
         return report
 
     def _apply(self, counter: int, button: str) -> tuple[str, Any]:
+        if button not in BUTTONS:
+            raise QueueError(f"unknown pager button {button!r}", code="invalid")
         engine = self.engine
         state = engine.counter(counter)
         officer = state.officer_id
         current = engine.ticket(state.current_ticket_id) if state.current_ticket_id else None
-        if button == "next":
-            if current is not None and current.state == "called":
-                return "start", engine.start(counter, officer)
-            return "call_next", engine.call_next(counter, officer, finish_current=True)
-        if button == "recall":
-            return "recall", engine.recall(counter, officer)
-        if button == "no_show":
-            return "no_show", engine.no_show(counter, officer)
-        if button == "finish":
-            if current is not None and current.state == "called":
-                engine.start(counter, officer)
-                return "start_finish", engine.finish(counter, officer)
-            return "finish", engine.finish(counter, officer)
-        raise QueueError(f"unknown pager button {button!r}", code="invalid")
+        plan = button_plan(button, state.state, current.state if current is not None else None)
+        steps: dict[str, Callable[[], Any]] = {
+            "next": lambda: engine.call_next(counter, officer),
+            "finish_next": lambda: engine.call_next(counter, officer, finish_current=True),
+            "start": lambda: engine.start(counter, officer),
+            "recall": lambda: engine.recall(counter, officer),
+            "no_show": lambda: engine.no_show(counter, officer),
+            "finish": lambda: engine.finish(counter, officer),
+        }
+        ticket = None
+        for action in plan:  # each step is checked by the engine again: a race is refused, not guessed
+            ticket = steps[action]()
+        return _REPORTED.get(plan, plan[0]), ticket
 
     def _page_no_one(self, card: int, counter: int) -> None:
         driver = self.driver

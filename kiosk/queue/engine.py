@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kiosk.queue import events as ev
+from kiosk.queue import transitions as tr
 from kiosk.queue.clock import Clock, local_day
 from kiosk.queue.errors import IllegalTransition, InvalidInput, LimitReached, NotFound, ServiceClosed
 from kiosk.queue.model import PRIORITIES, Counter, Service, Ticket
@@ -316,20 +317,16 @@ class QueueEngine:
                 tx.conn.execute("INSERT INTO ticket_requests (issuer, day, key, ticket_id) VALUES (?, ?, ?, ?)",
                                 [request_key[0], day, request_key[1], ticket.id])
             tx.record(ev.TicketIssued(
-                at=now, ticket_id=ticket.id, service=svc.code,
-                data={"number": number, "priority": priority, "channel": channel, "position": position},
+                at=now, ticket_id=ticket.id, number=number, service=svc.code, priority=priority, channel=channel,
+                position=position,
             ))
             return IssuedTicket(ticket, position, wait)
 
         return self._run(action)
 
     # -- counter actions ------------------------------------------------------------------
-    def _open_counter_for_call(self, tx: _Tx, counter: int) -> Counter:
-        c = self._counter(tx.conn, counter)
-        if c.state != "open":
-            raise IllegalTransition(f"counter {counter} is {c.state}: open or resume it before calling")
-        return c
-
+    # Every action is checked against the transitions table (kiosk/queue/transitions.py) before it
+    # changes anything, and takes the states it leads to from there.
     def _update_counter(self, tx: _Tx, counter: int, **values: Any) -> None:
         values["updated_at"] = self.clock.now()
         sets = ", ".join(f"{k} = :{k}" for k in values)
@@ -340,56 +337,52 @@ class QueueEngine:
         tx.conn.execute(f"UPDATE tickets SET {sets} WHERE id = :id", {**values, "id": ticket_id})
         return self._ticket(tx.conn, ticket_id)
 
-    def _current(self, tx: _Tx, c: Counter, allowed: Sequence[str], action: str) -> Ticket:
-        if c.current_ticket_id is None:
-            raise IllegalTransition(f"counter {c.number} has no current ticket to {action}")
-        ticket = self._ticket(tx.conn, c.current_ticket_id)
-        if ticket.state not in allowed:
-            raise IllegalTransition(
-                f"cannot {action} ticket {ticket.number}: it is {ticket.state.replace('_', ' ')}"
-            )
-        return ticket
+    def _situation(self, tx: _Tx, counter: int) -> tuple[Counter, Ticket | None]:
+        """A counter and its current ticket (None when it has none)."""
+        c = self._counter(tx.conn, counter)
+        return c, (self._ticket(tx.conn, c.current_ticket_id) if c.current_ticket_id is not None else None)
 
-    def _do_finish(self, tx: _Tx, c: Counter, ticket: Ticket, officer_id: int | None) -> Ticket:
+    def _checked(self, tx: _Tx, action: str, counter: int) -> tuple[Counter, Ticket | None, tr.Transition]:
+        c, current = self._situation(tx, counter)
+        return c, current, tr.check(action, c, current)
+
+    def _do_finish(self, tx: _Tx, c: Counter, ticket: Ticket, officer_id: int | None, action: str) -> Ticket:
         now = self.clock.now()
-        done = self._update_ticket(tx, ticket.id, state="done", finished_at=now)
+        done = self._update_ticket(tx, ticket.id, state=tr.check_ticket(action, ticket), finished_at=now)
         self._update_counter(tx, c.number, current_ticket_id=None)
         tx.record(ev.TicketFinished(
-            at=now, ticket_id=ticket.id, counter=c.number, officer_id=officer_id, service=ticket.service,
-            data={"number": ticket.number},
+            at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, counter=c.number,
+            officer_id=officer_id,
         ))
         return done
 
     def _do_call(self, tx: _Tx, c: Counter, ticket: Ticket, officer_id: int | None) -> Ticket:
         now = self.clock.now()
         called = self._update_ticket(
-            tx, ticket.id, state="called", counter_number=c.number, called_at=now, recalls=0, started_at=None
+            tx, ticket.id, state=tr.check_ticket("call", ticket), counter_number=c.number, called_at=now,
+            recalls=0, started_at=None,
         )
         streak = 0 if ticket.is_priority else c.normal_streak + 1
         self._update_counter(tx, c.number, current_ticket_id=ticket.id, normal_streak=streak)
         tx.record(ev.TicketCalled(
-            at=now, ticket_id=ticket.id, counter=c.number, officer_id=officer_id, service=ticket.service,
-            data={"number": ticket.number, "priority": ticket.priority, "recall": False},
+            at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, priority=ticket.priority,
+            counter=c.number, officer_id=officer_id, service_name=self._service(tx.conn, ticket.service).name,
+            counter_name=c.name,
         ))
         return called
 
-    def _take_current_for_call(self, tx: _Tx, c: Counter, officer_id: int | None, finish_current: bool) -> None:
-        if c.current_ticket_id is None:
-            return
-        current = self._ticket(tx.conn, c.current_ticket_id)
-        if current.state == "serving" and finish_current:
-            self._do_finish(tx, c, current, officer_id)
-            return
-        hint = "finish it" if current.state == "serving" else "start it or mark it no-show"
-        raise IllegalTransition(f"counter {c.number} is still busy with {current.number}: {hint} first")
-
     def call_next(self, counter: int, officer_id: int | None = None, finish_current: bool = False) -> Ticket | None:
-        """Call the next waiting ticket for this counter (None when nobody waits)."""
+        """Call the next waiting ticket for this counter (None when nobody waits).
+
+        ``finish_current``: a ticket being served is finished first (the ``finish_next`` action).
+        """
 
         def action(tx: _Tx) -> Ticket | None:
-            c = self._open_counter_for_call(tx, counter)
-            self._take_current_for_call(tx, c, officer_id, finish_current)
-            c = self._counter(tx.conn, counter)
+            name = "finish_next" if finish_current else "next"
+            c, current, _ = self._checked(tx, name, counter)
+            if current is not None:  # finish_next: the ticket being served is done first
+                self._do_finish(tx, c, current, officer_id, name)
+                c = self._counter(tx.conn, counter)
             rows = tx.conn.execute(
                 "SELECT t.*, cs.rank AS tier FROM tickets t JOIN counter_services cs "
                 "ON cs.service_code = t.service_code AND cs.counter_number = ? "
@@ -410,14 +403,14 @@ class QueueEngine:
         """Call one particular waiting (or held) ticket of a service this counter serves."""
 
         def action(tx: _Tx) -> Ticket:
-            c = self._open_counter_for_call(tx, counter)
+            c, current = self._situation(tx, counter)
+            tr.require_counter_state("call", c, current)
             ticket = self._ticket(tx.conn, ticket_id)
-            if ticket.state not in ("waiting", "held"):
-                raise IllegalTransition(f"ticket {ticket.number} is {ticket.state.replace('_', ' ')}, not waiting")
+            tr.check_ticket("call", ticket)
             if ticket.service not in c.services:
                 raise IllegalTransition(f"counter {counter} does not serve {ticket.service}")
-            self._take_current_for_call(tx, c, officer_id, finish_current=False)
-            return self._do_call(tx, self._counter(tx.conn, counter), ticket, officer_id)
+            tr.check("call", c, current)
+            return self._do_call(tx, c, ticket, officer_id)
 
         return self._run(action)
 
@@ -425,17 +418,19 @@ class QueueEngine:
         """Call the current ticket again (counted); past the configured count it becomes a no-show."""
 
         def action(tx: _Tx) -> Ticket:
-            c = self._counter(tx.conn, counter)
-            ticket = self._current(tx, c, ("called",), "recall")
+            c, ticket, _ = self._checked(tx, "recall", counter)
+            assert ticket is not None
             now = self.clock.now()
             limit = self._settings.auto_no_show_after_recalls
             if limit and ticket.recalls >= limit:
                 return self._do_no_show(tx, c, ticket, officer_id, automatic=True)
-            recalled = self._update_ticket(tx, ticket.id, recalls=ticket.recalls + 1, called_at=now)
+            recalled = self._update_ticket(
+                tx, ticket.id, state=tr.check_ticket("recall", ticket), recalls=ticket.recalls + 1, called_at=now
+            )
             tx.record(ev.TicketRecalled(
-                at=now, ticket_id=ticket.id, counter=counter, officer_id=officer_id, service=ticket.service,
-                data={"number": ticket.number, "priority": ticket.priority, "recall": True,
-                      "recalls": recalled.recalls},
+                at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, priority=ticket.priority,
+                counter=counter, officer_id=officer_id, recalls=recalled.recalls,
+                service_name=self._service(tx.conn, ticket.service).name, counter_name=c.name,
             ))
             return recalled
 
@@ -445,13 +440,13 @@ class QueueEngine:
         """The called citizen has reached the counter: service begins."""
 
         def action(tx: _Tx) -> Ticket:
-            c = self._counter(tx.conn, counter)
-            ticket = self._current(tx, c, ("called",), "start")
+            _, ticket, _ = self._checked(tx, "start", counter)
+            assert ticket is not None
             now = self.clock.now()
-            started = self._update_ticket(tx, ticket.id, state="serving", started_at=now)
+            started = self._update_ticket(tx, ticket.id, state=tr.check_ticket("start", ticket), started_at=now)
             tx.record(ev.TicketStarted(
-                at=now, ticket_id=ticket.id, counter=counter, officer_id=officer_id, service=ticket.service,
-                data={"number": ticket.number},
+                at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, counter=counter,
+                officer_id=officer_id,
             ))
             return started
 
@@ -461,19 +456,19 @@ class QueueEngine:
         """Service of the current ticket is over."""
 
         def action(tx: _Tx) -> Ticket:
-            c = self._counter(tx.conn, counter)
-            ticket = self._current(tx, c, ("serving",), "finish")
-            return self._do_finish(tx, c, ticket, officer_id)
+            c, ticket, _ = self._checked(tx, "finish", counter)
+            assert ticket is not None
+            return self._do_finish(tx, c, ticket, officer_id, "finish")
 
         return self._run(action)
 
     def _do_no_show(self, tx: _Tx, c: Counter, ticket: Ticket, officer_id: int | None, automatic: bool) -> Ticket:
         now = self.clock.now()
-        gone = self._update_ticket(tx, ticket.id, state="no_show", finished_at=now)
+        gone = self._update_ticket(tx, ticket.id, state=tr.check_ticket("no_show", ticket), finished_at=now)
         self._update_counter(tx, c.number, current_ticket_id=None)
         tx.record(ev.TicketNoShow(
-            at=now, ticket_id=ticket.id, counter=c.number, officer_id=officer_id, service=ticket.service,
-            data={"number": ticket.number, "automatic": automatic, "recalls": ticket.recalls},
+            at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, counter=c.number,
+            officer_id=officer_id, automatic=automatic, recalls=ticket.recalls,
         ))
         return gone
 
@@ -481,8 +476,8 @@ class QueueEngine:
         """The called citizen did not come."""
 
         def action(tx: _Tx) -> Ticket:
-            c = self._counter(tx.conn, counter)
-            ticket = self._current(tx, c, ("called",), "mark as no-show")
+            c, ticket, _ = self._checked(tx, "no_show", counter)
+            assert ticket is not None
             return self._do_no_show(tx, c, ticket, officer_id, automatic=False)
 
         return self._run(action)
@@ -492,14 +487,14 @@ class QueueEngine:
         reason = _clean_reason(reason, required=False)
 
         def action(tx: _Tx) -> Ticket:
-            c = self._counter(tx.conn, counter)
-            ticket = self._current(tx, c, ("called", "serving"), "hold")
+            _, ticket, _ = self._checked(tx, "hold", counter)
+            assert ticket is not None
             now = self.clock.now()
-            held = self._update_ticket(tx, ticket.id, state="held")
+            held = self._update_ticket(tx, ticket.id, state=tr.check_ticket("hold", ticket))
             self._update_counter(tx, counter, current_ticket_id=None)
             tx.record(ev.TicketHeld(
-                at=now, ticket_id=ticket.id, counter=counter, officer_id=officer_id, service=ticket.service,
-                data={"number": ticket.number, "reason": reason},
+                at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, counter=counter,
+                officer_id=officer_id, reason=reason,
             ))
             return held
 
@@ -510,14 +505,13 @@ class QueueEngine:
 
         def action(tx: _Tx) -> Ticket:
             ticket = self._ticket(tx.conn, ticket_id)
-            if ticket.state != "held":
-                raise IllegalTransition(f"ticket {ticket.number} is {ticket.state.replace('_', ' ')}, not held")
+            to = tr.check_ticket("return", ticket)
             if counter is not None and ticket.counter not in (None, counter):
                 raise IllegalTransition(f"ticket {ticket.number} was held by counter {ticket.counter}")
-            back = self._update_ticket(tx, ticket.id, state="waiting", counter_number=None)
+            back = self._update_ticket(tx, ticket.id, state=to, counter_number=None)
             tx.record(ev.TicketReturned(
-                at=self.clock.now(), ticket_id=ticket.id, counter=counter, officer_id=officer_id,
-                service=ticket.service, data={"number": ticket.number},
+                at=self.clock.now(), ticket_id=ticket.id, number=ticket.number, service=ticket.service,
+                counter=counter, officer_id=officer_id,
             ))
             return back
 
@@ -533,19 +527,20 @@ class QueueEngine:
             target = self._service(tx.conn, service)
             if target.code == ticket.service:
                 raise InvalidInput(f"ticket {ticket.number} is already in {target.code}")
-            if ticket.state in ("called", "serving"):
+            to = tr.check_ticket("transfer", ticket)
+            if ticket.state in tr.AT_COUNTER:
                 if counter is not None and ticket.counter != counter:
                     raise IllegalTransition(f"ticket {ticket.number} belongs to counter {ticket.counter}")
-                self._update_counter(tx, ticket.counter, current_ticket_id=None)
-            elif ticket.state not in ("waiting", "held"):
-                raise IllegalTransition(f"ticket {ticket.number} is {ticket.state.replace('_', ' ')}")
+                holder, current = self._situation(tx, ticket.counter)
+                tr.check("transfer", holder, current)
+                self._update_counter(tx, holder.number, current_ticket_id=None)
             moved = self._update_ticket(
-                tx, ticket.id, state="waiting", service_code=target.code, counter_number=None,
+                tx, ticket.id, state=to, service_code=target.code, counter_number=None,
                 called_at=None, started_at=None, recalls=0,
             )
             tx.record(ev.TicketTransferred(
-                at=self.clock.now(), ticket_id=ticket.id, counter=counter, officer_id=officer_id,
-                service=target.code, data={"number": ticket.number, "from": ticket.service, "to": target.code},
+                at=self.clock.now(), ticket_id=ticket.id, number=ticket.number, service=target.code,
+                from_service=ticket.service, counter=counter, officer_id=officer_id,
             ))
             return moved
 
@@ -557,12 +552,11 @@ class QueueEngine:
 
         def action(tx: _Tx) -> Ticket:
             ticket = self._ticket(tx.conn, ticket_id)
-            if ticket.state not in ("waiting", "held"):
-                raise IllegalTransition(f"ticket {ticket.number} is {ticket.state.replace('_', ' ')}: cannot cancel")
-            gone = self._update_ticket(tx, ticket.id, state="cancelled", finished_at=self.clock.now())
+            to = tr.check_ticket("cancel", ticket)
+            gone = self._update_ticket(tx, ticket.id, state=to, finished_at=self.clock.now())
             tx.record(ev.TicketCancelled(
-                at=self.clock.now(), ticket_id=ticket.id, officer_id=officer_id, service=ticket.service,
-                data={"number": ticket.number, "reason": reason},
+                at=self.clock.now(), ticket_id=ticket.id, number=ticket.number, service=ticket.service,
+                officer_id=officer_id, reason=reason,
             ))
             return gone
 
@@ -571,45 +565,29 @@ class QueueEngine:
     # -- counter state --------------------------------------------------------------------
     def open_counter(self, counter: int, officer_id: int | None = None) -> Counter:
         def action(tx: _Tx) -> Counter:
-            c = self._counter(tx.conn, counter)
-            if c.state != "closed":
-                raise IllegalTransition(f"counter {counter} is already {c.state}")
-            self._update_counter(tx, counter, state="open", officer_id=officer_id, pause_reason=None)
+            _, _, move = self._checked(tx, "open", counter)
+            self._update_counter(tx, counter, state=move.to_counter, officer_id=officer_id, pause_reason=None)
             tx.record(ev.CounterOpened(at=self.clock.now(), counter=counter, officer_id=officer_id))
             return self._counter(tx.conn, counter)
 
         return self._run(action)
-
-    def _require_idle(self, tx: _Tx, c: Counter, action: str) -> None:
-        if c.current_ticket_id is not None:
-            ticket = self._ticket(tx.conn, c.current_ticket_id)
-            raise IllegalTransition(
-                f"counter {c.number} is busy with {ticket.number}: finish, hold or transfer it before you {action}"
-            )
 
     def pause(self, counter: int, reason: Any, officer_id: int | None = None) -> Counter:
         """Pause a counter with a reason (break, meeting, system fault …)."""
         reason = _clean_reason(reason, required=True)
 
         def action(tx: _Tx) -> Counter:
-            c = self._counter(tx.conn, counter)
-            if c.state != "open":
-                raise IllegalTransition(f"counter {counter} is {c.state}: only an open counter can pause")
-            self._require_idle(tx, c, "pause")
-            self._update_counter(tx, counter, state="paused", pause_reason=reason)
-            tx.record(ev.CounterPaused(
-                at=self.clock.now(), counter=counter, officer_id=officer_id, data={"reason": reason}
-            ))
+            _, _, move = self._checked(tx, "pause", counter)
+            self._update_counter(tx, counter, state=move.to_counter, pause_reason=reason)
+            tx.record(ev.CounterPaused(at=self.clock.now(), counter=counter, officer_id=officer_id, reason=reason))
             return self._counter(tx.conn, counter)
 
         return self._run(action)
 
     def resume(self, counter: int, officer_id: int | None = None) -> Counter:
         def action(tx: _Tx) -> Counter:
-            c = self._counter(tx.conn, counter)
-            if c.state != "paused":
-                raise IllegalTransition(f"counter {counter} is {c.state}, not paused")
-            self._update_counter(tx, counter, state="open", pause_reason=None)
+            _, _, move = self._checked(tx, "resume", counter)
+            self._update_counter(tx, counter, state=move.to_counter, pause_reason=None)
             tx.record(ev.CounterResumed(at=self.clock.now(), counter=counter, officer_id=officer_id))
             return self._counter(tx.conn, counter)
 
@@ -617,11 +595,8 @@ class QueueEngine:
 
     def close_counter(self, counter: int, officer_id: int | None = None) -> Counter:
         def action(tx: _Tx) -> Counter:
-            c = self._counter(tx.conn, counter)
-            if c.state == "closed":
-                raise IllegalTransition(f"counter {counter} is already closed")
-            self._require_idle(tx, c, "close")
-            self._update_counter(tx, counter, state="closed", pause_reason=None, officer_id=None)
+            _, _, move = self._checked(tx, "close", counter)
+            self._update_counter(tx, counter, state=move.to_counter, pause_reason=None, officer_id=None)
             tx.record(ev.CounterClosed(at=self.clock.now(), counter=counter, officer_id=officer_id))
             return self._counter(tx.conn, counter)
 

@@ -1,11 +1,31 @@
-"""The live picture of the queue: waiting per service, each counter's state and current ticket."""
+"""The live picture of the queue: waiting per service, each counter's state, current ticket and the
+actions allowed there now."""
 from __future__ import annotations
 
-import json
+import sqlite3
 from typing import Any
 
+from kiosk.queue import events as ev
+from kiosk.queue import transitions
 from kiosk.queue.clock import day_bounds, iso, local_day
 from kiosk.queue.engine import QueueEngine
+from kiosk.queue.model import Counter
+
+
+def last_event_id(conn: sqlite3.Connection) -> int:
+    """The id of the newest event: a snapshot reflects at least this much (pages drop older snapshots)."""
+    return conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+
+
+def counter_view(engine: QueueEngine, c: Counter, officer: str | None) -> dict[str, Any]:
+    """One counter of the snapshot: state, current ticket and the actions allowed there now."""
+    current = engine.ticket(c.current_ticket_id) if c.current_ticket_id else None
+    return {
+        "number": c.number, "name": c.name, "state": c.state, "pause_reason": c.pause_reason,
+        "services": list(c.services), "officer": officer,
+        "current": current.to_api(engine.clock.tz) if current else None,
+        "actions": list(transitions.allowed_actions(c.state, current.state if current else None)),
+    }
 
 
 def queue_snapshot(engine: QueueEngine, waiting_list: int = 10, recent_calls: int = 8) -> dict[str, Any]:
@@ -13,6 +33,7 @@ def queue_snapshot(engine: QueueEngine, waiting_list: int = 10, recent_calls: in
     now = engine.clock.now()
     tz = engine.clock.tz
     conn = engine.store.conn()
+    event_id = last_event_id(conn)  # read first: the rest is at least as new
     day = local_day(engine.clock, now)
     issued = {r[0]: r[1] for r in conn.execute(
         "SELECT service_code, COUNT(*) FROM tickets WHERE day = ? GROUP BY service_code", [day])}
@@ -41,18 +62,10 @@ def queue_snapshot(engine: QueueEngine, waiting_list: int = 10, recent_calls: in
                       "issued_at": iso(t["issued_at"], tz)} for t in head],
         })
     officers = {r[0]: r[1] or r[2] for r in conn.execute("SELECT id, full_name, username FROM users")}
-    counters = []
-    for c in engine.counters():
-        current = engine.ticket(c.current_ticket_id) if c.current_ticket_id else None
-        counters.append({
-            "number": c.number, "name": c.name, "state": c.state, "pause_reason": c.pause_reason,
-            "services": list(c.services), "officer": officers.get(c.officer_id),
-            "current": current.to_api(tz) if current else None,
-        })
+    counters = [counter_view(engine, c, officers.get(c.officer_id)) for c in engine.counters()]
     calls = conn.execute(
-        "SELECT e.at, e.type, e.counter_number, e.service_code, e.data FROM events e "
-        "WHERE e.type IN ('ticket_called', 'ticket_recalled') AND e.at >= ? ORDER BY e.id DESC LIMIT ?",
-        [day_bounds(engine.clock, day)[0], recent_calls],
+        "SELECT * FROM events WHERE type IN (?, ?) AND at >= ? ORDER BY id DESC LIMIT ?",
+        [ev.TicketCalled.name, ev.TicketRecalled.name, day_bounds(engine.clock, day)[0], recent_calls],
     ).fetchall()
     row = conn.execute(
         "SELECT COUNT(*) AS issued, SUM(state = 'done') AS served, SUM(state = 'no_show') AS no_show "
@@ -61,16 +74,13 @@ def queue_snapshot(engine: QueueEngine, waiting_list: int = 10, recent_calls: in
     return {
         "at": iso(now, tz),
         "day": day,
+        "event_id": event_id,
         "services": services,
         "counters": counters,
         "held": [{"id": t.id, "number": t.number, "service": t.service, "counter": t.counter}
                  for t in engine.held()],
-        "recent_calls": [
-            {"number": json.loads(c["data"])["number"], "counter": c["counter_number"], "service": c["service_code"],
-             "priority": json.loads(c["data"]).get("priority", "normal"), "called_at": iso(c["at"], tz),
-             "recall": c["type"] == "ticket_recalled"}
-            for c in calls
-        ],
+        "recent_calls": [ev.ticket_called_payload(e, tz) for e in map(ev.event_from_row, calls)
+                         if isinstance(e, ev.TicketCalled)],
         "today": {"issued": row["issued"] or 0, "served": row["served"] or 0, "no_show": row["no_show"] or 0,
                   "waiting": total_waiting},
     }

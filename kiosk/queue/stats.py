@@ -7,13 +7,13 @@ idle_waiting    seconds a counter stood open with no ticket while one of its ser
 """
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from statistics import mean
 from typing import Any
 
+from kiosk.queue import events as ev
 from kiosk.queue.clock import Clock, day_bounds, local_day
 from kiosk.queue.ratings import satisfaction
 
@@ -67,60 +67,67 @@ def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = Non
     rows = conn.execute(
         "SELECT * FROM events WHERE at >= ? AND at < ? ORDER BY id", [start, end]
     ).fetchall()
-    for row in rows:
-        at, kind, tid, cnum = row["at"], row["type"], row["ticket_id"], row["counter_number"]
-        advance(at)
-        t = tickets.get(tid) if tid is not None else None
-        c = counters[cnum] if cnum is not None else None
-        if kind == "ticket_issued":
-            data = json.loads(row["data"])
-            tickets[tid] = _TicketLife(service=row["service_code"], issued=at, priority=data.get("priority", "normal"))
-            waiting[row["service_code"]] += 1
-        elif t is None:
-            if c is not None:
-                if kind in ("counter_opened", "counter_resumed"):
+    for event in map(ev.event_from_row, rows):
+        advance(event.at)
+        if isinstance(event, ev.TicketIssued):
+            tickets[event.ticket_id] = _TicketLife(service=event.service, issued=event.at, priority=event.priority)
+            waiting[event.service] += 1
+            continue
+        if isinstance(event, ev.CounterEvent):
+            c = counters[event.counter]
+            match event:
+                case ev.CounterOpened() | ev.CounterResumed():
                     c.state = "open"
-                elif kind == "counter_paused":
+                case ev.CounterPaused():
                     c.state = "paused"
-                elif kind == "counter_closed":
+                case ev.CounterClosed():
                     c.state = "closed"
             continue
-        elif kind == "ticket_called":
-            if t.outcome == "waiting":
-                waiting[t.service] -= 1
-            t.called = t.called or at
-            t.outcome = "called"
-            if c:
-                c.busy = True
-        elif kind == "ticket_started":
-            t.started = at
-            t.outcome = "serving"
-        elif kind in ("ticket_finished", "ticket_no_show"):
-            t.finished = at
-            t.outcome = "done" if kind == "ticket_finished" else "no_show"
-            if c:
-                c.busy = False
-                c.served += kind == "ticket_finished"
-        elif kind == "ticket_held":
-            t.outcome = "held"
-            if c:
-                c.busy = False
-        elif kind == "ticket_returned":
-            t.outcome = "waiting"
-            waiting[t.service] += 1
-        elif kind == "ticket_transferred":
-            if t.outcome == "waiting":
-                waiting[t.service] -= 1
-            elif t.outcome in ("called", "serving") and c:
-                c.busy = False
-            t.service = row["service_code"]
-            t.outcome = "waiting"
-            t.called = t.started = None
-            waiting[t.service] += 1
-        elif kind == "ticket_cancelled":
-            if t.outcome == "waiting":
-                waiting[t.service] -= 1
-            t.outcome = "cancelled"
+        assert isinstance(event, ev.TicketEvent)
+        number = getattr(event, "counter", None)  # None for a cancellation, or a return/transfer by an admin
+        c = counters[number] if number is not None else None
+        t = tickets.get(event.ticket_id)
+        if t is None:  # issued on an earlier day: out of scope
+            continue
+        match event:
+            case ev.TicketRecalled():  # before TicketCalled, its base: a recall is no new call
+                pass
+            case ev.TicketCalled():
+                if t.outcome == "waiting":
+                    waiting[t.service] -= 1
+                t.called = t.called or event.at
+                t.outcome = "called"
+                if c:
+                    c.busy = True
+            case ev.TicketStarted():
+                t.started = event.at
+                t.outcome = "serving"
+            case ev.TicketFinished() | ev.TicketNoShow():
+                t.finished = event.at
+                t.outcome = "done" if isinstance(event, ev.TicketFinished) else "no_show"
+                if c:
+                    c.busy = False
+                    c.served += isinstance(event, ev.TicketFinished)
+            case ev.TicketHeld():
+                t.outcome = "held"
+                if c:
+                    c.busy = False
+            case ev.TicketReturned():
+                t.outcome = "waiting"
+                waiting[t.service] += 1
+            case ev.TicketTransferred():
+                if t.outcome == "waiting":
+                    waiting[t.service] -= 1
+                elif t.outcome in ("called", "serving") and c:
+                    c.busy = False
+                t.service = event.service
+                t.outcome = "waiting"
+                t.called = t.started = None
+                waiting[t.service] += 1
+            case ev.TicketCancelled():
+                if t.outcome == "waiting":
+                    waiting[t.service] -= 1
+                t.outcome = "cancelled"
     advance(until)
 
     per_service: dict[str, dict[str, Any]] = {}

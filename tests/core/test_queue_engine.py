@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.queue.errors import IllegalTransition, InvalidInput, LimitReached, NotFound, ServiceClosed
-from kiosk.queue.events import TicketCalled, TicketFinished, TicketIssued
+from kiosk.queue.events import TicketCalled, TicketFinished, TicketIssued, TicketNoShow
 
 
 def event_types(engine):
@@ -28,7 +28,7 @@ def test_issue_records_event_in_same_transaction_and_publishes_after(engine):
     assert issued.position == 1
     assert event_types(engine).count("ticket_issued") == 1
     assert isinstance(engine.published[-1], TicketIssued)
-    assert engine.published[-1].data["number"] == "A001"
+    assert engine.published[-1].number == "A001" and engine.published[-1].priority == "elderly"
 
 
 def test_bad_issue_input_changes_nothing(engine):
@@ -160,8 +160,8 @@ def test_no_show_and_auto_no_show(engine):
     engine.recall(1)
     third = engine.recall(1)
     assert third.state == "no_show"
-    data = [e for _, e in engine.events() if e.name == "ticket_no_show"][-1].data
-    assert data["automatic"] is True
+    no_show = [e for _, e in engine.events() if isinstance(e, TicketNoShow)][-1]
+    assert no_show.automatic is True and no_show.recalls == 2
 
 
 def test_hold_and_return_keeps_place(engine, clock):

@@ -112,3 +112,34 @@ def test_display_snapshot_is_the_hall_share(app, client, tokens):
     assert snap["counters"][0]["current"]["number"] == "A001"
     assert "next" not in snap["services"][0] and "held" not in snap  # no waiting lists on the hall TV
     assert snap["recent_calls"][0]["number"] == "A001"
+
+
+def test_snapshot_carries_each_counters_allowed_actions(app, client, tokens):
+    """GET /queue and the pushed queue_snapshot list per counter what the transitions table allows now."""
+    console = sio(app, "/counter", auth={"token": tokens["officer1"]})
+    first = events_named(console, "/counter", "queue_snapshot")[0]
+    mine = next(c for c in first["counters"] if c["number"] == 1)
+    assert mine["actions"] == ["next", "finish_next", "call", "pause", "close"]
+    client.post("/api/v1/tickets", json={"service": "HT"}, headers=bearer(tokens["kiosk"]))
+    h = bearer(tokens["officer1"])
+    assert client.post("/api/v1/counters/1/next", headers=h).status_code == 200
+    snap = client.get("/api/v1/queue", headers=h).json
+    counter = next(c for c in snap["counters"] if c["number"] == 1)
+    assert counter["current"]["state"] == "called"
+    assert counter["actions"] == ["recall", "start", "no_show", "hold", "transfer"]
+    assert snap["event_id"] > first["event_id"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the push that follows the call says the same
+        pushed = [m["args"][0] for m in console.get_received("/counter") if m["name"] == "queue_snapshot"]
+        if pushed and pushed[-1]["event_id"] == snap["event_id"]:
+            assert next(c for c in pushed[-1]["counters"] if c["number"] == 1)["actions"] == counter["actions"]
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("no pushed snapshot after the call")
+    client.post("/api/v1/counters/1/start", headers=h)
+    serving = next(c for c in client.get("/api/v1/queue", headers=h).json["counters"] if c["number"] == 1)
+    assert serving["actions"] == ["finish_next", "finish", "hold", "transfer"]
+    display = sio(app, "/display")
+    hall = events_named(display, "/display", "queue_snapshot")[0]
+    assert all("actions" not in c for c in hall["counters"])  # the hall's share stays small

@@ -16,7 +16,6 @@ from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, emit, jo
 
 from kiosk.accounts.registry import Principal, token_principal, token_principal_by_id, user_principal
 from kiosk.queue import events as ev
-from kiosk.queue.clock import iso
 from kiosk.queue.snapshot import queue_snapshot
 from kiosk.runtime.bus import CatalogChanged
 
@@ -72,23 +71,6 @@ class _GuardedNamespace(Namespace):
         emit("queue_snapshot", display_snapshot(snap) if self.namespace == "/display" else snap)
 
 
-def called_payload(event: ev.Event, engine) -> dict[str, Any]:
-    """DESIGN.md's ticket_called payload, plus names for the screens."""
-    service = engine.service(event.service)
-    counter = engine.counter(event.counter)
-    return {
-        "number": event.data["number"],
-        "counter": event.counter,
-        "service": event.service,
-        "priority": event.data.get("priority", "normal"),
-        "called_at": iso(event.at, engine.clock.tz),
-        "recall": bool(event.data.get("recall")),
-        "service_name": service.name,
-        "counter_name": counter.name,
-        "ticket_id": event.ticket_id,
-    }
-
-
 class SocketFanout:
     """Subscribes to the event bus and pushes to the namespaces."""
 
@@ -126,13 +108,14 @@ class SocketFanout:
             return
         if not isinstance(event, ev.Event):
             return
-        if isinstance(event, (ev.TicketCalled, ev.TicketRecalled)):
-            self.socketio.emit("ticket_called", called_payload(event, self.engine), namespace="/display")
+        if isinstance(event, ev.TicketCalled):  # a call or a recall (TicketRecalled)
+            self.socketio.emit("ticket_called", ev.ticket_called_payload(event, self.engine.clock.tz),
+                               namespace="/display")
             self._last_call = time.monotonic()
         payload = event.payload()
         self.socketio.emit("queue_event", payload, namespace="/monitor")
-        if event.counter is not None:
-            self.socketio.emit("counter_event", payload, namespace="/counter", to=f"counter:{event.counter}")
+        if payload["counter"] is not None:
+            self.socketio.emit("counter_event", payload, namespace="/counter", to=f"counter:{payload['counter']}")
         self._dirty.set()
         self.start()
 

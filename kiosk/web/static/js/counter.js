@@ -1,6 +1,13 @@
-/* The officer console: the counter's current ticket, every action (enabled only when legal in the
- * current state), the waiting list per served service, held tickets, keyboard shortcuts.
- * Live over the /counter namespace; after each action the page also re-reads GET /queue at once. */
+/* The officer console: the counter's current ticket, every action, the waiting list per served service,
+ * held tickets, keyboard shortcuts.
+ *
+ * What it shows is always one queue snapshot: GET /api/v1/queue once at load, then the pushes of the
+ * /counter namespace (one on every connect and reconnect, one after every change). Buttons and shortcuts
+ * are enabled from that snapshot's `counters[].actions`, the actions the server's transitions table
+ * allows now; the page has no rules of its own. An action's HTTP answer is its outcome: a toast, or the
+ * refusal in the banner. After an answer that changed something the console waits, buttons locked, for
+ * the pushed snapshot that reflects it (an `event_id` newer than the one it acted on) instead of
+ * re-reading the queue; a shortcut pressed meanwhile runs then, if still allowed. */
 (function () {
   "use strict";
   const { api, el, connect, toast, PRIORITY_LABELS, TICKET_STATES, COUNTER_STATES } = window.K;
@@ -9,34 +16,34 @@
     "Nghỉ giải lao", "Họp / công tác", "Xử lý hồ sơ tồn", "Hướng dẫn công dân tại chỗ", "Sự cố máy tính / mạng",
   ];
 
-  /* Each action: when it is legal, what it posts, its shortcut. `legal(c, t)` gets the counter and its
-   * current ticket (or null); the rules mirror the queue engine's state machine. */
+  /* Each button: the snapshot actions that enable it (kiosk/queue/transitions.py), what it posts, its
+   * shortcut. "Gọi tiếp" is `next`; where only `finish_next` is allowed (a ticket is being served) it is
+   * "Xong & gọi tiếp" and finishes that ticket first. */
   const ACTIONS = [
-    { id: "next", vi: "Gọi tiếp", en: "Next", key: "n", main: true,
-      legal: (c, t) => c.state === "open" && (!t || t.state === "serving"),
-      run: (c, t) => post(`/counters/${c.number}/next`, { finish_current: !!t && t.state === "serving" }) },
-    { id: "recall", vi: "Gọi lại", en: "Recall", key: "r", legal: (c, t) => !!t && t.state === "called",
+    { id: "next", actions: ["next", "finish_next"], vi: "Gọi tiếp", en: "Next", key: "n", main: true,
+      run: (c) => post(`/counters/${c.number}/next`, { finish_current: finishesFirst(c) }),
+      // nobody waiting and nothing finished: the answer changed nothing, no snapshot follows
+      changed: (r, c) => !!r.ticket || finishesFirst(c) },
+    { id: "recall", actions: ["recall"], vi: "Gọi lại", en: "Recall", key: "r",
       run: (c) => post(`/counters/${c.number}/recall`) },
-    { id: "start", vi: "Bắt đầu", en: "Start", key: "s", legal: (c, t) => !!t && t.state === "called",
+    { id: "start", actions: ["start"], vi: "Bắt đầu", en: "Start", key: "s",
       run: (c) => post(`/counters/${c.number}/start`) },
-    { id: "finish", vi: "Hoàn thành", en: "Finish", key: "f", legal: (c, t) => !!t && t.state === "serving",
+    { id: "finish", actions: ["finish"], vi: "Hoàn thành", en: "Finish", key: "f",
       run: (c) => post(`/counters/${c.number}/finish`) },
-    { id: "no-show", vi: "Vắng mặt", en: "No-show", key: "x", legal: (c, t) => !!t && t.state === "called",
+    { id: "no-show", actions: ["no_show"], vi: "Vắng mặt", en: "No-show", key: "x",
       run: (c) => post(`/counters/${c.number}/no-show`) },
-    { id: "hold", vi: "Tạm giữ", en: "Hold", key: "h",
-      legal: (c, t) => !!t && (t.state === "called" || t.state === "serving"),
+    { id: "hold", actions: ["hold"], vi: "Tạm giữ", en: "Hold", key: "h",
       run: (c) => post(`/counters/${c.number}/hold`) },
-    { id: "transfer", vi: "Chuyển", en: "Transfer", key: "t",
-      legal: (c, t) => !!t && (t.state === "called" || t.state === "serving"), run: (c, t) => openTransfer(t) },
-    { id: "pause", vi: "Tạm dừng", en: "Pause", key: "p", legal: (c, t) => c.state === "open" && !t,
-      run: () => openPause() },
-    { id: "resume", vi: "Tiếp tục", en: "Resume", key: "c", legal: (c) => c.state === "paused",
+    { id: "transfer", actions: ["transfer"], vi: "Chuyển", en: "Transfer", key: "t", run: (c, t) => openTransfer(t) },
+    { id: "pause", actions: ["pause"], vi: "Tạm dừng", en: "Pause", key: "p", run: () => openPause() },
+    { id: "resume", actions: ["resume"], vi: "Tiếp tục", en: "Resume", key: "c",
       run: (c) => post(`/counters/${c.number}/resume`) },
-    { id: "open", vi: "Mở quầy", en: "Open", key: "o", legal: (c) => c.state === "closed",
+    { id: "open", actions: ["open"], vi: "Mở quầy", en: "Open", key: "o",
       run: (c) => post(`/counters/${c.number}/open`) },
-    { id: "close", vi: "Đóng quầy", en: "Close", key: null, legal: (c, t) => c.state !== "closed" && !t,
+    { id: "close", actions: ["close"], vi: "Đóng quầy", en: "Close", key: null,
       run: (c) => (window.confirm("Đóng quầy? / Close the counter?") ? post(`/counters/${c.number}/close`) : null) },
   ];
+  const SETTLE_MS = 2000; // at most this long locked when the snapshot of an answer does not come
   const DONE_TEXT = {
     next: (r) => (r && r.ticket ? "Đã gọi số " + r.ticket.number : "Không còn ai chờ / Nobody waiting"),
     recall: (r) => "Đã gọi lại " + r.ticket.number + (r.ticket.state === "no_show" ? " — tự động vắng mặt" : ""),
@@ -49,7 +56,9 @@
     close: () => "Đã đóng quầy",
   };
 
-  const st = { me: null, number: null, snap: null, busy: false, next: null, services: [] };
+  // inFlight: {id, after, timer} from sending an action until the snapshot reflecting its answer is applied
+  // (one with an event_id above `after`); deferred: a shortcut typed meanwhile; seen: the newest event_id
+  const st = { me: null, number: null, snap: null, inFlight: null, deferred: null, seen: -1 };
   const $ = (id) => document.getElementById(id);
 
   function post(path, body) {
@@ -62,8 +71,25 @@
   }
 
   function current(c) {
-    const t = c && c.current;
-    return t && (t.state === "called" || t.state === "serving") ? t : null;
+    return (c && c.current) || null;
+  }
+
+  /** Does the snapshot allow `name` at counter `c` now? */
+  function allows(c, name) {
+    return !!c && (c.actions || []).includes(name);
+  }
+
+  /** "Gọi tiếp" finishes the ticket being served first: only `finish_next` is allowed, not `next`. */
+  function finishesFirst(c) {
+    return allows(c, "finish_next") && !allows(c, "next");
+  }
+
+  function legal(action, c) {
+    return action.actions.some((name) => allows(c, name));
+  }
+
+  function locked() {
+    return st.inFlight !== null;
   }
 
   function showError(err) {
@@ -77,53 +103,60 @@
     box.hidden = false;
   }
 
-  /** Run one action, show its result or its refusal, then refresh from GET /queue. */
-  async function perform(action) {
+  /** Run one button's action: its answer is shown, then the console settles on the pushed snapshot. */
+  async function perform(action, viaKey) {
     const c = myCounter();
     if (!c) return;
-    if (st.busy) {
-      // a key pressed while the previous action is answered (the hall often hears a call before the
-      // console sees its answer) runs right after it, if it is still allowed then
-      st.next = action;
+    if (locked()) {
+      // a shortcut typed while an answer settles runs after it if the new snapshot allows it; the same key
+      // again is the same press
+      if (viaKey && st.inFlight.id !== action.id) st.deferred = action;
       return;
     }
-    const t = current(c);
-    if (!action.legal(c, t)) return;
-    st.busy = true;
+    if (!legal(action, c)) return;
+    await answer(action.id, () => action.run(c, current(c)),
+      (r) => (DONE_TEXT[action.id] ? DONE_TEXT[action.id](r) : null), action.changed && ((r) => action.changed(r, c)));
+  }
+
+  /** One request of the console: `send()` posts it (null: a dialog opened instead), `text(r)` words the
+   * outcome, `changed(r)` (default: yes) says whether it changed something, so that a snapshot follows. */
+  async function answer(id, send, text, changed) {
+    if (locked()) return;
+    const flight = { id, after: st.snap ? st.snap.event_id : -1, timer: null };
+    st.inFlight = flight;
+    render();
+    let wait = false;
     try {
-      const result = await action.run(c, t);
+      const result = await send();
       if (result === null || result === undefined) return;
       showError(null);
-      if (DONE_TEXT[action.id]) toast(DONE_TEXT[action.id](result), "ok");
-      await refresh();
+      const words = text(result);
+      if (words) toast(words, "ok");
+      // no wait when disconnected (no push comes) or when the snapshot came before the answer
+      wait = (!changed || changed(result)) && document.body.dataset.connected === "yes" && st.seen <= flight.after;
     } catch (err) {
       showError(err);
       toast(err.message, "error");
-      await refresh().catch(() => {});
     } finally {
-      st.busy = false;
-      render();
-      const next = st.next;
-      st.next = null;
-      if (next) perform(next);
+      if (wait && st.inFlight === flight) {
+        flight.timer = setTimeout(() => {
+          if (st.inFlight === flight) release();
+          render();
+        }, SETTLE_MS);
+      } else if (st.inFlight === flight) {
+        release();
+        render();
+      }
     }
   }
 
-  async function doCall(path, body, text) {
-    if (st.busy) return;
-    st.busy = true;
-    try {
-      const r = await post(path, body);
-      showError(null);
-      toast(text(r), "ok");
-      await refresh();
-    } catch (err) {
-      showError(err);
-      toast(err.message, "error");
-    } finally {
-      st.busy = false;
-      render();
-    }
+  /** The action in flight is over; a shortcut typed meanwhile runs now. */
+  function release() {
+    clearTimeout(st.inFlight.timer);
+    st.inFlight = null;
+    const next = st.deferred;
+    st.deferred = null;
+    if (next) setTimeout(() => perform(next, false), 0);
   }
 
   async function refresh() {
@@ -131,9 +164,17 @@
   }
 
   function applySnapshot(snap) {
+    if (snap.event_id < st.seen) return; // an older view delivered late
     window.K.learnSkew(snap.at);
+    st.seen = snap.event_id;
     st.snap = snap;
+    const flight = st.inFlight;
+    if (flight && flight.timer !== null && snap.event_id > flight.after) release();
     render();
+  }
+
+  function onConnect() {
+    st.seen = -1; // after a reconnect the server's first push is the truth (even after a restore)
   }
 
   // -- rendering ---------------------------------------------------------------------------
@@ -181,30 +222,34 @@
     note.textContent = c.state === "paused" ? "Đang tạm dừng: " + (c.pause_reason || "") : "";
 
     $("actions").replaceChildren(...ACTIONS.map((a) => {
-      const label = a.id === "next" && t && t.state === "serving" ? "Xong & gọi tiếp" : a.vi;
+      const label = a.id === "next" && finishesFirst(c) ? "Xong & gọi tiếp" : a.vi;
       return el("button", {
         type: "button", id: "act-" + a.id, class: "btn" + (a.main ? " primary main" : "") +
           (a.id === "close" || a.id === "no-show" ? " danger" : ""),
-        disabled: st.busy || !a.legal(c, t), title: a.key ? "Phím tắt: " + a.key.toUpperCase() : null,
-        onclick: () => perform(a),
+        disabled: locked() || !legal(a, c), title: a.key ? "Phím tắt: " + a.key.toUpperCase() : null,
+        onclick: () => perform(a, false),
       }, el("span", {}, label), el("small", {}, a.en, a.key ? [" ", el("kbd", {}, a.key.toUpperCase())] : ""));
     }));
     $("shortcuts").replaceChildren("Phím tắt / Shortcuts: ",
       ...ACTIONS.filter((a) => a.key).map((a) => el("span", {}, el("kbd", {}, a.key.toUpperCase()), " " + a.vi + "  ")));
 
-    renderWaiting(c, t);
-    renderHeld(c, t);
+    renderWaiting(c);
+    renderHeld(c);
   }
 
-  function renderWaiting(c, t) {
-    const canCall = c.state === "open" && !t && !st.busy;
+  function callTicket(c, id) {
+    return answer("call", () => post(`/counters/${c.number}/call`, { ticket_id: id }), (r) => "Đã gọi số " + r.ticket.number);
+  }
+
+  function renderWaiting(c) {
+    const canCall = allows(c, "call") && !locked();
     const blocks = c.services.map((code) => {
       const s = st.snap.services.find((x) => x.code === code);
       if (!s) return "";
       const items = s.next.length ? s.next.map((w) => el("li", { dataset: { ticket: w.id } },
         el("span", { class: "num" }, w.number), prioBadge(w.priority), ageSpan(w.issued_at, "chờ "),
         el("button", { type: "button", class: "btn small", disabled: !canCall,
-          onclick: () => doCall(`/counters/${c.number}/call`, { ticket_id: w.id }, (r) => "Đã gọi số " + r.ticket.number) },
+          onclick: () => callTicket(c, w.id) },
         "Gọi số này"))) : [el("li", { class: "empty" }, "Không có ai chờ")];
       return [el("div", { class: "svc-head" }, el("h3", {}, s.prefix + " · " + s.name),
         el("span", { class: "count" }, s.waiting + " chờ" + (s.waiting > s.next.length ? ` (hiện ${s.next.length})` : ""))),
@@ -213,16 +258,17 @@
     $("waiting").replaceChildren(...blocks.flat());
   }
 
-  function renderHeld(c, t) {
+  function renderHeld(c) {
     const mine = st.snap.held.filter((h) => h.counter === c.number || h.counter === null);
     $("held").replaceChildren(...(mine.length ? mine.map((h) => el("li", { dataset: { ticket: h.id } },
       el("span", { class: "num" }, h.number), el("span", { class: "age" }, serviceName(h.service)),
-      el("button", { type: "button", class: "btn small", disabled: st.busy,
-        onclick: () => doCall(`/tickets/${h.id}/return`, {}, (r) => r.ticket.number + " đã trở lại hàng đợi") },
+      el("button", { type: "button", class: "btn small", disabled: locked(),
+        onclick: () => answer("return", () => post(`/tickets/${h.id}/return`, {}),
+          (r) => r.ticket.number + " đã trở lại hàng đợi") },
       "Trả về hàng đợi"),
-      el("button", { type: "button", class: "btn small", disabled: st.busy || c.state !== "open" || !!t ||
+      el("button", { type: "button", class: "btn small", disabled: locked() || !allows(c, "call") ||
         !c.services.includes(h.service),
-      onclick: () => doCall(`/counters/${c.number}/call`, { ticket_id: h.id }, (r) => "Đã gọi số " + r.ticket.number) },
+      onclick: () => callTicket(c, h.id) },
       "Gọi"))) : [el("li", { class: "empty" }, "Không có")]));
   }
 
@@ -250,7 +296,7 @@
     if (!reason) return;
     $("pause-dialog").close();
     const c = myCounter();
-    await doCall(`/counters/${c.number}/pause`, { reason }, () => "Đã tạm dừng: " + reason);
+    await answer("pause", () => post(`/counters/${c.number}/pause`, { reason }), () => "Đã tạm dừng: " + reason);
   }
 
   function openTransfer(t) {
@@ -267,7 +313,8 @@
     const id = $("transfer-dialog").dataset.ticket;
     const service = $("transfer-service").value;
     $("transfer-dialog").close();
-    await doCall(`/tickets/${id}/transfer`, { service }, (r) => `Đã chuyển ${r.ticket.number} sang ${serviceName(service)}`);
+    await answer("transfer", () => post(`/tickets/${id}/transfer`, { service }),
+      (r) => `Đã chuyển ${r.ticket.number} sang ${serviceName(service)}`);
   }
 
   function onKey(ev) {
@@ -278,7 +325,7 @@
     const action = ACTIONS.find((a) => a.key && a.key === ev.key.toLowerCase());
     if (action) {
       ev.preventDefault();
-      perform(action);
+      perform(action, true);
     }
   }
 
@@ -303,12 +350,12 @@
       return;
     }
     $("console").hidden = false;
-    await refresh();
-    window.counterUI.socket = connect("/counter", { queue_snapshot: applySnapshot });
+    await refresh(); // the one read of GET /queue; from now on the pushes
+    window.counterUI.socket = connect("/counter", { connect: onConnect, queue_snapshot: applySnapshot });
     setInterval(tickAges, 1000);
   }
 
-  window.counterUI = { perform: (id) => perform(ACTIONS.find((a) => a.id === id)), state: () => st };
+  window.counterUI = { perform: (id) => perform(ACTIONS.find((a) => a.id === id), false), state: () => st };
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => start().catch(showError));
   else start().catch(showError);
