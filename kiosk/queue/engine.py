@@ -30,6 +30,8 @@ class StoreLike(Protocol):
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
 
+    def write(self, fn: Callable[[sqlite3.Connection], Any]) -> Any: ...
+
 
 @dataclass(frozen=True)
 class QueueSettings:
@@ -127,9 +129,11 @@ class QueueEngine:
 
     # -- transactions ---------------------------------------------------------------------
     def _run(self, action: Callable[[_Tx], Any]) -> Any:
-        with self.store.transaction() as conn:
+        def body(conn: sqlite3.Connection) -> tuple[Any, _Tx]:
             tx = _Tx(conn)
-            result = action(tx)
+            return action(tx), tx
+
+        result, tx = self.store.write(body)
         for event in tx.events:
             self.publish(event)
         return result

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -27,6 +28,7 @@ NAMESPACE_ROLES = {
 }
 SNAPSHOT_INTERVAL_S = 0.5  # coalesce bursts: at most two snapshots a second
 CALL_QUIET_S = 0.15
+DISPLAY_INTERVAL_S = 1.0  # the hall's screens: at most one snapshot a second
 
 
 def display_snapshot(snap: dict[str, Any]) -> dict[str, Any]:
@@ -83,6 +85,8 @@ class SocketFanout:
         self._thread: threading.Thread | None = None
         self._last_call = 0.0
         self._lock = threading.Lock()
+        self._hall_shown: str | None = None
+        self._hall_sent_at = -1e9
 
     def start(self) -> None:
         with self._lock:
@@ -132,8 +136,22 @@ class SocketFanout:
             with self.app.app_context():
                 snap = queue_snapshot(self.engine)
             for ns in NAMESPACE_ROLES:
-                self.socketio.emit("queue_snapshot", display_snapshot(snap) if ns == "/display" else snap, namespace=ns)
+                if ns != "/display":
+                    self.socketio.emit("queue_snapshot", snap, namespace=ns)
+            self._to_the_hall(display_snapshot(snap))
             self._stop.wait(SNAPSHOT_INTERVAL_S)
+
+    def _to_the_hall(self, share: dict[str, Any]) -> None:
+        """The hall's share, only when what a screen shows changed, at most once a DISPLAY_INTERVAL_S:
+        a centre has hundreds of screens and phones on /display, each copy costs a frame to send."""
+        shown = json.dumps({k: v for k, v in share.items() if k != "at"}, sort_keys=True, default=str)
+        if shown == self._hall_shown:
+            return
+        if time.monotonic() - self._hall_sent_at < DISPLAY_INTERVAL_S:
+            self._dirty.set()  # send it on a later round
+            return
+        self.socketio.emit("queue_snapshot", share, namespace="/display")
+        self._hall_shown, self._hall_sent_at = shown, time.monotonic()
 
 
 def register_namespaces(socketio: SocketIO) -> None:
