@@ -1,9 +1,9 @@
 """Socket.IO namespaces and the fan-out of domain events to them.
 
 /display  hall display: `ticket_called`, `queue_snapshot`           (public when display_public)
-/kiosk    kiosk screens: `queue_snapshot`                            (kiosk)
-/counter  officer consoles: `queue_snapshot`, `counter_event`       (officer, own counter room)
-/monitor  managers: `queue_snapshot`, `queue_event`                  (manager)
+/kiosk    kiosk screens: `queue_snapshot`, `catalog_changed`         (kiosk)
+/counter  officer consoles: `queue_snapshot`, `counter_event`, `catalog_changed` (officer, own counter room)
+/monitor  managers: `queue_snapshot`, `queue_event`, `catalog_changed` (manager)
 """
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ NAMESPACE_ROLES = {
     "/counter": ("officer",),
     "/monitor": ("manager",),
 }
+# The hall display only draws snapshots, and one follows every catalogue change.
+CATALOG_NAMESPACES = ("/kiosk", "/counter", "/monitor")
 SNAPSHOT_INTERVAL_S = 0.5  # coalesce bursts: at most two snapshots a second
 CALL_QUIET_S = 0.15
 
@@ -119,7 +121,7 @@ class SocketFanout:
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, CatalogChanged):
-            for ns in NAMESPACE_ROLES:
+            for ns in CATALOG_NAMESPACES:
                 self.socketio.emit("catalog_changed", {"what": event.what}, namespace=ns)
             self._dirty.set()
             self.start()
