@@ -309,8 +309,11 @@ class LedBus:
                         break
                     if any(f.address == address and f.command == CMD_ACK for f in self._parser.feed(data)):
                         return True
-            except Exception as exc:  # noqa: BLE001
+            except OSError as exc:  # pyserial's errors are OSErrors: the adapter is gone or failing
                 log.info("LED bus read failed: %s", exc)
+                self._close()
+            except Exception:
+                log.exception("LED bus read failed")
                 self._close()
         return False
 

@@ -341,7 +341,10 @@ class TicketPrinter:
                 return decode_status(replies)
             except Exception as exc:  # noqa: BLE001 (serial, socket, usb and escpos errors alike)
                 self._drop()
-                log.info("printer %s unreachable: %s", self.url, exc)
+                if _device_trouble(exc):
+                    log.info("printer %s unreachable: %s", self.url, exc)
+                else:  # not the device: a bug, whose traceback says where
+                    log.exception("printer %s status failed", self.url)
                 return unreachable(f"{type(exc).__name__}: {exc}")
 
     # -- printing -------------------------------------------------------------------------------
@@ -448,8 +451,18 @@ class PrinterMonitor:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.poll()
+            try:
+                self.poll()
+            except Exception:  # the screens must go on hearing of the printer after one bad poll
+                log.exception("printer %s poll failed", self.printer.url)
             self._stop.wait(self.interval)
+
+
+def _device_trouble(exc: Exception) -> bool:
+    """True for the errors a missing or failing device raises (pyserial, sockets, pyusb, escpos)."""
+    from escpos.exceptions import Error as EscposError
+
+    return isinstance(exc, (OSError, EscposError))
 
 
 def _key(report: StatusReport) -> tuple[object, ...]:

@@ -204,7 +204,7 @@ class Announcer:
         try:
             audio = self._render(call)
         except Exception as exc:  # one bad render must not stop the hall's announcements
-            log.error("announcement %d could not be rendered: %s", seq, exc)
+            log.exception("announcement %d could not be rendered", seq)
             if self._on_error is not None:
                 self._safe(self._on_error, seq, call, exc)
             return

@@ -223,3 +223,27 @@ def test_monitor_notifies_listeners_on_change_only() -> None:
         finally:
             monitor.stop()
             printer.close()
+
+
+def test_a_bug_in_a_poll_is_logged_with_its_traceback_a_missing_device_in_one_line(monkeypatch, caplog) -> None:  # noqa: ANN001
+    import hardware.printer.escpos_printer as escpos_printer
+
+    def broken(replies):  # noqa: ANN001, ANN202
+        raise TypeError("a bug, not the device")
+
+    with PrinterSimulator.pty() as sim:
+        printer = TicketPrinter(sim.url, timeout=0.2)
+        monkeypatch.setattr(escpos_printer, "decode_status", broken)
+        with caplog.at_level("INFO", logger="hardware.printer.escpos_printer"):
+            assert printer.status().status is PrinterStatus.OFFLINE
+        bug = [r for r in caplog.records if "status failed" in r.getMessage()]
+        assert bug and bug[0].exc_info and bug[0].exc_info[0] is TypeError  # the traceback, not just a name
+        monkeypatch.undo()
+        sim.set_state(unplugged=True)
+        caplog.clear()
+        with caplog.at_level("INFO", logger="hardware.printer.escpos_printer"):
+            printer._drop()  # noqa: SLF001
+            sim.stop()  # the device itself is gone: one line, no traceback
+            assert printer.status().status is PrinterStatus.OFFLINE
+        assert caplog.records and all(not r.exc_info for r in caplog.records)
+        printer.close()

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -19,6 +20,8 @@ from kiosk.queue import events as ev
 from kiosk.queue.clock import iso
 from kiosk.queue.snapshot import queue_snapshot
 from kiosk.runtime.bus import CatalogChanged
+
+log = logging.getLogger(__name__)
 
 NAMESPACE_ROLES = {
     "/display": ("display", "kiosk", "officer", "manager"),
@@ -148,11 +151,18 @@ class SocketFanout:
             if quiet > 0:
                 self._stop.wait(quiet)
             self._dirty.clear()
-            with self.app.app_context():
-                snap = queue_snapshot(self.engine)
-            for ns in NAMESPACE_ROLES:
-                self.socketio.emit("queue_snapshot", display_snapshot(snap) if ns == "/display" else snap, namespace=ns)
+            try:
+                self._push_snapshot()
+            except Exception:  # this thread is every screen's only source of snapshots: it must live on
+                log.exception("queue snapshot push failed")
+                self._dirty.set()  # try again after the pause
             self._stop.wait(SNAPSHOT_INTERVAL_S)
+
+    def _push_snapshot(self) -> None:
+        with self.app.app_context():
+            snap = queue_snapshot(self.engine)
+        for ns in NAMESPACE_ROLES:
+            self.socketio.emit("queue_snapshot", display_snapshot(snap) if ns == "/display" else snap, namespace=ns)
 
 
 def register_namespaces(socketio: SocketIO) -> None:
