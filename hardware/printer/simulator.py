@@ -46,11 +46,14 @@ class PrinterSimulator:
     State attributes (set them at any time, or use :meth:`set_state`): ``paper_out``,
     ``paper_near_end``, ``cover_open``, ``offline``, ``cutter_error``, ``unplugged``.
     While the printer cannot print, received jobs are discarded and counted in ``discarded_jobs``.
+    ``jobs`` holds the last ``keep_jobs`` printed jobs (a demo runs for months: every job is a ticket
+    image of some 70 KB), ``printed_jobs`` counts them all.
     ``reply_delay_ms`` (fault mode, default 0) sends each status reply that long after its query,
     with the state of when it was asked; a reply still pending when the printer is unplugged is lost.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, keep_jobs: int = 50) -> None:
+        self.keep_jobs = keep_jobs
         self.paper_out = False
         self.paper_near_end = False
         self.cover_open = False
@@ -59,6 +62,7 @@ class PrinterSimulator:
         self.unplugged = False
         self.reply_delay_ms = 0
         self.jobs: list[PrintedJob] = []
+        self.printed_jobs = 0
         self.discarded_jobs = 0
         self.status_queries = 0
         self.bytes_received = 0
@@ -135,7 +139,7 @@ class PrinterSimulator:
     def wait_for_jobs(self, count: int, timeout: float = 5.0) -> bool:
         """Block until at least ``count`` jobs were printed; False on timeout."""
         with self._cond:
-            return self._cond.wait_for(lambda: len(self.jobs) >= count, timeout)
+            return self._cond.wait_for(lambda: self.printed_jobs >= count, timeout)
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self) -> PrinterSimulator:
@@ -261,6 +265,8 @@ class PrinterSimulator:
                 with self._cond:
                     if self.can_print:
                         self.jobs.append(job)
+                        self.printed_jobs += 1
+                        del self.jobs[:-self.keep_jobs]
                     else:
                         self.discarded_jobs += 1
                     self._cond.notify_all()

@@ -247,3 +247,13 @@ def test_a_bug_in_a_poll_is_logged_with_its_traceback_a_missing_device_in_one_li
             assert printer.status().status is PrinterStatus.OFFLINE
         assert caplog.records and all(not r.exc_info for r in caplog.records)
         printer.close()
+
+
+def test_simulator_keeps_only_the_last_jobs_but_counts_all(sim_printer) -> None:  # noqa: ANN001
+    sim, printer = sim_printer
+    sim.keep_jobs = 2  # a demo printer runs for months: its job history must not grow without end
+    for number in ("A001", "A002", "A003"):
+        printer.print_ticket(ticket(number))
+    assert sim.wait_for_jobs(3, timeout=5)
+    assert sim.printed_jobs == 3 and len(sim.jobs) == 2
+    assert [job.image().tobytes() for job in sim.jobs] == [printer.render(ticket(n)).tobytes() for n in ("A002", "A003")]
