@@ -7,9 +7,10 @@ a call every 3 s (officer tokens, the counters in turn: start the called ticket,
 finish_current). Every minute it prints the RSS of the server and its children (VmRSS), their
 threads and open fds; at the end the RSS growth per minute after the warm-up (first 2 minutes).
 
-    python bench/bench_soak.py [--minutes 10] [--days 15] [--per-day 200] [--churn 0] [--tracemalloc]
+    python bench/bench_soak.py [--minutes 10] [--days 15] [--per-day 200] [--churn 0] [--no-voice] [--tracemalloc]
 
---churn N reconnects N of the display clients every minute (a screen rebooting); --tracemalloc runs
+--churn N reconnects N of the display clients every minute (a screen rebooting); --no-voice turns the
+hall voice off (to tell its share of the memory from the rest); --tracemalloc runs
 the server with tracemalloc and logs, every minute, the allocation sites and object types that grew
 most (written next to the server log; see the path printed at the start).
 """
@@ -64,12 +65,14 @@ if os.environ.get("KIOSK_TRACEMALLOC") == "1" and "serve" in sys.argv:
             minute += 1
             snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
             types = _types()
-            out.write(f"== pid {os.getpid()} minute {minute}: traced {tracemalloc.get_traced_memory()[0] / 2**20:.1f} MiB, "
+            out.write(f"== pid {os.getpid()} minute {minute} (call chains: entry > ... > allocation): traced {tracemalloc.get_traced_memory()[0] / 2**20:.1f} MiB, "
                       f"threads {threading.active_count()}\\n")
             for title, base in (("last minute", prev), ("since start", first)):
                 out.write(f"-- top growth, {title}\\n")
                 for stat in snap.compare_to(base, "traceback")[:8]:
-                    frames = " <- ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in stat.traceback[:6])
+                    # the thread's entry point and the allocation site, oldest first
+                    picked = [*stat.traceback[3:5], *stat.traceback[-3:]]
+                    frames = " > ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in picked)
                     out.write(f"{stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks  {frames}\\n")
             grown = sorted(((types[k] - prev_types.get(k, 0), k) for k in types), reverse=True)[:10]
             out.write("-- object types grown in the last minute: "
@@ -277,6 +280,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=15, help="working days of history seeded first")
     parser.add_argument("--per-day", type=int, default=200, help="tickets per seeded day")
     parser.add_argument("--churn", type=int, default=0, help="display clients reconnected every minute")
+    parser.add_argument("--no-voice", action="store_true", help="run without the hall voice")
     parser.add_argument("--tracemalloc", action="store_true", help="log the server's top allocation growth")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -300,7 +304,12 @@ def main() -> None:
             env.update(KIOSK_TRACEMALLOC="1", KIOSK_TRACE_OUT=str(trace),
                        PYTHONPATH=os.pathsep.join(filter(None, [str(hook), str(ROOT), os.environ.get("PYTHONPATH")])))
             print(f"tracemalloc report: {trace}")
-        server = ServerProcess(data, demo=True, env=env).start(timeout=60)
+        extra: list[str] = []
+        if args.no_voice:
+            config = Path(tmp) / "soak.toml"
+            config.write_text("[voice]\nenabled = false\n")
+            extra = ["--config", str(config)]
+        server = ServerProcess(data, demo=True, env=env, extra_args=extra).start(timeout=60)
         try:
             headers = {"Authorization": f"Bearer {admin}"}
             for svc in requests.get(server.url + "/api/v1/services", headers=headers, timeout=10).json():
