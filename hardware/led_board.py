@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
+KEEP_FRAMES = 200  # frames the simulated bus remembers
 
 STX, ETX = 0x02, 0x03
 BROADCAST = 0
@@ -309,8 +310,11 @@ class LedBus:
                         break
                     if any(f.address == address and f.command == CMD_ACK for f in self._parser.feed(data)):
                         return True
-            except Exception as exc:  # noqa: BLE001
+            except OSError as exc:  # pyserial's errors are OSErrors: the adapter is gone or failing
                 log.info("LED bus read failed: %s", exc)
+                self._close()
+            except Exception:
+                log.exception("LED bus read failed")
                 self._close()
         return False
 
@@ -344,7 +348,8 @@ class LedBusSimulator:
         self.boards: dict[int, str] = {a: "" for a in addresses}
         self.flashing: dict[int, bool] = {a: False for a in addresses}
         self.brightness: dict[int, int] = {a: 8 for a in addresses}
-        self.frames: list[LedFrame] = []
+        self.frames: list[LedFrame] = []  # the last KEEP_FRAMES (a demo runs for months)
+        self.frames_received = 0
         self.parser = LedFrameParser()
         self._cond = threading.Condition()
         master, slave = os.openpty()
@@ -377,7 +382,7 @@ class LedBusSimulator:
     def wait_for_frames(self, count: int, timeout: float = 2.0) -> bool:
         """Block until ``count`` valid frames were received; False on timeout."""
         with self._cond:
-            return self._cond.wait_for(lambda: len(self.frames) >= count, timeout)
+            return self._cond.wait_for(lambda: self.frames_received >= count, timeout)
 
     def _run(self) -> None:
         while True:
@@ -403,4 +408,6 @@ class LedBusSimulator:
                 os.write(self._master, encode_frame(address, CMD_ACK, "OK"))
         with self._cond:
             self.frames.append(frame)
+            self.frames_received += 1
+            del self.frames[:-KEEP_FRAMES]
             self._cond.notify_all()

@@ -373,6 +373,9 @@ class PagerDriver:
                         self._protocol.data_received(data)
             except (serial.SerialException, OSError) as exc:
                 error = exc
+            except Exception as exc:  # a bug in decoding: log where, then start the link afresh
+                log.exception("pager link on %s failed", getattr(port, "port", port))
+                error = exc
             was_up = self._connection_lost(port, error)
             if was_up:
                 delay = self.backoff_min
@@ -655,13 +658,20 @@ class PagerDriver:
 
     def _timer_loop(self) -> None:
         while not self._stop.is_set():
-            with self._cond:
-                now = time.monotonic()
-                wires, deadline = self._due_locked(now)
-                if not wires:
-                    self._cond.wait(max(0.001, min(deadline - now, 1.0)))
-                    continue
-            self._write_all(wires)
+            try:
+                self._timer_step()
+            except Exception:  # heartbeats, retries and expiries must go on after one failure
+                log.exception("pager timer failed")
+                self._stop.wait(1.0)
+
+    def _timer_step(self) -> None:
+        with self._cond:
+            now = time.monotonic()
+            wires, deadline = self._due_locked(now)
+            if not wires:
+                self._cond.wait(max(0.001, min(deadline - now, 1.0)))
+                return
+        self._write_all(wires)
 
     def _due_locked(self, now: float) -> tuple[list[bytes], float]:
         wires: list[bytes] = []

@@ -53,6 +53,7 @@ from .reliable import DedupRing, Outgoing, TxWindow
 from .transports import PtyEnd, TcpEnd
 
 log = logging.getLogger(__name__)
+KEEP_PAGES = 50  # pages each simulated card remembers
 
 FW_VERSION = (1, 0, 0)
 
@@ -114,6 +115,7 @@ class SimCard:
         self.pages.append(ReceivedPage(page.page_id, page.ticket, page.counter, page.text,
                                        bool(page.flags & PAGE_FLAG_RECALL), bool(page.flags & PAGE_FLAG_TEST),
                                        time.monotonic()))
+        del self.pages[:-KEEP_PAGES]  # a demo runs for months: keep the recent pages only
         return True
 
 

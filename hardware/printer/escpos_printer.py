@@ -21,7 +21,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
@@ -205,6 +205,7 @@ class TicketPrinter:
         self.font_dir = font_dir
         self._lock = threading.RLock()
         self._dev = None
+        self._owed_until: float | None = None  # a missed status reply may still arrive until then
 
     # -- connection -----------------------------------------------------------------------------
     def _device(self):  # noqa: ANN202
@@ -216,6 +217,7 @@ class TicketPrinter:
     def _drop(self) -> None:
         # After an I/O error the handle is useless; the next call opens the device afresh.
         dev, self._dev = self._dev, None
+        self._owed_until = None  # a new connection carries no reply of the old one
         if dev is None:
             return
         try:
@@ -269,7 +271,6 @@ class TicketPrinter:
         return data[0] if data else None
 
     def _discard_input(self, dev) -> None:  # noqa: ANN001
-        # Stale replies (a late answer to a timed-out query) would shift every later answer.
         if self.spec.kind == "serial":
             dev.device.reset_input_buffer()
         elif self.spec.kind == "tcp":
@@ -287,12 +288,37 @@ class TicketPrinter:
                 if not os.read(dev.device, 256):
                     break
 
+    def _settle(self, dev) -> None:  # noqa: ANN001
+        """Make sure the next byte read answers the next query, not an earlier one.
+
+        After a missed reply the printer may still send it (a printer busy with a job answers
+        late): wait for it until ``_owed_until`` and discard it. Then discard whatever else is
+        pending (noise, or a reply later still).
+        """
+        if self._owed_until is not None:
+            while (value := self._read_byte(dev, self._owed_until)) is not None and not is_status_byte(value):
+                pass
+            self._owed_until = None
+        self._discard_input(dev)
+
+    def _read_reply(self, dev, wait: float) -> int | None:  # noqa: ANN001
+        """The first status byte within ``wait`` seconds (other bytes are noise), or None."""
+        deadline = time.monotonic() + wait
+        while (value := self._read_byte(dev, deadline)) is not None:
+            if is_status_byte(value):
+                return value
+        return None
+
     def status(self, timeout: float | None = None) -> StatusReport:
         """Query DLE EOT 1..4 and decode the replies; never raises for device trouble.
 
-        Each query waits at most ``timeout`` (default: the printer's). A printer that cannot be
-        opened or does not answer the first query is OFFLINE; dummy: and a file:// URL naming a
-        regular file give UNKNOWN (no back channel); a file:// device that vanished is OFFLINE.
+        Each query waits at most ``timeout`` (default: the printer's) and is preceded by discarding
+        pending input. A query that gets no reply in time ends the poll (``unanswered`` names it):
+        the reply may still come, and it must not be read as the answer to the next query, so the
+        next query first waits up to twice the timeout for it and throws it away. The answers that
+        did come are decoded; none at all (or a printer that cannot be opened) is OFFLINE; dummy:
+        and a file:// URL naming a regular file give UNKNOWN (no back channel); a file:// device
+        that vanished is OFFLINE.
         """
         wait = self.timeout if timeout is None else timeout
         if self.spec.kind == "dummy" or (self.spec.kind == "file" and os.path.isfile(self.spec.target)):
@@ -300,21 +326,25 @@ class TicketPrinter:
         with self._lock:
             try:
                 dev = self._device()
-                self._discard_input(dev)
                 replies: dict[int, int] = {}
                 for n in STATUS_QUERIES:
+                    self._settle(dev)
                     dev._raw(status_query(n))
-                    deadline = time.monotonic() + wait
-                    while (value := self._read_byte(dev, deadline)) is not None:
-                        if is_status_byte(value):
-                            replies[n] = value
-                            break
-                    if not replies:  # silent on the first query: don't wait three more timeouts
-                        break
+                    value = self._read_reply(dev, wait)
+                    if value is None:
+                        self._owed_until = time.monotonic() + 2 * wait
+                        report = decode_status(replies)
+                        missed = f"no reply to DLE EOT {n}"
+                        return replace(report, unanswered=n,
+                                       detail=f"{report.detail}; {missed}" if replies else missed)
+                    replies[n] = value
                 return decode_status(replies)
             except Exception as exc:  # noqa: BLE001 (serial, socket, usb and escpos errors alike)
                 self._drop()
-                log.info("printer %s unreachable: %s", self.url, exc)
+                if _device_trouble(exc):
+                    log.info("printer %s unreachable: %s", self.url, exc)
+                else:  # not the device: a bug, whose traceback says where
+                    log.exception("printer %s status failed", self.url)
                 return unreachable(f"{type(exc).__name__}: {exc}")
 
     # -- printing -------------------------------------------------------------------------------
@@ -380,8 +410,14 @@ class PrinterMonitor:
                 self._listeners.remove(listener)
 
     def poll(self) -> StatusReport:
-        """Query the printer now; notify listeners if the status or any flag changed."""
+        """Query the printer now; notify listeners if the status or any flag changed.
+
+        A poll that lost a reply is asked once more before listeners hear of it: one slow answer
+        (a printer still busy with the last job) must not flash "offline" on the screens.
+        """
         report = self.printer.status()
+        if report.unanswered is not None:
+            report = self.printer.status()
         self.update(report)
         return report
 
@@ -409,13 +445,24 @@ class PrinterMonitor:
         """Stop the polling thread (waits for the poll in progress)."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=self.interval + 5 * self.printer.timeout + 1)
+            # A poll and its repeat take at most 12 timeouts (each: a late reply awaited, 4 queries).
+            self._thread.join(timeout=self.interval + 12 * self.printer.timeout + 1)
             self._thread = None
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.poll()
+            try:
+                self.poll()
+            except Exception:  # the screens must go on hearing of the printer after one bad poll
+                log.exception("printer %s poll failed", self.printer.url)
             self._stop.wait(self.interval)
+
+
+def _device_trouble(exc: Exception) -> bool:
+    """True for the errors a missing or failing device raises (pyserial, sockets, pyusb, escpos)."""
+    from escpos.exceptions import Error as EscposError
+
+    return isinstance(exc, (OSError, EscposError))
 
 
 def _key(report: StatusReport) -> tuple[object, ...]:

@@ -3,10 +3,13 @@
 It speaks real ESC/POS: answers DLE EOT 1..4 with the status bytes of its current state (paper
 out, near end, cover open, offline, cutter error), rebuilds every GS v 0 raster image it receives,
 and files a :class:`PrintedJob` at each cut. ``unplugged`` makes it silent and deaf, like a printer
-whose cable was pulled. One thread, blocked in ``select`` (no polling loop).
+whose cable was pulled; ``reply_delay_ms`` makes it answer status queries late, like a printer
+busy with a job. One thread, blocked in ``select`` until the next byte or the next delayed reply.
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import os
 import select
@@ -43,16 +46,23 @@ class PrinterSimulator:
     State attributes (set them at any time, or use :meth:`set_state`): ``paper_out``,
     ``paper_near_end``, ``cover_open``, ``offline``, ``cutter_error``, ``unplugged``.
     While the printer cannot print, received jobs are discarded and counted in ``discarded_jobs``.
+    ``jobs`` holds the last ``keep_jobs`` printed jobs (a demo runs for months: every job is a ticket
+    image of some 70 KB), ``printed_jobs`` counts them all.
+    ``reply_delay_ms`` (fault mode, default 0) sends each status reply that long after its query,
+    with the state of when it was asked; a reply still pending when the printer is unplugged is lost.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, keep_jobs: int = 50) -> None:
+        self.keep_jobs = keep_jobs
         self.paper_out = False
         self.paper_near_end = False
         self.cover_open = False
         self.offline = False
         self.cutter_error = False
         self.unplugged = False
+        self.reply_delay_ms = 0
         self.jobs: list[PrintedJob] = []
+        self.printed_jobs = 0
         self.discarded_jobs = 0
         self.status_queries = 0
         self.bytes_received = 0
@@ -68,6 +78,8 @@ class PrinterSimulator:
         self._conns: dict[int, socket.socket] = {}
         self._parsers: dict[int, EscposStreamParser] = {}
         self._current: dict[int, PrintedJob] = {}
+        self._delayed: list[tuple[float, int, int, bytes]] = []  # heap of (due, seq, fd, reply)
+        self._seq = itertools.count()
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
@@ -127,7 +139,7 @@ class PrinterSimulator:
     def wait_for_jobs(self, count: int, timeout: float = 5.0) -> bool:
         """Block until at least ``count`` jobs were printed; False on timeout."""
         with self._cond:
-            return self._cond.wait_for(lambda: len(self.jobs) >= count, timeout)
+            return self._cond.wait_for(lambda: self.printed_jobs >= count, timeout)
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self) -> PrinterSimulator:
@@ -175,10 +187,12 @@ class PrinterSimulator:
                 fds.append(self._master)
             if self._server is not None:
                 fds.append(self._server.fileno())
+            wait = max(0.0, self._delayed[0][0] - time.monotonic()) if self._delayed else None
             try:
-                ready, _, _ = select.select(fds, [], [])
+                ready, _, _ = select.select(fds, [], [], wait)
             except (OSError, ValueError):
                 return
+            self._send_due()
             for fd in ready:
                 if fd == self._wake_r:
                     return
@@ -198,6 +212,9 @@ class PrinterSimulator:
                 self._conns.pop(fd).close()
                 self._parsers.pop(fd, None)
                 self._current.pop(fd, None)
+                # Its pending replies must not reach a later connection that gets the same fd.
+                self._delayed = [item for item in self._delayed if item[2] != fd]
+                heapq.heapify(self._delayed)
             else:
                 time.sleep(0.01)  # pty with no client attached: avoid spinning on EOF
             return
@@ -205,8 +222,18 @@ class PrinterSimulator:
             return
         self.bytes_received += len(data)
         reply = self._handle(fd, data)
-        if reply:
+        if reply and self.reply_delay_ms > 0:
+            due = time.monotonic() + self.reply_delay_ms / 1000
+            heapq.heappush(self._delayed, (due, next(self._seq), fd, reply))
+        elif reply:
             self._write(fd, reply)
+
+    def _send_due(self) -> None:
+        now = time.monotonic()
+        while self._delayed and self._delayed[0][0] <= now:
+            _, _, fd, reply = heapq.heappop(self._delayed)
+            if not self.unplugged and (fd in self._conns or fd == self._master):
+                self._write(fd, reply)
 
     def _write(self, fd: int, data: bytes) -> None:
         try:
@@ -238,6 +265,8 @@ class PrinterSimulator:
                 with self._cond:
                     if self.can_print:
                         self.jobs.append(job)
+                        self.printed_jobs += 1
+                        del self.jobs[:-self.keep_jobs]
                     else:
                         self.discarded_jobs += 1
                     self._cond.notify_all()

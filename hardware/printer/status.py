@@ -72,7 +72,8 @@ def status_query(n: int) -> bytes:
 class StatusReport:
     """The decoded replies of one status poll.
 
-    ``replies`` maps n (1..4) to the reply byte; a missing n means that query timed out.
+    ``replies`` maps n (1..4) to the reply byte; a missing n means that query timed out or was not
+    sent. ``unanswered`` is the n whose reply did not come in time, which ended the poll.
     """
 
     status: PrinterStatus
@@ -83,6 +84,7 @@ class StatusReport:
     paper_near_end: bool = False
     error: bool = False
     detail: str = ""
+    unanswered: int | None = None
 
     @property
     def can_print(self) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any, Protocol
 
+from hardware.pager.errors import PagerError
 from kiosk.display.announcement import AnnouncementError, Call
 from kiosk.queue.clock import centre_timezone
 from kiosk.queue.events import TicketCalled, ticket_called_payload
@@ -144,8 +145,11 @@ class CallFanout:
         for card, kind, text in targets:
             try:
                 page_id = self.page(card, info.number, info.counter, text, info.recall)
-            except Exception as exc:  # noqa: BLE001 (driver refusal: bad card id, over-long text)
+            except (PagerError, ValueError) as exc:  # the driver refused: bad card id, over-long text
                 log.warning("page of %s to %s card %d failed: %s", info.number, kind, card, exc)
+                continue
+            except Exception:  # a bug: the traceback says where; the other cards are still paged
+                log.exception("page of %s to %s card %d failed", info.number, kind, card)
                 continue
             if self.on_page is not None:
                 self._safe("page listener", self.on_page,

@@ -143,8 +143,8 @@ class PagerCards:
         for listener in list(self.listeners):
             try:
                 listener(ticket.id, card)
-            except Exception as exc:  # a screen that cannot confirm must not undo a stored binding
-                log.error("pager bind listener failed: %s", type(exc).__name__)
+            except Exception:  # a screen that cannot confirm must not undo a stored binding
+                log.exception("pager bind listener %r failed", listener)
         return card
 
     def unbind(self, ticket_id: Any) -> int | None:

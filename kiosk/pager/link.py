@@ -34,6 +34,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from hardware.pager.errors import PagerError
 from kiosk.display.fanout import SentPage
 from kiosk.pager.cards import PagerCards
 from kiosk.queue import transitions
@@ -132,8 +133,10 @@ class PagerLink:
             return
         try:
             driver.page(card, "---", counter if counter <= 255 else 0, NO_ONE_WAITING_TEXT)
-        except Exception as exc:  # noqa: BLE001 (a refused page is only a missed courtesy)
+        except (PagerError, ValueError) as exc:  # a refused page is only a missed courtesy
             log.info("could not tell card %d that no one waits: %s", card, exc)
+        except Exception:
+            log.exception("could not tell card %d that no one waits", card)
 
     # -- pages ------------------------------------------------------------------------------------
     def on_page_sent(self, page: SentPage) -> None:

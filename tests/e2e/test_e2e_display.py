@@ -115,3 +115,22 @@ def test_login_page_and_role_check(new_page, server):
     assert "Sai tên đăng nhập" in page.inner_text(".error")
     login(page, server, "quay2", "/monitor")
     assert "Không có quyền" in page.inner_text("h1")
+
+
+def test_freshly_opened_display_shows_the_days_earlier_calls(new_page, server):
+    """A call whose ticket is no longer on any counter comes from the snapshot's recent_calls."""
+    officer = server.tokens["officer4"]
+    first, second = server.issue("XD"), server.issue("XD")  # counter 4 serves Xây dựng first
+    r = server.api("POST", "/counters/4/next", officer, {})
+    assert r.status_code == 200 and r.json()["ticket"]["number"] == first["number"], r.text
+    server.api("POST", "/counters/4/no-show", officer)  # gone from the counter: only the call log knows it
+    r = server.api("POST", "/counters/4/next", officer, {})
+    assert r.status_code == 200 and r.json()["ticket"]["number"] == second["number"], r.text
+    try:
+        display = _open_display(new_page, server)
+        display.wait_for_function(
+            f"document.getElementById('call-number').textContent === {second['number']!r}", timeout=5000)
+        history = display.inner_text("#call-history")
+        assert first["number"] in history and "Quầy 4" in history
+    finally:
+        server.api("POST", "/counters/4/no-show", officer)

@@ -3,14 +3,25 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 import pytest
 
 pytestmark = pytest.mark.e2e
 
 
-def _kiosk(new_page, server):
+# Records the period of every setInterval the page starts (run before the page's own scripts).
+RECORD_INTERVALS = """
+window.__intervals = [];
+const startInterval = window.setInterval.bind(window);
+window.setInterval = (fn, ms, ...args) => { window.__intervals.push(ms || 0); return startInterval(fn, ms, ...args); };
+"""
+
+
+def _kiosk(new_page, server, init_script: str | None = None):
     page = new_page(1920, 1080)
+    if init_script:
+        page.add_init_script(init_script)
     page.goto(f"{server.url}/device?token={server.logins['kiosk-token']}")
     page.wait_for_url("**/kiosk")
     page.wait_for_selector(".tile[data-code='XD']")
@@ -80,3 +91,27 @@ def test_kiosk_ui_hooks_for_the_camera_panel(new_page, server):
     assert page.inner_text("#ticket-number") == ticket["number"]
     page.evaluate("window.kioskUI.showTiles()")
     assert page.evaluate("window.kioskUI.state().screen") == "tiles"
+
+
+def test_kiosk_follows_an_admin_edit_pushed_without_polling(new_page, server):
+    admin = server.tokens["admin"]
+    svc = next(s for s in server.api("GET", "/services", admin).json() if s["code"] == "CT")
+    page = _kiosk(new_page, server, RECORD_INTERVALS)
+    api_calls: list[tuple[str, str]] = []
+    page.on("request", lambda r: api_calls.append((r.method, urlsplit(r.url).path)) if "/api/" in r.url else None)
+    page.wait_for_timeout(1500)
+    assert api_calls == []  # nothing changed, nothing asked
+    # the English name is not in the pushed snapshot's tile fields: only re-reading /services shows it
+    r = server.api("PUT", "/admin/services/CT", admin, {**svc, "name_en": "Certification (e2e)"})
+    assert r.status_code == 200, r.text
+    try:
+        page.wait_for_function(
+            "document.querySelector(\".tile[data-code='CT'] .tile-name-en\").textContent === 'Certification (e2e)'",
+            timeout=5000)
+        page.wait_for_timeout(500)
+        # one re-read, caused by catalog_changed: no poll (the old poll ran every 60 s)
+        assert sorted(api_calls) == [("GET", "/api/v1/queue"), ("GET", "/api/v1/services")]
+        # and no periodic timer that could poll: only the clock's and the countdown's 1 s ticks
+        assert all(ms <= 1000 for ms in page.evaluate("window.__intervals"))
+    finally:
+        server.api("PUT", "/admin/services/CT", admin, svc)

@@ -223,3 +223,37 @@ def test_monitor_notifies_listeners_on_change_only() -> None:
         finally:
             monitor.stop()
             printer.close()
+
+
+def test_a_bug_in_a_poll_is_logged_with_its_traceback_a_missing_device_in_one_line(monkeypatch, caplog) -> None:  # noqa: ANN001
+    import hardware.printer.escpos_printer as escpos_printer
+
+    def broken(replies):  # noqa: ANN001, ANN202
+        raise TypeError("a bug, not the device")
+
+    with PrinterSimulator.pty() as sim:
+        printer = TicketPrinter(sim.url, timeout=0.2)
+        monkeypatch.setattr(escpos_printer, "decode_status", broken)
+        with caplog.at_level("INFO", logger="hardware.printer.escpos_printer"):
+            assert printer.status().status is PrinterStatus.OFFLINE
+        bug = [r for r in caplog.records if "status failed" in r.getMessage()]
+        assert bug and bug[0].exc_info and bug[0].exc_info[0] is TypeError  # the traceback, not just a name
+        monkeypatch.undo()
+        sim.set_state(unplugged=True)
+        caplog.clear()
+        with caplog.at_level("INFO", logger="hardware.printer.escpos_printer"):
+            printer._drop()  # noqa: SLF001
+            sim.stop()  # the device itself is gone: one line, no traceback
+            assert printer.status().status is PrinterStatus.OFFLINE
+        assert caplog.records and all(not r.exc_info for r in caplog.records)
+        printer.close()
+
+
+def test_simulator_keeps_only_the_last_jobs_but_counts_all(sim_printer) -> None:  # noqa: ANN001
+    sim, printer = sim_printer
+    sim.keep_jobs = 2  # a demo printer runs for months: its job history must not grow without end
+    for number in ("A001", "A002", "A003"):
+        printer.print_ticket(ticket(number))
+    assert sim.wait_for_jobs(3, timeout=5)
+    assert sim.printed_jobs == 3 and len(sim.jobs) == 2
+    assert [job.image().tobytes() for job in sim.jobs] == [printer.render(ticket(n)).tobytes() for n in ("A002", "A003")]

@@ -1,13 +1,14 @@
 """Socket.IO namespaces and the fan-out of domain events to them.
 
 /display  hall display: `ticket_called`, `queue_snapshot`           (public when display_public)
-/kiosk    kiosk screens: `queue_snapshot`                            (kiosk)
-/counter  officer consoles: `queue_snapshot`, `counter_event`       (officer, own counter room)
-/monitor  managers: `queue_snapshot`, `queue_event`                  (manager)
+/kiosk    kiosk screens: `queue_snapshot`, `catalog_changed`         (kiosk)
+/counter  officer consoles: `queue_snapshot`, `counter_event`, `catalog_changed` (officer, own counter room)
+/monitor  managers: `queue_snapshot`, `queue_event`, `catalog_changed` (manager)
 """
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from typing import Any
@@ -20,12 +21,16 @@ from kiosk.queue import events as ev
 from kiosk.queue.snapshot import queue_snapshot
 from kiosk.runtime.bus import CatalogChanged
 
+log = logging.getLogger(__name__)
+
 NAMESPACE_ROLES = {
     "/display": ("display", "kiosk", "officer", "manager"),
     "/kiosk": ("kiosk",),
     "/counter": ("officer",),
     "/monitor": ("manager",),
 }
+# The hall display only draws snapshots, and one follows every catalogue change.
+CATALOG_NAMESPACES = ("/kiosk", "/counter", "/monitor")
 SNAPSHOT_INTERVAL_S = 0.5  # coalesce bursts: at most two snapshots a second
 CALL_QUIET_S = 0.15
 DISPLAY_INTERVAL_S = 1.0  # the hall's screens: at most one snapshot a second
@@ -105,7 +110,7 @@ class SocketFanout:
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, CatalogChanged):
-            for ns in NAMESPACE_ROLES:
+            for ns in CATALOG_NAMESPACES:
                 self.socketio.emit("catalog_changed", {"what": event.what}, namespace=ns)
             self._dirty.set()
             self.start()
@@ -133,13 +138,20 @@ class SocketFanout:
             if quiet > 0:
                 self._stop.wait(quiet)
             self._dirty.clear()
-            with self.app.app_context():
-                snap = queue_snapshot(self.engine)
-            for ns in NAMESPACE_ROLES:
-                if ns != "/display":
-                    self.socketio.emit("queue_snapshot", snap, namespace=ns)
-            self._to_the_hall(display_snapshot(snap))
+            try:
+                self._push_snapshot()
+            except Exception:  # this thread is every screen's only source of snapshots: it must live on
+                log.exception("queue snapshot push failed")
+                self._dirty.set()  # try again after the pause
             self._stop.wait(SNAPSHOT_INTERVAL_S)
+
+    def _push_snapshot(self) -> None:
+        with self.app.app_context():
+            snap = queue_snapshot(self.engine)
+        for ns in NAMESPACE_ROLES:
+            if ns != "/display":
+                self.socketio.emit("queue_snapshot", snap, namespace=ns)
+        self._to_the_hall(display_snapshot(snap))
 
     def _to_the_hall(self, share: dict[str, Any]) -> None:
         """The hall's share, only when what a screen shows changed, at most once a DISPLAY_INTERVAL_S:

@@ -1,10 +1,11 @@
 /* The hall display: the latest calls (newest very big), one tile per open counter, waiting counts,
  * a clock. Live over the /display namespace; Socket.IO reconnects by itself after a server restart and
- * the server sends a fresh queue_snapshot on every (re)connect, from which missed calls are recovered.
+ * the server sends a fresh queue_snapshot on every (re)connect, from whose recent_calls and counters'
+ * current tickets missed calls are recovered.
  *
- * window.displayUI.playAnnouncement(url)  queue a voice announcement (played one after another);
- *                                          a ticket_called payload with `announcement_url` plays it.
- * window.displayUI.onAnnouncement(fn)     let the voice module decide what to play for a call.
+ * window.displayUI.playAnnouncement(url)  queue a voice announcement (played one after another); the
+ *                                          `announcement` event (display_audio.js) plays through it.
+ * window.displayUI.onAnnouncement(fn)     fn(payload) for every ticket_called.
  */
 (function () {
   "use strict";
@@ -113,13 +114,14 @@
    * top again); a call recovered from a snapshot is added only if nothing as recent is known. */
   function addCall(call, live) {
     const at = Date.parse(call.called_at);
-    const same = st.calls.find((c) => (c.ticket_id ?? c.number) === (call.ticket_id ?? call.number));
+    // ticket numbers are unique within the day; recent_calls carry no ticket id
+    const same = st.calls.find((c) => c.number === call.number);
     if (same && !live && Date.parse(same.called_at) >= at) return false;
     st.calls = st.calls.filter((c) => c !== same);
     st.calls.unshift({ ...call });
     st.calls.sort((a, b) => Date.parse(b.called_at) - Date.parse(a.called_at));
     st.calls.length = Math.min(st.calls.length, HISTORY + 1);
-    return st.calls[0].ticket_id === call.ticket_id && st.calls[0].called_at === call.called_at;
+    return st.calls[0].number === call.number && st.calls[0].called_at === call.called_at;
   }
 
   function onCall(payload) {
@@ -131,7 +133,6 @@
     renderMain(newest);
     renderHistory();
     renderCounters();
-    if (payload.announcement_url) playAnnouncement(payload.announcement_url);
     st.announcers.forEach((fn) => {
       try {
         fn(payload);
@@ -145,7 +146,11 @@
     window.K.learnSkew(snap.at);
     st.counters = snap.counters || [];
     st.services = snap.services || [];
-    // calls made while we were away (first load, reconnect) come from the counters' current tickets
+    // calls made while we were away (first load, reconnect): the day's latest calls, oldest first so
+    // that of two calls in the same second the later one ends on top, and the counters' current
+    // tickets (a call older than the recent list is still on its counter)
+    [...(snap.recent_calls || [])].reverse().forEach((call) => addCall({ ...call,
+      counter_name: counterName(call.counter), service_name: serviceName(call.service) }));
     st.counters.forEach((c) => {
       const t = c.current;
       if (t && t.called_at && (t.state === "called" || t.state === "serving")) {

@@ -21,7 +21,6 @@
 
   const RETURN_AFTER_S = 15;
   const MESSAGE_TIMEOUT_MS = 10000;
-  const REFRESH_EVERY_MS = 60000;
   const PRIORITY_ORDER = ["normal", "elderly", "disabled", "pregnant", "merit"];
 
   const st = {
@@ -43,12 +42,10 @@
   }
 
   // -- services -----------------------------------------------------------------------------
+  /** The catalogue in its order (an admin may have reordered, added or removed services). */
   async function loadServices() {
     const list = await api("GET", "/services");
-    list.forEach((s) => {
-      const known = st.services.get(s.code) || { waiting: 0 };
-      st.services.set(s.code, { ...known, ...s });
-    });
+    st.services = new Map(list.map((s) => [s.code, { waiting: 0, ...st.services.get(s.code), ...s }]));
     renderTiles();
   }
 
@@ -267,7 +264,8 @@
     }
   }
 
-  /** Re-read the whole picture: admin changes to services push no event, so poll now and then. */
+  /** Re-read the catalogue and the queue: after an admin edit (catalog_changed), a socket reconnect
+   * (edits made while away pushed nothing to us), or a refusal that says the screen is stale. */
   function refreshQueue() {
     Promise.all([api("GET", "/queue").then(applySnapshot), loadServices()]).catch(() => {});
   }
@@ -299,8 +297,8 @@
     $("kiosk-message-ok").addEventListener("click", hideMessage);
     window.K.startClock(false);
     loadServices().catch((err) => showMessage(errorText(err)));
-    connect("/kiosk", { queue_snapshot: applySnapshot });
-    setInterval(refreshQueue, REFRESH_EVERY_MS);
+    const socket = connect("/kiosk", { queue_snapshot: applySnapshot, catalog_changed: refreshQueue });
+    socket.io.on("reconnect", refreshQueue);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
