@@ -1,10 +1,12 @@
 """Wiring of the touch-free kiosk (camera, CCCD, faces, consent) into the app.
 
 ``install(app, kiosk)`` is called by the app factory. It reads the ``[vision]`` table of the config,
-and when the touch-free kiosk is enabled it builds the frame source, the face gallery (from the
-citizens' enrolled templates, kept in sync on deletion), the vision pipeline, the kiosk flow and the
-Socket.IO/HTTP layer, starts the vision thread and registers its stop hook. Nothing starts when it is
-disabled: the kiosk page then works by touch alone.
+and when the touch-free kiosk is enabled it builds the face gallery (from the citizens' enrolled
+templates, kept in sync on enrolment and deletion), the vision worker of the kiosk terminal
+(kiosk.vision.worker.client.VisionWorker: a separate process that reads the camera and runs the QR
+ladder and the face pipeline), the kiosk flow and the Socket.IO/HTTP layer, starts the worker's
+supervisor and registers its stop in ``on_close``. Nothing starts when it is disabled: the kiosk page
+then works by touch alone. The web process itself never reads a camera, nor runs zxing or dlib.
 
 ``[vision]`` settings (all optional)::
 
@@ -14,7 +16,9 @@ disabled: the kiosk page then works by touch alone.
     height = 720
     faces = true              # face recognition (off: CCCD QR and touch only)
     camera_mirrored = false   # the camera already mirrors its image
-    max_fps = 10.0
+    max_fps = 10.0            # full frames a second while someone is there
+    presence_fps = 2.0        # 0.2..30: cheap motion checks a second while nobody is (the presence gate)
+    worker_deadline_s = 5.0   # 0.5..60: a vision worker that does not answer this long is killed, restarted
     qr_passes = 4             # 1..4 image fixes tried per frame (kiosk.vision.qr.PASSES)
     preview_fps = 3.0         # 0 = no live preview
     preview_max_side = 320
@@ -45,12 +49,13 @@ from kiosk.session.flow import FlowError, FlowSettings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["VisionConfig", "build_flow", "install", "pager_callbacks", "vision_config", "watch_pager_bindings"]
+__all__ = ["VisionConfig", "build_flow", "connect_worker", "install", "pager_callbacks", "vision_config",
+           "watch_pager_bindings", "worker_settings"]
 
 _FLOW_KEYS = {f.name for f in dataclasses.fields(FlowSettings)}
 _OWN_KEYS = {"enabled", "camera", "width", "height", "faces", "max_fps", "qr_passes", "preview_fps",
              "preview_max_side", "backoff_initial_s", "backoff_max_s", "pager_prefix", "demo_empty_s",
-             "demo_card_s", "demo_pause_s"}
+             "demo_card_s", "demo_pause_s", "presence_fps", "worker_deadline_s"}
 _PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,15}:")
 
 
@@ -74,6 +79,8 @@ class VisionConfig:
     demo_empty_s: float = 3.0
     demo_card_s: float = 3.0
     demo_pause_s: float = 25.0
+    presence_fps: float = 2.0
+    worker_deadline_s: float = 5.0
 
 
 def _number(table: dict[str, Any], key: str, default: float, low: float, high: float, integer: bool = False) -> Any:
@@ -147,6 +154,8 @@ def vision_config(config: Config, env: dict[str, str] | None = None) -> VisionCo
         demo_empty_s=_number(table, "demo_empty_s", 3.0, 0.0, 600.0),
         demo_card_s=_number(table, "demo_card_s", 3.0, 0.5, 600.0),
         demo_pause_s=_number(table, "demo_pause_s", 25.0, 0.0, 3600.0),
+        presence_fps=_number(table, "presence_fps", 2.0, 0.2, 30.0),
+        worker_deadline_s=_number(table, "worker_deadline_s", 5.0, 0.5, 60.0),
     )
 
 
@@ -194,21 +203,60 @@ def watch_pager_bindings(kiosk: Any, flow: Any) -> None:
         kiosk.extras.setdefault("on_devices", []).append(attach)
 
 
-def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, pipeline: Any, gallery: Any) -> Any:
-    """The kiosk flow wired to the store, the queue engine, the pipeline, the gallery and the pager cards."""
+def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, vision: Any, gallery: Any = None) -> Any:
+    """The kiosk flow wired to the store, the queue engine, the vision side, the gallery and the pager cards.
+
+    ``vision`` gives ``templates_of(track_id)`` (a VisionWorker, or a VisionPipeline in tests); when
+    it also has ``enrol(identity, templates)`` (a VisionWorker) enrolments go through it, which keeps
+    the worker's gallery in sync, else straight into ``gallery``.
+    """
     from kiosk.session.flow import KioskFlow
 
     def enrolled(citizen_id: int, templates: list[Any]) -> None:
-        gallery.remove(str(citizen_id))  # a re-enrolment replaces the old templates
-        gallery.add_many(str(citizen_id), templates)
+        if hasattr(vision, "enrol"):
+            vision.enrol(str(citizen_id), templates)  # a re-enrolment replaces the old templates
+        elif gallery is not None:
+            gallery.remove(str(citizen_id))
+            gallery.add_many(str(citizen_id), templates)
 
     bind_pager, pager_enabled = pager_callbacks(kiosk)
     flow = KioskFlow(citizens=kiosk.citizens, engine=kiosk.engine, clock=clock,
                      consent_text_version=kiosk.config.consent_text_version, settings=settings,
-                     templates_of=pipeline.templates_of, on_enrolled=enrolled,
+                     templates_of=vision.templates_of, on_enrolled=enrolled,
                      appointments=kiosk.appointments, bind_pager=bind_pager, pager_enabled=pager_enabled)
     watch_pager_bindings(kiosk, flow)
     return flow
+
+
+def worker_settings(cfg: VisionConfig) -> Any:
+    """The kiosk terminal's VisionWorker settings from the ``[vision]`` table (camera or demo loop)."""
+    from kiosk.vision.worker.client import WorkerSettings
+
+    if cfg.camera is None:  # demo mode without a camera: the scripted loop, made in the worker
+        source = {"kind": "demo", "fps": cfg.max_fps, "empty_s": cfg.demo_empty_s, "card_s": cfg.demo_card_s,
+                  "pause_s": cfg.demo_pause_s}
+    else:
+        source = {"kind": "camera", "camera": cfg.camera, "width": cfg.width, "height": cfg.height,
+                  "backoff_initial_s": cfg.backoff_initial_s, "backoff_max_s": cfg.backoff_max_s}
+    return WorkerSettings(source=source, faces=cfg.faces, max_fps=cfg.max_fps, presence_fps=cfg.presence_fps,
+                          qr_passes=cfg.qr_passes,
+                          text_prefixes=(cfg.pager_prefix,) if cfg.pager_prefix else (),
+                          preview_interval_s=(1.0 / cfg.preview_fps) if cfg.preview_fps else 0.0,
+                          preview_max_side=cfg.preview_max_side, deadline_s=cfg.worker_deadline_s)
+
+
+def connect_worker(flow: Any, worker: Any, live: Any = None) -> None:
+    """Observations of ``worker`` into ``flow`` (through ``live`` when given: it also pushes the preview),
+    and the flow's changes back: ``live.push_state`` (on change only) and the session flag, which keeps
+    the worker's full pipeline running while a session is active."""
+    worker.on_observation = live.on_observation if live is not None else flow.on_observation
+
+    def changed() -> None:
+        if live is not None:
+            live.push_state()
+        worker.set_session(flow.state != "idle")
+
+    flow.on_change = changed
 
 
 def install(app: Any, kiosk: Any) -> None:
@@ -222,40 +270,17 @@ def install(app: Any, kiosk: Any) -> None:
     if not cfg.enabled:
         return
 
-    from kiosk.vision.card_confirm import CardConfirmer
-    from kiosk.vision.pipeline import PipelineSettings, VisionPipeline
-    from kiosk.vision.sources import OpenCVSource, ReconnectingSource, ScriptedSource, demo_sequence
-
-    if cfg.camera is None:  # demo mode without a camera: the scripted loop made in memory
-        frames = demo_sequence(fps=cfg.max_fps, empty_s=cfg.demo_empty_s, card_s=cfg.demo_card_s,
-                               pause_s=cfg.demo_pause_s)
-        source: Any = ScriptedSource(frames, loop=True)
-    else:
-        source = OpenCVSource(cfg.camera, cfg.width, cfg.height)
-    reconnecting = ReconnectingSource(source, initial_s=cfg.backoff_initial_s,
-                                      max_s=max(cfg.backoff_max_s, cfg.backoff_initial_s))
-
-    gallery = _gallery_from_store(kiosk.citizens)
-    kiosk.citizens.on_forget(lambda citizen_id: gallery.remove(str(citizen_id)))
-    observer = None
-    if cfg.faces:
-        from kiosk.vision.tracker import FaceObserver
-
-        observer = FaceObserver(gallery)
-    settings = PipelineSettings(max_fps=cfg.max_fps, qr_passes=cfg.qr_passes,
-                                preview_interval_s=(1.0 / cfg.preview_fps) if cfg.preview_fps else 0.0,
-                                preview_max_side=cfg.preview_max_side,
-                                text_prefixes=(cfg.pager_prefix,) if cfg.pager_prefix else ())
+    from kiosk.vision.worker.client import VisionWorker
 
     def today() -> Any:
         return datetime.fromtimestamp(kiosk.clock.now(), kiosk.clock.tz).date()
 
-    pipeline = VisionPipeline(observer, confirmer=CardConfirmer(), settings=settings, source=reconnecting,
-                              clock=time.monotonic, today=today)
-    flow = build_flow(kiosk, cfg.flow, time.monotonic, pipeline, gallery)
+    gallery = _gallery_from_store(kiosk.citizens)
+    worker = VisionWorker(worker_settings(cfg), name="kiosk-1", gallery=gallery, today=today)
+    kiosk.citizens.on_forget(lambda citizen_id: worker.forget(str(citizen_id)))
+    flow = build_flow(kiosk, cfg.flow, time.monotonic, worker, gallery)
     live = kiosk_live.KioskLive(kiosk.socketio, flow)
-    flow.on_change = live.push_state
-    pipeline.on_observation = live.on_observation
-    kiosk.extras.update(kiosk_live=live, vision_pipeline=pipeline, kiosk_flow=flow, face_gallery=gallery)
-    kiosk.extras.setdefault("on_close", []).append(pipeline.stop)
-    pipeline.start()
+    connect_worker(flow, worker, live)
+    kiosk.extras.update(kiosk_live=live, vision_worker=worker, kiosk_flow=flow, face_gallery=gallery)
+    kiosk.extras.setdefault("on_close", []).append(worker.stop)
+    worker.start()
