@@ -12,11 +12,17 @@ Against the real server (`kiosk serve --demo`, gunicorn, threads) on this machin
    are pooled per condition, so other jobs on the host weigh on both alike; each phase prints the load
    average it started with. Target: the two p99s within 10 ms.
 
-The 4 workers are children of this bench, not of the server: the server runs one terminal today, and
-the next issue's browser frames over Socket.IO (their relay through the server) are not measured here.
+The 4 workers run in a feeder process this bench starts (``--feeder``), not under the server: the
+server runs one terminal today, and the next issue's browser frames over Socket.IO (their relay
+through the server) are not measured here. Linux schedules each session as one group (autogroup):
+nice only orders processes within a group. The server's own vision worker is its child, in its group,
+at nice +10 below its web threads; the feeder runs in a session of its own whose group is set to
+nice +10, the same relation. (Were the workers children of this bench, they would share a group
+with the 50 measuring clients and delay the very wake-ups that are timed.)
 Skipped, with a message, when testdata/faces is absent (KIOSK_TESTDATA or ../shared/testdata).
 
     .venv/bin/python bench/bench_vision_isolation.py [--calls 200] [--rounds 2] [--idle-seconds 20]
+                                                     [--feeder-nice 10]
 """
 from __future__ import annotations
 
@@ -222,6 +228,79 @@ class Session:
         self.worker.stop(5)
 
 
+def feeder(sessions_n: int, root: Path, group_nice: int) -> None:
+    """``--feeder``: the kiosk sessions, in a session (and scheduler group) of their own at nice +10.
+
+    Commands on stdin, one a line: ``feed``, ``pause`` (answers ``stats`` as one line of JSON),
+    ``quit``. Prints ``ready`` once every worker is up."""
+    import json
+
+    os.setsid()  # its own session: its own autogroup
+    try:
+        Path("/proc/self/autogroup").write_text(str(group_nice))
+    except OSError as exc:
+        print(f"note: the feeder's scheduler group could not be niced ({exc})", file=sys.stderr)
+    sessions = [Session(f"bench-{i + 1}", session_frames(root, FACES[i % len(FACES)])) for i in range(sessions_n)]
+    for s in sessions:
+        s.start()
+    for s in sessions:
+        assert s.worker.wait_ready(120), "a vision worker did not start"
+    print("ready", flush=True)
+    t0 = time.monotonic()
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd == "feed":
+            for s in sessions:
+                s.full = s.faces = s.dropped = 0
+                s.feeding.set()
+            t0 = time.monotonic()
+        elif cmd == "pause":
+            window = time.monotonic() - t0
+            for s in sessions:
+                s.feeding.clear()
+            print(json.dumps({"fps": [s.full / window for s in sessions],
+                              "faces": sum(s.faces for s in sessions) / max(1, sum(s.full for s in sessions)),
+                              "dropped": sum(s.dropped for s in sessions),
+                              "pids": [s.worker.pid for s in sessions if s.worker.pid]}), flush=True)
+        elif cmd == "quit":
+            break
+    for s in sessions:
+        s.stop()
+
+
+class Feeder:
+    """The bench's handle on the ``--feeder`` process."""
+
+    def __init__(self, root: Path, group_nice: int) -> None:
+        import subprocess
+
+        env = {**os.environ, "KIOSK_TESTDATA": str(root)}
+        self.proc = subprocess.Popen([sys.executable, __file__, "--feeder", str(SESSIONS), "--feeder-nice",
+                                      str(group_nice)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, env=env)
+        line = self.proc.stdout.readline().strip()
+        if line != "ready":
+            raise RuntimeError(f"the feeder did not start ({line!r})")
+
+    def send(self, cmd: str) -> None:
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+
+    def pause(self) -> dict:
+        import json
+
+        self.send("pause")
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        try:
+            self.send("quit")
+            self.proc.wait(30)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
+
+
 # ------------------------------------------------------------------------------------------------
 
 
@@ -230,8 +309,15 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200, help="calls per phase (default 200)")
     parser.add_argument("--idle-seconds", type=float, default=20.0, help="CPU window of the empty hall")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of (0 sessions, 4 sessions) phases")
+    parser.add_argument("--feeder-nice", type=int, default=10,
+                        help="nice of the kiosk sessions' scheduler group (default 10, as the server's own worker; "
+                             "0 = vision as urgent as the web process)")
+    parser.add_argument("--feeder", type=int, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args()
     root = testdata_dir()
+    if args.feeder:
+        feeder(args.feeder, root, args.feeder_nice)
+        return
     missing = [rel for rel in FACES if root is None or not (root / "faces" / rel).is_file()]
     if missing:
         print(f"note: the {SESSIONS}-session phases will be skipped (face photos not found)")
@@ -243,7 +329,7 @@ def main() -> None:
         config.write_text("[vision]\ndemo_empty_s = 600.0\n")  # the demo camera shows the empty hall
         server = ServerProcess(data, demo=True, env={"KIOSK_VISION_ENABLED": "1"},
                                extra_args=["--config", str(config)]).start()
-        sessions: list[Session] = []
+        sessions: list[Feeder] = []
         clients: list[socketio.Client] = []
         try:
             kiosk = create_token(data, "kiosk")
@@ -264,6 +350,12 @@ def main() -> None:
                   f"{vision:.1f} % = {total:.1f} % of one core ({len(pids)} processes) — target <= 5 %")
             if not worker_pids:
                 print("  (no vision worker process found under the server)")
+            else:
+                groups = {Path(f"/proc/{pid}/autogroup").read_text().split()[0] for pid in pids
+                          if Path(f"/proc/{pid}/autogroup").exists()}
+                nice = Path(f"/proc/{worker_pids[0]}/stat").read_text().rsplit(")", 1)[1].split()[16]
+                print(f"  the vision worker runs at nice {nice}, in the server's scheduler group: "
+                      f"{'yes' if len(groups) == 1 else 'no (' + ', '.join(sorted(groups)) + ')'}")
 
             # 2. calls with 0 and with 4 kiosk sessions, alternated (other jobs on the host drift over time)
             clients, arrivals, lock = connect_displays(server.url)
@@ -275,26 +367,22 @@ def main() -> None:
                 print(f"call -> ticket_called at all {DISPLAYS} /display clients, 0 kiosk sessions: p50 "
                       f"{statistics.median(lat):.1f} ms, p99 {p(lat, 0.99):.1f} ms over {args.calls} calls")
                 return
-            for i in range(SESSIONS):
-                sessions.append(Session(f"bench-{i + 1}", session_frames(root, FACES[i])))
-            for s in sessions:
-                s.start()
-            for s in sessions:
-                assert s.worker.wait_ready(120), "a vision worker did not start"
+            sessions.append(Feeder(root, args.feeder_nice))
             results: dict[int, list[float]] = {0: [], SESSIONS: []}
             fps_seen: list[float] = []
             worker_cpu: list[float] = []
             faces_share: list[float] = []
             dropped = 0
-            print(f"call -> ticket_called at all {DISPLAYS} /display clients, {args.calls} calls a phase:")
+            print(f"call -> ticket_called at all {DISPLAYS} /display clients, {args.calls} calls a phase "
+                  f"(the sessions' scheduler group at nice {args.feeder_nice:+d}):")
             for n in [0, SESSIONS] * args.rounds:
+                feed = sessions[0]
                 if n:
-                    for s in sessions:
-                        s.feeding.set()
+                    feed.send("feed")
                     time.sleep(3.0)  # every worker has its face in view and in the full pipeline
-                    for s in sessions:
-                        s.full = s.faces = s.dropped = 0
-                wpids = [s.worker.pid for s in sessions if s.worker.pid]
+                    feed.pause()
+                    feed.send("feed")
+                wpids = process_tree(feed.proc.pid)
                 load = Path("/proc/loadavg").read_text().split()[0]
                 before, t0 = cpu_ticks(wpids), time.monotonic()
                 lat = call_latency(server.url, officer, kiosk, args.calls, arrivals, lock)
@@ -303,15 +391,14 @@ def main() -> None:
                 results[n] += lat
                 extra = ""
                 if n:
-                    for s in sessions:
-                        s.feeding.clear()
+                    stats = feed.pause()
                     wcpu = sum(after.get(pid, before[pid]) - before[pid] for pid in before) / TICK / window * 100
-                    fps = [s.full / window for s in sessions]
-                    fps_seen += fps
+                    fps_seen += stats["fps"]
                     worker_cpu.append(wcpu)
-                    faces_share.append(sum(s.faces for s in sessions) / max(1, sum(s.full for s in sessions)))
-                    dropped += sum(s.dropped for s in sessions)
-                    extra = f"; workers processed {', '.join(f'{f:.1f}' for f in fps)} fps, {wcpu:.0f} % of one core"
+                    faces_share.append(stats["faces"])
+                    dropped += stats["dropped"]
+                    extra = (f"; workers processed {', '.join(f'{f:.1f}' for f in stats['fps'])} fps, "
+                             f"{wcpu:.0f} % of one core")
                     time.sleep(1.0)
                 print(f"  {n} kiosk sessions: p50 {statistics.median(lat):5.1f} ms, p99 {p(lat, 0.99):6.1f} ms, "
                       f"max {max(lat):6.1f} ms (load average {load}{extra})")
@@ -322,12 +409,12 @@ def main() -> None:
             print(f"    ({SESSIONS} workers fed {W}x{H} JPEGs with a face at {FPS:g} fps each: processed "
                   f"{statistics.mean(fps_seen):.1f} fps each on average, a face in view in "
                   f"{statistics.mean(faces_share) * 100:.0f} % of the frames, {dropped} frames dropped while one "
-                  f"was in flight; the 4 workers used {statistics.mean(worker_cpu):.0f} % of one core, at nice +10)")
+                  f"was in flight; the feeder and its 4 workers used {statistics.mean(worker_cpu):.0f} % of one core)")
             diff = p(lat4, 0.99) - p(lat0, 0.99)
             print(f"  p99 difference: {diff:+.1f} ms — target <= 10 ms")
         finally:
             for s in sessions:
-                s.stop()
+                s.close()
             for c in clients:
                 c.disconnect()
             server.stop()

@@ -318,3 +318,20 @@ def test_a_card_in_a_pushed_jpeg_is_read_by_the_worker(make_worker):
     frame = demo_card_frame(demo_payload(), width=960, height=540, module_px=4)
     got = [w.process_jpeg(_jpeg(frame), 1.0 + 0.2 * i) for i in range(4)]
     assert any(o is not None and o.card is not None for o in got)
+
+
+def test_the_worker_ends_when_the_service_goes_away():
+    """The service died without stopping it (its end of the pipes closed): the worker exits by itself."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk.vision.worker"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, env=env)
+    try:
+        proc.stdin.write(pack({"t": "config", "source": {"kind": "demo", "fps": 5.0, "empty_s": 1.0, "card_s": 1.0,
+                                                         "pause_s": 1.0}, "faces": False, "heartbeat_s": 1.0}))
+        proc.stdin.flush()
+        assert read_message(proc.stdout)[0]["t"] == "ready"
+        proc.stdin.close()
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()
+        proc.wait()

@@ -142,3 +142,15 @@ def test_the_gate_decodes_a_jpeg_at_a_quarter_size_and_refuses_garbage():
     assert jpeg_size(_jpeg(frame)) == (640, 480) and jpeg_size(b"\xff\xd8\xff\xd9") is None
     with pytest.raises(ValueError, match="decoded"):
         small_from_jpeg(b"\xff\xd8\xff" + b"\x00" * 100 + b"\xff\xd9")
+
+
+def test_the_service_side_imports_no_image_library():
+    """The web process may run under gevent: cv2, dlib and zxing must not even be imported there."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import kiosk.vision.worker, kiosk.session.setup, kiosk.web.realtime.kiosk; "
+            "print(sorted(m for m in ('cv2', 'dlib', 'zxingcpp', 'face_recognition') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

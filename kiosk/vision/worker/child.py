@@ -12,6 +12,9 @@ a main thread stuck in a C call stops the pongs and the service kills the proces
 deadline); a reader thread takes messages off stdin (a pushed frame that arrives while a frame is
 being processed is answered ``dropped`` at once, never queued); a capture thread reads the source.
 
+One thread of CPU work: OpenCV's pool is set to one thread and the client starts the process with
+OMP/OpenBLAS pools of one (unless set otherwise), so N terminals' workers use N cores at most.
+
 Hardening: the process makes no core dump and is not dumpable (the gallery's templates and the
 frames must never reach the disk), runs at a lower CPU priority than the web process (nice +10),
 ignores SIGINT (the service stops it), and ends when its stdin closes (the service is gone).
@@ -243,9 +246,14 @@ class Worker:
         self.capture = Capture(source) if source is not None else None
 
     def warm_up(self) -> None:
-        """Load the libraries and the face models now, so the first frame meets the deadline."""
-        import cv2  # noqa: F401
+        """Load the libraries and the face models now, so the first frame meets the deadline.
+
+        OpenCV runs single-threaded here: one worker per terminal is the unit of parallelism, and a
+        thread pool per worker would only oversubscribe the cores (measured: faster even alone)."""
+        import cv2
         import zxingcpp  # noqa: F401
+
+        cv2.setNumThreads(1)
 
         from kiosk.vision import faces
 
@@ -488,7 +496,12 @@ class Worker:
                 now = time.monotonic()
                 if now >= last_sample + self._sample_period(now):
                     last_sample = now
-                    self._guarded(self._sample, None)
+                    with self._slot_lock:
+                        self._busy = True  # a frame pushed meanwhile is dropped, not kept waiting
+                    try:
+                        self._guarded(self._sample, None)
+                    finally:
+                        self._done()
                     now = time.monotonic()
                 timeout = min(timeout, last_sample + self._sample_period(now) - now)
             self.wake.wait(max(0.0, timeout))

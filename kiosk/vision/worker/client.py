@@ -344,6 +344,8 @@ class VisionWorker:
     # -- internals: the supervisor -----------------------------------------------------------
     def _spawn(self) -> _Proc:
         env = {**os.environ, **self.env}
+        for pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(pool, "1")  # one worker per terminal is the parallelism: no pools inside it
         env["PYTHONPATH"] = os.pathsep.join([_KIOSK_ROOT, *filter(None, [env.get("PYTHONPATH")])])
         if self.test_hooks:
             env[HOOKS_ENV] = "1"
