@@ -52,6 +52,43 @@ FACES = ["people/obama/obama.jpg", "people/biden/biden.jpg", "people/angelina/im
 TICK = os.sysconf("SC_CLK_TCK")
 
 
+class OneGroupServer(ServerProcess):
+    """The server in this bench's session (ServerProcess starts it in a session of its own)."""
+
+    def start(self, timeout: float = 30) -> ServerProcess:
+        import subprocess
+
+        real = subprocess.Popen
+
+        def popen(*a, **kw):
+            kw["start_new_session"] = False
+            return real(*a, **kw)
+
+        subprocess.Popen = popen  # type: ignore[misc]
+        try:
+            return super().start(timeout)
+        finally:
+            subprocess.Popen = real  # type: ignore[misc]
+
+    def _group(self, sig: int) -> None:
+        for pid in reversed(process_tree(self.proc.pid)):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def stop(self) -> None:
+        import signal
+
+        if self.proc and self.proc.poll() is None:
+            self._group(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except Exception:
+                self._group(signal.SIGKILL)
+                self.proc.wait(10)
+
+
 # ------------------------------------------------------------------------------------------------
 # CPU from /proc
 
@@ -228,18 +265,19 @@ class Session:
         self.worker.stop(5)
 
 
-def feeder(sessions_n: int, root: Path, group_nice: int) -> None:
+def feeder(sessions_n: int, root: Path, group_nice: int | None) -> None:
     """``--feeder``: the kiosk sessions, in a session (and scheduler group) of their own at nice +10.
 
     Commands on stdin, one a line: ``feed``, ``pause`` (answers ``stats`` as one line of JSON),
     ``quit``. Prints ``ready`` once every worker is up."""
     import json
 
-    os.setsid()  # its own session: its own autogroup
-    try:
-        Path("/proc/self/autogroup").write_text(str(group_nice))
-    except OSError as exc:
-        print(f"note: the feeder's scheduler group could not be niced ({exc})", file=sys.stderr)
+    if group_nice is not None:
+        os.setsid()  # its own session: its own autogroup
+        try:
+            Path("/proc/self/autogroup").write_text(str(group_nice))
+        except OSError as exc:
+            print(f"note: the feeder's scheduler group could not be niced ({exc})", file=sys.stderr)
     sessions = [Session(f"bench-{i + 1}", session_frames(root, FACES[i % len(FACES)])) for i in range(sessions_n)]
     for s in sessions:
         s.start()
@@ -271,12 +309,13 @@ def feeder(sessions_n: int, root: Path, group_nice: int) -> None:
 class Feeder:
     """The bench's handle on the ``--feeder`` process."""
 
-    def __init__(self, root: Path, group_nice: int) -> None:
+    def __init__(self, root: Path, group_nice: int | None) -> None:
         import subprocess
 
         env = {**os.environ, "KIOSK_TESTDATA": str(root)}
-        self.proc = subprocess.Popen([sys.executable, __file__, "--feeder", str(SESSIONS), "--feeder-nice",
-                                      str(group_nice)], stdin=subprocess.PIPE,
+        group = ["--one-group"] if group_nice is None else ["--feeder-nice", str(group_nice)]
+        self.proc = subprocess.Popen([sys.executable, __file__, "--feeder", str(SESSIONS), *group],
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, env=env)
         line = self.proc.stdout.readline().strip()
         if line != "ready":
@@ -312,11 +351,14 @@ def main() -> None:
     parser.add_argument("--feeder-nice", type=int, default=10,
                         help="nice of the kiosk sessions' scheduler group (default 10, as the server's own worker; "
                              "0 = vision as urgent as the web process)")
+    parser.add_argument("--one-group", action="store_true",
+                        help="server, clients and sessions in this bench's scheduler group (as on a kiosk PC, where "
+                             "the workers are the server's children): only the workers' own nice +10 orders them")
     parser.add_argument("--feeder", type=int, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args()
     root = testdata_dir()
     if args.feeder:
-        feeder(args.feeder, root, args.feeder_nice)
+        feeder(args.feeder, root, None if args.one_group else args.feeder_nice)
         return
     missing = [rel for rel in FACES if root is None or not (root / "faces" / rel).is_file()]
     if missing:
@@ -327,8 +369,9 @@ def main() -> None:
         data.mkdir()
         config = Path(tmp) / "vision.toml"
         config.write_text("[vision]\ndemo_empty_s = 600.0\n")  # the demo camera shows the empty hall
-        server = ServerProcess(data, demo=True, env={"KIOSK_VISION_ENABLED": "1"},
-                               extra_args=["--config", str(config)]).start()
+        server_cls = OneGroupServer if args.one_group else ServerProcess
+        server = server_cls(data, demo=True, env={"KIOSK_VISION_ENABLED": "1"},
+                            extra_args=["--config", str(config)]).start()
         sessions: list[Feeder] = []
         clients: list[socketio.Client] = []
         try:
@@ -367,14 +410,15 @@ def main() -> None:
                 print(f"call -> ticket_called at all {DISPLAYS} /display clients, 0 kiosk sessions: p50 "
                       f"{statistics.median(lat):.1f} ms, p99 {p(lat, 0.99):.1f} ms over {args.calls} calls")
                 return
-            sessions.append(Feeder(root, args.feeder_nice))
+            sessions.append(Feeder(root, None if args.one_group else args.feeder_nice))
             results: dict[int, list[float]] = {0: [], SESSIONS: []}
             fps_seen: list[float] = []
             worker_cpu: list[float] = []
             faces_share: list[float] = []
             dropped = 0
-            print(f"call -> ticket_called at all {DISPLAYS} /display clients, {args.calls} calls a phase "
-                  f"(the sessions' scheduler group at nice {args.feeder_nice:+d}):")
+            grouping = ("server, clients and sessions in one scheduler group" if args.one_group else
+                        f"the sessions' scheduler group at nice {args.feeder_nice:+d}")
+            print(f"call -> ticket_called at all {DISPLAYS} /display clients, {args.calls} calls a phase ({grouping}):")
             for n in [0, SESSIONS] * args.rounds:
                 feed = sessions[0]
                 if n:
@@ -383,11 +427,16 @@ def main() -> None:
                     feed.pause()
                     feed.send("feed")
                 wpids = process_tree(feed.proc.pid)
+                spids = process_tree(server.proc.pid)
                 load = Path("/proc/loadavg").read_text().split()[0]
                 before, t0 = cpu_ticks(wpids), time.monotonic()
+                s_before, b_before = cpu_ticks(spids), sum(os.times()[:2])
                 lat = call_latency(server.url, officer, kiosk, args.calls, arrivals, lock)
                 window = time.monotonic() - t0
                 after = cpu_ticks(wpids)
+                s_after, b_after = cpu_ticks(spids), sum(os.times()[:2])
+                scpu = sum(s_after.get(pid, s_before[pid]) - s_before[pid] for pid in s_before) / TICK / window * 100
+                bcpu = (b_after - b_before) / window * 100
                 results[n] += lat
                 extra = ""
                 if n:
@@ -401,7 +450,8 @@ def main() -> None:
                              f"{wcpu:.0f} % of one core")
                     time.sleep(1.0)
                 print(f"  {n} kiosk sessions: p50 {statistics.median(lat):5.1f} ms, p99 {p(lat, 0.99):6.1f} ms, "
-                      f"max {max(lat):6.1f} ms (load average {load}{extra})")
+                      f"max {max(lat):6.1f} ms (load average {load}; server {scpu:.0f} %, the 50 clients "
+                      f"{bcpu:.0f} % of one core{extra})")
             lat0, lat4 = results[0], results[SESSIONS]
             print(f"  all {len(lat0)} calls, 0 sessions: p50 {statistics.median(lat0):.1f} ms, p99 {p(lat0, 0.99):.1f} ms")
             print(f"  all {len(lat4)} calls, {SESSIONS} sessions: p50 {statistics.median(lat4):.1f} ms, "
