@@ -29,19 +29,11 @@ import time
 from pathlib import Path
 
 import requests
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from server_process import ServerProcess, create_token  # noqa: E402
-
-from kiosk.demo.centre import open_demo_counters, seed_demo  # noqa: E402
-from kiosk.queue.clock import SystemClock  # noqa: E402
-from kiosk.queue.engine import QueueEngine  # noqa: E402
-from kiosk.store import open_store  # noqa: E402
+from bench_support import issue_rate, lift_daily_limits, pct, seeded_data_dir
+from server_process import ServerProcess, create_token  # noqa: E402 (bench_support puts tests/ on the path)
 
 CLIENT_PROCS = 4
 HALF_OPEN = 100
-ISSUE_SECONDS = 5.0
-ISSUE_CLIENTS = 8
 
 
 def _proc_status(pid: int) -> dict[str, int]:
@@ -97,35 +89,6 @@ class HalfOpen:
         self._stop.set()
 
 
-def issue_rate(url: str, token: str) -> tuple[float, list[float], int]:
-    headers = {"Authorization": f"Bearer {token}"}
-    services = ["HT", "DD", "KD", "XD", "LD", "CT"]
-    lat: list[list[float]] = [[] for _ in range(ISSUE_CLIENTS)]
-    errors = [0] * ISSUE_CLIENTS
-    stop = time.monotonic() + ISSUE_SECONDS
-
-    def worker(i: int) -> None:
-        s = requests.Session()
-        n = 0
-        while time.monotonic() < stop:
-            t0 = time.monotonic()
-            r = s.post(url + "/api/v1/tickets", json={"service": services[(i + n) % 6]}, headers=headers, timeout=10)
-            n += 1
-            if r.status_code == 201:
-                lat[i].append((time.monotonic() - t0) * 1000)
-            else:
-                errors[i] += 1
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(ISSUE_CLIENTS)]
-    start = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    flat = sorted(x for xs in lat for x in xs)
-    return len(flat) / (time.monotonic() - start), flat, sum(errors)
-
-
 def run_calls(url: str, officer: str, kiosk: str, calls: int) -> list[tuple[str, float]]:
     """Issue CALLS tickets, then call them one by one at counter 6; returns (number, response time)."""
     s = requests.Session()
@@ -140,10 +103,6 @@ def run_calls(url: str, officer: str, kiosk: str, calls: int) -> list[tuple[str,
         s.post(url + "/api/v1/counters/6/start", headers=headers)
         time.sleep(0.25)  # a call every quarter second: busier than any centre
     return out
-
-
-def pct(values: list[float], p: float) -> float:
-    return values[min(len(values) - 1, max(0, int(round(len(values) * p)) - 1))]
 
 
 class Displays:
@@ -193,12 +152,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=100)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        data.mkdir()
-        store = open_store(data)
-        seed_demo(store)
-        open_demo_counters(QueueEngine(store, SystemClock()))
-        store.close()
+        data = seeded_data_dir(Path(tmp))
         cfg = Path(tmp) / "kiosk.toml"
         # the connections alone: no simulated camera or devices in this process (bench_vision_isolation and
         # bench_call_fanout measure those)
@@ -207,10 +161,7 @@ def main() -> None:
         pid = server.proc.pid
         try:
             kiosk = create_token(data, "kiosk")
-            admin = {"Authorization": f"Bearer {create_token(data, 'admin')}"}
-            for svc in requests.get(server.url + "/api/v1/services", headers=admin).json():
-                svc.update(daily_limit=None, person_daily_limit=None)
-                requests.put(server.url + f"/api/v1/admin/services/{svc['code']}", json=svc, headers=admin)
+            lift_daily_limits(server.url, create_token(data, "admin"))
             officer = create_token(data, "officer", counter=6)
             print(f"idle server: {_describe(pid)}")
             half = HalfOpen(server.url, HALF_OPEN).start()

@@ -9,7 +9,6 @@ Targets: >= 300 tickets/s; p99 <= 50 ms.
 from __future__ import annotations
 
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -17,46 +16,13 @@ from pathlib import Path
 
 import requests
 import socketio
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from server_process import ServerProcess, create_token  # noqa: E402
-
-from kiosk.demo.centre import open_demo_counters, seed_demo  # noqa: E402
-from kiosk.queue.clock import SystemClock  # noqa: E402
-from kiosk.queue.engine import QueueEngine  # noqa: E402
-from kiosk.store import open_store  # noqa: E402
+from bench_support import issue_rate, lift_daily_limits, seeded_data_dir
+from server_process import ServerProcess, create_token  # noqa: E402 (bench_support puts tests/ on the path)
 
 ISSUE_SECONDS = 5.0
 CLIENTS = 8
 DISPLAYS = 50
 CALLS = 200
-
-
-def issue_rate(url: str, token: str) -> tuple[float, int]:
-    headers = {"Authorization": f"Bearer {token}"}
-    count = [0] * CLIENTS
-    errors = [0] * CLIENTS
-    stop = time.monotonic() + ISSUE_SECONDS
-    services = ["HT", "DD", "KD", "XD", "LD", "CT"]
-
-    def worker(i: int) -> None:
-        s = requests.Session()
-        n = 0
-        while time.monotonic() < stop:
-            r = s.post(url + "/api/v1/tickets", json={"service": services[(i + n) % 6]}, headers=headers)
-            n += 1
-            if r.status_code == 201:
-                count[i] += 1
-            else:
-                errors[i] += 1
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CLIENTS)]
-    start = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(count) / (time.monotonic() - start), sum(errors)
 
 
 def call_latency(url: str, officer_token: str, kiosk_token: str) -> list[float]:
@@ -105,24 +71,15 @@ def call_latency(url: str, officer_token: str, kiosk_token: str) -> list[float]:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        data.mkdir()
         # The core alone, as issue 2 measures it: the demo centre without simulated devices
         # (printing and voice are measured by bench_call_fanout.py).
-        store = open_store(data)
-        seed_demo(store)
-        open_demo_counters(QueueEngine(store, SystemClock()))
-        store.close()
+        data = seeded_data_dir(Path(tmp))
         server = ServerProcess(data, demo=False).start()
         try:
             kiosk = create_token(data, "kiosk")
-            admin = {"Authorization": f"Bearer {create_token(data, 'admin')}"}
-            # a busy district centre: no daily caps in the way of the measurement
-            for svc in requests.get(server.url + "/api/v1/services", headers=admin).json():
-                svc.update(daily_limit=None, person_daily_limit=None)
-                requests.put(server.url + f"/api/v1/admin/services/{svc['code']}", json=svc, headers=admin)
+            lift_daily_limits(server.url, create_token(data, "admin"))
             officer = create_token(data, "officer", counter=6)
-            rate, errors = issue_rate(server.url, kiosk)
+            rate, _, errors = issue_rate(server.url, kiosk, ISSUE_SECONDS, CLIENTS)
             print(f"tickets issued through HTTP: {rate:.0f} tickets/s ({CLIENTS} clients, {ISSUE_SECONDS:.0f} s, "
                   f"{errors} refused) — target >= 300")
             lat = sorted(call_latency(server.url, officer, kiosk))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -40,12 +41,12 @@ class KioskServices:
     appointments: Appointments
     supervisor: Supervisor = field(default_factory=Supervisor)
     devices: DeviceHub | None = None
-    # the touch-free kiosk (camera): set by kiosk.session.setup when [vision] enables it
-    vision_config: Any = None
-    kiosk_live: Any = None
-    kiosk_flow: Any = None
-    vision_pipeline: Any = None
-    face_gallery: Any = None
+    # the touch-free kiosk (camera), when [vision] enables it (kiosk.session.setup)
+    vision_config: Any = None  # kiosk.config.vision.VisionConfig
+    kiosk_flow: Any = None  # kiosk.session.flow.KioskFlow
+    vision_worker: Any = None  # kiosk.vision.worker.client.VisionWorker
+    face_gallery: Any = None  # kiosk.vision.gallery.Gallery
+    kiosk_live: Any = None  # kiosk.web.realtime.kiosk.KioskLive
 
     def close(self, timeout: float = 4.0) -> None:
         """Stop every background part in reverse start order, finishing what was accepted."""
@@ -135,6 +136,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.web.errors import register_error_handlers
     from kiosk.web.pages import devices as pages_devices
     from kiosk.web.pages import main as pages
+    from kiosk.web.realtime import kiosk as kiosk_live
     from kiosk.web.realtime.namespaces import SocketFanout, register_namespaces
 
     config, supervisor = kiosk.config, kiosk.supervisor
@@ -143,7 +145,15 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     fanout = SocketFanout(kiosk.socketio, kiosk.engine, app)
     kiosk.bus.subscribe(fanout)
     supervisor.add("snapshot-fanout", lambda deadline: fanout.stop())
-    kiosk_session.install(app, kiosk)
+    kiosk.vision_config = kiosk_session.vision_config(config)
+    terminal = kiosk_session.build(kiosk, kiosk.vision_config)
+    if terminal is not None:
+        kiosk.kiosk_flow, kiosk.vision_worker, kiosk.face_gallery = terminal.flow, terminal.worker, terminal.gallery
+        kiosk.kiosk_live = kiosk_live.KioskLive(kiosk.socketio, terminal.flow)
+        kiosk_session.connect_worker(terminal.flow, terminal.worker, kiosk.kiosk_live)
+        worker = terminal.worker
+        supervisor.add("vision-worker", lambda deadline: worker.stop(max(0.2, deadline - time.monotonic())),
+                       start=worker.start)
     kiosk.citizens.purge_expired(config.retention_days)
     purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
     supervisor.add("retention-purge", purge.stop, start=purge.start)
@@ -151,6 +161,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     register_error_handlers(app)
     # Order matters where rules overlap: the signed tracking routes of ratings before the devices' ones.
     for bp in (api_queue.bp, api_admin.bp, api_citizens.bp, api_appointments.bp, ratings.bp, openapi.bp,
-               pages.bp, api_devices.bp, pages_devices.bp):
+               pages.bp, kiosk_live.bp, api_devices.bp, pages_devices.bp):
         app.register_blueprint(bp)
     register_namespaces(kiosk.socketio)
+    kiosk_live.register_socket_handlers(kiosk.socketio)

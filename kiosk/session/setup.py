@@ -1,13 +1,11 @@
-"""Wiring of the touch-free kiosk (camera, CCCD, faces, consent) into the app.
+"""The touch-free kiosk of a terminal, built from the ``[vision]`` table (kiosk/config/vision.py).
 
-``install(app, kiosk)`` is called by the app factory. It reads the ``[vision]`` table of the config,
-and when the touch-free kiosk is enabled it builds the frame source, the face gallery (from the
-citizens' enrolled templates, kept in sync on deletion), the vision pipeline, the kiosk flow and the
-Socket.IO/HTTP layer, starts the vision thread and registers its stop hook. Nothing starts when it is
-disabled: the kiosk page then works by touch alone.
-
-The ``[vision]`` settings, their defaults and ranges: kiosk/config/vision.py (``vision_config`` and
-``VisionConfig`` live there; they are imported here for the callers of this module).
+``build(kiosk, cfg)`` makes, when the kiosk camera is enabled, the face gallery (from the citizens'
+enrolled templates, kept in sync on enrolment and deletion), the terminal's vision worker
+(kiosk.vision.worker.client.VisionWorker: a separate process that reads the camera and runs the QR ladder
+and the face pipeline) and the kiosk flow (kiosk.session.flow). The app factory starts and stops the worker
+through the supervisor and connects the flow to the web layer (kiosk.web.realtime.kiosk); nothing here
+imports the web layer. The web process itself never reads a camera, nor runs zxing or dlib.
 
 While a ticket is on screen, a pager card's label (``PAGER:<site>:<card>``) read by the camera binds the
 card to the ticket through the DeviceHub (``services.devices``, see kiosk.pager.labels).
@@ -16,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +23,17 @@ from kiosk.session.flow import FlowSettings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["VisionConfig", "build_flow", "install", "pager_callbacks", "vision_config", "watch_pager_bindings"]
+__all__ = ["KioskSession", "VisionConfig", "build", "build_flow", "connect_worker", "pager_callbacks",
+           "vision_config", "watch_pager_bindings", "worker_settings"]
+
+
+@dataclass
+class KioskSession:
+    """One terminal's touch-free kiosk: its session (flow), its vision worker and the face gallery."""
+
+    flow: Any  # kiosk.session.flow.KioskFlow
+    worker: Any  # kiosk.vision.worker.client.VisionWorker
+    gallery: Any  # kiosk.vision.gallery.Gallery
 
 
 def _gallery_from_store(citizens: Any) -> Any:
@@ -43,8 +52,8 @@ def _gallery_from_store(citizens: Any) -> Any:
 def pager_callbacks(kiosk: Any) -> tuple[Any, Any]:
     """(bind_pager(ticket_id, label) -> card, pager_enabled() -> bool) over the DeviceHub.
 
-    The hub is looked up at each call: kiosk.devices is installed after this part, and without it
-    (or without a base station) binding is refused with ``no_pager`` and the pager tile is not offered.
+    Without the hub (or without a base station) binding is refused with ``no_pager`` and the pager tile
+    is not offered.
     """
     from kiosk.pager.labels import bind_label
 
@@ -64,67 +73,74 @@ def watch_pager_bindings(kiosk: Any, flow: Any) -> None:
         kiosk.devices.cards.listeners.append(flow.pager_bound)
 
 
-def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, pipeline: Any, gallery: Any) -> Any:
-    """The kiosk flow wired to the store, the queue engine, the pipeline, the gallery and the pager cards."""
+def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, vision: Any, gallery: Any = None) -> Any:
+    """The kiosk flow wired to the store, the queue engine, the vision side, the gallery and the pager cards.
+
+    ``vision`` gives ``templates_of(track_id)`` (a VisionWorker, or a VisionPipeline in tests); when
+    it also has ``enrol(identity, templates)`` (a VisionWorker) enrolments go through it, which keeps
+    the worker's gallery in sync, else straight into ``gallery``.
+    """
     from kiosk.session.flow import KioskFlow
 
     def enrolled(citizen_id: int, templates: list[Any]) -> None:
-        gallery.remove(str(citizen_id))  # a re-enrolment replaces the old templates
-        gallery.add_many(str(citizen_id), templates)
+        if hasattr(vision, "enrol"):
+            vision.enrol(str(citizen_id), templates)  # a re-enrolment replaces the old templates
+        elif gallery is not None:
+            gallery.remove(str(citizen_id))
+            gallery.add_many(str(citizen_id), templates)
 
     bind_pager, pager_enabled = pager_callbacks(kiosk)
     flow = KioskFlow(citizens=kiosk.citizens, engine=kiosk.engine, clock=clock,
                      consent_text_version=kiosk.config.consent_text_version, settings=settings,
-                     templates_of=pipeline.templates_of, on_enrolled=enrolled,
+                     templates_of=vision.templates_of, on_enrolled=enrolled,
                      appointments=kiosk.appointments, bind_pager=bind_pager, pager_enabled=pager_enabled)
     watch_pager_bindings(kiosk, flow)
     return flow
 
 
-def install(app: Any, kiosk: Any) -> None:
-    """Build and start the touch-free kiosk when ``[vision]`` enables it (see the module docstring)."""
-    from kiosk.web.realtime import kiosk as kiosk_live
+def worker_settings(cfg: VisionConfig) -> Any:
+    """The kiosk terminal's VisionWorker settings from the ``[vision]`` table (camera or demo loop)."""
+    from kiosk.vision.worker.client import WorkerSettings
 
-    cfg = vision_config(kiosk.config)
-    app.register_blueprint(kiosk_live.bp)
-    kiosk_live.register_socket_handlers(kiosk.socketio)
-    kiosk.vision_config = cfg
-    if not cfg.enabled:
-        return
-
-    from kiosk.vision.card_confirm import CardConfirmer
-    from kiosk.vision.pipeline import PipelineSettings, VisionPipeline
-    from kiosk.vision.sources import OpenCVSource, ReconnectingSource, ScriptedSource, demo_sequence
-
-    if cfg.camera is None:  # demo mode without a camera: the scripted loop made in memory
-        frames = demo_sequence(fps=cfg.max_fps, empty_s=cfg.demo_empty_s, card_s=cfg.demo_card_s,
-                               pause_s=cfg.demo_pause_s)
-        source: Any = ScriptedSource(frames, loop=True)
+    if cfg.camera is None:  # demo mode without a camera: the scripted loop, made in the worker
+        source = {"kind": "demo", "fps": cfg.max_fps, "empty_s": cfg.demo_empty_s, "card_s": cfg.demo_card_s,
+                  "pause_s": cfg.demo_pause_s}
     else:
-        source = OpenCVSource(cfg.camera, cfg.width, cfg.height)
-    reconnecting = ReconnectingSource(source, initial_s=cfg.backoff_initial_s,
-                                      max_s=max(cfg.backoff_max_s, cfg.backoff_initial_s))
+        source = {"kind": "camera", "camera": cfg.camera, "width": cfg.width, "height": cfg.height,
+                  "backoff_initial_s": cfg.backoff_initial_s, "backoff_max_s": cfg.backoff_max_s}
+    return WorkerSettings(source=source, faces=cfg.faces, max_fps=cfg.max_fps, presence_fps=cfg.presence_fps,
+                          qr_passes=cfg.qr_passes,
+                          text_prefixes=(cfg.pager_prefix,) if cfg.pager_prefix else (),
+                          preview_interval_s=(1.0 / cfg.preview_fps) if cfg.preview_fps else 0.0,
+                          preview_max_side=cfg.preview_max_side, deadline_s=cfg.worker_deadline_s)
 
-    gallery = _gallery_from_store(kiosk.citizens)
-    kiosk.citizens.on_forget(lambda citizen_id: gallery.remove(str(citizen_id)))
-    observer = None
-    if cfg.faces:
-        from kiosk.vision.tracker import FaceObserver
 
-        observer = FaceObserver(gallery)
-    settings = PipelineSettings(max_fps=cfg.max_fps, qr_passes=cfg.qr_passes,
-                                preview_interval_s=(1.0 / cfg.preview_fps) if cfg.preview_fps else 0.0,
-                                preview_max_side=cfg.preview_max_side,
-                                text_prefixes=(cfg.pager_prefix,) if cfg.pager_prefix else ())
+def connect_worker(flow: Any, worker: Any, live: Any = None) -> None:
+    """Observations of ``worker`` into ``flow`` (through ``live`` when given: it also pushes the preview),
+    and the flow's changes back: ``live.push_state`` (on change only) and the session flag, which keeps
+    the worker's full pipeline running while a session is active."""
+    worker.on_observation = live.on_observation if live is not None else flow.on_observation
+
+    def changed() -> None:
+        if live is not None:
+            live.push_state()
+        worker.set_session(flow.state != "idle")
+
+    flow.on_change = changed
+
+
+def build(kiosk: Any, cfg: VisionConfig) -> KioskSession | None:
+    """The terminal's kiosk when ``[vision]`` enables it (None: the kiosk page works by touch alone).
+    Nothing is started: the worker's ``start``/``stop`` belong to the supervisor."""
+    if not cfg.enabled:
+        return None
+    from kiosk.vision.worker.client import VisionWorker
 
     def today() -> Any:
         return datetime.fromtimestamp(kiosk.clock.now(), kiosk.clock.tz).date()
 
-    pipeline = VisionPipeline(observer, confirmer=CardConfirmer(), settings=settings, source=reconnecting,
-                              clock=time.monotonic, today=today)
-    flow = build_flow(kiosk, cfg.flow, time.monotonic, pipeline, gallery)
-    live = kiosk_live.KioskLive(kiosk.socketio, flow)
-    flow.on_change = live.push_state
-    pipeline.on_observation = live.on_observation
-    kiosk.kiosk_live, kiosk.vision_pipeline, kiosk.kiosk_flow, kiosk.face_gallery = live, pipeline, flow, gallery
-    kiosk.supervisor.add("vision", lambda deadline: pipeline.stop(), start=pipeline.start)
+    gallery = _gallery_from_store(kiosk.citizens)
+    worker = VisionWorker(worker_settings(cfg), name="kiosk-1", gallery=gallery, today=today)
+    kiosk.citizens.on_forget(lambda citizen_id: worker.forget(str(citizen_id)))
+    flow = build_flow(kiosk, cfg.flow, time.monotonic, worker, gallery)
+    return KioskSession(flow, worker, gallery)

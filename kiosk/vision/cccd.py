@@ -185,6 +185,27 @@ class CccdRecord:
             "warnings": list(self.warnings),
         }
 
+    @classmethod
+    def from_json(cls, data: Any) -> CccdRecord:
+        """Inverse of :meth:`to_json` (the vision worker sends a confirmed card to the service this way).
+
+        Raises ValueError for anything else, without quoting the data.
+        """
+        try:
+            return cls(
+                id_number=str(data["id_number"]),
+                old_id_number=None if data["old_id_number"] is None else str(data["old_id_number"]),
+                full_name=str(data["full_name"]),
+                date_of_birth=datetime.date.fromisoformat(data["date_of_birth"]),
+                sex=str(data["sex"]),
+                address=str(data["address"]),
+                issue_date=datetime.date.fromisoformat(data["issue_date"]),
+                extra_fields=tuple(str(f) for f in data["extra_fields"]),
+                warnings=tuple(str(w) for w in data["warnings"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a card record ({type(exc).__name__})") from None
+
 
 def _normalise(payload: str | bytes) -> str:
     """Strict UTF-8, NFC, and strip the spaces, tabs, CR, LF and BOM around the text."""

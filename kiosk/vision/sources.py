@@ -3,7 +3,11 @@
 Every source gives RGB uint8 frames (H, W, 3) from ``read()``, or raises :class:`CameraLost` when no
 frame can be had right now. :class:`ReconnectingSource` wraps a camera so that a lost camera is
 reopened with an exponential backoff, and reports whether the camera is up, so the kiosk can fall back
-to touch and pick the camera up again when it returns.
+to touch and pick the camera up again when it returns. A source may also have ``grab()``: take the
+next frame off the device without decoding it (a camera's buffer stays fresh while the vision worker
+looks at only a few frames a second).
+
+These are read inside the vision worker process (kiosk.vision.worker), never in the web process.
 
 Frames stay in memory: nothing here writes or logs a frame. Opening a device happens on the first
 ``read()``, never at import or construction.
@@ -25,6 +29,7 @@ __all__ = [
     "ReconnectingSource",
     "ScriptedSource",
     "SourceError",
+    "TimedSource",
     "demo_card_frame",
     "demo_payload",
     "demo_sequence",
@@ -114,6 +119,15 @@ class OpenCVSource:
             raise CameraLost("the camera gave no frame")
         return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
+    def grab(self) -> None:
+        """Take the next frame off the device without decoding or converting it (blocks at the
+        camera's frame rate); raises CameraLost like ``read``."""
+        if self._cap is None:
+            self._cap = self._open()
+        if not self._cap.grab():
+            self.close()
+            raise CameraLost("the camera gave no frame")
+
     def close(self) -> None:
         if self._cap is not None:
             self._cap.release()
@@ -155,6 +169,42 @@ class ScriptedSource:
         """Nothing to release."""
 
 
+class TimedSource:
+    """Plays a sequence of RGB frames at ``fps`` by the clock (the demo camera): ``read()`` gives the
+    frame of the current moment, however often or seldom it is called, so the loop keeps its pace
+    whether the vision worker looks at 2 or 10 frames a second. A ``None`` in the sequence is a lost
+    camera. ``loop`` starts again at the end; otherwise the end reads as a lost camera.
+    """
+
+    def __init__(self, frames: Iterable[np.ndarray | None], fps: float, *, loop: bool = True,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if not fps > 0:
+            raise SourceError("a timed source needs fps > 0")
+        self._scripted = ScriptedSource(frames, loop=loop)  # checks the frames
+        self.frames = self._scripted.frames
+        self.fps = float(fps)
+        self.loop = loop
+        self._clock = clock
+        self._t0: float | None = None
+
+    def read(self) -> np.ndarray:
+        now = self._clock()
+        if self._t0 is None:
+            self._t0 = now
+        index = int((now - self._t0) * self.fps)
+        if index >= len(self.frames):
+            if not self.loop:
+                raise CameraLost("end of the timed sequence")
+            index %= len(self.frames)
+        frame = self.frames[index]
+        if frame is None:
+            raise CameraLost("scripted camera loss")
+        return frame
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 class ReconnectingSource:
     """Wraps a camera: after a lost frame, waits with an exponential backoff before trying again.
 
@@ -186,14 +236,37 @@ class ReconnectingSource:
         try:
             frame = self.source.read()
         except CameraLost:
-            self.failures += 1
-            self.delay_s = self.initial_s if self.delay_s == 0 else min(self.max_s, self.delay_s * 2)
-            self.next_try = now + self.delay_s
-            self._set(False)
+            self._failed(now)
             return None
         self.delay_s, self.next_try = 0.0, 0.0
         self._set(True)
         return frame
+
+    @property
+    def can_grab(self) -> bool:
+        """The wrapped source has ``grab()`` (a camera; a scripted or timed sequence has not)."""
+        return callable(getattr(self.source, "grab", None))
+
+    def grab(self) -> bool:
+        """Take a frame off the device without decoding it: True when one was taken; False when
+        the source cannot grab, is lost, or waits out the backoff (like ``read``, never blocks for it)."""
+        now = self._clock()
+        if now < self.next_try or not self.can_grab:
+            return False
+        try:
+            self.source.grab()  # type: ignore[attr-defined]
+        except CameraLost:
+            self._failed(now)
+            return False
+        self.delay_s, self.next_try = 0.0, 0.0
+        self._set(True)
+        return True
+
+    def _failed(self, now: float) -> None:
+        self.failures += 1
+        self.delay_s = self.initial_s if self.delay_s == 0 else min(self.max_s, self.delay_s * 2)
+        self.next_try = now + self.delay_s
+        self._set(False)
 
     def _set(self, available: bool) -> None:
         if available != self.available:

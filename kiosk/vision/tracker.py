@@ -48,13 +48,15 @@ class FaceTracker:
     """Associates the boxes of each frame with the tracks of the previous ones (greedy, by IoU).
 
     A track not seen for ``max_missing_s`` is dropped; a box that overlaps no track starts a new one.
+    Track ids count up from ``first_id`` (the vision worker starts each of its processes at a new
+    base, so an id never comes back after a restart).
     """
 
-    def __init__(self, min_iou: float = 0.3, max_missing_s: float = 1.0) -> None:
+    def __init__(self, min_iou: float = 0.3, max_missing_s: float = 1.0, first_id: int = 1) -> None:
         self.min_iou = min_iou
         self.max_missing_s = max_missing_s
         self.tracks: dict[int, Track] = {}
-        self._ids = itertools.count(1)
+        self._ids = itertools.count(first_id)
 
     def update(self, boxes: list[FaceBox], timestamp: float) -> list[Track]:
         """Match ``boxes`` to tracks; returns the track of each box, in the order of ``boxes``."""

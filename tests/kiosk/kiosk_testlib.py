@@ -1,9 +1,24 @@
-"""Helpers of the kiosk flow tests: a real store, engine and citizens registry in tmp_path, and camera
-scenes composed in memory from testdata/faces photos and generated CCCD cards."""
+"""Helpers of the kiosk flow tests: a real store, engine and citizens registry in tmp_path, and what the
+camera sees, described as :class:`View` s.
+
+Two vision back-ends turn a View into the kiosk session's input:
+
+- :class:`FakeVision` (the default, milliseconds a frame): builds the ``Observation`` directly, with the
+  contract of the vision worker: a face keeps its track id while it stays in view (a new one after a
+  second away); it is encoded when its quality is good and its identity undecided, at most 4 times,
+  at least 0.25 s apart, each encoding matched against a real ``Gallery`` with the real decision rule
+  and agreement (kiosk.vision.tracker.agree); it is "live" after 4 frames of a moving head and never
+  live as a still photo; a card goes through ``parse_cccd`` and the real two-read ``CardConfirmer``.
+  Each person has a fixed invented template; encodings scatter a little around it.
+- :class:`WorkerVision` (the end-to-end tests): renders the View as an image (a testdata/faces photo
+  composed into a room, a generated CCCD card) and pushes it, as a raw frame, to a real vision worker
+  process (zxing-cpp, dlib), which answers with the Observation.
+"""
 from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +36,11 @@ from kiosk.session.flow import FlowSettings, KioskFlow, face_from_cursor
 from kiosk.store import open_store
 from kiosk.vision import faces
 from kiosk.vision.card_confirm import CardConfirmer
+from kiosk.vision.cccd import CccdError, parse_cccd
 from kiosk.vision.gallery import Gallery
-from kiosk.vision.pipeline import PipelineSettings, VisionPipeline
+from kiosk.vision.observation import FaceView, Observation
 from kiosk.vision.sources import _empty_room, demo_card_frame
-from kiosk.vision.tracker import FaceObserver
+from kiosk.vision.tracker import IDENTIFIED, PENDING, UNKNOWN, Match, agree
 
 W, H = 960, 540
 STEP_S = 0.2  # seconds between frames
@@ -34,6 +50,126 @@ MORNING = datetime.datetime(2026, 11, 23, 8, 0, tzinfo=centre_timezone())
 # Invented card payloads (no real person): a 1990 citizen and a 1950 one (elderly proposal).
 CARD = "079090001234||Trần Thị Bình|02031990|Nữ|12 Lê Lợi, Phường Bến Nghé, TP Hồ Chí Minh|10052021"
 CARD_ELDER = "001050007777|012345678|Lê Văn Cường|20101950|Nam|5 Hàng Bạc, Hoàn Kiếm, Hà Nội|01072021"
+
+# People in front of the camera: testdata/faces photos (WorkerVision) or invented templates (FakeVision).
+PERSON = "people/obama/obama.jpg"
+OTHER = "people/angelina/img1.jpg"
+CENTRE = (0.5, 0.5)
+
+
+@dataclass(frozen=True)
+class View:
+    """What the camera sees in one frame: a person's face centred at ``at`` (fractions of the frame),
+    live (a head moving a little) or a still photo held up, and/or a card whose QR holds ``card``."""
+
+    person: str | None = None
+    at: tuple[float, float] = CENTRE
+    live: bool = True
+    card: str | None = None
+    card_at: tuple[float, float] = (0.2, 0.75)
+
+
+EMPTY = View()
+
+
+# ------------------------------------------------------------------------------------------------
+# the fast back-end
+
+
+def person_template(person: str) -> np.ndarray:
+    """A fixed invented 128-d template per person (distinct people ~1.6 apart, far beyond 0.48)."""
+    seed = int.from_bytes(hashlib.sha256(person.encode()).digest()[:8], "big")
+    return np.random.default_rng(seed).normal(0.0, 0.1, 128).astype(np.float32)
+
+
+@dataclass
+class _FakeTrack:
+    track_id: int
+    person: str
+    last_seen: float
+    frames: int = 0
+    templates: list[np.ndarray] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
+    last_encoded: float | None = None
+    decision: str = PENDING
+    identity: str | None = None
+
+
+class FakeVision:
+    """Views in, Observations out, with the vision worker's contract (see the module docstring)."""
+
+    max_encodings = 4
+    encode_interval_s = 0.25
+    live_after_frames = 4
+
+    def __init__(self, gallery: Gallery, today: datetime.date) -> None:
+        self.gallery = gallery
+        self.today = today
+        self.confirmer = CardConfirmer()
+        self.track: _FakeTrack | None = None
+        self._ids = iter(range(1, 10**6))
+        self._rng = np.random.default_rng(7)
+
+    def observe(self, view: View | None, ts: float) -> Observation:
+        if view is None:
+            return Observation(ts, False)
+        faces_ = self._face(view, ts)
+        record = None
+        card_error = None
+        outline = None
+        if view.card is not None:
+            try:
+                record = parse_cccd(view.card, today=self.today)
+            except CccdError as exc:
+                card_error = exc.code
+            cx, cy = view.card_at
+            outline = ((cx - 0.05, cy - 0.06), (cx + 0.05, cy - 0.06), (cx + 0.05, cy + 0.06), (cx - 0.05, cy + 0.06))
+        confirmed = self.confirmer.offer(record, now=ts)
+        return Observation(ts, True, faces_, confirmed, record is not None, self.confirmer.pending, card_error,
+                           outline, (W, H), None, 1.0)
+
+    def _face(self, view: View, ts: float) -> tuple[FaceView, ...]:
+        if view.person is None:
+            if self.track is not None and ts - self.track.last_seen > 1.0:
+                self.track = None
+            return ()
+        t = self.track
+        if t is None or t.person != view.person or ts - t.last_seen > 1.0:
+            t = self.track = _FakeTrack(next(self._ids), view.person, ts)
+        t.last_seen = ts
+        t.frames += 1
+        if t.decision == PENDING and (t.last_encoded is None or ts - t.last_encoded >= self.encode_interval_s):
+            template = person_template(view.person) + self._rng.normal(0.0, 0.004, 128).astype(np.float32)
+            match = self.gallery.match(template)
+            t.templates.append(template)
+            t.matches.append(match)
+            t.last_encoded = ts
+            decision, identity = agree(t.matches, self.gallery.rule.agreement_frames)
+            if decision == IDENTIFIED:
+                t.decision, t.identity = IDENTIFIED, identity
+            elif len(t.matches) >= self.max_encodings:
+                t.decision = UNKNOWN
+        if t.frames < self.live_after_frames:
+            liveness = "pending"
+        else:
+            liveness = "live" if view.live else "spoof"
+        x, y = view.at
+        hw, hh = FACE_W / W / 2, FACE_W / H / 2
+        accepted = t.decision == IDENTIFIED and liveness == "live"
+        return (FaceView(t.track_id, (x - hw, y - hh, x + hw, y + hh), t.decision, liveness, accepted, t.identity,
+                         True, (), len(t.templates)),)
+
+    def templates_of(self, track_id: int) -> list[np.ndarray]:
+        t = self.track
+        return [x.copy() for x in t.templates] if t is not None and t.track_id == track_id else []
+
+    def enrol(self, identity: str, templates: list[np.ndarray]) -> None:
+        self.gallery.remove(identity)
+        self.gallery.add_many(identity, templates)
+
+
+# ------------------------------------------------------------------------------------------------
+# the image back-end (a real vision worker)
 
 
 @functools.cache
@@ -91,9 +227,47 @@ def scene(face: np.ndarray | None = None, at: tuple[float, float] = (0.5, 0.5), 
     return frame
 
 
+class WorkerVision:
+    """Views rendered as images and pushed to a real vision worker process (raw RGB frames)."""
+
+    def __init__(self, gallery: Gallery, today: datetime.date, testdata: Path | None, faces_on: bool = True) -> None:
+        from kiosk.vision.worker.client import VisionWorker, WorkerSettings
+
+        self.testdata = testdata
+        self.frames = 0
+        self.worker = VisionWorker(WorkerSettings(source=None, faces=faces_on, preview_interval_s=0.0),
+                                   name="test-kiosk", gallery=gallery, today=lambda: today)
+        self.worker.start()
+        assert self.worker.wait_ready(120), "the vision worker did not start"
+
+    def render(self, view: View) -> np.ndarray:
+        crop = None
+        if view.person is not None:
+            assert self.testdata is not None, "a face scene needs testdata/faces"
+            crop, pts = face_crop(self.testdata, view.person)
+            if view.live:
+                crop = head_turn(crop, pts, self.frames)
+        return scene(crop, view.at, card=view.card, card_at=view.card_at)
+
+    def feed(self, view: View | None, ts: float) -> None:
+        """One frame; the worker's observation reaches the flow through the worker's on_observation."""
+        self.frames += 1
+        if view is None:
+            self.worker._deliver(Observation(ts, False))  # a lost frame: what the worker reports for it
+            return
+        self.worker.process_rgb(self.render(view), ts, timeout=60)
+
+    def close(self) -> None:
+        self.worker.stop(5)
+
+
+# ------------------------------------------------------------------------------------------------
+# the kiosk
+
+
 @dataclass
 class Kiosk:
-    """One kiosk over a real store: the flow driven frame by frame through the real pipeline."""
+    """One kiosk over a real store: the flow driven view by view through a vision back-end."""
 
     tmp: Path
     clock: FakeClock
@@ -101,17 +275,19 @@ class Kiosk:
     engine: QueueEngine
     citizens: CitizenRegistry
     gallery: Gallery
-    pipeline: VisionPipeline
+    vision: Any
     flow: KioskFlow
     t: float = 1000.0
     states: list[str] = field(default_factory=list)
 
-    def feed(self, frame: np.ndarray | None) -> dict[str, Any]:
+    def feed(self, view: View | None = EMPTY) -> dict[str, Any]:
         """One frame (None: the camera gave none) at the next timestamp; returns the flow's state."""
         self.t += STEP_S
         self.clock.advance(STEP_S)
-        obs = self.pipeline.lost(self.t) if frame is None else self.pipeline.process(frame, self.t)
-        self.flow.on_observation(obs)
+        if isinstance(self.vision, FakeVision):
+            self.flow.on_observation(self.vision.observe(view, self.t))
+        else:
+            self.vision.feed(view, self.t)
         snap = self.flow.snapshot()
         self.states.append(snap["state"])
         return snap
@@ -124,9 +300,18 @@ class Kiosk:
         cursor = ((tile.rect[0] + tile.rect[2]) / 2, (tile.rect[1] + tile.rect[3]) / 2)
         return face_from_cursor(cursor, self.flow.settings)
 
+    def close(self) -> None:
+        if isinstance(self.vision, WorkerVision):
+            self.vision.close()
 
-def make_kiosk(tmp: Path, settings: FlowSettings | None = None) -> Kiosk:
-    """A fresh kiosk: two services (HT, DD with a per-person limit of 1 a day), empty gallery."""
+
+def make_kiosk(tmp: Path, settings: FlowSettings | None = None, *, worker: bool = False,
+               testdata: Path | None = None, faces_on: bool = True) -> Kiosk:
+    """A fresh kiosk: two services (HT, DD with a per-person limit of 1 a day), empty gallery.
+
+    ``worker``: through a real vision worker (WorkerVision; call ``close()``), else FakeVision."""
+    from kiosk.session.setup import connect_worker
+
     clock = FakeClock(MORNING)
     store = open_store(tmp / "data")
     with store.transaction() as conn:
@@ -136,22 +321,26 @@ def make_kiosk(tmp: Path, settings: FlowSettings | None = None) -> Kiosk:
     engine = QueueEngine(store, clock, QueueSettings())
     citizens = CitizenRegistry(store, Vault(load_or_create_key(tmp / "keys" / "citizen.key")), clock)
     gallery = Gallery()
-    citizens.on_forget(lambda cid: gallery.remove(str(cid)))
-    pipeline = VisionPipeline(FaceObserver(gallery), confirmer=CardConfirmer(),
-                              settings=PipelineSettings(preview_interval_s=0.0),
-                              today=lambda: MORNING.date())
-    kiosk = Kiosk(tmp, clock, store, engine, citizens, gallery, pipeline, None)  # type: ignore[arg-type]
-
-    def enrolled(cid: int, templates: list[np.ndarray]) -> None:
-        gallery.add_many(str(cid), templates)
-
+    vision: Any = WorkerVision(gallery, MORNING.date(), testdata, faces_on) if worker \
+        else FakeVision(gallery, MORNING.date())
+    forget = vision.worker.forget if worker else (lambda identity: gallery.remove(identity))
+    citizens.on_forget(lambda cid: forget(str(cid)))
+    kiosk = Kiosk(tmp, clock, store, engine, citizens, gallery, vision, None)  # type: ignore[arg-type]
+    side = vision.worker if worker else vision
     kiosk.flow = KioskFlow(citizens=citizens, engine=engine, clock=kiosk.now, consent_text_version="test-v1",
-                           settings=settings or FlowSettings(), templates_of=pipeline.templates_of,
-                           on_enrolled=enrolled, appointments=Appointments(engine))
+                           settings=settings or FlowSettings(), templates_of=side.templates_of,
+                           on_enrolled=lambda cid, templates: side.enrol(str(cid), templates),
+                           appointments=Appointments(engine))
+    if worker:
+        connect_worker(kiosk.flow, vision.worker)
     return kiosk
 
 
-def walk(k: Kiosk, crop: np.ndarray, start: tuple[float, float], end: tuple[float, float],
+# ------------------------------------------------------------------------------------------------
+# scenario steps
+
+
+def walk(k: Kiosk, person: str, start: tuple[float, float], end: tuple[float, float],
          step_px: float = 30.0) -> dict[str, Any]:
     """Move the face from ``start`` to ``end`` (frame fractions) in small steps (the tracker follows)."""
     dist = np.hypot((end[0] - start[0]) * W, (end[1] - start[1]) * H)
@@ -159,34 +348,58 @@ def walk(k: Kiosk, crop: np.ndarray, start: tuple[float, float], end: tuple[floa
     snap: dict[str, Any] = {}
     for i in range(1, n + 1):
         a = i / n
-        snap = k.feed(scene(crop, (start[0] + (end[0] - start[0]) * a, start[1] + (end[1] - start[1]) * a)))
+        snap = k.feed(View(person, (start[0] + (end[0] - start[0]) * a, start[1] + (end[1] - start[1]) * a)))
     return snap
 
 
-def dwell(k: Kiosk, crop: np.ndarray, tile_id: str, frm: tuple[float, float], until: str | None = None,
+def dwell(k: Kiosk, person: str, tile_id: str, frm: tuple[float, float], until: str | None = None,
           max_frames: int = 15) -> tuple[dict[str, Any], tuple[float, float]]:
     """Point at a tile by moving the face there and hold still until the state changes."""
     target = k.tile_centre(tile_id)
     before = k.flow.state
-    snap = walk(k, crop, frm, target)
+    snap = walk(k, person, frm, target)
     for _ in range(max_frames):
         if snap["state"] != before and (until is None or snap["state"] == until):
             break
-        snap = k.feed(scene(crop, target))
+        snap = k.feed(View(person, target))
     return snap, target
 
 
-def enter_live(k: Kiosk, crop: np.ndarray, points: np.ndarray, at: tuple[float, float] = (0.5, 0.5),
-               frames: int = 8) -> dict[str, Any]:
+def enter_live(k: Kiosk, person: str, at: tuple[float, float] = CENTRE, frames: int = 8) -> dict[str, Any]:
     """A person steps up and turns the head a little (live)."""
     snap: dict[str, Any] = {}
-    for i in range(frames):
-        snap = k.feed(scene(head_turn(crop, points, i), at))
+    for _ in range(frames):
+        snap = k.feed(View(person, at))
     return snap
 
 
 def leave(k: Kiosk, frames: int = 25) -> dict[str, Any]:
     snap: dict[str, Any] = {}
     for _ in range(frames):
-        snap = k.feed(scene())
+        snap = k.feed(EMPTY)
     return snap
+
+
+def first_visit(k: Kiosk, person: str, card: str = CARD, consent: str = "consent:yes",
+                service: str = "svc:DD") -> tuple[dict[str, Any], tuple[float, float], dict[str, Any]]:
+    """Idle -> face -> card (two reads) -> consent answer by dwell -> service by dwell -> ticket."""
+    for _ in range(3):
+        assert k.feed(EMPTY)["state"] == "idle"
+    assert enter_live(k, person)["state"] == "present"
+    snap: dict[str, Any] = {}
+    for _ in range(3):
+        snap = k.feed(View(person, CENTRE, card=card))
+    assert snap["state"] == "consent"
+    assert snap["consent_text"]["vi"] and {t["id"] for t in snap["tiles"]} == {"consent:yes", "consent:no"}
+    snap, pos = dwell(k, person, consent, CENTRE)
+    after_consent = snap
+    if snap["state"] == "enrolling":
+        for _ in range(5):
+            snap = k.feed(View(person, pos))
+            if snap["state"] != "enrolling":
+                break
+    if snap["state"] == "priority":
+        return snap, pos, after_consent
+    walk(k, person, pos, CENTRE)
+    snap, pos = dwell(k, person, service, CENTRE, until="ticket")
+    return snap, pos, after_consent

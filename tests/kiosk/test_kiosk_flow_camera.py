@@ -1,5 +1,8 @@
-"""The whole touch-free flow driven by image sequences through the real pipeline (zxing-cpp, dlib),
-a real SQLite store and the real queue engine: from "nobody there" to "ticket issued"."""
+"""The whole touch-free flow, fed Observations directly (kiosk_testlib.FakeVision, milliseconds a frame),
+over a real SQLite store and the real queue engine: from "nobody there" to "ticket issued".
+
+The same scenarios through a real vision worker (zxing-cpp, dlib on composed images) are in
+test_kiosk_flow_worker.py."""
 from __future__ import annotations
 
 import logging
@@ -9,20 +12,18 @@ import pytest
 from kiosk_testlib import (
     CARD,
     CARD_ELDER,
+    CENTRE,
+    EMPTY,
+    OTHER,
+    PERSON,
+    View,
     dwell,
     enter_live,
-    face_crop,
+    first_visit,
     leave,
     make_kiosk,
-    scene,
     walk,
 )
-
-from kiosk.vision.sources import ReconnectingSource, ScriptedSource
-
-CENTRE = (0.5, 0.5)
-PERSON = "people/obama/obama.jpg"
-OTHER = "people/angelina/img1.jpg"
 
 
 def _tickets(k):
@@ -33,34 +34,9 @@ def _consents(k):
     return [dict(r) for r in k.store.conn().execute("SELECT citizen_id, granted, text_version, at FROM consents")]
 
 
-def first_visit(k, crop, pts, card=CARD, consent="consent:yes", service="svc:DD"):
-    """Idle -> face -> card (two reads) -> consent answer by dwell -> service by dwell -> ticket."""
-    for _ in range(3):
-        assert k.feed(scene())["state"] == "idle"
-    assert enter_live(k, crop, pts)["state"] == "present"
-    snap = None
-    for _ in range(3):
-        snap = k.feed(scene(crop, CENTRE, card=card))
-    assert snap["state"] == "consent"
-    assert snap["consent_text"]["vi"] and {t["id"] for t in snap["tiles"]} == {"consent:yes", "consent:no"}
-    snap, pos = dwell(k, crop, consent, CENTRE)
-    after_consent = snap
-    if snap["state"] == "enrolling":
-        for _ in range(5):
-            snap = k.feed(scene(crop, pos))
-            if snap["state"] != "enrolling":
-                break
-    if snap["state"] == "priority":
-        return snap, pos, after_consent
-    walk(k, crop, pos, CENTRE)
-    snap, pos = dwell(k, crop, service, CENTRE, until="ticket")
-    return snap, pos, after_consent
-
-
-def test_first_visit_with_card_and_consent_then_recognised_by_face(shared_testdata, tmp_path):
-    crop, pts = face_crop(shared_testdata, PERSON)
+def test_first_visit_with_card_and_consent_then_recognised_by_face(tmp_path):
     k = make_kiosk(tmp_path)
-    snap, _, after = first_visit(k, crop, pts)
+    snap, _, after = first_visit(k, PERSON)
     assert after["state"] == "enrolling"
     assert snap["state"] == "ticket" and snap["ticket"]["number"] == "B001"
     assert snap["citizen"] == {"name": "Trần T. B.", "id": "0790******34", "has_face": False, "is_new": True,
@@ -74,19 +50,18 @@ def test_first_visit_with_card_and_consent_then_recognised_by_face(shared_testda
     assert _tickets(k) == [{"number": "B001", "service_code": "DD", "priority": "normal", "citizen_key": lookup}]
 
     assert leave(k)["state"] == "idle"
-    snap = enter_live(k, crop, pts)
+    snap = enter_live(k, PERSON)
     assert snap["state"] == "services" and snap["via"] == "face"
     assert snap["citizen"]["name"] == "Trần T. B." and snap["citizen"]["has_face"] is True
     assert snap["prompt"]["vi"].startswith("Xin chào Trần T. B.")
-    snap, _ = dwell(k, crop, "svc:HT", CENTRE, until="ticket")
+    snap, _ = dwell(k, PERSON, "svc:HT", CENTRE, until="ticket")
     assert snap["state"] == "ticket" and snap["ticket"]["number"] == "A001"
     assert _tickets(k)[1] == {"number": "A001", "service_code": "HT", "priority": "normal", "citizen_key": lookup}
 
 
-def test_declined_consent_enrols_nothing_and_still_gives_a_ticket(shared_testdata, tmp_path):
-    crop, pts = face_crop(shared_testdata, OTHER)
+def test_declined_consent_enrols_nothing_and_still_gives_a_ticket(tmp_path):
     k = make_kiosk(tmp_path)
-    snap, _, after = first_visit(k, crop, pts, consent="consent:no", service="svc:HT")
+    snap, _, after = first_visit(k, OTHER, consent="consent:no", service="svc:HT")
     assert after["state"] == "services" and after["notice"]["code"] == "declined"
     assert snap["state"] == "ticket" and snap["ticket"]["number"] == "A001"
     assert len(k.gallery) == 0 and k.citizens.face_templates() == {}
@@ -94,24 +69,23 @@ def test_declined_consent_enrols_nothing_and_still_gives_a_ticket(shared_testdat
     assert row["granted"] == 0 and row["text_version"] == "test-v1" and row["at"] == pytest.approx(k.clock.now(), abs=60)
     # next visit: the face is not known, so the kiosk is back to the card or anonymous path
     leave(k)
-    snap = enter_live(k, crop, pts)
+    snap = enter_live(k, OTHER)
     assert snap["state"] == "present" and snap["citizen"] is None
 
 
-def test_per_person_daily_limit_follows_the_identity(shared_testdata, tmp_path):
-    crop, pts = face_crop(shared_testdata, PERSON)
+def test_per_person_daily_limit_follows_the_identity(tmp_path):
     k = make_kiosk(tmp_path)
-    first_visit(k, crop, pts, service="svc:DD")
+    first_visit(k, PERSON, service="svc:DD")
     leave(k)
-    enter_live(k, crop, pts)
-    snap, pos = dwell(k, crop, "svc:DD", CENTRE)
+    enter_live(k, PERSON)
+    snap, pos = dwell(k, PERSON, "svc:DD", CENTRE)
     assert snap["state"] == "services"
     assert snap["notice"]["code"] == "person_limit_reached" and "hôm nay" in snap["notice"]["vi"]
     assert [t["number"] for t in _tickets(k)] == ["B001"]
     # the same person shows the card instead of the face: the same identity, the same limit
     leave(k)
     for _ in range(3):
-        k.feed(scene(crop, CENTRE, card=CARD))
+        k.feed(View(PERSON, CENTRE, card=CARD))
     assert k.flow.state == "services" and k.flow.session.via == "card"
     assert k.flow.choose("svc:DD")["notice"]["code"] == "person_limit_reached"
     # an anonymous ticket (no identity) is not counted against anyone
@@ -120,16 +94,15 @@ def test_per_person_daily_limit_follows_the_identity(shared_testdata, tmp_path):
     assert snap["state"] == "ticket" and _tickets(k)[-1]["citizen_key"] is None
 
 
-def test_a_still_photo_held_up_is_not_accepted_as_the_citizen(shared_testdata, tmp_path):
-    crop, pts = face_crop(shared_testdata, PERSON)
+def test_a_still_photo_held_up_is_not_accepted_as_the_citizen(tmp_path):
     k = make_kiosk(tmp_path)
-    first_visit(k, crop, pts)
+    first_visit(k, PERSON)
     leave(k)
     seen_before = k.store.conn().execute("SELECT last_seen_at FROM citizens").fetchone()[0]
     # the enrolled citizen's photo moved rigidly in front of the camera: no parallax, no blink
     decisions = set()
     for i in range(14):
-        snap = k.feed(scene(crop, (0.42 + 0.012 * i, 0.5 - 0.004 * i)))
+        snap = k.feed(View(PERSON, (0.42 + 0.012 * i, 0.5 - 0.004 * i), live=False))
         face = snap["overlay"]["faces"][0]
         decisions.add(face["decision"])
         assert face["accepted"] is False and face["liveness"] != "live"
@@ -139,16 +112,15 @@ def test_a_still_photo_held_up_is_not_accepted_as_the_citizen(shared_testdata, t
     assert len(_tickets(k)) == 1
 
 
-def test_elderly_priority_is_proposed_and_chosen_without_touch(shared_testdata, tmp_path):
-    crop, pts = face_crop(shared_testdata, OTHER)
+def test_elderly_priority_is_proposed_and_chosen_without_touch(tmp_path):
     k = make_kiosk(tmp_path)
-    snap, pos, _ = first_visit(k, crop, pts, card=CARD_ELDER, consent="consent:no")
+    snap, pos, _ = first_visit(k, OTHER, card=CARD_ELDER, consent="consent:no")
     assert snap["state"] == "priority" and snap["citizen"]["propose_priority"] == "elderly"
-    walk(k, crop, pos, CENTRE)
-    snap, pos = dwell(k, crop, "priority:elderly", CENTRE)
+    walk(k, OTHER, pos, CENTRE)
+    snap, pos = dwell(k, OTHER, "priority:elderly", CENTRE)
     assert snap["state"] == "services" and snap["priority"] == "elderly"
-    walk(k, crop, pos, CENTRE)
-    snap, _ = dwell(k, crop, "svc:HT", CENTRE, until="ticket")
+    walk(k, OTHER, pos, CENTRE)
+    snap, _ = dwell(k, OTHER, "svc:HT", CENTRE, until="ticket")
     assert snap["ticket"]["priority"] == "elderly" and _tickets(k)[0]["priority"] == "elderly"
 
 
@@ -161,56 +133,39 @@ def test_bad_qr_payloads_are_refused_with_a_reason_on_screen(tmp_path, payload, 
     k = make_kiosk(tmp_path)
     snap = None
     for _ in range(3):
-        snap = k.feed(scene(card=payload))
+        snap = k.feed(View(card=payload))
     assert snap["state"] == "present" and snap["citizen"] is None
     assert snap["notice"]["code"] == code and words in snap["notice"]["vi"]
     assert k.store.conn().execute("SELECT COUNT(*) FROM citizens").fetchone()[0] == 0
     # the notice goes away by itself
     for _ in range(40):
-        snap = k.feed(scene())
+        snap = k.feed(EMPTY)
     assert snap["notice"] is None and snap["state"] == "idle"
 
 
 def test_camera_lost_falls_back_to_touch_and_resumes(tmp_path):
     k = make_kiosk(tmp_path)
-    frames = [scene()] * 2 + [None] * 3 + [scene()] * 30
-    source = ReconnectingSource(ScriptedSource(frames), initial_s=0.3, max_s=0.6, clock=k.now)
-    k.pipeline.source = source
-    k.pipeline.clock = k.now
-    k.pipeline.settings = type(k.pipeline.settings)(preview_interval_s=0.0, lost_report_s=0.2)
-
-    def step():
-        k.t += 0.2
-        k.clock.advance(0.2)
-        obs = k.pipeline.step()
-        if obs is not None:
-            k.flow.on_observation(obs)
-        return k.flow.snapshot()
-
-    assert step()["mode"] == "camera"
-    step()
-    lost = [step() for _ in range(3)]
+    assert k.feed(EMPTY)["mode"] == "camera"
+    k.feed(EMPTY)
+    lost = [k.feed(None) for _ in range(3)]  # what the worker reports for a lost camera, or while it is down
     snap = lost[-1]
     assert snap["mode"] == "touch" and snap["camera_ok"] is False
     assert snap["notice"]["vi"] == "Camera không hoạt động — vui lòng chạm màn hình"
-    assert snap["cursor"] is None
+    assert snap["notice"]["until"] is None and snap["cursor"] is None
     # touch still works while the camera is away
     k.flow.reset()
     assert k.flow.choose("svc:HT")["state"] == "ticket"
     assert k.flow.choose("done")["state"] == "idle"
-    modes = [step()["mode"] for _ in range(12)]
-    assert modes[-1] == "camera" and source.failures >= 3
-    snap = k.flow.snapshot()
-    assert snap["notice"] is None and snap["camera_ok"] is True
+    snap = k.feed(EMPTY)
+    assert snap["mode"] == "camera" and snap["notice"] is None and snap["camera_ok"] is True
 
 
-def test_nothing_personal_reaches_the_logs_or_the_disk(shared_testdata, tmp_path, caplog):
-    crop, pts = face_crop(shared_testdata, PERSON)
+def test_nothing_personal_reaches_the_logs_or_the_disk(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     k = make_kiosk(tmp_path)
     before = {p for p in tmp_path.rglob("*")}
-    first_visit(k, crop, pts)
-    k.feed(scene(card="https://example.invalid/x"))
+    first_visit(k, PERSON)
+    k.feed(View(card="https://example.invalid/x"))
     k.store.conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
     secrets = ["079090001234", "Trần Thị Bình", "02031990", "Lê Lợi", CARD]
     text = caplog.text
@@ -228,21 +183,20 @@ def test_nothing_personal_reaches_the_logs_or_the_disk(shared_testdata, tmp_path
             assert b"\xff\xd8\xff" not in data[:4], f"a JPEG on disk: {path.name}"
 
 
-def test_booked_appointment_needs_no_choice(shared_testdata, tmp_path):
+def test_booked_appointment_needs_no_choice(tmp_path):
     from datetime import timedelta
 
-    crop, pts = face_crop(shared_testdata, OTHER)
     k = make_kiosk(tmp_path)
     lookup = k.citizens.lookup_key("079090001234")
     slot = datetime.fromtimestamp(k.clock.now(), k.clock.tz).replace(second=0, microsecond=0) + timedelta(minutes=60)
     slot = slot.replace(minute=slot.minute - slot.minute % 15)
     k.flow.appointments.book("DD", slot, lookup=lookup)
     k.clock.advance(slot.timestamp() - k.clock.now() - 10 * 60)  # ten minutes early
-    assert enter_live(k, crop, pts)["state"] == "present"
+    assert enter_live(k, OTHER)["state"] == "present"
     for _ in range(3):
-        snap = k.feed(scene(crop, CENTRE, card=CARD))
+        snap = k.feed(View(OTHER, CENTRE, card=CARD))
     assert snap["state"] == "consent"
-    snap, _ = dwell(k, crop, "consent:no", CENTRE)
+    snap, _ = dwell(k, OTHER, "consent:no", CENTRE)
     assert snap["state"] == "ticket"  # straight from the consent answer to the ticket: no service choice
     assert snap["ticket"]["service"] == "DD" and snap["ticket"]["priority"] == "appointment"
     assert _tickets(k) == [{"number": "B001", "service_code": "DD", "priority": "appointment", "citizen_key": lookup}]

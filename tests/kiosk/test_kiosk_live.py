@@ -1,4 +1,5 @@
-"""The touch-free kiosk inside the real app: demo camera thread, Socket.IO events, HTTP routes, config."""
+"""The touch-free kiosk inside the real app: the demo camera in its vision worker process, Socket.IO
+events, HTTP routes, config."""
 from __future__ import annotations
 
 import time
@@ -88,7 +89,7 @@ def test_vision_is_off_without_camera_or_demo(tmp_path):
     app = create_app({"data_dir": str(tmp_path)})
     try:
         kiosk = app.extensions["kiosk"]
-        assert kiosk.vision_pipeline is None and kiosk.vision_config.enabled is False
+        assert kiosk.vision_worker is None and kiosk.vision_config.enabled is False
         with kiosk.store.transaction() as conn:
             token = create_token(conn, "kiosk")
         r = app.test_client().get("/api/v1/kiosk/state", headers={"Authorization": f"Bearer {token}"})

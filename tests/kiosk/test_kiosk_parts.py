@@ -20,6 +20,7 @@ from kiosk.vision.sources import (
     ReconnectingSource,
     ScriptedSource,
     SourceError,
+    TimedSource,
     demo_card_frame,
     demo_payload,
     demo_sequence,
@@ -114,6 +115,53 @@ def test_scripted_source_checks_frames_and_ends():
     src.read()
     with pytest.raises(CameraLost):
         src.read()
+
+
+def test_a_timed_sequence_keeps_its_pace_however_often_it_is_read():
+    t = [0.0]
+    frames = [np.full((4, 4, 3), i, np.uint8) for i in range(5)] + [None]
+    src = TimedSource(frames, fps=10, clock=lambda: t[0])
+    seen = []
+    for now in (0.0, 0.05, 0.31, 0.49, 0.71):  # read at 2, 5 or 20 frames a second: the clock decides
+        t[0] = now
+        seen.append(int(src.read()[0, 0, 0]))
+    assert seen == [0, 0, 3, 4, 1]  # 0.71 s: frame 7 of a 6-frame loop, i.e. frame 1 again
+    t[0] = 0.55
+    with pytest.raises(CameraLost):
+        src.read()  # the None in the sequence
+    with pytest.raises(SourceError):
+        TimedSource(frames, fps=0)
+    assert not ReconnectingSource(src).can_grab
+
+
+def test_grab_takes_frames_off_a_camera_without_decoding_and_backs_off_like_read():
+    class Camera:
+        def __init__(self):
+            self.grabs, self.fail = 0, False
+
+        def grab(self):
+            if self.fail:
+                raise CameraLost("unplugged")
+            self.grabs += 1
+
+        def read(self):
+            return np.zeros((4, 4, 3), np.uint8)
+
+        def close(self):
+            pass
+
+    t = [0.0]
+    cam = Camera()
+    src = ReconnectingSource(cam, initial_s=1.0, max_s=2.0, clock=lambda: t[0])
+    assert src.can_grab and src.grab() and cam.grabs == 1 and src.available is True
+    cam.fail = True
+    assert not src.grab() and src.available is False and src.next_try == 1.0
+    cam.fail = False
+    assert not src.grab() and cam.grabs == 1  # waiting out the backoff: not even tried
+    t[0] = 1.0
+    assert src.grab() and src.available is True and src.read() is not None
+    missing = ReconnectingSource(OpenCVSource("/dev/video63"), initial_s=0.1)
+    assert missing.grab() is False and missing.available is False
 
 
 def test_demo_sequence_needs_no_test_data_and_shows_a_valid_card():

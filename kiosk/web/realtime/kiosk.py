@@ -1,10 +1,12 @@
 """Socket.IO events and HTTP routes of the touch-free kiosk panel (namespace /kiosk, kiosk role).
 
 Server -> page (namespace ``/kiosk``):
-  ``kiosk_state``    the flow's state (kiosk.kiosk_flow.KioskFlow.snapshot): state, prompt, masked
+  ``kiosk_state``    the flow's state (kiosk.session.flow.KioskFlow.snapshot): state, prompt, masked
                      citizen, tiles with normalised rectangles, cursor, dwell progress, notice, ticket,
-                     and ``overlay`` (face boxes and card outline of the last frame, normalised)
+                     and ``overlay`` (face boxes and card outline of the last frame, normalised); sent
+                     only when what the page shows changed (the snapshot's content, ``version`` aside)
   ``kiosk_preview``  ``{"jpeg": <bytes>, "w", "h"}``: a small JPEG of the current frame, a few a second
+                     (made by the vision worker at ``[vision] preview_fps``)
 Page -> server:
   ``kiosk_choose``   ``{"tile": ID}`` a touch on a tile; acknowledged with ``{"ok", "state"|"error"}``
   ``kiosk_get_state`` acknowledged with the state
@@ -14,6 +16,7 @@ Nothing here logs a frame, a payload or an ID.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, session
@@ -33,16 +36,26 @@ bp = Blueprint("kiosk_live", __name__, url_prefix="/api/v1/kiosk")
 
 
 class KioskLive:
-    """Pushes the flow's state and the camera preview to the kiosk pages."""
+    """Pushes the flow's state and the camera preview to the kiosk pages.
+
+    ``push_state`` is the flow's ``on_change``: it runs after every observation and every touch, but
+    emits ``kiosk_state`` only when the snapshot differs from the last one sent (compared by content,
+    without the flow's change counter ``version``): an empty hall sends nothing. ``states`` counts the
+    emits, ``unchanged`` the pushes that were not sent. A page that connects asks with
+    ``kiosk_get_state``.
+    """
 
     def __init__(self, socketio: Any, flow: KioskFlow) -> None:
         self.socketio = socketio
         self.flow = flow
         self.previews = 0
         self.states = 0
+        self.unchanged = 0
+        self._last: dict[str, Any] | None = None
+        self._lock = threading.Lock()
 
     def on_observation(self, obs: Any) -> None:
-        """Called by the vision thread with each observation."""
+        """Called with each observation of the vision worker."""
         self.flow.on_observation(obs)  # the flow's on_change pushes the state
         if obs.preview is not None and obs.frame_size is not None:
             self.previews += 1
@@ -50,9 +63,16 @@ class KioskLive:
                                                  "h": obs.frame_size[1]}, namespace=NAMESPACE)
 
     def push_state(self) -> None:
-        """Send the current state to every kiosk page."""
-        self.states += 1
-        self.socketio.emit("kiosk_state", self.flow.snapshot(), namespace=NAMESPACE)
+        """Send the current state to every kiosk page, when it changed."""
+        snap = self.flow.snapshot()
+        shown = {k: v for k, v in snap.items() if k != "version"}
+        with self._lock:
+            if shown == self._last:
+                self.unchanged += 1
+                return
+            self._last = shown
+            self.states += 1
+        self.socketio.emit("kiosk_state", snap, namespace=NAMESPACE)
 
 
 def _live() -> KioskLive:
