@@ -79,9 +79,8 @@ if os.environ.get("KIOSK_TRACEMALLOC") == "1" and "serve" in sys.argv:
                       + ", ".join(f"{k} {d:+d} ({types[k]})" for d, k in grown if d > 0) + "\\n")
             prev, prev_types = snap, types
 
-    # The app lives in gunicorn's worker, forked from this process: watch there.
-    os.register_at_fork(after_in_child=lambda: threading.Thread(target=_watch, name="tracemalloc-watch",
-                                                                daemon=True).start())
+    # The app runs in this process (gevent, no fork): a real thread watches it.
+    threading.Thread(target=_watch, name="tracemalloc-watch", daemon=True).start()
 '''
 
 

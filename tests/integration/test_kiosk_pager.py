@@ -24,7 +24,7 @@ CARD = "079090001234||Trần Thị Bình|02031990|Nữ|12 Lê Lợi, Phường B
 
 
 class CameraKiosk:
-    """The app's kiosk flow (wired by kiosk_setup.build_flow) fed frame by frame through the real pipeline."""
+    """The app's kiosk flow (wired by kiosk.session.setup.build_flow) fed frame by frame through the real pipeline."""
 
     def __init__(self, app) -> None:
         self.kiosk = app.extensions["kiosk"]
