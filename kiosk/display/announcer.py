@@ -213,7 +213,7 @@ class Announcer:
 class AudioStore:
     """The last few announcements' WAV bytes by key, for the web layer to serve to the hall page."""
 
-    def __init__(self, max_items: int = 32) -> None:
+    def __init__(self, max_items: int = 8) -> None:  # the hall fetches a clip within seconds of its push
         self.max_items = max_items
         self._items: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()

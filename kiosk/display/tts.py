@@ -69,7 +69,7 @@ class VoiceConfig:
     repeat_gap_s: float = 0.9
     after_chime_s: float = 0.25
     espeak_executable: str = "espeak-ng"
-    cache_size: int = 64
+    cache_size: int = 8  # recent renders (~0.5 MiB each): a recall comes minutes after its call, not hours
 
     def __post_init__(self) -> None:
         if self.missing_clips not in ("espeak", "words", "error"):

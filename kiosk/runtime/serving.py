@@ -163,12 +163,14 @@ def _handler_class(header_timeout: float, idle_timeout: float) -> type:
 
 def serve(build: Callable[[], Any], options: ServeOptions,
           on_ready: Callable[[], object] | None = None) -> int:
-    """Build the app (after gevent's monkey-patching) and serve until SIGTERM/SIGINT; returns 0.
+    """Build the app (after gevent's monkey-patching) and serve until SIGTERM/SIGINT; returns 0
+    (1 when the address cannot be listened on).
 
     ``build`` returns the Flask app; its ``extensions["kiosk"]`` is the KioskServices whose supervisor
     is stopped on the way out.
     """
     import gevent
+    from gevent.event import Event
     from gevent.pool import Pool
     from gevent.pywsgi import WSGIServer
 
@@ -182,7 +184,7 @@ def serve(build: Callable[[], Any], options: ServeOptions,
         handler_class=_handler_class(options.header_timeout_s, options.idle_timeout_s),
         log=None, error_log=logging.getLogger("kiosk.http"),
     )
-    stopping = gevent.event.Event()
+    stopping = Event()
 
     def ask_stop(signum: int) -> None:
         if not stopping.is_set():
@@ -191,7 +193,12 @@ def serve(build: Callable[[], Any], options: ServeOptions,
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(signum, ask_stop, signum)
-    server.start()
+    try:
+        server.start()
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        log.error("cannot listen on %s:%d: %s", options.host, options.port, exc.strerror or exc)
+        services.close(timeout=2.0)
+        return 1
     log.info("serving on %s:%d", options.host, options.port)
     if on_ready is not None:
         on_ready()

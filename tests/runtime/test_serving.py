@@ -154,3 +154,20 @@ def test_sigterm_in_a_burst_exits_0_within_5s_with_everything_accepted_done(tmp_
     # every ticket issued at the kiosk was printed, every call paged to the officer's card, before the exit
     assert len(printer.jobs) == len(stored)
     assert sum(len(pager.pages(card)) for card in OFFICER_CARDS) == called
+
+
+def test_a_taken_port_is_a_clear_error_not_a_traceback(tmp_path):
+    import subprocess
+
+    from server_process import KIOSK, checkout_env
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = subprocess.run([str(KIOSK), "serve", "--demo", "--data-dir", str(tmp_path / "data"), "--port", str(port)],
+                           capture_output=True, text=True, timeout=60,
+                           env=checkout_env({"KIOSK_VISION_ENABLED": "0"}))
+    assert r.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
