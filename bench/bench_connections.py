@@ -29,8 +29,10 @@ import time
 from pathlib import Path
 
 import requests
-from bench_support import issue_rate, lift_daily_limits, pct, seeded_data_dir
-from server_process import ServerProcess, create_token  # noqa: E402 (bench_support puts tests/ on the path)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from server_process import ServerProcess, create_token  # noqa: E402
+from shared_setup import issue_rate, lift_daily_limits, pct, seeded_data_dir  # noqa: E402
 
 CLIENT_PROCS = 4
 HALF_OPEN = 100

@@ -9,6 +9,7 @@ Targets: >= 300 tickets/s; p99 <= 50 ms.
 from __future__ import annotations
 
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -16,8 +17,10 @@ from pathlib import Path
 
 import requests
 import socketio
-from bench_support import issue_rate, lift_daily_limits, seeded_data_dir
-from server_process import ServerProcess, create_token  # noqa: E402 (bench_support puts tests/ on the path)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from server_process import ServerProcess, create_token  # noqa: E402
+from shared_setup import issue_rate, lift_daily_limits, seeded_data_dir  # noqa: E402
 
 ISSUE_SECONDS = 5.0
 CLIENTS = 8

@@ -41,9 +41,9 @@ import socketio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "kiosk"))
-from bench_support import lift_daily_limits  # noqa: E402
 from server_process import ServerProcess, create_token  # noqa: E402
 from shared_data import testdata_dir  # noqa: E402
+from shared_setup import lift_daily_limits  # noqa: E402
 
 DISPLAYS = 50
 SESSIONS = 4

@@ -148,7 +148,16 @@ def _handler_class(header_timeout: float, idle_timeout: float) -> type:
             self._deadline.close()  # the head is in; the application has its own time
             if self.socket is not None:
                 self.socket.settimeout(idle_timeout)
-            return super().run_application()
+            upgrade = self.environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+            try:
+                return super().run_application()
+            finally:
+                if upgrade and self.socket is not None:
+                    # The WebSocket ran on a duplicate of this socket and is over: close the connection
+                    # now (the server closes first, RFC 6455), instead of waiting for the client to.
+                    self.close_connection = True
+                    with contextlib.suppress(OSError):
+                        self.socket.shutdown(socket.SHUT_RDWR)
 
         def _handle_client_error(self, ex):  # type: ignore[override]
             if isinstance(ex, _HeaderDeadline | TimeoutError):

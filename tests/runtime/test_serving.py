@@ -171,3 +171,37 @@ def test_a_taken_port_is_a_clear_error_not_a_traceback(tmp_path):
     assert r.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in r.stdout + r.stderr
     assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_a_closed_websocket_closes_its_connection_at_once(tmp_path):
+    import os
+
+    import socketio
+
+    data = tmp_path / "data"
+    data.mkdir()
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text("[vision]\nenabled = false\n[devices]\nenabled = false\n")
+    server = ServerProcess(data, extra_args=["--config", str(cfg)]).start()
+    try:
+        def fds() -> int:
+            return len(os.listdir(f"/proc/{server.proc.pid}/fd"))
+
+        before = fds()
+        clients = []
+        for _ in range(20):
+            c = socketio.Client(reconnection=False)
+            c.connect(server.url, namespaces=["/display"], transports=["websocket"])
+            clients.append(c)
+        assert fds() >= before + 20
+        started = time.monotonic()
+        for c in clients:
+            c.disconnect()
+        # the server closes first after the close handshake: no client waits out its own timeout
+        assert time.monotonic() - started < 5.0
+        deadline = time.monotonic() + 5
+        while fds() > before + 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert fds() <= before + 2
+    finally:
+        server.stop()

@@ -1,14 +1,11 @@
 """What the benches share: a seeded demo data dir, a centre without daily caps, the issue-rate load."""
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from pathlib import Path
 
 import requests
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 SERVICES = ("HT", "DD", "KD", "XD", "LD", "CT")
 
