@@ -11,16 +11,14 @@ from __future__ import annotations
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import requests
-import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from server_process import ServerProcess, create_token  # noqa: E402
-from shared_setup import issue_rate, lift_daily_limits, seeded_data_dir  # noqa: E402
+from shared_setup import issue_rate, lift_daily_limits, seeded_data_dir, socketio_displays  # noqa: E402
 
 ISSUE_SECONDS = 5.0
 CLIENTS = 8
@@ -29,21 +27,7 @@ CALLS = 200
 
 
 def call_latency(url: str, officer_token: str, kiosk_token: str) -> list[float]:
-    arrivals: dict[str, list[float]] = {}
-    lock = threading.Lock()
-    clients = []
-    for _ in range(DISPLAYS):
-        c = socketio.Client(reconnection=False)
-
-        def on_called(data, _c=c):
-            now = time.perf_counter()
-            with lock:
-                arrivals.setdefault(data["number"] + ("R" if data["recall"] else ""), []).append(now)
-
-        c.on("ticket_called", on_called, namespace="/display")
-        c.connect(url, namespaces=["/display"], transports=["websocket"])
-        clients.append(c)
-    time.sleep(1.0)
+    clients, arrivals, lock = socketio_displays(url, DISPLAYS)
     s = requests.Session()
     officer = {"Authorization": f"Bearer {officer_token}"}
     for _ in range(CALLS):

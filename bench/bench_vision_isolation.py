@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "kiosk"))
 from server_process import ServerProcess, create_token  # noqa: E402
 from shared_data import testdata_dir  # noqa: E402
-from shared_setup import lift_daily_limits  # noqa: E402
+from shared_setup import lift_daily_limits, socketio_displays  # noqa: E402
 
 DISPLAYS = 50
 SESSIONS = 4
@@ -140,25 +140,6 @@ def cpu_percent(pids: list[int], seconds: float) -> dict[int, float]:
 
 # ------------------------------------------------------------------------------------------------
 # call latency (as bench/bench_core.py)
-
-
-def connect_displays(url: str) -> tuple[list[socketio.Client], dict[str, list[float]], threading.Lock]:
-    arrivals: dict[str, list[float]] = {}
-    lock = threading.Lock()
-    clients = []
-    for _ in range(DISPLAYS):
-        c = socketio.Client(reconnection=False)
-
-        def on_called(data, _c=c):
-            now = time.perf_counter()
-            with lock:
-                arrivals.setdefault(data["number"] + ("R" if data["recall"] else ""), []).append(now)
-
-        c.on("ticket_called", on_called, namespace="/display")
-        c.connect(url, namespaces=["/display"], transports=["websocket"])
-        clients.append(c)
-    time.sleep(1.0)
-    return clients, arrivals, lock
 
 
 def call_latency(url: str, officer: str, kiosk: str, calls: int, arrivals, lock) -> list[float]:
@@ -399,7 +380,7 @@ def main() -> None:
                       f"{'yes' if len(groups) == 1 else 'no (' + ', '.join(sorted(groups)) + ')'}")
 
             # 2. calls with 0 and with 4 kiosk sessions, alternated (other jobs on the host drift over time)
-            clients, arrivals, lock = connect_displays(server.url)
+            clients, arrivals, lock = socketio_displays(server.url, DISPLAYS)
             if missing:
                 where = "testdata not found" if root is None else f"missing in {root / 'faces'}: {', '.join(missing)}"
                 print(f"  {SESSIONS} kiosk sessions: SKIPPED — the face photos are needed ({where}; set "

@@ -67,3 +67,26 @@ def issue_rate(url: str, token: str, seconds: float = 5.0, clients: int = 8) -> 
 def pct(values: list[float], p: float) -> float:
     """The p-quantile of sorted VALUES (nearest rank)."""
     return values[min(len(values) - 1, max(0, int(round(len(values) * p)) - 1))]
+
+
+def socketio_displays(url: str, count: int) -> tuple[list, dict[str, list[float]], threading.Lock]:
+    """COUNT python-socketio /display clients (WebSocket) in this process, recording when each
+    ``ticket_called`` arrives (time.perf_counter(), by number, "R" appended for a recall)."""
+    import socketio
+
+    arrivals: dict[str, list[float]] = {}
+    lock = threading.Lock()
+    clients = []
+    for _ in range(count):
+        c = socketio.Client(reconnection=False)
+
+        def on_called(data):
+            now = time.perf_counter()
+            with lock:
+                arrivals.setdefault(data["number"] + ("R" if data["recall"] else ""), []).append(now)
+
+        c.on("ticket_called", on_called, namespace="/display")
+        c.connect(url, namespaces=["/display"], transports=["websocket"])
+        clients.append(c)
+    time.sleep(1.0)
+    return clients, arrivals, lock
