@@ -11,14 +11,17 @@ from __future__ import annotations
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from server_process import ServerProcess, create_token  # noqa: E402
-from shared_setup import issue_rate, lift_daily_limits, seeded_data_dir, socketio_displays  # noqa: E402
+from shared_setup import (  # noqa: E402
+    issue_rate,
+    lift_daily_limits,
+    seeded_data_dir,
+    slowest_screen_latency,
+    socketio_displays,
+)
 
 ISSUE_SECONDS = 5.0
 CLIENTS = 8
@@ -28,29 +31,7 @@ CALLS = 200
 
 def call_latency(url: str, officer_token: str, kiosk_token: str) -> list[float]:
     clients, arrivals, lock = socketio_displays(url, DISPLAYS)
-    s = requests.Session()
-    officer = {"Authorization": f"Bearer {officer_token}"}
-    for _ in range(CALLS):
-        s.post(url + "/api/v1/tickets", json={"service": "LD"}, headers={"Authorization": f"Bearer {kiosk_token}"})
-    latencies: list[float] = []
-    for _ in range(CALLS):
-        r = s.post(url + "/api/v1/counters/6/next", json={"finish_current": True}, headers=officer)
-        t0 = time.perf_counter()
-        number = r.json()["ticket"]["number"]
-        s.post(url + "/api/v1/counters/6/start", headers=officer)
-        deadline = time.monotonic() + 2
-        while time.monotonic() < deadline:
-            with lock:
-                got = arrivals.get(number, [])
-                if len(got) == DISPLAYS:
-                    break
-            time.sleep(0.0005)
-        with lock:
-            got = list(arrivals.get(number, []))
-        if len(got) < DISPLAYS:
-            latencies.append(float("inf"))
-        else:
-            latencies.append((max(got) - t0) * 1000)  # the slowest of the 50 screens
+    latencies = slowest_screen_latency(url, officer_token, kiosk_token, CALLS, arrivals, lock, DISPLAYS)
     for c in clients:
         c.disconnect()
     return latencies

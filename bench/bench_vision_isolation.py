@@ -35,7 +35,6 @@ import threading
 import time
 from pathlib import Path
 
-import requests
 import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +42,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "kiosk"))
 from server_process import ServerProcess, create_token  # noqa: E402
 from shared_data import testdata_dir  # noqa: E402
-from shared_setup import lift_daily_limits, socketio_displays  # noqa: E402
+from shared_setup import lift_daily_limits, slowest_screen_latency, socketio_displays  # noqa: E402
 
 DISPLAYS = 50
 SESSIONS = 4
@@ -139,30 +138,7 @@ def cpu_percent(pids: list[int], seconds: float) -> dict[int, float]:
 
 
 # ------------------------------------------------------------------------------------------------
-# call latency (as bench/bench_core.py)
-
-
-def call_latency(url: str, officer: str, kiosk: str, calls: int, arrivals, lock) -> list[float]:
-    s = requests.Session()
-    headers = {"Authorization": f"Bearer {officer}"}
-    for _ in range(calls):
-        s.post(url + "/api/v1/tickets", json={"service": "LD"}, headers={"Authorization": f"Bearer {kiosk}"})
-    latencies: list[float] = []
-    for _ in range(calls):
-        r = s.post(url + "/api/v1/counters/6/next", json={"finish_current": True}, headers=headers)
-        t0 = time.perf_counter()
-        number = r.json()["ticket"]["number"]
-        s.post(url + "/api/v1/counters/6/start", headers=headers)
-        deadline = time.monotonic() + 2
-        while time.monotonic() < deadline:
-            with lock:
-                if len(arrivals.get(number, [])) == DISPLAYS:
-                    break
-            time.sleep(0.0005)
-        with lock:
-            got = list(arrivals.get(number, []))
-        latencies.append((max(got) - t0) * 1000 if len(got) == DISPLAYS else float("inf"))
-    return latencies
+# call latency (bench/shared_setup.py, as bench/bench_core.py)
 
 
 def p(values: list[float], q: float) -> float:
@@ -385,7 +361,7 @@ def main() -> None:
                 where = "testdata not found" if root is None else f"missing in {root / 'faces'}: {', '.join(missing)}"
                 print(f"  {SESSIONS} kiosk sessions: SKIPPED — the face photos are needed ({where}; set "
                       "KIOSK_TESTDATA to the shared testdata folder, see tests/shared_data.py)")
-                lat = call_latency(server.url, officer, kiosk, args.calls, arrivals, lock)
+                lat = slowest_screen_latency(server.url, officer, kiosk, args.calls, arrivals, lock, DISPLAYS)
                 print(f"call -> ticket_called at all {DISPLAYS} /display clients, 0 kiosk sessions: p50 "
                       f"{statistics.median(lat):.1f} ms, p99 {p(lat, 0.99):.1f} ms over {args.calls} calls")
                 return
@@ -410,7 +386,7 @@ def main() -> None:
                 load = Path("/proc/loadavg").read_text().split()[0]
                 before, t0 = cpu_ticks(wpids), time.monotonic()
                 s_before, b_before = cpu_ticks(spids), sum(os.times()[:2])
-                lat = call_latency(server.url, officer, kiosk, args.calls, arrivals, lock)
+                lat = slowest_screen_latency(server.url, officer, kiosk, args.calls, arrivals, lock, DISPLAYS)
                 window = time.monotonic() - t0
                 after = cpu_ticks(wpids)
                 s_after, b_after = cpu_ticks(spids), sum(os.times()[:2])

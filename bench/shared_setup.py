@@ -90,3 +90,30 @@ def socketio_displays(url: str, count: int) -> tuple[list, dict[str, list[float]
         clients.append(c)
     time.sleep(1.0)
     return clients, arrivals, lock
+
+
+def slowest_screen_latency(url: str, officer_token: str, kiosk_token: str, calls: int,
+                           arrivals: dict[str, list[float]], lock: threading.Lock, screens: int) -> list[float]:
+    """Issue CALLS tickets, then call them one by one at counter 6 (the officer's): for each call, ms from
+    the call-next response to its ``ticket_called`` at the slowest of SCREENS clients (inf if one missed it).
+    ARRIVALS/LOCK are those of ``socketio_displays``."""
+    s = requests.Session()
+    officer = {"Authorization": f"Bearer {officer_token}"}
+    for _ in range(calls):
+        s.post(url + "/api/v1/tickets", json={"service": "LD"}, headers={"Authorization": f"Bearer {kiosk_token}"})
+    latencies: list[float] = []
+    for _ in range(calls):
+        r = s.post(url + "/api/v1/counters/6/next", json={"finish_current": True}, headers=officer)
+        t0 = time.perf_counter()
+        number = r.json()["ticket"]["number"]
+        s.post(url + "/api/v1/counters/6/start", headers=officer)
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            with lock:
+                if len(arrivals.get(number, [])) == screens:
+                    break
+            time.sleep(0.0005)
+        with lock:
+            got = list(arrivals.get(number, []))
+        latencies.append((max(got) - t0) * 1000 if len(got) == screens else float("inf"))
+    return latencies

@@ -20,3 +20,18 @@ def make_catalogue(store) -> None:
         save_counter(conn, 1, "Quầy 1", ["HT", "DD"], True)
         save_counter(conn, 2, "Quầy 2", ["DD"], True)
         save_counter(conn, 3, "Quầy 3", [("HT", 1), ("DD", 1)], True)
+
+
+def fresh_engine(folder):
+    """A queue engine over a new store in FOLDER with the catalogue above, on a FakeClock, counters 1-3
+    open; returns (store, engine). The caller closes the store."""
+    from kiosk.queue.clock import FakeClock
+    from kiosk.queue.engine import QueueEngine
+    from kiosk.store import open_store
+
+    store = open_store(folder)
+    make_catalogue(store)
+    engine = QueueEngine(store, FakeClock())
+    for n in (1, 2, 3):
+        engine.open_counter(n)
+    return store, engine

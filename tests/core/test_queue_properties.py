@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 
-from core_fixtures import make_catalogue
+from core_fixtures import fresh_engine, make_catalogue
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -43,16 +43,9 @@ def check_invariants(engine) -> None:
                                 st.sampled_from(["strict", "interleave", "wait_balanced"])),
                       min_size=1, max_size=60))
 def test_random_actions_keep_invariants(tmp_path_factory, steps):
-    from kiosk.queue.clock import FakeClock
-    from kiosk.queue.engine import QueueEngine
-
-    store = open_store(tmp_path_factory.mktemp("prop"))
+    store, engine = fresh_engine(tmp_path_factory.mktemp("prop"))
+    clock = engine.clock
     try:
-        make_catalogue(store)
-        clock = FakeClock()
-        engine = QueueEngine(store, clock)
-        for n in (1, 2, 3):
-            engine.open_counter(n)
         for action, counter, pick, priority, policy in steps:
             try:
                 if action == "issue":

@@ -3,16 +3,13 @@ leads where the table says; every other is a 409 that changes nothing, in today'
 from __future__ import annotations
 
 import pytest
-from core_fixtures import make_catalogue
+from core_fixtures import fresh_engine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.pager.link import BUTTONS, button_plan
 from kiosk.queue import transitions as tr
-from kiosk.queue.clock import FakeClock
-from kiosk.queue.engine import QueueEngine
 from kiosk.queue.errors import IllegalTransition, QueueError
-from kiosk.store import open_store
 
 TICKET_STATES = ("waiting", "called", "serving", "done", "no_show", "held", "cancelled")
 
@@ -238,13 +235,9 @@ STEPS = st.lists(st.tuples(st.sampled_from([*tr.COUNTER_ACTIONS, "issue", "issue
 @given(steps=STEPS)
 def test_random_sequences_follow_the_table(tmp_path_factory, steps):
     """Before each step the table predicts whether the engine accepts it and the situation it leads to."""
-    store = open_store(tmp_path_factory.mktemp("table"))
+    store, engine = fresh_engine(tmp_path_factory.mktemp("table"))
+    clock = engine.clock
     try:
-        make_catalogue(store)
-        clock = FakeClock()
-        engine = QueueEngine(store, clock)
-        for n in (1, 2, 3):
-            engine.open_counter(n)
         for action, n, service in steps:
             if action == "issue":
                 try:
