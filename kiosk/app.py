@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -41,12 +40,10 @@ class KioskServices:
     appointments: Appointments
     supervisor: Supervisor = field(default_factory=Supervisor)
     devices: DeviceHub | None = None
-    # the touch-free kiosk (camera), when [vision] enables it (kiosk.session.setup)
+    # the kiosk terminals (kiosk.terminals.hub): each its own session, vision worker, camera and printer
+    terminals: Any = None  # kiosk.terminals.hub.TerminalHub
     vision_config: Any = None  # kiosk.config.vision.VisionConfig
-    kiosk_flow: Any = None  # kiosk.session.flow.KioskFlow
-    vision_worker: Any = None  # kiosk.vision.worker.client.VisionWorker
-    face_gallery: Any = None  # kiosk.vision.gallery.Gallery
-    kiosk_live: Any = None  # kiosk.web.realtime.kiosk.KioskLive
+    face_gallery: Any = None  # kiosk.vision.gallery.Gallery, shared by every terminal (None: no vision)
 
     def close(self, timeout: float = 4.0) -> None:
         """Stop every background part in reverse start order, finishing what was accepted."""
@@ -122,11 +119,12 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
 
 
 def _wire(app: Flask, kiosk: KioskServices) -> None:
-    """Every part, in start order (the supervisor stops them in reverse): devices (drivers, printer,
-    voice), the event bus that feeds them, the screens' snapshot fan-out, the kiosk camera, the
-    periodic tasks; then the web layer."""
+    """Every part, in start order (the supervisor stops them in reverse): devices (drivers, printers,
+    voice), the event bus that feeds them, the screens' snapshot fan-out, the kiosk terminals (their
+    sessions and vision workers), the periodic tasks; then the web layer."""
     from kiosk.devices.hub import build_devices
     from kiosk.session import setup as kiosk_session
+    from kiosk.terminals.hub import TerminalHub
     from kiosk.web.api import admin as api_admin
     from kiosk.web.api import appointments as api_appointments
     from kiosk.web.api import citizens as api_citizens
@@ -146,14 +144,10 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     kiosk.bus.subscribe(fanout)
     supervisor.add("snapshot-fanout", lambda deadline: fanout.stop())
     kiosk.vision_config = kiosk_session.vision_config(config)
-    terminal = kiosk_session.build(kiosk, kiosk.vision_config)
-    if terminal is not None:
-        kiosk.kiosk_flow, kiosk.vision_worker, kiosk.face_gallery = terminal.flow, terminal.worker, terminal.gallery
-        kiosk.kiosk_live = kiosk_live.KioskLive(kiosk.socketio, terminal.flow)
-        kiosk_session.connect_worker(terminal.flow, terminal.worker, kiosk.kiosk_live)
-        worker = terminal.worker
-        supervisor.add("vision-worker", lambda deadline: worker.stop(max(0.2, deadline - time.monotonic())),
-                       start=worker.start)
+    kiosk.terminals = TerminalHub(kiosk, kiosk.vision_config, app.config["SECRET_KEY"])
+    kiosk.face_gallery = kiosk.terminals.gallery
+    kiosk.terminals.load()
+    supervisor.add("terminals", kiosk.terminals.stop, start=kiosk.terminals.start)
     kiosk.citizens.purge_expired(config.retention_days)
     purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
     supervisor.add("retention-purge", purge.stop, start=purge.start)

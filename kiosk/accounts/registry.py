@@ -121,6 +121,9 @@ def create_token(conn: sqlite3.Connection, role: Any, counter: int | None = None
         "INSERT INTO api_tokens (token_hash, role, counter_number, label, created_at) VALUES (?, ?, ?, ?, ?)",
         [_hash_token(token), role, counter, label[:80], time.time()],
     )
+    if role == "kiosk":  # every kiosk token is a terminal, with the centre's default camera and printer
+        conn.execute("INSERT INTO terminals (token_id, updated_at) SELECT id, created_at FROM api_tokens "
+                     "WHERE token_hash = ?", [_hash_token(token)])
     return token
 
 

@@ -88,7 +88,8 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
             click.echo("Demo centre created. Logins (shown once):")
             for user, secret in logins.items():
                 click.echo(f"  {user:14s} {secret}")
-            click.echo(f"  kiosk page:   http://{cfg.host}:{cfg.port}/device?token={logins['kiosk-token']}")
+            click.echo(f"  Kiosk 1 (demo card):      http://{cfg.host}:{cfg.port}/device?token={logins['kiosk-token']}")
+            click.echo(f"  Kiosk 2 (browser webcam): http://{cfg.host}:{cfg.port}/device?token={logins['kiosk-2-token']}")
             click.echo(f"  hall display: http://{cfg.host}:{cfg.port}/display")
         else:
             click.echo("Demo data already present; logins were printed when it was created.")
@@ -115,10 +116,13 @@ def token() -> None:
 @click.option("--role", required=True, type=click.Choice(["kiosk", "officer", "manager", "admin", "display"]))
 @click.option("--counter", type=int, help="Counter number (required for officer tokens).")
 @click.option("--label", default="", help="What the token is for.")
+@click.option("--name", default="", help="A kiosk terminal's name, shown on the monitor (same as --label).")
 @click.option("--data-dir", type=click.Path(file_okay=False))
 @click.option("--config", "config_file", type=click.Path(dir_okay=False))
-def token_create(role: str, counter: int | None, label: str, data_dir: str | None, config_file: str | None) -> None:
-    """Print one new bearer token and nothing else."""
+def token_create(role: str, counter: int | None, label: str, name: str, data_dir: str | None,
+                 config_file: str | None) -> None:
+    """Print one new bearer token and nothing else. A kiosk token is a terminal (its camera, printer and
+    pager prefix are set on the admin page, or follow the centre's defaults)."""
     from kiosk.accounts.registry import create_token
     from kiosk.queue.errors import QueueError
     from kiosk.store import open_store
@@ -127,7 +131,9 @@ def token_create(role: str, counter: int | None, label: str, data_dir: str | Non
     store = open_store(Path(cfg.data_dir))
     try:
         with store.transaction() as conn:
-            secret = create_token(conn, role, counter, label)
+            if name and label and name != label:
+                raise click.UsageError("give --name or --label, not both")
+            secret = create_token(conn, role, counter, name or label)
     except QueueError as exc:
         raise click.UsageError(exc.message) from None
     finally:

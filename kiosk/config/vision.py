@@ -13,6 +13,9 @@ All settings are optional::
     preview_fps = 3.0         # 0..15; 0 = no live preview
     preview_max_side = 320    # 80..1280
     presence_fps = 2.0        # 0.2..30
+    browser_fps = 8.0         # 1..30: frames a second a browser-camera terminal sends during a session,
+    browser_idle_fps = 2.0    # 0.2..10: and while nobody is at it (kiosk_rate)
+    browser_lost_s = 5.0      # 1..120: no frame this long from a browser camera = camera lost (touch)
     worker_deadline_s = 5.0   # 0.5..60
     backoff_initial_s = 0.5   # 0.05..60, camera reconnect backoff ...
     backoff_max_s = 10.0      # 0.05..600, ... at least backoff_initial_s
@@ -108,6 +111,9 @@ class VisionSettings(Table):
     preview_fps: _number(0.0, 15.0) = 3.0
     preview_max_side: _whole(80, 1280) = 320
     presence_fps: _number(0.2, 30.0) = 2.0
+    browser_fps: _number(1.0, 30.0) = 8.0
+    browser_idle_fps: _number(0.2, 10.0) = 2.0
+    browser_lost_s: _number(1.0, 120.0) = 5.0
     worker_deadline_s: _number(0.5, 60.0) = 5.0
     backoff_initial_s: _number(0.05, 60.0) = 0.5
     backoff_max_s: _number(0.05, 600.0) = 10.0
@@ -177,6 +183,12 @@ class VisionConfig:
     demo_pause_s: float = 25.0
     presence_fps: float = 2.0
     worker_deadline_s: float = 5.0
+    # a terminal's camera when it has none of its own: the table's camera, else the demo loop in demo
+    # mode, else the kiosk page's webcam
+    default_camera: str = "browser"
+    browser_fps: float = 8.0
+    browser_idle_fps: float = 2.0
+    browser_lost_s: float = 5.0
 
 
 def parse_switch(text: str | None) -> bool | None:
@@ -191,8 +203,8 @@ def parse_switch(text: str | None) -> bool | None:
 
 def vision_config(config: Config, env: Mapping[str, str] | None = None) -> VisionConfig:
     """``config.vision`` resolved: enabled (the table, else on with a camera or in demo mode, and
-    KIOSK_VISION_ENABLED of ``env``, default the process environment, over both) and the camera
-    (0 when enabled outside demo without one). Raises ConfigError for a bad KIOSK_VISION_ENABLED."""
+    KIOSK_VISION_ENABLED of ``env``, default the process environment, over both), the camera
+    (0 when enabled outside demo without one) and the terminals' default camera. Raises ConfigError for a bad KIOSK_VISION_ENABLED."""
     table = config.vision
     env = os.environ if env is None else env
     try:
@@ -203,6 +215,7 @@ def vision_config(config: Config, env: Mapping[str, str] | None = None) -> Visio
     if switch is not None:
         enabled = switch
     camera = table.camera
+    default_camera = str(camera) if camera is not None else ("demo" if config.demo else "browser")
     if enabled and camera is None and not config.demo:
         camera = 0
     return VisionConfig(
@@ -212,4 +225,6 @@ def vision_config(config: Config, env: Mapping[str, str] | None = None) -> Visio
         backoff_max_s=table.backoff_max_s, flow=table.flow, pager_prefix=table.pager_prefix,
         demo_empty_s=table.demo_empty_s, demo_card_s=table.demo_card_s, demo_pause_s=table.demo_pause_s,
         presence_fps=table.presence_fps, worker_deadline_s=table.worker_deadline_s,
+        default_camera=default_camera, browser_fps=table.browser_fps, browser_idle_fps=table.browser_idle_fps,
+        browser_lost_s=table.browser_lost_s,
     )

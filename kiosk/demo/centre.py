@@ -55,7 +55,11 @@ def seed_demo(store: Store) -> dict[str, str] | None:
             password = secrets.token_urlsafe(9)
             accounts.create_user(tx, username, password, role, name)
             logins[username] = password
-        logins["kiosk-token"] = accounts.create_token(tx, "kiosk", label="Ki-ốt sảnh (demo)")
+        # two terminals side by side: Kiosk 1 reads the demo's invented card, Kiosk 2 the browser's webcam
+        logins["kiosk-token"] = accounts.create_token(tx, "kiosk", label="Kiosk 1")
+        logins["kiosk-2-token"] = accounts.create_token(tx, "kiosk", label="Kiosk 2")
+        tx.execute("UPDATE terminals SET camera = CASE token_id WHEN (SELECT MIN(token_id) FROM terminals) "
+                   "THEN 'demo' ELSE 'browser' END")
         logins["display-token"] = accounts.create_token(tx, "display", label="Màn hình sảnh (demo)")
     return logins
 

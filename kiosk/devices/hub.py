@@ -39,9 +39,10 @@ class DeviceHub:
     announcer: Any = None  # kiosk.display.announcer.Announcer
     audio: Any = None  # kiosk.display.announcer.AudioStore
     driver: Any = None  # hardware.pager.PagerDriver
-    printer: Any = None  # hardware.printer.escpos_printer.TicketPrinter
+    printer: Any = None  # hardware.printer.escpos_printer.TicketPrinter: the centre's [printer]
     monitor: Any = None  # PrinterMonitor
-    printing: Any = None  # kiosk.ticket_printing.TicketPrintService
+    printing: Any = None  # kiosk.display.printing.TicketPrintService
+    printers: Any = None  # kiosk.devices.printers.PrinterPool (the three above are its default station's)
     led: Any = None  # hardware.led_board.LedBus
     simulators: dict[str, Any] = field(default_factory=dict)  # demo: "pager", "printer", "led"
     public_url: str = ""
@@ -153,20 +154,30 @@ def _build_pager(hub: DeviceHub, supervisor: Supervisor) -> None:
     supervisor.add("pager-driver", stop, start=driver.start)
 
 
-def _build_printer(hub: DeviceHub, services: Any, notify, secret: str, supervisor: Supervisor) -> None:
+def _build_printers(hub: DeviceHub, services: Any, secret: str, supervisor: Supervisor) -> None:
+    """The printer pool (kiosk.devices.printers): the centre's [printer], if any, and each terminal's own."""
     from hardware.printer.escpos_printer import PrinterMonitor, TicketPrinter
+    from kiosk.devices.printers import PrinterPool, PrinterStation
     from kiosk.display.printing import TicketPrintService
 
     cfg = hub.settings.printer
-    hub.printer = TicketPrinter(cfg.url, paper_width=cfg.paper_width)
-    hub.monitor = PrinterMonitor(hub.printer, interval=cfg.poll_s)
-    hub.printing = TicketPrintService(
-        services.engine, services.config.centre_name, hub.printer, hub.monitor,
-        lambda ticket_id: hub.public_url + tracking_path(secret, ticket_id), notify)
-    services.bus.subscribe(hub.printing)
-    supervisor.add("printer", lambda deadline: hub.printer.close())
-    supervisor.add("printer-monitor", lambda deadline: hub.monitor.stop(), start=hub.monitor.start)
-    supervisor.add("ticket-printing", hub.printing.stop, start=hub.printing.start)
+
+    def make_station(url: str, simulator: Any) -> PrinterStation:
+        printer = TicketPrinter(url, paper_width=cfg.paper_width)
+        monitor = PrinterMonitor(printer, interval=cfg.poll_s)
+        printing = TicketPrintService(
+            services.engine, services.config.centre_name, printer, monitor,
+            lambda ticket_id: hub.public_url + tracking_path(secret, ticket_id), pool.notify_for(url))
+        return PrinterStation(url, printer, monitor, printing, simulator=simulator)
+
+    pool = PrinterPool(make_station, services.socketio.emit, default_url=cfg.url,
+                       demo=bool(hub.simulators))
+    hub.printers = pool
+    if cfg.url:
+        default = pool.station(cfg.url, simulator=None)
+        hub.printer, hub.monitor, hub.printing = default.printer, default.monitor, default.printing
+    services.bus.subscribe(pool)
+    supervisor.add("printers", pool.stop, start=pool.start)
 
 
 def _page_sender(driver):
@@ -197,8 +208,7 @@ def build_devices(services: Any, secret: str, supervisor: Supervisor) -> DeviceH
 
         hub.led = LedBus(settings.led.board_config())
         supervisor.add("led-bus", lambda deadline: hub.led.close())
-    if settings.printer.url:
-        _build_printer(hub, services, notify, secret, supervisor)
+    _build_printers(hub, services, secret, supervisor)
     if settings.voice.enabled:
         _build_voice(hub, services.socketio)
         if hub.announcer is not None:

@@ -98,7 +98,8 @@ class TicketPrintService:
             self.counts["not_printed"] += 1
             unprinted = {"ticket_id": event.ticket_id, "number": data.ticket_number,
                          "service_name": data.service_name, "people_ahead": data.people_ahead,
-                         "estimated_wait_min": data.estimated_wait_min, "tracking_url": data.qr_url}
+                         "estimated_wait_min": data.estimated_wait_min, "tracking_url": data.qr_url,
+                         "terminal": event.terminal}
             log.warning("ticket %s not printed: %s", data.ticket_number, exc.report.status.value)
             self.monitor.update(exc.report)  # screens learn of a new fault at once (listener)
             self.notify("device_status", printer_status_payload(exc.report, unprinted), None)

@@ -260,12 +260,14 @@ class QueueEngine:
         channel: str = "kiosk",
         citizen_key: str | None = None,
         request_key: tuple[str, str] | None = None,
+        terminal: int | None = None,
     ) -> IssuedTicket:
         """Issue the next number of a service: A001, A002 … restarting each day.
 
         ``request_key`` (issuer, key) makes the request idempotent for the local day: a retry with the
         same pair returns the ticket the first request issued (``replayed``) and issues nothing. The key
         is stored in the ticket's own transaction, so a request acknowledged before a crash replays too.
+        ``terminal`` is the kiosk terminal (its token id) that issued it: its printer prints the ticket.
         """
         if priority not in PRIORITIES:
             raise InvalidInput(f"priority must be one of {', '.join(PRIORITIES)}")
@@ -311,8 +313,8 @@ class QueueEngine:
             number = f"{svc.prefix}{seq:03d}"
             cur = tx.conn.execute(
                 "INSERT INTO tickets (day, prefix, seq, number, service_code, priority, state, channel, "
-                "issued_at, citizen_key) VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)",
-                [day, svc.prefix, seq, number, svc.code, priority, channel, now, citizen_key],
+                "issued_at, citizen_key, terminal_id) VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?)",
+                [day, svc.prefix, seq, number, svc.code, priority, channel, now, citizen_key, terminal],
             )
             ticket = self._ticket(tx.conn, cur.lastrowid)
             position = self._position(tx.conn, ticket)
@@ -322,7 +324,7 @@ class QueueEngine:
                                 [request_key[0], day, request_key[1], ticket.id])
             tx.record(ev.TicketIssued(
                 at=now, ticket_id=ticket.id, number=number, service=svc.code, priority=priority, channel=channel,
-                position=position,
+                position=position, terminal=terminal,
             ))
             return IssuedTicket(ticket, position, wait)
 

@@ -104,6 +104,7 @@ class TicketIssued(TicketEvent):
     priority: str
     channel: str
     position: int
+    terminal: int | None = None  # the kiosk terminal (token id) that issued it
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -299,7 +299,8 @@ class KioskFlow:
                  on_change: Callable[[], None] | None = None,
                  appointments: Any = None,
                  bind_pager: Callable[[int, str], int] | None = None,
-                 pager_enabled: Callable[[], bool] | None = None) -> None:
+                 pager_enabled: Callable[[], bool] | None = None,
+                 terminal_id: int | None = None) -> None:
         if not consent_text_version or not isinstance(consent_text_version, str):
             raise FlowError("consent_text_version is required")
         self.citizens = citizens
@@ -314,6 +315,7 @@ class KioskFlow:
         self.appointments = appointments  # kiosk.queue.appointments.Appointments: booked citizens need no choice
         self.bind_pager = bind_pager
         self.pager_enabled = pager_enabled
+        self.terminal_id = terminal_id  # the kiosk terminal (token id) whose tickets these are
         self.state = IDLE
         self.camera_ok = True
         self.face_engine_ok = True
@@ -638,7 +640,8 @@ class KioskFlow:
         if s.ref is None and self.state == PRESENT and s.track_id is None:
             s.track_id = self._last_track  # an anonymous ticket: that face is not served again at once
         try:
-            issued = self.engine.issue_ticket(service, s.priority, channel="kiosk", citizen_key=key)
+            issued = self.engine.issue_ticket(service, s.priority, channel="kiosk", citizen_key=key,
+                                              terminal=self.terminal_id)
         except (LimitReached, ServiceClosed, NotFound) as exc:
             self._set_notice(exc.code if exc.code in NOTICES else "error", now)
             if self.state in (IDLE, PRESENT):

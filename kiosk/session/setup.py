@@ -1,11 +1,11 @@
-"""The touch-free kiosk of a terminal, built from the ``[vision]`` table (kiosk/config/vision.py).
+"""The parts of a terminal's touch-free kiosk, built from the ``[vision]`` table (kiosk/config/vision.py).
 
-``build(kiosk, cfg)`` makes, when the kiosk camera is enabled, the face gallery (from the citizens'
-enrolled templates, kept in sync on enrolment and deletion), the terminal's vision worker
-(kiosk.vision.worker.client.VisionWorker: a separate process that reads the camera and runs the QR ladder
-and the face pipeline) and the kiosk flow (kiosk.session.flow). The app factory starts and stops the worker
-through the supervisor and connects the flow to the web layer (kiosk.web.realtime.kiosk); nothing here
-imports the web layer. The web process itself never reads a camera, nor runs zxing or dlib.
+The terminal hub (kiosk.terminals.hub) makes, per terminal, a vision worker
+(kiosk.vision.worker.client.VisionWorker: a separate process that reads the camera, or takes the page's
+frames, and runs the QR ladder and the face pipeline) with ``worker_settings`` and the kiosk flow
+(kiosk.session.flow) with ``build_flow``; the face gallery (``gallery_from_store``: the citizens' enrolled
+templates) is one for all terminals. Nothing here imports the web layer. The web process itself never
+reads a camera, nor runs zxing or dlib.
 
 While a ticket is on screen, a pager card's label (``PAGER:<site>:<card>``) read by the camera binds the
 card to the ticket through the DeviceHub (``services.devices``, see kiosk.pager.labels).
@@ -13,9 +13,7 @@ card to the ticket through the DeviceHub (``services.devices``, see kiosk.pager.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from kiosk.config.vision import VisionConfig, vision_config
@@ -23,7 +21,7 @@ from kiosk.session.flow import FlowSettings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["KioskSession", "VisionConfig", "build", "build_flow", "connect_worker", "pager_callbacks",
+__all__ = ["KioskSession", "VisionConfig", "build_flow", "connect_worker", "gallery_from_store", "pager_callbacks",
            "vision_config", "watch_pager_bindings", "worker_settings"]
 
 
@@ -36,7 +34,7 @@ class KioskSession:
     gallery: Any  # kiosk.vision.gallery.Gallery
 
 
-def _gallery_from_store(citizens: Any) -> Any:
+def gallery_from_store(citizens: Any) -> Any:
     """The in-memory gallery of every enrolled citizen (identity key = citizen id as text)."""
     from kiosk.vision.gallery import Gallery, GalleryError, template_from_bytes
 
@@ -73,12 +71,14 @@ def watch_pager_bindings(kiosk: Any, flow: Any) -> None:
         kiosk.devices.cards.listeners.append(flow.pager_bound)
 
 
-def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, vision: Any, gallery: Any = None) -> Any:
+def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, vision: Any, gallery: Any = None,
+               terminal_id: int | None = None, on_enrolled: Any = None) -> Any:
     """The kiosk flow wired to the store, the queue engine, the vision side, the gallery and the pager cards.
 
     ``vision`` gives ``templates_of(track_id)`` (a VisionWorker, or a VisionPipeline in tests); when
     it also has ``enrol(identity, templates)`` (a VisionWorker) enrolments go through it, which keeps
-    the worker's gallery in sync, else straight into ``gallery``.
+    the worker's gallery in sync, else straight into ``gallery``; ``on_enrolled(citizen_id, templates)``
+    replaces both (the terminal hub: every terminal's worker learns of it).
     """
     from kiosk.session.flow import KioskFlow
 
@@ -92,16 +92,30 @@ def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, vision: Any, gall
     bind_pager, pager_enabled = pager_callbacks(kiosk)
     flow = KioskFlow(citizens=kiosk.citizens, engine=kiosk.engine, clock=clock,
                      consent_text_version=kiosk.config.consent_text_version, settings=settings,
-                     templates_of=vision.templates_of, on_enrolled=enrolled,
-                     appointments=kiosk.appointments, bind_pager=bind_pager, pager_enabled=pager_enabled)
+                     templates_of=vision.templates_of, on_enrolled=on_enrolled or enrolled,
+                     appointments=kiosk.appointments, bind_pager=bind_pager, pager_enabled=pager_enabled,
+                     terminal_id=terminal_id)
     watch_pager_bindings(kiosk, flow)
     return flow
 
 
-def worker_settings(cfg: VisionConfig) -> Any:
-    """The kiosk terminal's VisionWorker settings from the ``[vision]`` table (camera or demo loop)."""
+def worker_settings(cfg: VisionConfig, camera: Any = "default", pager_prefix: str | None = None) -> Any:
+    """A kiosk terminal's VisionWorker settings from the ``[vision]`` table and the terminal's camera:
+    "browser" (frames pushed by the page: no source, no preview), "demo" (the scripted loop), a PC camera
+    spec, or "default" (the table's camera, the demo loop when it has none)."""
     from kiosk.vision.worker.client import WorkerSettings
 
+    prefix = cfg.pager_prefix if pager_prefix is None else pager_prefix
+    if camera == "browser":
+        return WorkerSettings(source=None, faces=cfg.faces, max_fps=cfg.max_fps, presence_fps=cfg.presence_fps,
+                              qr_passes=cfg.qr_passes, text_prefixes=(prefix,) if prefix else (),
+                              preview_interval_s=0.0, deadline_s=cfg.worker_deadline_s)
+    if camera != "default":
+        from dataclasses import replace
+
+        from kiosk.vision.sources import parse_camera_spec
+
+        cfg = replace(cfg, camera=None if camera == "demo" else parse_camera_spec(camera))
     if cfg.camera is None:  # demo mode without a camera: the scripted loop, made in the worker
         source = {"kind": "demo", "fps": cfg.max_fps, "empty_s": cfg.demo_empty_s, "card_s": cfg.demo_card_s,
                   "pause_s": cfg.demo_pause_s}
@@ -110,7 +124,7 @@ def worker_settings(cfg: VisionConfig) -> Any:
                   "backoff_initial_s": cfg.backoff_initial_s, "backoff_max_s": cfg.backoff_max_s}
     return WorkerSettings(source=source, faces=cfg.faces, max_fps=cfg.max_fps, presence_fps=cfg.presence_fps,
                           qr_passes=cfg.qr_passes,
-                          text_prefixes=(cfg.pager_prefix,) if cfg.pager_prefix else (),
+                          text_prefixes=(prefix,) if prefix else (),
                           preview_interval_s=(1.0 / cfg.preview_fps) if cfg.preview_fps else 0.0,
                           preview_max_side=cfg.preview_max_side, deadline_s=cfg.worker_deadline_s)
 
@@ -127,20 +141,3 @@ def connect_worker(flow: Any, worker: Any, live: Any = None) -> None:
         worker.set_session(flow.state != "idle")
 
     flow.on_change = changed
-
-
-def build(kiosk: Any, cfg: VisionConfig) -> KioskSession | None:
-    """The terminal's kiosk when ``[vision]`` enables it (None: the kiosk page works by touch alone).
-    Nothing is started: the worker's ``start``/``stop`` belong to the supervisor."""
-    if not cfg.enabled:
-        return None
-    from kiosk.vision.worker.client import VisionWorker
-
-    def today() -> Any:
-        return datetime.fromtimestamp(kiosk.clock.now(), kiosk.clock.tz).date()
-
-    gallery = _gallery_from_store(kiosk.citizens)
-    worker = VisionWorker(worker_settings(cfg), name="kiosk-1", gallery=gallery, today=today)
-    kiosk.citizens.on_forget(lambda citizen_id: worker.forget(str(citizen_id)))
-    flow = build_flow(kiosk, cfg.flow, time.monotonic, worker, gallery)
-    return KioskSession(flow, worker, gallery)

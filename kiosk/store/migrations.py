@@ -207,11 +207,28 @@ def m004_ticket_requests(db: sqlite_utils.Database) -> None:
         """)
 
 
+def m005_terminals(db: sqlite_utils.Database) -> None:
+    """Kiosk terminals: every kiosk token is one, with its own camera, printer and pager-label prefix
+    (NULL: the centre's default from the config); tickets remember the terminal that issued them."""
+    run_script(db, """
+        CREATE TABLE terminals (
+            token_id INTEGER PRIMARY KEY REFERENCES api_tokens(id),
+            camera TEXT,
+            printer_url TEXT,
+            pager_prefix TEXT,
+            updated_at REAL NOT NULL
+        );
+        INSERT INTO terminals (token_id, updated_at) SELECT id, created_at FROM api_tokens WHERE role = 'kiosk';
+        ALTER TABLE tickets ADD COLUMN terminal_id INTEGER;
+        """)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core", m001_core),
     (2, "citizens", m002_citizens),
     (3, "ratings", m003_ratings),
     (4, "ticket_requests", m004_ticket_requests),
+    (5, "terminals", m005_terminals),
 ]
 
 

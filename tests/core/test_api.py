@@ -22,7 +22,9 @@ def test_issue_ticket_shape(client, tokens):
     r = client.post("/api/v1/tickets", json={"service": "HT", "priority": "elderly"}, headers=bearer(tokens["kiosk"]))
     assert r.status_code == 201
     body = r.json
-    assert set(body) == {"id", "number", "service", "priority", "position", "estimated_wait_s", "issued_at"}
+    assert set(body) == {"id", "number", "service", "priority", "position", "estimated_wait_s", "issued_at",
+                         "tracking_url", "printer"}  # a kiosk shows the tracking QR when its printer cannot print
+    assert body["tracking_url"].startswith(f"/t/{body['id']}/") and body["printer"] == {"ok": True}
     assert body["number"] == "A001" and body["priority"] == "elderly" and body["position"] == 1
     assert body["issued_at"].endswith("+07:00")
 

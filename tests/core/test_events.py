@@ -75,10 +75,11 @@ def test_every_type_has_an_old_row_case():
 def test_old_rows_rebuild_into_typed_events(row, typed):
     event = ev.event_from_row(row)
     assert event == typed and type(event) is type(typed)
-    # the wire keeps every key and value it had (call events gain the screens' names, None for old rows)
+    # the wire keeps every key and value it had (call events gain the screens' names, an issue the
+    # terminal that issued it; None for old rows)
     payload, before = event.payload(), old_payload(row)
     assert {k: payload[k] for k in before} == before
-    assert set(payload) - set(before) <= {"service_name", "counter_name"}
+    assert set(payload) - set(before) <= {"service_name", "counter_name", "terminal"}
     # and the row it would write now reads back as the same event
     again = ev.event_from_row({"id": 1, **event.row()})
     assert again == event

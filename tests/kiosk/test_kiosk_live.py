@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from kiosk.accounts.registry import create_token
+from kiosk.accounts.registry import create_token, revoke_token
 from kiosk.config.core import Config, ConfigError
 from kiosk.demo.centre import open_demo_counters, seed_demo
 from kiosk.session.setup import vision_config
@@ -77,10 +77,18 @@ def test_http_routes_and_roles(demo_app):
     bad = web.post("/api/v1/kiosk/choose", json={"tile": "consent:maybe"}, headers=headers)
     assert bad.status_code == 422 and "no tile" in bad.json["error"]["message"]
     assert web.post("/api/v1/kiosk/choose", data="x", headers=headers).status_code in (400, 415)
-    # a socket without a kiosk session may not choose
-    sio = demo_app.extensions["kiosk"].socketio.test_client(demo_app, namespace="/kiosk",
-                                                             auth={"token": demo_app.kiosk_token})
-    assert sio.emit("kiosk_choose", {"tile": "done"}, namespace="/kiosk", callback=True)["error"] == "forbidden"
+    # a socket signed in with the kiosk token in its auth sits at that terminal; once the token is
+    # revoked, its next event is refused
+    socketio = demo_app.extensions["kiosk"].socketio
+    sio = socketio.test_client(demo_app, namespace="/kiosk", auth={"token": demo_app.kiosk_token})
+    assert "no tile" in sio.emit("kiosk_choose", {"tile": "done"}, namespace="/kiosk", callback=True)["error"]
+    token_id = demo_app.extensions["kiosk"].store.conn().execute(
+        "SELECT id FROM api_tokens WHERE role = 'kiosk'").fetchone()[0]
+    with demo_app.extensions["kiosk"].store.transaction() as conn:
+        revoke_token(conn, token_id)
+    assert sio.emit("kiosk_choose", {"tile": "done"}, namespace="/kiosk", callback=True)["ok"] is False
+    assert not socketio.test_client(demo_app, namespace="/kiosk", auth={"token": demo_app.officer_token}).is_connected(
+        "/kiosk")
 
 
 def test_vision_is_off_without_camera_or_demo(tmp_path):
@@ -89,7 +97,7 @@ def test_vision_is_off_without_camera_or_demo(tmp_path):
     app = create_app({"data_dir": str(tmp_path)})
     try:
         kiosk = app.extensions["kiosk"]
-        assert kiosk.vision_worker is None and kiosk.vision_config.enabled is False
+        assert kiosk.face_gallery is None and kiosk.vision_config.enabled is False
         with kiosk.store.transaction() as conn:
             token = create_token(conn, "kiosk")
         r = app.test_client().get("/api/v1/kiosk/state", headers={"Authorization": f"Bearer {token}"})

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from kiosk.accounts.registry import create_token
+from kiosk.accounts.registry import token_principal
 from kiosk.config.core import Config, ConfigError
 from kiosk.demo.centre import open_demo_counters
 from kiosk.session.setup import vision_config
@@ -37,9 +37,9 @@ def app(tmp_path, seeded_demo):
         "faces": False, "worker_deadline_s": 1.0, "demo_empty_s": 600, "presence_fps": 5.0}})
     kiosk = app.extensions["kiosk"]
     open_demo_counters(kiosk.engine)
-    with kiosk.store.transaction() as conn:
-        app.kiosk_token = create_token(conn, "kiosk")
-    worker = kiosk.vision_worker
+    app.kiosk_token = seeded_demo[1]["kiosk-token"]  # Kiosk 1, the demo loop's terminal
+    app.terminal = kiosk.terminals.get(token_principal(kiosk.store.conn(), app.kiosk_token).id)
+    worker = app.extensions["kiosk"].terminals.first().worker
     worker.settings = dataclasses.replace(worker.settings, restart_initial_s=1.0)  # time to see the fallback
     assert worker.wait_ready(60)
     yield app
@@ -76,7 +76,7 @@ class Ticketing(threading.Thread):
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGSTOP], ids=["sigkill", "sigstop"])
 def test_a_dead_or_stuck_worker_is_replaced_while_ticketing_goes_on(app, how):
     kiosk = app.extensions["kiosk"]
-    worker, flow = kiosk.vision_worker, kiosk.kiosk_flow
+    worker, flow = app.terminal.worker, app.terminal.flow
     pid = worker.pid
     tickets = Ticketing(app)
     tickets.start()
@@ -111,7 +111,7 @@ def test_close_stops_the_worker(tmp_path, seeded_demo):
     from app_support import make_app
 
     app = make_app(tmp_path, seeded_demo[0], {"demo": True, "vision": {"faces": False}})
-    worker = app.extensions["kiosk"].vision_worker
+    worker = app.extensions["kiosk"].terminals.first().worker
     assert worker.wait_ready(60)
     pid = worker.pid
     app.extensions["kiosk"].close()
@@ -124,7 +124,7 @@ class FakeSocketIO:
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict]] = []
 
-    def emit(self, event, data, namespace=None):
+    def emit(self, event, data, namespace=None, to=None):
         self.sent.append((event, data))
 
 
@@ -151,8 +151,8 @@ def test_kiosk_state_is_pushed_only_when_what_the_page_shows_changes(tmp_path):
 
 
 def test_an_idle_demo_kiosk_sends_few_states(app):
-    live = app.extensions["kiosk"].kiosk_live
-    flow = app.extensions["kiosk"].kiosk_flow
+    live = app.terminal.live
+    flow = app.terminal.flow
     v0, s0 = flow.version, live.states
     _until(lambda: flow.version - v0 >= 10)  # ten observations of the empty hall (5 checks a second)
     assert live.states - s0 <= 1

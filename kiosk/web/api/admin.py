@@ -110,6 +110,8 @@ def create_token():
 def revoke_token(token_id: int):
     with services().store.transaction() as conn:
         accounts.revoke_token(conn, token_id)
+    if services().terminals is not None:
+        services().terminals.drop(token_id)  # a kiosk terminal stops with its token
     return jsonify({"id": token_id, "revoked": True})
 
 

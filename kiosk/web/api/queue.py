@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from kiosk.queue.model import CHOOSABLE_PRIORITIES
 from kiosk.queue.snapshot import queue_snapshot
@@ -66,13 +66,20 @@ def issue():
         if not IDEMPOTENCY_KEY.fullmatch(key):
             raise ApiError(400, "invalid", "Idempotency-Key must be 1-100 letters, digits or -_.:")
         request_key = (f"{principal.kind}:{principal.id}", key)
-    issued = _engine().issue_ticket(service, priority, channel=channel, request_key=request_key)
+    terminal = principal.id if principal.role == "kiosk" else None
+    issued = _engine().issue_ticket(service, priority, channel=channel, request_key=request_key, terminal=terminal)
     t = issued.ticket
     body = {
         "id": t.id, "number": t.number, "service": t.service, "priority": t.priority,
         "position": issued.position, "estimated_wait_s": issued.estimated_wait_s,
         "issued_at": t.to_api(_tz())["issued_at"],
     }
+    if terminal is not None:  # the kiosk shows the tracking QR on screen when its printer cannot print
+        from kiosk.display.tracking import tracking_path
+
+        body["tracking_url"] = tracking_path(current_app.config["SECRET_KEY"], t.id)
+        running = services().terminals.get(terminal) if services().terminals is not None else None
+        body["printer"] = {"ok": running.printer_ok() if running is not None else True}
     return jsonify(body), 200 if issued.replayed else 201
 
 

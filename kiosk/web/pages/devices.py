@@ -2,6 +2,7 @@
 panel that presses simulated pager-card buttons and empties the simulated printer.
 
 GET  /t/<id>/<sig>           public; position and estimated wait in Vietnamese (JSON when asked)
+GET  /t/<id>/<sig>/qr.svg    public; the QR code of that link (shown by a kiosk whose printer is out of paper)
 GET  /demo/devices           admin, demo mode only
 POST /demo/devices/press     {"card": N, "button": "next|recall|no_show|finish"}
 POST /demo/devices/printer   {"paper_out": bool, "cover_open": bool, "offline": bool, ...}
@@ -82,6 +83,27 @@ BUTTONS = ("next", "recall", "no_show", "finish")
 
 def _wants_html() -> bool:
     return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+@bp.get("/t/<int:ticket_id>/<sig>/qr.svg")
+def track_qr(ticket_id: int, sig: str):
+    """The tracking link as an SVG QR code, the same link the printed ticket carries."""
+    import io
+
+    import qrcode
+    import qrcode.image.svg
+
+    if not verify_signature(current_app.config["SECRET_KEY"], ticket_id, sig):
+        raise ApiError(404, "not_found", "no such ticket link")
+    services().engine.ticket(ticket_id)  # 404 for a ticket that is gone
+    hub = services().devices
+    base = hub.public_url if hub is not None and hub.public_url else request.host_url.rstrip("/")
+    image = qrcode.make(f"{base}/t/{ticket_id}/{sig}", image_factory=qrcode.image.svg.SvgPathImage, box_size=10,
+                        border=2)
+    out = io.BytesIO()
+    image.save(out)
+    return out.getvalue(), 200, {"Content-Type": "image/svg+xml", "Cache-Control": "private, max-age=86400",
+                                 "Referrer-Policy": "no-referrer"}
 
 
 @bp.get("/t/<int:ticket_id>/<sig>")

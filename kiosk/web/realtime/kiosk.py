@@ -1,33 +1,45 @@
-"""Socket.IO events and HTTP routes of the touch-free kiosk panel (namespace /kiosk, kiosk role).
+"""Socket.IO events and HTTP routes of the kiosk terminals (namespace /kiosk).
 
-Server -> page (namespace ``/kiosk``):
-  ``kiosk_state``    the flow's state (kiosk.session.flow.KioskFlow.snapshot): state, prompt, masked
-                     citizen, tiles with normalised rectangles, cursor, dwell progress, notice, ticket,
-                     and ``overlay`` (face boxes and card outline of the last frame, normalised); sent
-                     only when what the page shows changed (the snapshot's content, ``version`` aside)
-  ``kiosk_preview``  ``{"jpeg": <bytes>, "w", "h"}``: a small JPEG of the current frame, a few a second
-                     (made by the vision worker at ``[vision] preview_fps``)
+Every /kiosk socket is seated at one terminal when it connects (kiosk.terminals.hub): a kiosk token at its
+own, an admin at ``auth: {"terminal": ID}`` (or ``?terminal=ID``) or the first. It joins that terminal's
+room and receives only that terminal's events.
+
+Server -> page:
+  ``kiosk_state``    the terminal's session (kiosk.session.flow.KioskFlow.snapshot plus ``terminal``,
+                     ``printer`` and the shown ticket's ``tracking_url``); sent only when it changed
+  ``kiosk_preview``  ``{"jpeg": <bytes>, "w", "h"}``: a small JPEG of a PC camera's frame, a few a second
+  ``kiosk_rate``     ``{"fps": number}``: frames a second the page should send (0: none; its camera is
+                     not the browser's); sent on connect and whenever it changes
 Page -> server:
+  ``kiosk_frame``    ``{"seq": int, "jpeg": <binary JPEG>}`` (kiosk role only): acknowledged with
+                     ``{"ok": true, "accepted": bool}`` (false: dropped, the worker was busy) or
+                     ``{"ok": false, "error": code, "message"}`` (refused; nothing changed)
+  ``kiosk_camera``   ``{"ok": false, "error": "denied"|"not_found"|"ended"|…}``: the page lost its webcam
   ``kiosk_choose``   ``{"tile": ID}`` a touch on a tile; acknowledged with ``{"ok", "state"|"error"}``
-  ``kiosk_get_state`` acknowledged with the state
+  ``kiosk_get_state`` acknowledged with the state (and the page learns its rate)
 
-HTTP (kiosk or admin role): ``GET /api/v1/kiosk/state``, ``POST /api/v1/kiosk/choose`` ``{"tile"}``.
+HTTP: ``GET /api/v1/kiosk/state``, ``POST /api/v1/kiosk/choose`` ``{"tile"}`` (kiosk; admin with
+``?terminal=ID``); ``GET /api/v1/kiosk/terminals`` (admin, manager) and ``PUT
+/api/v1/kiosk/terminals/<id>`` ``{"camera", "printer_url", "pager_prefix"}`` (admin).
 Nothing here logs a frame, a payload or an ID.
 """
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, session
+from flask import Blueprint, current_app, jsonify, request
+from flask_socketio import emit, join_room
 
 from kiosk.accounts.registry import token_principal_by_id, user_principal
-from kiosk.session.flow import FlowError, KioskFlow
+from kiosk.session.flow import FlowError
+from kiosk.terminals import registry as terminals_db
+from kiosk.terminals.frames import FrameRefused
+from kiosk.terminals.live import KioskLive
 from kiosk.web.body import json_body
 from kiosk.web.errors import ApiError
-from kiosk.web.security import require
+from kiosk.web.security import principal_from_request, require
 
-__all__ = ["KioskLive", "bp", "register_socket_handlers"]
+__all__ = ["KioskLive", "bp", "register_socket_handlers", "seat_socket", "unseat_socket"]
 
 NAMESPACE = "/kiosk"
 ROLES = ("kiosk", "admin")
@@ -35,71 +47,56 @@ ROLES = ("kiosk", "admin")
 bp = Blueprint("kiosk_live", __name__, url_prefix="/api/v1/kiosk")
 
 
-class KioskLive:
-    """Pushes the flow's state and the camera preview to the kiosk pages.
-
-    ``push_state`` is the flow's ``on_change``: it runs after every observation and every touch, but
-    emits ``kiosk_state`` only when the snapshot differs from the last one sent (compared by content,
-    without the flow's change counter ``version``): an empty hall sends nothing. ``states`` counts the
-    emits, ``unchanged`` the pushes that were not sent. A page that connects asks with
-    ``kiosk_get_state``.
-    """
-
-    def __init__(self, socketio: Any, flow: KioskFlow) -> None:
-        self.socketio = socketio
-        self.flow = flow
-        self.previews = 0
-        self.states = 0
-        self.unchanged = 0
-        self._last: dict[str, Any] | None = None
-        self._lock = threading.Lock()
-
-    def on_observation(self, obs: Any) -> None:
-        """Called with each observation of the vision worker."""
-        self.flow.on_observation(obs)  # the flow's on_change pushes the state
-        if obs.preview is not None and obs.frame_size is not None:
-            self.previews += 1
-            self.socketio.emit("kiosk_preview", {"jpeg": obs.preview, "w": obs.frame_size[0],
-                                                 "h": obs.frame_size[1]}, namespace=NAMESPACE)
-
-    def push_state(self) -> None:
-        """Send the current state to every kiosk page, when it changed."""
-        snap = self.flow.snapshot()
-        shown = {k: v for k, v in snap.items() if k != "version"}
-        with self._lock:
-            if shown == self._last:
-                self.unchanged += 1
-                return
-            self._last = shown
-            self.states += 1
-        self.socketio.emit("kiosk_state", snap, namespace=NAMESPACE)
+def _hub() -> Any:
+    return current_app.extensions["kiosk"].terminals
 
 
-def _live() -> KioskLive:
-    live = current_app.extensions["kiosk"].kiosk_live
-    if live is None:
-        raise ApiError(404, "not_found", "the touch-free kiosk (camera) is not enabled on this server")
-    return live
+def seat_socket(principal: Any, auth: Any) -> None:
+    """On connect to /kiosk: join the room of the socket's terminal and tell it its frame rate."""
+    wanted = auth.get("terminal") if isinstance(auth, dict) else None
+    if wanted is None:
+        wanted = request.args.get("terminal")
+    terminal = _hub().attach(request.sid, principal, wanted) if principal is not None else None
+    if terminal is None:
+        return
+    join_room(terminal.room)
+    emit("kiosk_rate", {"fps": terminal.tell_rate() if principal.role == "kiosk" else 0.0})
 
 
-def _socket_allowed() -> bool:
-    """The principal of this socket's session (the page signs in through /device or a login)."""
+def unseat_socket() -> None:
+    _hub().detach(request.sid)
+
+
+def _seated(kiosk_only: bool = False) -> tuple[Any, Any]:
+    """(seat, terminal) of this socket, its principal checked again (a revoked token or a deactivated
+    user is refused from its next event on); raises ApiError."""
+    found = _hub().seat(request.sid)
+    if found is None:
+        raise ApiError(404, "no_terminal", "this socket is not at a kiosk terminal (no kiosk token?)")
+    seat, terminal = found
     conn = current_app.extensions["kiosk"].store.conn()
-    principal = None
-    if "uid" in session:
-        principal = user_principal(conn, int(session["uid"]))
-    elif "tid" in session:
-        principal = token_principal_by_id(conn, int(session["tid"]))
-    return principal is not None and principal.role in ROLES
+    principal = (token_principal_by_id(conn, seat.principal_id) if seat.kind == "token"
+                 else user_principal(conn, seat.principal_id))
+    if principal is None or principal.role not in (("kiosk",) if kiosk_only else ROLES):
+        raise ApiError(403, "forbidden", "only the kiosk terminal may do this")
+    return seat, terminal
 
 
-def _choose(data: Any) -> dict[str, Any]:
+def _session_of(terminal: Any) -> Any:
+    if terminal.live is None:
+        raise ApiError(404, "not_found", "the touch-free kiosk (camera) is not enabled at this terminal")
+    return terminal.live
+
+
+def _choose(terminal: Any, data: Any) -> dict[str, Any]:
+    live = _session_of(terminal)
     if not isinstance(data, dict) or not isinstance(data.get("tile"), str):
         return {"ok": False, "error": "send {\"tile\": ID}"}
     try:
-        return {"ok": True, "state": _live().flow.choose(data["tile"], by="touch")}
+        live.flow.choose(data["tile"], by="touch")
     except FlowError as exc:
         return {"ok": False, "error": str(exc)}
+    return {"ok": True, "state": live.snapshot()}
 
 
 def register_socket_handlers(socketio: Any) -> None:
@@ -107,34 +104,96 @@ def register_socket_handlers(socketio: Any) -> None:
 
     @socketio.on("kiosk_choose", namespace=NAMESPACE)
     def on_choose(data: Any = None) -> dict[str, Any]:
-        if not _socket_allowed():
-            return {"ok": False, "error": "forbidden"}
         try:
-            return _choose(data)
+            _, terminal = _seated()
+            return _choose(terminal, data)
         except ApiError as exc:
             return {"ok": False, "error": exc.message}
 
     @socketio.on("kiosk_get_state", namespace=NAMESPACE)
     def on_get_state(data: Any = None) -> dict[str, Any]:
-        if not _socket_allowed():
-            return {"ok": False, "error": "forbidden"}
         try:
-            return {"ok": True, "state": _live().flow.snapshot()}
+            seat, terminal = _seated()
+            if seat.role == "kiosk":
+                emit("kiosk_rate", {"fps": terminal.tell_rate()})
+            return {"ok": True, "state": _session_of(terminal).snapshot()}
         except ApiError as exc:
             return {"ok": False, "error": exc.message}
+
+    @socketio.on("kiosk_frame", namespace=NAMESPACE)
+    def on_frame(data: Any = None) -> dict[str, Any]:
+        try:
+            _, terminal = _seated(kiosk_only=True)
+            return {"ok": True, "accepted": terminal.push_frame(data)}
+        except ApiError as exc:
+            return {"ok": False, "error": exc.code, "message": exc.message}
+        except FrameRefused as exc:
+            return {"ok": False, "error": exc.code, "message": str(exc)}
+
+    @socketio.on("kiosk_camera", namespace=NAMESPACE)
+    def on_camera(data: Any = None) -> dict[str, Any]:
+        try:
+            _, terminal = _seated(kiosk_only=True)
+        except ApiError as exc:
+            return {"ok": False, "error": exc.code, "message": exc.message}
+        if not isinstance(data, dict) or data.get("ok") is not False or not isinstance(data.get("error", ""), str):
+            return {"ok": False, "error": "invalid", "message": 'send {"ok": false, "error": "denied"}'}
+        if terminal.browser:
+            terminal.camera_failed(data.get("error") or "unavailable")
+        return {"ok": True}
+
+
+def _terminal_of_request() -> Any:
+    principal = principal_from_request()
+    hub = _hub()
+    if principal.role == "kiosk":
+        terminal = hub.get(principal.id)
+    else:
+        wanted = request.args.get("terminal")
+        if wanted is not None and not (wanted.isdigit() and len(wanted) < 12):
+            raise ApiError(422, "invalid", "terminal must be a terminal id")
+        terminal = hub.get(int(wanted)) if wanted is not None else hub.first()
+    if terminal is None:
+        raise ApiError(404, "not_found", "no such kiosk terminal")
+    return terminal
 
 
 @bp.get("/state")
 @require("kiosk")
 def get_state():
-    return jsonify(_live().flow.snapshot())
+    return jsonify(_session_of(_terminal_of_request()).snapshot())
 
 
 @bp.post("/choose")
 @require("kiosk")
 def post_choose():
     data = json_body()
-    result = _choose(data)
+    result = _choose(_terminal_of_request(), data)
     if not result["ok"]:
         raise ApiError(422, "invalid", result["error"])
     return jsonify(result["state"])
+
+
+@bp.get("/terminals")
+@require("admin", "manager")
+def list_terminals():
+    """Every active terminal: its settings as stored (null: the centre's default) and as running."""
+    hub = _hub()
+    conn = current_app.extensions["kiosk"].store.conn()
+    rows = []
+    for row in terminals_db.list_terminals(conn):
+        terminal = hub.get(row.id)
+        rows.append({**row.to_api(), "running": terminal.status() if terminal is not None else None})
+    return jsonify({"terminals": rows, "default_camera": hub.vision.default_camera,
+                    "vision": bool(hub.vision.enabled)})
+
+
+@bp.put("/terminals/<int:terminal_id>")
+@require("admin")
+def put_terminal(terminal_id: int):
+    data = json_body()
+    store = current_app.extensions["kiosk"].store
+    with store.transaction() as tx:
+        row = terminals_db.update_terminal(tx, terminal_id, data)
+    terminal = _hub().reconfigure(terminal_id)
+    return jsonify({**row.to_api(), "running": terminal.status() if terminal is not None else None})

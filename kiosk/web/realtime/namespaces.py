@@ -62,6 +62,12 @@ def _socket_principal(auth: Any) -> Principal | None:
 
 
 class _GuardedNamespace(Namespace):
+    def on_disconnect(self, reason: Any = None) -> None:
+        if self.namespace == "/kiosk":
+            from kiosk.web.realtime.kiosk import unseat_socket
+
+            unseat_socket()
+
     def on_connect(self, auth: Any = None) -> None:
         kiosk = current_app.extensions["kiosk"]
         principal = _socket_principal(auth)
@@ -74,6 +80,10 @@ class _GuardedNamespace(Namespace):
                 raise ConnectionRefusedError("forbidden")
         if principal is not None and principal.counter is not None:
             join_room(f"counter:{principal.counter}")
+        if self.namespace == "/kiosk":
+            from kiosk.web.realtime.kiosk import seat_socket
+
+            seat_socket(principal, auth)
         snap = queue_snapshot(kiosk.engine)
         emit("queue_snapshot", display_snapshot(snap) if self.namespace == "/display" else snap)
 
