@@ -56,7 +56,9 @@
     // a mirror image: the citizen sees themselves as in a mirror, like the cursor moves
     ctx.translate(canvas.width, 0);
     ctx.scale(-1, 1);
-    if (preview.complete && preview.naturalWidth) ctx.drawImage(preview, 0, 0, canvas.width, canvas.height);
+    const webcam = window.kioskWebcam;
+    if (webcam && webcam.live()) ctx.drawImage(webcam.video, 0, 0, canvas.width, canvas.height);
+    else if (preview.complete && preview.naturalWidth) ctx.drawImage(preview, 0, 0, canvas.width, canvas.height);
     const ov = last && last.overlay;
     if (ov) {
       (ov.faces || []).forEach((f) => {
@@ -212,6 +214,7 @@ body[data-kiosk-overlay="on"] .kiosk-aux{left:50%;right:auto;bottom:24px;transfo
   }
 
   const socket = window.io("/kiosk", { reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
+  window.kioskSocket = socket;  // kiosk_webcam.js sends this terminal's frames on it
   socket.on("kiosk_state", render);
   socket.on("kiosk_preview", onPreview);
   socket.on("connect", () => socket.emit("kiosk_get_state", {}, (ack) => { if (ack && ack.ok) render(ack.state); }));
