@@ -18,7 +18,12 @@ Printed for each count:
 
 - **CPU per terminal**: CPU seconds of the server's vision worker processes (children of the server
   running ``kiosk.vision.worker``, from /proc/PID/stat) over the window, divided by the window and by the
-  number of terminals (% of one core); the web process's own CPU, and the machine's (2 cores = 200 %).
+  number of terminals (% of one core), and divided by the frames accepted (ms of CPU a frame: what a
+  frame costs, whatever share of the machine the workers got). Beside it, the web process's CPU, this
+  bench's own processes' (terminal and display clients), and the rest of the machine's (other jobs; the
+  machine's total is 100 % a core). And how long the web process and each worker were runnable but
+  waited for a CPU (the run-queue delay of /proc/PID/task/*/schedstat, ms a second): a busy machine shows
+  there, an event loop blocked by its own work does not (that shows as web CPU).
 - **frame -> kiosk_state**: for each scenario step that must change the terminal's state, the time
   from sending the first frame that shows the change (the person appears: ``idle`` -> ``present``; the
   card appears: ``present`` -> ``consent``) to the arrival of the first ``kiosk_state`` in that state,
@@ -44,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import statistics
 import sys
 import tempfile
@@ -59,7 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "kiosk"))
 from bench_connections import Displays  # noqa: E402
-from proc_stats import cpu_seconds, cpu_ticks, vision_workers  # noqa: E402
+from proc_stats import cpu_seconds, cpu_ticks, machine_busy, process_tree, run_queue_wait, vision_workers  # noqa: E402
 from server_process import ServerProcess, create_token  # noqa: E402
 from shared_data import testdata_dir  # noqa: E402
 from shared_setup import lift_daily_limits, pct, seeded_data_dir  # noqa: E402
@@ -316,13 +322,6 @@ def _p(values: list[float]) -> str:
     return f"p50 {statistics.median(values):.0f} ms, p99 {pct(values, 0.99):.0f} ms"
 
 
-def machine_busy() -> tuple[int, int]:
-    """(busy, all) clock ticks of the machine so far, from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    return sum(fields) - idle, sum(fields)
-
-
 def setup_data(tmp: Path, terminals: int) -> tuple[Path, list[str], str, str]:
     """A seeded data dir whose only camera terminals are TERMINALS new kiosk tokens (the demo seed's two
     terminals set to touch only); returns (data dir, their tokens, admin token, officer token)."""
@@ -350,6 +349,40 @@ def _until(pred, timeout: float) -> bool:
     return False
 
 
+class Probe:
+    """CPU and run-queue waits over the window: the web process, its vision workers, this bench's own
+    processes (the terminal and display clients) and the whole machine."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server = server_pid
+        self.workers = vision_workers(server_pid)
+        ours = set(process_tree(os.getpid())) - set(process_tree(server_pid))
+        self.ours = sorted(ours)
+        self.load = Path("/proc/loadavg").read_text().split()[0]
+        self.pids = [server_pid, *self.workers, *self.ours]
+        self.t0, self.ticks0, self.wait0, self.busy0 = time.monotonic(), cpu_ticks(self.pids), \
+            run_queue_wait(self.pids), machine_busy()
+
+    def finish(self) -> dict:
+        ticks, wait, busy = cpu_ticks(self.pids), run_queue_wait(self.pids), machine_busy()
+        window = time.monotonic() - self.t0
+
+        def cpu(pids: list[int]) -> float:  # % of one core
+            return cpu_seconds({p: self.ticks0[p] for p in pids if p in self.ticks0}, ticks) / window * 100
+
+        def waited(pids: list[int]) -> float:  # ms a second
+            return sum(wait.get(p, self.wait0[p]) - self.wait0[p] for p in pids if p in self.wait0) / window * 1000
+
+        cpus = os.cpu_count() or 1
+        machine = (busy[0] - self.busy0[0]) / max(1, busy[1] - self.busy0[1]) * 100 * cpus
+        web, workers, ours = cpu([self.server]), cpu(self.workers), cpu(self.ours)
+        return {"window": window, "web_cpu": web, "worker_cpu": workers, "our_cpu": ours,
+                "other_cpu": max(0.0, machine - web - workers - ours), "machine": machine, "cpus": cpus,
+                "web_wait": waited([self.server]), "worker_wait": waited(self.workers) / max(1, len(self.workers)),
+                "workers": len(self.workers), "restarted": len(set(self.workers) - set(vision_workers(self.server))),
+                "load": self.load}
+
+
 def run_phase(n: int, scenarios: list[Scenario], seconds: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         data, tokens, admin, officer = setup_data(Path(tmp), n)
@@ -373,21 +406,19 @@ def run_phase(n: int, scenarios: list[Scenario], seconds: float) -> dict:
                     print("  note: not every terminal was idle after the warm-up")
             displays = Displays(server.url, DISPLAYS)
             calls = Calls(server.url, officer, int(seconds / CALL_EVERY_S) + 20)
-            workers = vision_workers(server.proc.pid)
-            pids = [server.proc.pid, *workers]
-            before, busy0, t0 = cpu_ticks(pids), machine_busy(), time.monotonic()
+            probe = Probe(server.proc.pid)
+            t0 = time.monotonic()
             for i, t in enumerate(terminals):
                 t.reset()
                 t.start_at = t0 + i * CYCLE_S / n
             calls.thread.start()
             time.sleep(seconds)
             calls.halt.set()
-            after, busy1, window = cpu_ticks(pids), machine_busy(), time.monotonic() - t0
+            usage = probe.finish()
             for t in terminals:
                 t.halt.set()
             calls.thread.join(15)
             called, missing = calls.slowest_screen(displays)
-            now_workers = vision_workers(server.proc.pid)
             status = requests.get(server.url + "/api/v1/kiosk/terminals", timeout=10,
                                   headers={"Authorization": f"Bearer {admin}"}).json()["terminals"]
         finally:
@@ -409,22 +440,22 @@ def run_phase(n: int, scenarios: list[Scenario], seconds: float) -> dict:
         counts.dropped += t.counts.dropped
         counts.refused.update(t.counts.refused)
         counts.ack_ms += t.counts.ack_ms
-    worker_cpu = cpu_seconds({p: before[p] for p in workers if p in before}, after) / window * 100
-    web_cpu = cpu_seconds({server.proc.pid: before[server.proc.pid]}, after) / window * 100
-    machine = (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]) * 200
-    return {"n": n, "window": window, "worker_cpu": worker_cpu, "web_cpu": web_cpu, "machine": machine,
-            "workers": len(workers), "restarted": len(set(workers) - set(now_workers)), "lat": lat,
-            "missed": missed, "already": already, "counts": counts, "called": called, "missing": missing,
-            "http_ms": sorted(calls.http_ms), "status": status}
+    return {"n": n, **usage, "lat": lat, "missed": missed, "already": already, "counts": counts,
+            "called": called, "missing": missing, "http_ms": sorted(calls.http_ms), "status": status}
 
 
 def report(r: dict) -> None:
     n, c = r["n"], r["counts"]
-    print(f"{n} terminal{'s' if n != 1 else ''} ({r['window']:.0f} s window):")
+    print(f"{n} terminal{'s' if n != 1 else ''} ({r['window']:.0f} s window, load average {r['load']} at its start):")
+    cpus = f"{r['cpus'] * 100} %"
+    rest = (f"web process {r['web_cpu']:.0f} %, this bench's clients {r['our_cpu']:.0f} %, everything else on the "
+            f"machine {r['other_cpu']:.0f} % (machine {r['machine']:.0f} % of {cpus})")
     if n:
-        print(f"  CPU: vision workers {r['worker_cpu']:.0f} % of one core = {r['worker_cpu'] / n:.0f} % per terminal "
-              f"({r['workers']} workers, {r['restarted']} restarted); web process {r['web_cpu']:.0f} %; "
-              f"machine {r['machine']:.0f} % of 200 %")
+        per_frame = r["worker_cpu"] / 100 * r["window"] / max(1, c.accepted) * 1000
+        print(f"  CPU: vision workers {r['worker_cpu']:.0f} % of one core = {r['worker_cpu'] / n:.0f} % per terminal, "
+              f"{per_frame:.0f} ms per accepted frame ({r['workers']} workers, {r['restarted']} restarted); {rest}")
+        print(f"  waiting for a CPU (run queue): web process {r['web_wait']:.0f} ms a second, each worker "
+              f"{r['worker_wait']:.0f} ms a second")
         refused = ", ".join(f"{k} {v}" for k, v in sorted(c.refused.items())) or "none"
         print(f"  frames: {c.sent} sent ({c.sent / r['window'] / n:.1f}/s per terminal), {c.accepted} accepted, "
               f"{c.dropped} dropped (worker busy, {c.dropped / max(1, c.sent) * 100:.0f} %), refused: {refused}; "
@@ -435,7 +466,7 @@ def report(r: dict) -> None:
               f"(n={len(lat['consent'])}, {missed['consent']} missed)"
               + (f"; {r['already']} steps found the state already shown" if r["already"] else ""))
     else:
-        print(f"  CPU: web process {r['web_cpu']:.0f} %; machine {r['machine']:.0f} % of 200 %")
+        print(f"  CPU: {rest}; the web process waited for a CPU {r['web_wait']:.0f} ms a second")
     called = r["called"]
     target = " — target p99 <= 50 ms" if n == 4 else ""
     print(f"  call -> ticket_called at the slowest of {DISPLAYS} /display clients: {_p(called)}, "

@@ -56,3 +56,29 @@ def cpu_seconds(before: dict[int, int], after: dict[int, int]) -> float:
     """CPU seconds spent between two ``cpu_ticks`` readings by the processes of ``before`` (one that
     exited in between counts what it had spent by the first reading only)."""
     return sum(after.get(pid, ticks) - ticks for pid, ticks in before.items()) / TICK
+
+
+def run_queue_wait(pids: list[int]) -> dict[int, float]:
+    """Seconds each process's threads have spent runnable but waiting for a CPU (/proc/PID/task/*/schedstat,
+    its second field), summed per process: how much a busy machine delays it."""
+    out = {}
+    for pid in pids:
+        total = 0
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+        out[pid] = total / 1e9
+    return out
+
+
+def machine_busy() -> tuple[int, int]:
+    """(busy, all) clock ticks of the whole machine so far, over every CPU (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)

@@ -29,11 +29,33 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_path: str):
+def playwright_api(chromium_path: str):
+    """The Playwright instance (one per session: a second sync_playwright() in this thread is refused);
+    tests that need Chromium with flags of their own (a fake webcam) launch it from here."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed: pip install playwright")
     with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_api, chromium_path: str):
+    b = playwright_api.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def launch_chromium(playwright_api, chromium_path: str):
+    """launch_chromium(flags) -> a Chromium of its own with FLAGS added (e.g. a fake webcam), closed after the test."""
+    launched = []
+
+    def launch(flags: list[str]):
+        b = playwright_api.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS + list(flags))
+        launched.append(b)
+        return b
+
+    yield launch
+    for b in launched:
         b.close()
 
 

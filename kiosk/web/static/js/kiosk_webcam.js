@@ -22,6 +22,8 @@
   let timer = null;
   let seq = 0;
   let inFlight = false;
+  let stepping = false;
+  let lastStart = 0;
   let failedAt = 0;
   const video = document.createElement("video");
   video.muted = true;
@@ -53,6 +55,10 @@
     }
     opening = navigator.mediaDevices.getUserMedia({ video: { width: WIDTH, height: HEIGHT }, audio: false })
       .then(async (s) => {
+        if (fps <= 0) {  // the server stopped asking while the camera opened: do not hold it
+          s.getTracks().forEach((t) => t.stop());
+          return null;
+        }
         stream = s;
         s.getVideoTracks().forEach((t) => t.addEventListener("ended", () => { stop(); report("ended"); failedAt = Date.now(); }));
         video.srcObject = s;
@@ -85,33 +91,48 @@
 
   async function step() {
     timer = null;
-    if (fps <= 0) return;
+    // one step at a time: a kiosk_rate arriving while a step awaits the camera or the capture must not
+    // start a second loop (two frames would be in flight)
+    if (fps <= 0 || stepping) return;
+    stepping = true;
     const started = Date.now();
-    if (!stream) {
-      if (Date.now() - failedAt >= RETRY_MS || failedAt === 0) await open();
-    }
-    if (stream && !inFlight && socket.connected) {
-      const jpeg = await capture();
-      if (jpeg) {
-        inFlight = true;
-        seq += 1;
-        socket.timeout(8000).emit("kiosk_frame", { seq, jpeg }, () => { inFlight = false; });
+    lastStart = started;
+    try {
+      if (!stream && (failedAt === 0 || started - failedAt >= RETRY_MS)) await open();
+      if (stream && !inFlight && socket.connected) {
+        const jpeg = await capture();
+        if (jpeg) {
+          inFlight = true;
+          seq += 1;
+          const mine = seq;  // a late ack of a frame sent before a reconnect frees nothing
+          socket.timeout(8000).emit("kiosk_frame", { seq, jpeg }, () => { if (seq === mine) inFlight = false; });
+        }
       }
+    } finally {
+      stepping = false;
     }
     schedule(Math.max(0, 1000 / Math.max(fps, 0.1) - (Date.now() - started)));
   }
 
   function schedule(ms) {
-    if (timer === null && fps > 0) timer = setTimeout(step, ms);
+    if (timer === null && !stepping && fps > 0) timer = setTimeout(step, ms);
   }
 
   socket.on("kiosk_rate", (msg) => {
+    const before = fps;
     fps = msg && typeof msg.fps === "number" && msg.fps > 0 ? Math.min(msg.fps, 30) : 0;
     document.body.dataset.webcamFps = String(fps);
     if (fps <= 0) {
       if (timer !== null) clearTimeout(timer);
       timer = null;
       stop();  // 0 means this terminal's camera is not the browser's (any more)
+      return;
+    }
+    if (fps > before && timer !== null) {
+      // a session began: the next frame one new period after the last, not one idle period
+      clearTimeout(timer);
+      timer = null;
+      schedule(Math.max(0, 1000 / fps - (Date.now() - lastStart)));
       return;
     }
     schedule(0);
