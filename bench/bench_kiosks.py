@@ -30,7 +30,8 @@ Printed for each count:
   both read on this process's monotonic clock. It spans the frame's trip, the worker's presence gate
   and pipeline (for the card, the two agreeing reads the flow waits for: at least one more frame), the
   flow and the state's trip back. p50/p99 over every such step of every terminal; "missed": the state did
-  not come before the step ended (the step is then left out of the percentiles).
+  not come before the step ended (the step is then left out of the percentiles; a step cut short by the
+  end of the window is not counted as missed).
 - **ack**: p50/p99 from sending a frame to its ack (the web process's own handling of a frame; the ack
   does not wait for the worker).
 - **frames**: sent, accepted, dropped (ack ``accepted: false``: the terminal's worker was still busy with
@@ -243,8 +244,9 @@ class TerminalClient:
         self.counts = Counts()
         self.steps = []
 
-    def latencies(self) -> tuple[dict[str, list[float]], dict[str, int], int]:
-        """({expected state: [ms]}, {expected state: missed}, steps whose state was already shown)."""
+    def latencies(self, end: float) -> tuple[dict[str, list[float]], dict[str, int], int]:
+        """({expected state: [ms]}, {expected state: missed}, steps whose state was already shown); a step
+        cut short by the end of the window (``end``) counts only when its state came."""
         out: dict[str, list[float]] = {"present": [], "consent": []}
         missed = {"present": 0, "consent": 0}
         already = 0
@@ -254,7 +256,7 @@ class TerminalClient:
                 continue
             got = next((at for at, s in self.states if s == step.expect and step.sent <= at <= step.until), None)
             if got is None:
-                missed[step.expect] += 1
+                missed[step.expect] += step.until <= end
             else:
                 out[step.expect].append((got - step.sent) * 1000)
         return out, missed, already
@@ -415,6 +417,7 @@ def run_phase(n: int, scenarios: list[Scenario], seconds: float) -> dict:
             time.sleep(seconds)
             calls.halt.set()
             usage = probe.finish()
+            end = time.monotonic()
             for t in terminals:
                 t.halt.set()
             calls.thread.join(15)
@@ -430,7 +433,7 @@ def run_phase(n: int, scenarios: list[Scenario], seconds: float) -> dict:
     already = 0
     counts = Counts()
     for t in terminals:
-        got, miss, al = t.latencies()
+        got, miss, al = t.latencies(end)
         for k in lat:
             lat[k] += got[k]
             missed[k] += miss[k]
