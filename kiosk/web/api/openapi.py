@@ -135,6 +135,13 @@ def document() -> dict[str, Any]:
     paths["/kiosk/state"] = {"get": _op("The touch-free kiosk's session (masked)", "kiosk, admin")}
     paths["/kiosk/choose"] = {"post": _op("Choose a tile by touch", "kiosk, admin", body={
         "type": "object", "required": ["tile"], "properties": {"tile": {"type": "string"}}})}
+    paths["/kiosk/terminals"] = {"get": _op("The kiosk terminals: settings and what runs", "manager, admin")}
+    paths["/kiosk/terminals/{terminal_id}"] = {"put": _op(
+        "Set a terminal's camera, printer URL and pager prefix (null = the centre's default)", "admin", body={
+            "type": "object", "properties": {"camera": {"type": ["string", "null"]},
+                                             "printer_url": {"type": ["string", "null"]},
+                                             "pager_prefix": {"type": ["string", "null"]}}},
+        params=[{"name": "terminal_id", "in": "path", "required": True, "schema": {"type": "integer"}}])}
     paths["/openapi.json"] = {"get": {"summary": "This document", "security": [],
                                       "responses": {"200": {"description": "OK"}}}}
     paths["/admin/settings"] = {"get": _op("Queue settings", "manager, admin"),
@@ -163,7 +170,9 @@ def document() -> dict[str, Any]:
                                                                 "estimated_wait_s", "issued_at"], "properties": {
                     "id": {"type": "integer"}, "number": {"type": "string"}, "service": {"type": "string"},
                     "priority": {"type": "string"}, "position": {"type": "integer"},
-                    "estimated_wait_s": {"type": "integer"}, "issued_at": {"type": "string", "format": "date-time"}}},
+                    "estimated_wait_s": {"type": "integer"}, "issued_at": {"type": "string", "format": "date-time"},
+                    "tracking_url": {"type": "string", "description": "kiosk callers: the tracking page's path"},
+                    "printer": {"type": "object", "description": "kiosk callers: {ok} of the terminal's printer"}}},
                 "Ticket": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "number": {"type": "string"}, "service": {"type": "string"},
                     "priority": {"type": "string"}, "state": {"type": "string"},
