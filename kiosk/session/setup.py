@@ -7,6 +7,9 @@ and the face pipeline) and the kiosk flow (kiosk.session.flow). The app factory 
 through the supervisor and connects the flow to the web layer (kiosk.web.realtime.kiosk); nothing here
 imports the web layer. The web process itself never reads a camera, nor runs zxing or dlib.
 
+Every answer to the confirm question of a face match ("Đúng là Quý khách?") is counted in ``face_checks``
+(kiosk.citizens.face_checks), without the citizen.
+
 While a ticket is on screen, a pager card's label (``PAGER:<site>:<card>``) read by the camera binds the
 card to the ticket through the DeviceHub (``services.devices``, see kiosk.pager.labels).
 """
@@ -23,8 +26,8 @@ from kiosk.session.flow import FlowSettings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["KioskSession", "VisionConfig", "build", "build_flow", "connect_worker", "pager_callbacks",
-           "vision_config", "watch_pager_bindings", "worker_settings"]
+__all__ = ["KioskSession", "VisionConfig", "build", "build_flow", "connect_worker", "face_check_recorder",
+           "pager_callbacks", "vision_config", "watch_pager_bindings", "worker_settings"]
 
 
 @dataclass
@@ -73,6 +76,19 @@ def watch_pager_bindings(kiosk: Any, flow: Any) -> None:
         kiosk.devices.cards.listeners.append(flow.pager_bound)
 
 
+def face_check_recorder(kiosk: Any, terminal_id: int | None = None) -> Any:
+    """``on_face_check(outcome)`` of a terminal's flow: one row in ``face_checks`` at the centre's time."""
+    from kiosk.citizens.face_checks import record_face_check
+    from kiosk.queue.clock import local_day
+
+    def on_face_check(outcome: str) -> None:
+        at = kiosk.clock.now()
+        with kiosk.store.transaction() as conn:
+            record_face_check(conn, outcome, at, local_day(kiosk.clock, at), terminal_id)
+
+    return on_face_check
+
+
 def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, vision: Any, gallery: Any = None) -> Any:
     """The kiosk flow wired to the store, the queue engine, the vision side, the gallery and the pager cards.
 
@@ -93,7 +109,8 @@ def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, vision: Any, gall
     flow = KioskFlow(citizens=kiosk.citizens, engine=kiosk.engine, clock=clock,
                      consent_text_version=kiosk.config.consent_text_version, settings=settings,
                      templates_of=vision.templates_of, on_enrolled=enrolled,
-                     appointments=kiosk.appointments, bind_pager=bind_pager, pager_enabled=pager_enabled)
+                     appointments=kiosk.appointments, bind_pager=bind_pager, pager_enabled=pager_enabled,
+                     on_face_check=face_check_recorder(kiosk))
     watch_pager_bindings(kiosk, flow)
     return flow
 

@@ -135,6 +135,11 @@ def document() -> dict[str, Any]:
     paths["/kiosk/state"] = {"get": _op("The touch-free kiosk's session (masked)", "kiosk, admin")}
     paths["/kiosk/choose"] = {"post": _op("Choose a tile by touch", "kiosk, admin", body={
         "type": "object", "required": ["tile"], "properties": {"tile": {"type": "string"}}})}
+    day = {"type": "string", "format": "date"}
+    paths["/kiosk/face-checks"] = {"get": _op(
+        "Citizens' answers to face matches: confirmed, rejected (suspected false matches), per terminal",
+        "manager, admin", params=[{"name": "from", "in": "query", "required": False, "schema": day},
+                                  {"name": "to", "in": "query", "required": False, "schema": day}])}
     paths["/openapi.json"] = {"get": {"summary": "This document", "security": [],
                                       "responses": {"200": {"description": "OK"}}}}
     paths["/admin/settings"] = {"get": _op("Queue settings", "manager, admin"),

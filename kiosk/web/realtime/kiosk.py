@@ -12,6 +12,8 @@ Page -> server:
   ``kiosk_get_state`` acknowledged with the state
 
 HTTP (kiosk or admin role): ``GET /api/v1/kiosk/state``, ``POST /api/v1/kiosk/choose`` ``{"tile"}``.
+HTTP (manager or admin): ``GET /api/v1/kiosk/face-checks?from=YYYY-MM-DD&to=YYYY-MM-DD`` (to: today, from: to by default):
+the citizens' answers to face matches, ``{"confirmed", "rejected", "by_terminal": {id: {...}}}``.
 Nothing here logs a frame, a payload or an ID.
 """
 from __future__ import annotations
@@ -19,9 +21,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, session
+from flask import Blueprint, current_app, jsonify, request, session
 
 from kiosk.accounts.registry import token_principal_by_id, user_principal
+from kiosk.citizens.face_checks import face_check_counts
+from kiosk.queue.clock import local_day
 from kiosk.session.flow import FlowError, KioskFlow
 from kiosk.web.body import json_body
 from kiosk.web.errors import ApiError
@@ -138,3 +142,13 @@ def post_choose():
     if not result["ok"]:
         raise ApiError(422, "invalid", result["error"])
     return jsonify(result["state"])
+
+
+@bp.get("/face-checks")
+@require("manager")
+def get_face_checks():
+    kiosk = current_app.extensions["kiosk"]
+    today = local_day(kiosk.clock)
+    day_to = request.args.get("to", today)
+    day_from = request.args.get("from", day_to)
+    return jsonify(face_check_counts(kiosk.store.conn(), day_from, day_to))  # bad dates: InvalidInput, a 422
