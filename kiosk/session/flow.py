@@ -65,7 +65,6 @@ log = logging.getLogger(__name__)
 IDLE, PRESENT, CONSENT, ENROLLING, CONFIRM, PRIORITY, SERVICES, TICKET = (
     "idle", "present", "consent", "enrolling", "confirm", "priority", "services", "ticket")
 STATES = (IDLE, PRESENT, CONSENT, ENROLLING, CONFIRM, PRIORITY, SERVICES, TICKET)
-FACE_CHECK_OUTCOMES = ("confirmed", "rejected")
 
 # Shown with the consent question; bump [kiosk] consent_text_version whenever this text changes.
 CONSENT_TEXT = {
