@@ -142,6 +142,11 @@ def document() -> dict[str, Any]:
                                              "printer_url": {"type": ["string", "null"]},
                                              "pager_prefix": {"type": ["string", "null"]}}},
         params=[{"name": "terminal_id", "in": "path", "required": True, "schema": {"type": "integer"}}])}
+    day = {"type": "string", "format": "date"}
+    paths["/kiosk/face-checks"] = {"get": _op(
+        "Citizens' answers to face matches: confirmed, rejected (suspected false matches), per terminal",
+        "manager, admin", params=[{"name": "from", "in": "query", "required": False, "schema": day},
+                                  {"name": "to", "in": "query", "required": False, "schema": day}])}
     paths["/openapi.json"] = {"get": {"summary": "This document", "security": [],
                                       "responses": {"200": {"description": "OK"}}}}
     paths["/admin/settings"] = {"get": _op("Queue settings", "manager, admin"),
