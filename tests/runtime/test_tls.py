@@ -282,11 +282,15 @@ def test_a_handshake_that_never_completes_is_dropped_after_the_header_deadline(t
     half = [socket.create_connection(("127.0.0.1", tls_server.port), timeout=10) for _ in range(20)]
     for s in half:
         s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # the start of a ClientHello, no more
+    # and connections that finish the handshake, then never send a request
+    context = _trusting_only_the_ca(tls_server)
+    mute = [context.wrap_socket(socket.create_connection(("127.0.0.1", tls_server.port), timeout=10),
+                                server_hostname="127.0.0.1") for _ in range(10)]
     assert requests.get(tls_server.url + "/healthz", verify=tls_server.verify, timeout=5).ok  # others go on
     try:
-        assert all(_closed_by_server(s, 8) for s in silent + half)
+        assert all(_closed_by_server(s, 8) for s in silent + half + mute)
         assert time.monotonic() - started >= 1.5  # held until the deadline (2 s here), not refused at once
     finally:
-        for s in silent + half:
+        for s in silent + half + mute:
             s.close()
     assert requests.get(tls_server.url + "/healthz", verify=tls_server.verify, timeout=5).ok
