@@ -294,3 +294,19 @@ def test_a_handshake_that_never_completes_is_dropped_after_the_header_deadline(t
         for s in silent + half + mute:
             s.close()
     assert requests.get(tls_server.url + "/healthz", verify=tls_server.verify, timeout=5).ok
+
+
+@pytest.mark.parametrize("head,expected", [
+    (b"GET /kiosk HTTP/1.1\r\nHost: 192.168.1.10:8443", "Location: https://192.168.1.10:8443/kiosk"),
+    (b"HEAD / HTTP/1.1\r\nhost: motcua.lan", "Location: https://motcua.lan:8443/"),
+    (b"GET / HTTP/1.1\r\nHost: [::1]:8443", "Location: https://[::1]:8443/"),
+    (b"GET / HTTP/1.1\r\nHost: evil.example/x?", "400 Bad Request"),
+    (b"GET http://other/ HTTP/1.1\r\nHost: a", "400 Bad Request"),
+    (b"GET / HTTP/1.1", "400 Bad Request"),
+])
+def test_plain_http_answer_redirects_only_to_the_same_host(head, expected):
+    from kiosk.runtime.serving_tls import plain_http_answer
+
+    answer = plain_http_answer(head, 8443).decode()
+    assert expected in answer and answer.count("\r\n\r\n") == 1
+    assert "Hệ thống" in answer  # Vietnamese first
