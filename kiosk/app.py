@@ -47,6 +47,9 @@ class KioskServices:
     vision_worker: Any = None  # kiosk.vision.worker.client.VisionWorker
     face_gallery: Any = None  # kiosk.vision.gallery.Gallery
     kiosk_live: Any = None  # kiosk.web.realtime.kiosk.KioskLive
+    # device health (kiosk.devices.health_setup): the board and the hall displays' connections
+    health: Any = None  # kiosk.devices.health.HealthBoard
+    displays: Any = None  # kiosk.devices.displays.DisplayPresence
 
     def close(self, timeout: float = 4.0) -> None:
         """Stop every background part in reverse start order, finishing what was accepted."""
@@ -124,7 +127,8 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
 def _wire(app: Flask, kiosk: KioskServices) -> None:
     """Every part, in start order (the supervisor stops them in reverse): devices (drivers, printer,
     voice), the event bus that feeds them, the screens' snapshot fan-out, the kiosk camera, the
-    periodic tasks; then the web layer."""
+    device health board, the periodic tasks; then the web layer."""
+    from kiosk.devices.health_setup import build_health
     from kiosk.devices.hub import build_devices
     from kiosk.session import setup as kiosk_session
     from kiosk.web.api import admin as api_admin
@@ -154,6 +158,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
         worker = terminal.worker
         supervisor.add("vision-worker", lambda deadline: worker.stop(max(0.2, deadline - time.monotonic())),
                        start=worker.start)
+    kiosk.health, kiosk.displays = build_health(kiosk, supervisor)
     kiosk.citizens.purge_expired(config.retention_days)
     purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
     supervisor.add("retention-purge", purge.stop, start=purge.start)
