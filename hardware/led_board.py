@@ -386,12 +386,16 @@ class LedBusSimulator:
         return self
 
     def stop(self) -> None:
-        """Stop the thread and close the pty."""
+        """Stop the thread and close the pty (a second stop does nothing: a test pulls the adapter out
+        before its fixture stops the bus)."""
+        if self._master < 0:
+            return
         os.write(self._wake_w, b"x")
         if self._thread is not None:
             self._thread.join(timeout=5)
         for fd in (self._master, self._slave, self._wake_r, self._wake_w):
             os.close(fd)
+        self._master = self._slave = self._wake_r = self._wake_w = -1
 
     def __enter__(self) -> LedBusSimulator:
         return self.start()

@@ -8,8 +8,9 @@ the last poll and tells its listeners:
 
 - ``on_alert(DeviceAlert)`` when a device goes into offline or fault (``active`` true; again when its
   trouble changes: offline -> fault, paper out -> cover open), and when it comes back online or is gone
-  (``active`` false). A device whose
-  first poll finds it offline or faulty raises an alert at once: a printer unplugged overnight is news.
+  (``active`` false). A device that was never online raises its alert once it has been in trouble
+  for ``settle_s`` (5 s): a printer unplugged overnight is news, a pager link still coming up at the
+  start or a printer not yet asked is not.
 - ``on_change(list[DeviceHealth])`` when anything but ``last_seen`` changed, and every ``refresh_s``
   when only ``last_seen`` moved, so the monitor's tiles keep a fresh "cập nhật lúc".
 
@@ -103,11 +104,14 @@ class _Registered:
 class HealthBoard:
     """Polls the providers; keeps the devices, the active alerts, and tells listeners what changed."""
 
-    def __init__(self, clock: Callable[[], float] = time.time, *, refresh_s: float = 10.0,
+    def __init__(self, clock: Callable[[], float] = time.time, *, refresh_s: float = 10.0, settle_s: float = 5.0,
                  on_alert: Callable[[DeviceAlert], object] | None = None,
                  on_change: Callable[[list[DeviceHealth]], object] | None = None) -> None:
         self.clock = clock
         self.refresh_s = refresh_s
+        self.settle_s = settle_s
+        self._first_seen: dict[str, float] = {}
+        self._ever_online: set[str] = set()
         self._alert_listeners = [on_alert] if on_alert else []
         self._change_listeners = [on_change] if on_change else []
         self._providers: list[_Registered] = []
@@ -189,18 +193,26 @@ class HealthBoard:
         for device_id, device in current.items():
             before = self._devices.get(device_id)
             was = before.state if before is not None else None
+            first = self._first_seen.setdefault(device_id, now)
             if device.state == "online":
+                self._ever_online.add(device_id)
                 if device_id in self._alerts:
                     del self._alerts[device_id]
                     out.append(DeviceAlert.of(device, now, active=False))
                     log.info("device %s (%s) is back online", device.name, device.id)
+            elif device_id not in self._ever_online and now - first < self.settle_s:
+                continue  # still starting up
             elif device_id not in self._alerts or before is None or before._shown() != device._shown():
                 # raised, or the trouble changed (offline -> fault, paper out -> cover open): told again
+                raised = device_id not in self._alerts
                 alert = DeviceAlert.of(device, now, active=True)
                 self._alerts[device_id] = alert
                 out.append(alert)
-                if was != device.state:
+                if raised or was != device.state:
                     log.warning("device %s (%s) is %s: %s", device.name, device.id, device.state, device.detail)
+        for device_id in [d for d in self._first_seen if d not in current]:
+            del self._first_seen[device_id]
+            self._ever_online.discard(device_id)
         for device_id in [d for d in self._alerts if d not in current]:
             gone = self._alerts.pop(device_id)
             out.append(DeviceAlert(id=gone.id, kind=gone.kind, name=gone.name, state=gone.state,
