@@ -74,7 +74,7 @@ class DisplayPresence:
                 if key == PUBLIC_ID:
                     detail = f"{n} màn hình đang kết nối" if n else "Không còn màn hình nào kết nối"
                 else:
-                    detail = ("Đang kết nối" if n == 1 else f"Đang kết nối ({n} cửa sổ)") if n else "Mất kết nối"
+                    detail = ("Đang kết nối" if n == 1 else f"Đang kết nối ({n} cửa sổ)") if n else "Màn hình đã ngắt kết nối"
                 rows.append(DeviceHealth(key, "display", display.name, "online" if n else "offline", detail,
                                          now if n else display.left_at))
         return rows
