@@ -48,7 +48,7 @@ class DeviceHub:
     public_url: str = ""
 
     def status(self) -> dict[str, Any]:
-        """JSON-ready state of every device, for GET /api/v1/devices."""
+        """JSON-ready state of the call devices, for GET /api/v1/devices/summary."""
         voice = {"enabled": self.announcer is not None}
         if self.voice is not None:
             voice["source"] = "clips" if self.voice.config.clips_dir else "espeak"

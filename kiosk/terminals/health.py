@@ -51,9 +51,10 @@ def _camera_entry(t: Any, DeviceHealth: Any) -> Any | None:
                         last_seen=t.wall() if ok else None)
 
 
-def terminal_health(hub: Any, printer_health: Any = None) -> list[Any]:
+def terminal_health(hub: Any, printer_health: Any = None, skip_url: str | None = None) -> list[Any]:
     """Every terminal's kiosk, camera and (once each) printer entry. ``printer_health(device_id, name,
-    monitor)`` makes a printer's entry (kiosk.devices.health); without it printers are left out."""
+    monitor)`` makes a printer's entry (kiosk.devices.providers); without it printers are left out, as is
+    the printer at ``skip_url`` (the centre's own, listed by the devices' provider)."""
     from kiosk.devices.health import DeviceHealth
 
     out: list[Any] = []
@@ -69,5 +70,7 @@ def terminal_health(hub: Any, printer_health: Any = None) -> list[Any]:
         from kiosk.devices.printers import _short
 
         for url, (station, names) in printers.items():
-            out.append(printer_health(f"printer:{_short(url)}", "Máy in " + ", ".join(names), station.monitor))
+            if url == skip_url:
+                continue
+            out.extend(printer_health(f"printer:{_short(url)}", "Máy in " + ", ".join(names), station.monitor))
     return out

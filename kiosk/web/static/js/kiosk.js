@@ -292,9 +292,9 @@
     });
   }
 
-  /** Whether this centre has a pager base station (GET /devices, kiosk role). */
+  /** Whether this centre has a pager base station (GET /devices/summary, kiosk role). */
   function loadDevices() {
-    api("GET", "/devices").then((d) => {
+    api("GET", "/devices/summary").then((d) => {
       st.pagerAvailable = Boolean(d && d.pager && d.pager.configured);
     }).catch(() => { st.pagerAvailable = false; });
   }
