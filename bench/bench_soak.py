@@ -30,6 +30,7 @@ import requests
 import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from proc_stats import process_tree  # noqa: E402
 from server_process import ROOT, ServerProcess  # noqa: E402
 
 from kiosk.accounts import registry as accounts  # noqa: E402
@@ -140,25 +141,6 @@ def _serve(engine: QueueEngine, officers: dict[int, int], counter: int) -> bool:
     if ticket is not None:
         engine.start(counter, officer)
     return ticket is not None
-
-
-def process_tree(root: int) -> list[int]:
-    """``root`` and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo += children.get(pid, [])
-    return tree
 
 
 def usage(root: int) -> tuple[float, int, int, dict[int, float]]:

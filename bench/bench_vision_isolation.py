@@ -40,6 +40,7 @@ import socketio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "kiosk"))
+from proc_stats import TICK, command, cpu_ticks, process_tree  # noqa: E402
 from server_process import ServerProcess, create_token  # noqa: E402
 from shared_data import testdata_dir  # noqa: E402
 from shared_setup import lift_daily_limits, slowest_screen_latency, socketio_displays  # noqa: E402
@@ -49,7 +50,6 @@ SESSIONS = 4
 FPS = 8.0
 W, H = 640, 480
 FACES = ["people/obama/obama.jpg", "people/biden/biden.jpg", "people/angelina/img1.jpg", "people/elon/img18.jpg"]
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 class OneGroupServer(ServerProcess):
@@ -91,42 +91,6 @@ class OneGroupServer(ServerProcess):
 
 # ------------------------------------------------------------------------------------------------
 # CPU from /proc
-
-
-def process_tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                stat = Path(f"/proc/{name}/stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(name))
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo += children.get(pid, [])
-    return out
-
-
-def cpu_ticks(pids: list[int]) -> dict[int, int]:
-    ticks = {}
-    for pid in pids:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
-    return ticks
-
-
-def command(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return "?"
 
 
 def cpu_percent(pids: list[int], seconds: float) -> dict[int, float]:
