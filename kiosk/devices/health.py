@@ -160,11 +160,11 @@ class HealthBoard:
             alerts = self._transitions(current, now)
             self._devices, self._polled_at = current, now
             devices = sorted(current.values(), key=_order)
-            changed = self._changed(devices, now)
-        for alert in alerts:
-            self._tell(self._alert_listeners, alert)
-        if changed:
-            self._tell(self._change_listeners, devices)
+            # told under the lock: a poll from a request and the background one never cross their news
+            for alert in alerts:
+                self._tell(self._alert_listeners, alert)
+            if self._changed(devices, now):
+                self._tell(self._change_listeners, devices)
         return devices
 
     def _ask(self, provider: _Registered, now: float) -> tuple[DeviceHealth, ...]:
