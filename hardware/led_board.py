@@ -209,11 +209,22 @@ class LedBoardConfig:
             raise LedFrameError(f"counter {counter!r} has no LED board configured") from None
 
 
+@dataclass(frozen=True)
+class BusWrite:
+    """The outcome of the bus's last write: what the health board shows (boards never answer writes)."""
+
+    ok: bool
+    at: float  # epoch seconds
+    error: str = ""
+
+
 class LedBus:
     """Driver of the counter LED boards on one RS-485 adapter. Thread-safe; reopens after errors."""
 
     def __init__(self, config: LedBoardConfig) -> None:
         self.config = config
+        self.last_write: BusWrite | None = None
+        self.last_ok_at: float | None = None  # epoch seconds of the last write that went through
         self._port = None
         self._lock = threading.Lock()
         self._parser = LedFrameParser()
@@ -264,14 +275,23 @@ class LedBus:
                     port = self._open()
                     port.write(frame)
                     port.flush()
+                    self._wrote(BusWrite(True, time.time()))
                     return frame
-                except LedBusError:
+                except LedBusError as exc:
+                    self._wrote(BusWrite(False, time.time(), str(exc)))
                     raise
                 except Exception as exc:  # noqa: BLE001 (SerialException, OSError, timeouts)
                     self._close()
                     if attempt == 2:
-                        raise LedBusError(f"LED bus {self.config.url} write failed: {exc}") from exc
+                        error = LedBusError(f"LED bus {self.config.url} write failed: {exc}")
+                        self._wrote(BusWrite(False, time.time(), str(error)))
+                        raise error from exc
         raise AssertionError("unreachable")
+
+    def _wrote(self, result: BusWrite) -> None:
+        self.last_write = result
+        if result.ok:
+            self.last_ok_at = result.at
 
     def show(self, counter: int, ticket: str, *, flash: bool | None = None) -> bytes:
         """Show ``ticket`` on ``counter``'s board (flashing when configured); returns the frame."""
@@ -366,12 +386,16 @@ class LedBusSimulator:
         return self
 
     def stop(self) -> None:
-        """Stop the thread and close the pty."""
+        """Stop the thread and close the pty (a second stop does nothing: a test pulls the adapter out
+        before its fixture stops the bus)."""
+        if self._master < 0:
+            return
         os.write(self._wake_w, b"x")
         if self._thread is not None:
             self._thread.join(timeout=5)
         for fd in (self._master, self._slave, self._wake_r, self._wake_w):
             os.close(fd)
+        self._master = self._slave = self._wake_r = self._wake_w = -1
 
     def __enter__(self) -> LedBusSimulator:
         return self.start()

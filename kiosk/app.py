@@ -44,6 +44,9 @@ class KioskServices:
     terminals: Any = None  # kiosk.terminals.hub.TerminalHub
     vision_config: Any = None  # kiosk.config.vision.VisionConfig
     face_gallery: Any = None  # kiosk.vision.gallery.Gallery, shared by every terminal (None: no vision)
+    # device health (kiosk.devices.health_setup): the board and the hall displays' connections
+    health: Any = None  # kiosk.devices.health.HealthBoard
+    displays: Any = None  # kiosk.devices.displays.DisplayPresence
 
     def close(self, timeout: float = 4.0) -> None:
         """Stop every background part in reverse start order, finishing what was accepted."""
@@ -121,9 +124,12 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
 def _wire(app: Flask, kiosk: KioskServices) -> None:
     """Every part, in start order (the supervisor stops them in reverse): devices (drivers, printers,
     voice), the event bus that feeds them, the screens' snapshot fan-out, the kiosk terminals (their
-    sessions and vision workers), the periodic tasks; then the web layer."""
+    sessions and vision workers), the device health board, the periodic tasks; then the web layer."""
+    from kiosk.devices.health_setup import build_health
     from kiosk.devices.hub import build_devices
+    from kiosk.devices.providers import printer_health
     from kiosk.session import setup as kiosk_session
+    from kiosk.terminals.health import terminal_health
     from kiosk.terminals.hub import TerminalHub
     from kiosk.web.api import admin as api_admin
     from kiosk.web.api import appointments as api_appointments
@@ -148,6 +154,9 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     kiosk.face_gallery = kiosk.terminals.gallery
     kiosk.terminals.load()
     supervisor.add("terminals", kiosk.terminals.stop, start=kiosk.terminals.start)
+    kiosk.health, kiosk.displays = build_health(kiosk, supervisor)
+    kiosk.health.add_provider(lambda: terminal_health(kiosk.terminals, printer_health, skip_url=(
+        kiosk.devices.settings.printer.url if kiosk.devices is not None else None)), "terminals")
     kiosk.citizens.purge_expired(config.retention_days)
     purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
     supervisor.add("retention-purge", purge.stop, start=purge.start)

@@ -29,12 +29,15 @@ def free_port() -> int:
 
 class ServerProcess:
     def __init__(self, data_dir: Path, port: int | None = None, demo: bool = True,
-                 env: dict[str, str] | None = None, extra_args: list[str] | None = None) -> None:
+                 env: dict[str, str] | None = None, extra_args: list[str] | None = None,
+                 ca: Path | None = None) -> None:
         self.data_dir, self.port, self.demo = data_dir, port or free_port(), demo
         self.extra_args = list(extra_args or [])  # e.g. ["--config", FILE]
         self.env = checkout_env(env)
         self.proc: subprocess.Popen | None = None
-        self.url = f"http://127.0.0.1:{self.port}"
+        # with ``ca`` (the centre CA's certificate) the server is expected to serve HTTPS, trusted through it
+        self.verify: str | bool = str(ca) if ca else True
+        self.url = f"{'https' if ca else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30) -> ServerProcess:
         args = [str(KIOSK), "serve", "--data-dir", str(self.data_dir), "--port", str(self.port)]
@@ -49,7 +52,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log.name}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).ok:
+                if requests.get(self.url + "/healthz", timeout=1, verify=self.verify).ok:
                     return self
             except requests.RequestException:
                 pass

@@ -170,6 +170,8 @@ class PagerDriver:
         self._base: BaseInfo | None = None
         self._boot_id: int | None = None
         self._last_rx = 0.0
+        self._heard_at: float | None = None  # wall clock of the last frame from the base, for the health board
+        self._fault: str | None = None
         self._next_heartbeat = 0.0
         self._started_at = time.monotonic()
         self._next_page_id = random.randint(1, 0xFFFFFFFF)
@@ -229,6 +231,18 @@ class PagerDriver:
     def base_info(self) -> BaseInfo | None:
         """Identity of the base station from the last handshake."""
         return self._base
+
+    @property
+    def last_heard(self) -> float | None:
+        """When (epoch seconds) the last frame from the base station arrived (a heartbeat at least every
+        ``heartbeat_s`` while it is connected); None before the first."""
+        return self._heard_at
+
+    @property
+    def fault(self) -> str | None:
+        """Why the base station refused our session (its NAK to HELLO), until the link comes up or the
+        port is gone; None when it reports nothing wrong."""
+        return self._fault
 
     @property
     def port_name(self) -> str | None:
@@ -361,6 +375,7 @@ class PagerDriver:
         while not self._stop.is_set():
             port = self._open()
             if port is None:
+                self._fault = None  # no base station at all: it is missing, not faulty
                 self._stop.wait(delay)
                 delay = min(delay * 2, self.backoff_max)
                 continue
@@ -456,6 +471,7 @@ class PagerDriver:
         wires: list[bytes] = []
         with self._lock:
             self._last_rx = now
+            self._heard_at = time.time()
             self.stats["frames_in"] += 1
             if frame.version != 1:
                 if frame.reliable:
@@ -532,6 +548,7 @@ class PagerDriver:
             self._tx.resolve(frame.seq)
             if item is self._hello:
                 self._hello = None
+                self._fault = NakCode(code).name if code in NakCode._value2member_map_ else f"NAK 0x{code:02X}"
                 log.error("base station refused HELLO: NAK 0x%02X (protocol version %d)", code, 1)
                 self._force_reconnect("HELLO refused")
                 return []
@@ -556,6 +573,7 @@ class PagerDriver:
         self._boot_id = info.boot_id
         self._base = info
         self._tx.window = min(self.window, info.window)
+        self._fault = None
         self._link_up = True
         self._came_up = True
         self._cond.notify_all()

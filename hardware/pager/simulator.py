@@ -157,6 +157,8 @@ class PagerSimulator:
         self.window = window
         self.site_id = site_id
         self.frame_hook: Callable[[Frame, float], Any] | None = None
+        # a NAK code (e.g. NakCode.UNSUPPORTED_VERSION) to answer every HELLO with: a faulty base station
+        self.refuse_hello: int | None = None
         self.stats = {"rx_frames": 0, "rx_bad": 0, "rx_duplicates": 0, "dropped": 0, "corrupted": 0,
                       "duplicated": 0, "delayed": 0, "reboots": 0, "unplugs": 0}
 
@@ -484,6 +486,8 @@ class PagerSimulator:
         try:
             if frame.type == MsgType.HELLO:
                 hello = Hello.unpack(frame.body)
+                if self.refuse_hello is not None:
+                    return self._nak(frame, self.refuse_hello), False
                 if hello.session_id != self._session:
                     self._session = hello.session_id
                     self._rx_ring.clear()

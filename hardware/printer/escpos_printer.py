@@ -393,6 +393,8 @@ class PrinterMonitor:
         self.printer = printer
         self.interval = interval
         self.latest: StatusReport | None = None
+        self.latest_at: float | None = None  # epoch seconds of the latest report
+        self.last_answer_at: float | None = None  # epoch seconds of the latest report the printer answered
         self._listeners: list[StatusListener] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -424,8 +426,11 @@ class PrinterMonitor:
     def update(self, report: StatusReport) -> None:
         """Take a report seen elsewhere (e.g. ``PrinterUnavailableError.report`` from a print) and
         notify listeners if it differs from the latest, so screens learn at once, not at the next poll."""
+        now = time.time()
         with self._lock:
-            old, self.latest = self.latest, report
+            old, self.latest, self.latest_at = self.latest, report, now
+            if report.replies:
+                self.last_answer_at = now
             listeners = list(self._listeners)
         if old is None or _key(old) != _key(report):
             for listener in listeners:

@@ -107,6 +107,13 @@ class CitizenRegistry:
             row = conn.execute("SELECT * FROM citizens WHERE lookup = ?", [lookup]).fetchone()
         return self._ref(row, keep, is_new)
 
+    def ref(self, citizen_id: int) -> CitizenRef:
+        """Masked data of a citizen, changing nothing (a face match not yet confirmed by the citizen)."""
+        row = self.store.conn().execute("SELECT * FROM citizens WHERE id = ?", [citizen_id]).fetchone()
+        if row is None:
+            raise NotFound(f"no citizen {citizen_id}")
+        return self._ref(row, self._record(row), False)
+
     def seen(self, citizen_id: int) -> CitizenRef:
         """A recognised face: refresh last-seen (retention counts from it) and return masked data."""
         with self.store.transaction() as conn:
@@ -127,6 +134,17 @@ class CitizenRegistry:
                 [citizen_id, purpose, text_version, int(bool(granted)), channel, self.clock.now()],
             )
             return int(cur.lastrowid)
+
+    def declined_face(self, citizen_id: int, text_version: str) -> bool:
+        """Whether the citizen's latest answer to face consent under ``text_version`` is a refusal.
+
+        Such a citizen is not asked again until the consent text changes (a new version). A withdrawn
+        answer is not a refusal, and answers to other versions of the text do not count.
+        """
+        row = self.store.conn().execute(
+            "SELECT granted, withdrawn_at FROM consents WHERE citizen_id = ? AND purpose = ? AND text_version = ? "
+            "ORDER BY at DESC, id DESC LIMIT 1", [citizen_id, FACE_CONSENT_PURPOSE, text_version]).fetchone()
+        return row is not None and not row["granted"] and row["withdrawn_at"] is None
 
     def enrol_face(self, citizen_id: int, templates: list[bytes], consent_id: int) -> None:
         """Store face templates, only under a granted face consent of this citizen."""

@@ -17,6 +17,7 @@ LAZY_COMMANDS = {
     "announce": "kiosk.cli.announce:announce",
     "pager": "kiosk.cli.pager:pager",
     "printer": "kiosk.cli.printer:printer",
+    "tls": "kiosk.cli.tls:tls",
 }
 
 
@@ -76,7 +77,9 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
     from kiosk.runtime.serving import serve as run_server
 
     cfg = _config(config_file, data_dir=data_dir, host=host, port=port, demo=demo or None)
+    ssl_context = _tls_context(cfg) if cfg.tls else None
     setup_logging(cfg.log_level)
+    base = f"{cfg.url_scheme}://{cfg.host}:{cfg.port}"
     if cfg.demo:
         from kiosk.demo.centre import seed_demo
         from kiosk.store import open_store
@@ -88,9 +91,9 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
             click.echo("Demo centre created. Logins (shown once):")
             for user, secret in logins.items():
                 click.echo(f"  {user:14s} {secret}")
-            click.echo(f"  Kiosk 1 (demo card):      http://{cfg.host}:{cfg.port}/device?token={logins['kiosk-token']}")
-            click.echo(f"  Kiosk 2 (browser webcam): http://{cfg.host}:{cfg.port}/device?token={logins['kiosk-2-token']}")
-            click.echo(f"  hall display: http://{cfg.host}:{cfg.port}/display")
+            click.echo(f"  Kiosk 1 (demo card):      {base}/device?token={logins['kiosk-token']}")
+            click.echo(f"  Kiosk 2 (browser webcam): {base}/device?token={logins['kiosk-2-token']}")
+            click.echo(f"  hall display: {base}/display")
         else:
             click.echo("Demo data already present; logins were printed when it was created.")
 
@@ -103,8 +106,23 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
         return app
 
     options = ServeOptions(host=cfg.host, port=cfg.port, header_timeout_s=cfg.header_timeout_s,
-                           idle_timeout_s=cfg.idle_timeout_s, max_connections=cfg.max_connections)
-    sys.exit(run_server(factory, options, on_ready=lambda: click.echo(f"Serving on http://{cfg.host}:{cfg.port}")))
+                           idle_timeout_s=cfg.idle_timeout_s, max_connections=cfg.max_connections,
+                           ssl_context=ssl_context)
+    sys.exit(run_server(factory, options, on_ready=lambda: click.echo(f"Serving on {base}")))
+
+
+def _tls_context(cfg: Config):
+    """The server's TLS context (after monkey-patching: gevent's SSLContext); a wrong certificate or key
+    is one line on stderr and exit status 1, before anything is started or created."""
+    from kiosk.tls.context import TlsError, server_context
+
+    try:
+        context, warnings = server_context(cfg.tls_cert_path, cfg.tls_key_path)
+    except TlsError as exc:
+        raise click.ClickException(str(exc)) from None
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    return context
 
 
 @main.group()

@@ -70,7 +70,7 @@ class DevicesSettings(Table):
     table = "devices"
 
     enabled: bool = True
-    public_url: Text | None = None  # default: http://HOST:PORT
+    public_url: Text | None = None  # default: http://HOST:PORT (https with [kiosk] tls)
 
     @field_validator("public_url")
     @classmethod

@@ -20,7 +20,10 @@
     max_connections = 5000            # 50..100000 served at once; more wait in the listen backlog
     log_level = "INFO"                # DEBUG, INFO, WARNING, ERROR or CRITICAL
     # secret_key = "…"                # 16+ characters; default: made once into DATA_DIR/secret_key
-    session_cookie_secure = false     # true behind HTTPS
+    session_cookie_secure = false     # true behind HTTPS; default true when tls = true
+    tls = false                       # serve HTTPS with DATA_DIR/tls/server.crt and server.key (`kiosk tls init`)
+    # tls_cert = "/etc/kiosk/server.crt"  # another certificate chain (PEM, leaf first)
+    # tls_key = "/etc/kiosk/server.key"   # and its key (PEM, unencrypted, mode 600)
     key_file = "/etc/kiosk/citizen.key"   # citizens' data key; default DATA_DIR/keys/citizen.key
     retention_days = 365              # 1..3650: citizens not seen for this long are deleted
     consent_text_version = "2026-11-v1"
@@ -30,11 +33,12 @@ converted from text: ``KIOSK_PORT=abc`` is refused like ``port = "abc"`` in the 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from kiosk.config.base import PathText, Table, Text
 
@@ -67,10 +71,37 @@ class KioskSettings(Table):
     max_connections: Annotated[int, Field(ge=50, le=100_000)] = 5000  # more wait in the listen backlog
     log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], BeforeValidator(_upper)] = "INFO"
     secret_key: Annotated[str, Field(min_length=16)] | None = None  # default: made once into the data dir
-    session_cookie_secure: bool = False
+    session_cookie_secure: bool = False  # set to True when tls is on and this is not given (see below)
+    tls: bool = False  # HTTPS: kiosk terminals need a secure context for their webcam
+    tls_cert: PathText | None = None  # default DATA_DIR/tls/server.crt
+    tls_key: PathText | None = None  # default DATA_DIR/tls/server.key
     key_file: PathText | None = None  # citizens' data key; default DATA_DIR/keys/citizen.key (keep a backup apart)
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 365  # citizens not seen for this long are deleted
     consent_text_version: Text = "2026-11-v1"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secure_cookie_over_tls(cls, values: object) -> object:
+        # A session cookie sent over plain HTTP could be read on the LAN; over HTTPS it is marked Secure,
+        # unless the operator said otherwise.
+        if isinstance(values, Mapping) and values.get("tls") is True and "session_cookie_secure" not in values:
+            return {**values, "session_cookie_secure": True}
+        return values
+
+    @property
+    def url_scheme(self) -> str:
+        """``https`` when the service serves TLS, else ``http``."""
+        return "https" if self.tls else "http"
+
+    @property
+    def tls_cert_path(self) -> Path:
+        """The server certificate chain served when ``tls`` is on."""
+        return self.tls_cert or Path(self.data_dir) / "tls" / "server.crt"
+
+    @property
+    def tls_key_path(self) -> Path:
+        """The server certificate's key."""
+        return self.tls_key or Path(self.data_dir) / "tls" / "server.key"
 
     @field_validator("timezone")
     @classmethod

@@ -48,7 +48,7 @@ class DeviceHub:
     public_url: str = ""
 
     def status(self) -> dict[str, Any]:
-        """JSON-ready state of every device, for GET /api/v1/devices."""
+        """JSON-ready state of the call devices, for GET /api/v1/devices/summary."""
         voice = {"enabled": self.announcer is not None}
         if self.voice is not None:
             voice["source"] = "clips" if self.voice.config.clips_dir else "espeak"
@@ -197,8 +197,9 @@ def build_devices(services: Any, secret: str, supervisor: Supervisor) -> DeviceH
         settings = _start_simulators(settings, supervisor, sims)
     cards = PagerCards(services.store, services.engine, settings.pager.officer_cards, settings.pager.citizen_cards)
     notify = _notifier(services.socketio)
+    cfg = services.config
     hub = DeviceHub(settings=settings, cards=cards, link=PagerLink(services.engine, cards, notify),
-                    simulators=sims, public_url=settings.public_url or f"http://{services.config.host}:{services.config.port}")
+                    simulators=sims, public_url=settings.public_url or f"{cfg.url_scheme}://{cfg.host}:{cfg.port}")
     if not settings.enabled:
         return hub
     if settings.pager.url:

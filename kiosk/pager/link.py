@@ -177,13 +177,16 @@ class PagerLink:
         self.card_status[card] = dict(info)
 
     def status(self) -> dict[str, Any]:
-        """JSON-ready state of the link for GET /api/v1/devices."""
+        """JSON-ready state of the link, for GET /api/v1/devices/summary and the health board."""
         driver = self.driver
         base = getattr(driver, "base_info", None) if driver is not None else None
         return {
             "configured": driver is not None,
             "link": self.link,
             "port": getattr(driver, "port_name", None),
+            "url": getattr(driver, "url", None),
+            "fault": getattr(driver, "fault", None),
+            "last_seen": getattr(driver, "last_heard", None),
             "base": {"site_id": getattr(base, "site_id", None), "boot_id": getattr(base, "boot_id", None)}
             if base is not None else None,
             "officer_cards": {str(k): v for k, v in self.cards.officer_assignments().items()},

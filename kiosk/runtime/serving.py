@@ -8,6 +8,9 @@ worker processes, password hashing and ticket rendering go to gevent's thread po
 (kiosk.runtime.blocking), SQLite statements are short. One process because the queue engine, the event
 bus and the Socket.IO rooms live in memory; a single centre needs no more (see bench/bench_connections.py).
 
+With an ``ssl_context`` it serves HTTPS (kiosk.runtime.serving_tls): the TLS handshake has the same
+deadline as a request head, and plain HTTP on that port is redirected to https.
+
 Every connection has a deadline for its request line and headers (``header_timeout_s``) and an idle
 timeout on its socket after that (``idle_timeout_s``: request bodies, and WebSockets, which Engine.IO pings
 every 25 s), so a silent or slow client is dropped instead of holding a slot. Connections beyond
@@ -42,6 +45,11 @@ class ServeOptions:
     max_connections: int = 5000
     backlog: int = 2048
     stop_timeout_s: float = 4.5
+    ssl_context: Any = None  # an ssl.SSLContext (gevent's) to serve HTTPS; kiosk.tls.context builds it
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.ssl_context is not None else "http"
 
 
 class _HeaderDeadline(Exception):
@@ -188,10 +196,15 @@ def serve(build: Callable[[], Any], options: ServeOptions,
     app = build()
     services = app.extensions["kiosk"]
     counted = InFlight(app)
-    server = WSGIServer(
+    server_class, tls = WSGIServer, {}
+    if options.ssl_context is not None:
+        from kiosk.runtime.serving_tls import tls_server_class
+
+        server_class, tls = tls_server_class(options.header_timeout_s), {"ssl_context": options.ssl_context}
+    server = server_class(
         (options.host, options.port), counted, backlog=options.backlog, spawn=Pool(options.max_connections),
         handler_class=_handler_class(options.header_timeout_s, options.idle_timeout_s),
-        log=None, error_log=logging.getLogger("kiosk.http"),
+        log=None, error_log=logging.getLogger("kiosk.http"), **tls,
     )
     stopping = Event()
 
@@ -208,7 +221,7 @@ def serve(build: Callable[[], Any], options: ServeOptions,
         log.error("cannot listen on %s:%d: %s", options.host, options.port, exc.strerror or exc)
         services.close(timeout=2.0)
         return 1
-    log.info("serving on %s:%d", options.host, options.port)
+    log.info("serving %s on %s:%d", options.scheme, options.host, options.port)
     if on_ready is not None:
         on_ready()
     stopping.wait()

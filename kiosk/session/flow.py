@@ -3,11 +3,18 @@
 States (``KioskFlow.state``)::
 
     idle ──face in view──> present ──card confirmed──> consent ──yes──> enrolling ─┐
-     ^                       │  │                        └──no───────────────────┤
-     │                       │  └──face accepted (identified + live)──> greeting ┤
-     │                       └──dwell/touch on a service tile: anonymous ticket   v
-     │                                                       priority (age >= 60)? ──> services ──> ticket
+     ^                     ^ │  │     (a refusal of this consent text: no question) └──no──────────────┤
+     │                     │ │  └──face accepted (identified + live)──> confirm ──yes─────────────────┤
+     │                     │ │                                             │                           v
+     │                     └─┼──────────────────"no, not me"───────────────┘   priority (age >= 60)? ──> services ──> ticket
+     │                       └──dwell/touch on a service tile: anonymous ticket
      └──────────── person left, timeout, "done" ─────────────────────────────────────────────────────┘
+
+A face match is never taken for the citizen: ``confirm`` greets with the masked name and asks whether it is
+them. Nothing is issued, checked in or greeted by name before "yes"; "no" counts a suspected false match
+(``on_face_check``), forgets the citizen, and that face track is not recognised again during the visit.
+A citizen whose latest answer to the current consent text (``consent_text_version``) is a refusal is not
+asked again when the card is shown.
 
 Choices are made by *dwell*: the citizen's face position (mirrored: moving right moves the cursor
 right) drives a cursor over the tiles of the current state; holding it over one tile for
@@ -55,9 +62,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-IDLE, PRESENT, CONSENT, ENROLLING, PRIORITY, SERVICES, TICKET = (
-    "idle", "present", "consent", "enrolling", "priority", "services", "ticket")
-STATES = (IDLE, PRESENT, CONSENT, ENROLLING, PRIORITY, SERVICES, TICKET)
+IDLE, PRESENT, CONSENT, ENROLLING, CONFIRM, PRIORITY, SERVICES, TICKET = (
+    "idle", "present", "consent", "enrolling", "confirm", "priority", "services", "ticket")
+STATES = (IDLE, PRESENT, CONSENT, ENROLLING, CONFIRM, PRIORITY, SERVICES, TICKET)
 
 # Shown with the consent question; bump [kiosk] consent_text_version whenever this text changes.
 CONSENT_TEXT = {
@@ -70,28 +77,33 @@ CONSENT_TEXT = {
 }
 
 PROMPTS = {
-    IDLE: ("Mời đưa mã QR trên thẻ CCCD vào camera, hoặc chạm để chọn lĩnh vực",
+    IDLE: ("Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera, hoặc chạm để chọn lĩnh vực",
            "Show the QR code of your ID card to the camera, or touch a service"),
-    PRESENT: ("Đưa mã QR trên thẻ CCCD vào camera — hoặc nghiêng đầu để đưa con trỏ tới lĩnh vực và giữ yên",
+    PRESENT: ("Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera — hoặc nghiêng đầu để đưa con trỏ "
+              "tới lĩnh vực và giữ yên",
               "Show your ID card's QR code — or move your head to point at a service and hold still"),
-    CONSENT: ("Ghi nhớ khuôn mặt cho lần sau?", "Remember your face for next time?"),
-    ENROLLING: ("Vui lòng nhìn thẳng vào camera, chớp mắt hoặc quay nhẹ đầu",
+    CONSENT: ("Ghi nhớ khuôn mặt của Quý khách cho lần sau?", "Remember your face for next time?"),
+    ENROLLING: ("Quý khách vui lòng nhìn thẳng vào camera, chớp mắt hoặc quay nhẹ đầu",
                 "Please look at the camera, blink or turn your head a little"),
-    PRIORITY: ("Quý khách từ 60 tuổi trở lên: quý khách có muốn được ưu tiên?",
+    CONFIRM: ("Đúng là Quý khách?", "Is this you?"),  # with the masked name: see KioskFlow.snapshot
+    PRIORITY: ("Quý khách từ 60 tuổi trở lên: Quý khách có muốn được ưu tiên?",
                "You are 60 or older: would you like priority?"),
-    SERVICES: ("Mời chọn lĩnh vực", "Please choose a service"),
-    TICKET: ("Số thứ tự của quý khách", "Your number"),
+    SERVICES: ("Mời Quý khách chọn lĩnh vực", "Please choose a service"),
+    TICKET: ("Số thứ tự của Quý khách", "Your number"),
 }
+# The confirm screen greets the face matched, by its masked name ({name}).
+CONFIRM_PROMPT = ("Kính chào Quý khách {name}. Đúng là Quý khách?", "Welcome, {name}. Is this you?")
 # The ticket screen when pager cards can be bound.
-PAGER_PROMPT = ("Số thứ tự của quý khách — có thẻ rung? Đưa mã QR trên thẻ vào camera hoặc chạm «Nhận thẻ rung»",
+PAGER_PROMPT = ("Số thứ tự của Quý khách — có thẻ rung? Đưa mã QR trên thẻ vào camera hoặc chạm «Nhận thẻ rung»",
                 "Your number — have a pager card? Show its QR code to the camera or touch «Take a pager card»")
 
 NOTICES: dict[str, tuple[str, str]] = {
     "camera_lost": ("Camera không hoạt động — vui lòng chạm màn hình", "Camera not working — please touch the screen"),
-    "face_engine": ("Chưa nhận diện khuôn mặt được — vui lòng dùng thẻ CCCD hoặc chạm màn hình",
+    "face_engine": ("Chưa nhận diện khuôn mặt được — Quý khách vui lòng dùng thẻ căn cước/CCCD hoặc chạm màn hình",
                     "Face recognition unavailable — use the ID card or touch"),
-    "url": ("Mã QR này là một địa chỉ web, không phải mã QR trên thẻ CCCD", "This QR code is a web address, not an ID card"),
-    "vneid_token": ("Đây là mã của ứng dụng VNeID — vui lòng đưa mã QR in trên thẻ CCCD",
+    "url": ("Mã QR này là một địa chỉ web, không phải mã QR trên thẻ căn cước/CCCD",
+            "This QR code is a web address, not an ID card"),
+    "vneid_token": ("Đây là mã của ứng dụng VNeID — Quý khách vui lòng đưa mã QR in trên thẻ căn cước/CCCD",
                     "This is a VNeID app code — please show the QR code printed on the card"),
     "mojibake": ("Mã QR đọc bị sai ký tự — vui lòng giữ thẻ thẳng, gần camera hơn",
                  "The QR code was misread — hold the card straight and closer"),
@@ -104,19 +116,23 @@ NOTICES: dict[str, tuple[str, str]] = {
     "service_closed": ("Lĩnh vực này đang tạm ngừng nhận hồ sơ", "This service is not taking tickets now"),
     "not_found": ("Lĩnh vực này không còn được phục vụ", "Unknown service"),
     "enrolled": ("Đã ghi nhớ khuôn mặt cho lần sau", "Your face will be recognised next time"),
-    "enrol_failed": ("Chưa ghi nhận được khuôn mặt — quý khách vẫn lấy số bình thường",
+    "enrol_failed": ("Chưa ghi nhận được khuôn mặt — Quý khách vẫn lấy số bình thường",
                      "Your face could not be recorded — you can still take a ticket"),
     "declined": ("Đã ghi nhận: không lưu khuôn mặt", "Noted: your face is not kept"),
     "error": ("Không lấy được số thứ tự — vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
               "Could not take a ticket — please try again or ask staff"),
-    "pager_first": ("Mời lấy số thứ tự trước, rồi đưa mã QR trên thẻ rung vào camera",
+    "pager_first": ("Mời Quý khách lấy số thứ tự trước, rồi đưa mã QR trên thẻ rung vào camera",
                     "Take a number first, then show the pager card's QR code"),
+    "not_me": ("Xin lỗi Quý khách. Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera, hoặc chạm để chọn "
+               "lĩnh vực.", "Sorry. Please show the QR code of your ID card to the camera, or touch a service."),
 }
 
 TILE_LABELS = {
     "consent:yes": ("Đồng ý", "Agree"),
     "consent:no": ("Không đồng ý", "Do not agree"),
     "enrol:skip": ("Bỏ qua", "Skip"),
+    "confirm:yes": ("Đúng, là tôi", "Yes, it's me"),
+    "confirm:no": ("Không phải tôi", "No, it's not me"),
     "priority:elderly": ("Có, ưu tiên", "Yes, priority"),
     "priority:normal": ("Không", "No"),
     "done": ("Xong", "Done"),
@@ -285,6 +301,8 @@ class KioskFlow:
     on_enrolled(citizen_id, templates): add them to the in-memory gallery.
     on_reset(): a session ended (the pipeline forgets the confirmed card).
     on_change(): the state changed (the web layer pushes it to the page).
+    on_face_check(outcome): the citizen answered the confirm question of a face match: "confirmed" or
+    "rejected" (a suspected false match); counted, with no citizen attached (kiosk.citizens.face_checks).
     bind_pager(ticket_id, label) -> card: bind a pager card by its QR label text; raises
     kiosk.kiosk_pager.PagerBindError. pager_enabled() -> bool: pager cards can be bound now (the
     "pager" tile is offered). Without them pager labels are ignored.
@@ -300,6 +318,7 @@ class KioskFlow:
                  appointments: Any = None,
                  bind_pager: Callable[[int, str], int] | None = None,
                  pager_enabled: Callable[[], bool] | None = None,
+                 on_face_check: Callable[[str], None] | None = None,
                  terminal_id: int | None = None) -> None:
         if not consent_text_version or not isinstance(consent_text_version, str):
             raise FlowError("consent_text_version is required")
@@ -316,6 +335,7 @@ class KioskFlow:
         self.bind_pager = bind_pager
         self.pager_enabled = pager_enabled
         self.terminal_id = terminal_id  # the kiosk terminal (token id) whose tickets these are
+        self.on_face_check = on_face_check
         self.state = IDLE
         self.camera_ok = True
         self.face_engine_ok = True
@@ -392,6 +412,8 @@ class KioskFlow:
                      ("priority:normal", *TILE_LABELS["priority:normal"])]
         elif self.state == ENROLLING:
             items = [("enrol:skip", *TILE_LABELS["enrol:skip"])]
+        elif self.state == CONFIRM:
+            items = [("confirm:yes", *TILE_LABELS["confirm:yes"]), ("confirm:no", *TILE_LABELS["confirm:no"])]
         else:
             items = [("done", *TILE_LABELS["done"])]
             if self._pager_offered():
@@ -403,6 +425,9 @@ class KioskFlow:
         with self._lock:
             prompt_vi, prompt_en = PROMPTS[self.state]
             ref = self.session.ref
+            if self.state == CONFIRM and ref is not None:
+                # a masked name ends with an initial's full stop ("Nguyễn V. A."): no second one after it
+                prompt_vi, prompt_en = (text.format(name=ref.masked_name.rstrip(".")) for text in CONFIRM_PROMPT)
             if self.state == SERVICES and ref is not None:
                 prompt_vi, prompt_en = f"Xin chào {ref.masked_name}! Mời chọn lĩnh vực", "Welcome! Please choose a service"
             if self.state == TICKET and self._pager_offered():
@@ -495,8 +520,8 @@ class KioskFlow:
         self.session = _Session(ref=ref, via="card", track_id=face.track_id if face is not None else None,
                                 started=now, last_input=now)
         self.notice = None
-        if ref.has_face:
-            self._after_consent(now)
+        if ref.has_face or self.citizens.declined_face(ref.id, self.consent_text_version):
+            self._after_consent(now)  # enrolled already, or said no to this very text: not asked again
         else:
             self._go(CONSENT, now)
 
@@ -542,12 +567,39 @@ class KioskFlow:
 
     def _recognised(self, face: Any, now: float) -> None:
         try:
-            ref = self.citizens.seen(int(face.identity))
+            # masked data only, and last-seen untouched: a false match must not keep someone else's data longer
+            ref = self.citizens.ref(int(face.identity))
         except (NotFound, ValueError, TypeError):
             return  # deleted meanwhile (the gallery catches up through on_forget)
         self.session = _Session(ref=ref, via="face", track_id=face.track_id, started=now, last_input=now)
         self.notice = None
-        self._after_consent(now)
+        self._go(CONFIRM, now)
+
+    def _confirm(self, yes: bool, now: float) -> None:
+        """The answer to "Đúng là Quý khách?"."""
+        s = self.session
+        self._face_check("confirmed" if yes else "rejected")
+        if yes and s.ref is not None:
+            try:
+                s.ref = self.citizens.seen(s.ref.id)  # retention counts from a confirmed visit
+            except NotFound:
+                yes = False  # deleted while the question was on screen: go on as a stranger
+        if yes:
+            self._after_consent(now)
+            return
+        if s.track_id is not None:
+            self._spent_tracks.add(s.track_id)  # not recognised again during this visit
+        self.session = _Session(track_id=s.track_id, started=s.started, last_input=now)
+        self._set_notice("not_me", now, kind="info")
+        self._go(PRESENT, now)
+
+    def _face_check(self, outcome: str) -> None:
+        if self.on_face_check is None:
+            return
+        try:
+            self.on_face_check(outcome)
+        except Exception:  # a count that cannot be kept must not stop the citizen's ticket
+            log.warning("kiosk flow: the face check could not be recorded", exc_info=True)
 
     def _after_consent(self, now: float) -> None:
         ref = self.session.ref
@@ -601,6 +653,8 @@ class KioskFlow:
         if self.state in (IDLE, TICKET):
             return False
         if self.state == PRESENT:
+            if face.track_id in self._spent_tracks:
+                return True  # said "not me" (or served already): choose like anyone else
             # a returning citizen is being recognised: do not hand out an anonymous ticket first
             if face.decision == "identified":
                 return False
@@ -620,6 +674,8 @@ class KioskFlow:
             else:
                 self._set_notice("declined", now, kind="info")
                 self._after_consent(now)
+        elif tile_id in ("confirm:yes", "confirm:no"):
+            self._confirm(tile_id == "confirm:yes", now)
         elif tile_id == "enrol:skip":
             self._set_notice("enrol_failed", now, kind="info")
             self._after_consent(now)

@@ -7,6 +7,9 @@ frames, and runs the QR ladder and the face pipeline) with ``worker_settings`` a
 templates) is one for all terminals. Nothing here imports the web layer. The web process itself never
 reads a camera, nor runs zxing or dlib.
 
+Every answer to the confirm question of a face match ("Đúng là Quý khách?") is counted in ``face_checks``
+(kiosk.citizens.face_checks), without the citizen.
+
 While a ticket is on screen, a pager card's label (``PAGER:<site>:<card>``) read by the camera binds the
 card to the ticket through the DeviceHub (``services.devices``, see kiosk.pager.labels).
 """
@@ -21,8 +24,8 @@ from kiosk.session.flow import FlowSettings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["KioskSession", "VisionConfig", "build_flow", "connect_worker", "gallery_from_store", "pager_callbacks",
-           "vision_config", "watch_pager_bindings", "worker_settings"]
+__all__ = ["KioskSession", "VisionConfig", "build_flow", "connect_worker", "face_check_recorder",
+           "gallery_from_store", "pager_callbacks", "vision_config", "watch_pager_bindings", "worker_settings"]
 
 
 @dataclass
@@ -71,6 +74,19 @@ def watch_pager_bindings(kiosk: Any, flow: Any) -> None:
         kiosk.devices.cards.listeners.append(flow.pager_bound)
 
 
+def face_check_recorder(kiosk: Any, terminal_id: int | None = None) -> Any:
+    """``on_face_check(outcome)`` of a terminal's flow: one row in ``face_checks`` at the centre's time."""
+    from kiosk.citizens.face_checks import record_face_check
+    from kiosk.queue.clock import local_day
+
+    def on_face_check(outcome: str) -> None:
+        at = kiosk.clock.now()
+        with kiosk.store.transaction() as conn:
+            record_face_check(conn, outcome, at, local_day(kiosk.clock, at), terminal_id)
+
+    return on_face_check
+
+
 def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, vision: Any, gallery: Any = None,
                terminal_id: int | None = None, on_enrolled: Any = None) -> Any:
     """The kiosk flow wired to the store, the queue engine, the vision side, the gallery and the pager cards.
@@ -94,7 +110,7 @@ def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, vision: Any, gall
                      consent_text_version=kiosk.config.consent_text_version, settings=settings,
                      templates_of=vision.templates_of, on_enrolled=on_enrolled or enrolled,
                      appointments=kiosk.appointments, bind_pager=bind_pager, pager_enabled=pager_enabled,
-                     terminal_id=terminal_id)
+                     terminal_id=terminal_id, on_face_check=face_check_recorder(kiosk, terminal_id))
     watch_pager_bindings(kiosk, flow)
     return flow
 

@@ -223,12 +223,29 @@ def m005_terminals(db: sqlite_utils.Database) -> None:
         """)
 
 
+def m006_face_checks(db: sqlite_utils.Database) -> None:
+    """The citizens' answers to a face match ("is this you?"), counts only; and the consents of a citizen by
+    index, since every card shown at the kiosk asks for the latest answer to the current consent text."""
+    run_script(db, """
+        CREATE TABLE face_checks (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            day TEXT NOT NULL,
+            terminal_id INTEGER,
+            outcome TEXT NOT NULL CHECK (outcome IN ('confirmed', 'rejected'))
+        );
+        CREATE INDEX face_checks_day ON face_checks (day);
+        CREATE INDEX consents_citizen ON consents (citizen_id, purpose, text_version) WHERE citizen_id IS NOT NULL;
+        """)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core", m001_core),
     (2, "citizens", m002_citizens),
     (3, "ratings", m003_ratings),
     (4, "ticket_requests", m004_ticket_requests),
     (5, "terminals", m005_terminals),
+    (6, "face_checks", m006_face_checks),
 ]
 
 

@@ -7,7 +7,7 @@ from core_fixtures import bearer
 from kiosk.accounts.registry import Principal
 from kiosk.citizens.crypto import CryptoError, Vault, load_or_create_key
 from kiosk.citizens.registry import CitizenRegistry
-from kiosk.queue.errors import IllegalTransition
+from kiosk.queue.errors import IllegalTransition, NotFound
 
 CARD = {"id_number": "001099012345", "old_id_number": None, "full_name": "Nguyễn Văn An",
         "date_of_birth": "1950-03-04", "sex": "Nam", "address": "Số 1 Tràng Tiền, Hoàn Kiếm, Hà Nội",
@@ -123,3 +123,49 @@ def test_log_redaction_covers_tracebacks(caplog):
         logger.removeHandler(handler)
     assert records and "001099012345" not in records[0] and "079090001234" not in records[0]
     assert "Nguyễn Văn An" not in records[0] and "ValueError" in records[0]
+
+
+def test_a_refusal_of_face_consent_is_remembered_per_text_version(registry, clock):
+    ref = registry.remember_card(CARD)
+    other = registry.remember_card({**CARD, "id_number": "079201000001"})
+    assert registry.declined_face(ref.id, "v1") is False  # never asked
+    registry.record_consent(ref.id, granted=False, text_version="v1")
+    assert registry.declined_face(ref.id, "v1") is True
+    assert registry.declined_face(ref.id, "v2") is False  # a new text: asked again
+    assert registry.declined_face(other.id, "v1") is False  # someone else's answer
+    clock.advance(60)
+    registry.record_consent(ref.id, granted=True, text_version="v1")
+    assert registry.declined_face(ref.id, "v1") is False  # the latest answer counts
+    clock.advance(60)
+    registry.record_consent(ref.id, granted=False, text_version="v1")
+    assert registry.declined_face(ref.id, "v1") is True
+    # a withdrawn answer is not a refusal: withdrawing at the counter marks every open answer
+    registry.withdraw_face_consent(ref.id, OFFICER)
+    assert registry.declined_face(ref.id, "v1") is False
+
+
+def test_same_second_answers_are_ordered_by_their_recording(registry):
+    ref = registry.remember_card(CARD)
+    registry.record_consent(ref.id, granted=True, text_version="v1")
+    registry.record_consent(ref.id, granted=False, text_version="v1")  # the same clock tick
+    assert registry.declined_face(ref.id, "v1") is True
+
+
+def test_the_latest_consent_answer_is_found_by_index(registry, store):
+    plan = store.conn().execute(
+        "EXPLAIN QUERY PLAN SELECT granted, withdrawn_at FROM consents WHERE citizen_id = ? AND purpose = ? "
+        "AND text_version = ? ORDER BY at DESC, id DESC LIMIT 1", [1, "face_recognition", "v1"]).fetchall()
+    assert any("USING INDEX consents_citizen" in row["detail"] for row in plan), [row["detail"] for row in plan]
+
+
+def test_a_face_match_is_shown_masked_without_touching_last_seen(registry, clock):
+    ref = registry.remember_card(CARD)
+    seen = registry.store.conn().execute("SELECT last_seen_at FROM citizens").fetchone()[0]
+    clock.advance(3600)
+    peek = registry.ref(ref.id)
+    assert peek.masked_name == "Nguyễn V. A." and peek.masked_id == "0010******45" and not peek.is_new
+    assert registry.store.conn().execute("SELECT last_seen_at FROM citizens").fetchone()[0] == seen
+    registry.seen(ref.id)
+    assert registry.store.conn().execute("SELECT last_seen_at FROM citizens").fetchone()[0] == seen + 3600
+    with pytest.raises(NotFound):
+        registry.ref(ref.id + 99)

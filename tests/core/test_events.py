@@ -103,7 +103,7 @@ def test_events_are_frozen_and_carry_only_their_own_fields():
         paused.reason = "x"  # type: ignore[misc]
     assert {f.name for f in fields(ev.CounterPaused)} == {"at", "counter", "officer_id", "reason"}
     assert {f.name for f in fields(ev.TicketIssued)} == {"at", "ticket_id", "number", "service", "priority",
-                                                        "channel", "position"}
+                                                        "channel", "position", "terminal"}
     assert isinstance(ev.TicketRecalled(at=AT, ticket_id=1, number="A001", service="HT", priority="normal",
                                         counter=1), ev.TicketCalled)
     for cls in ev.EVENT_TYPES.values():

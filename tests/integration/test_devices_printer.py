@@ -63,19 +63,30 @@ def test_paper_out_is_reported_and_ticket_still_issued(devices_app, client, toke
     assert failed["unprinted"]["tracking_url"].startswith(PUBLIC_URL + f"/t/{ticket['id']}/")
     assert any(e.get("paper_out") for e in received(monitor, "/monitor", "device_status"))
     assert printer.jobs == []
-    status = client.get("/api/v1/devices", headers=bearer(tokens["kiosk"])).json
+    status = client.get("/api/v1/devices/summary", headers=bearer(tokens["kiosk"])).json
     assert status["printer"]["status"] == "paper_out" and status["printer"]["not_printed"] == 1
+    assert _printer_row(client, tokens) == ("fault", "Máy in hết giấy")
 
     printer.set_state(paper_out=False, unplugged=True)  # cable pulled: offline, still no crash
     issue(client, tokens["kiosk"])
     _drain(devices_app)
     assert devices_app.extensions["kiosk"].devices.monitor.latest.status.value == "offline"
+    assert _printer_row(client, tokens) == ("offline", "Máy in không kết nối")
 
     printer.set_state(unplugged=False)
     back = received(monitor, "/monitor", "device_status", until=lambda e: any(x.get("status") == "online" for x in e))
     assert any(x.get("status") == "online" for x in back)
+    assert _printer_row(client, tokens)[0] == "online"
     issue(client, tokens["kiosk"])
     assert printer.wait_for_jobs(1, timeout=10)
+
+
+def _printer_row(client, tokens) -> tuple[str, str]:
+    """The PC printer's state and detail on the health board (GET /api/v1/devices)."""
+    rows = client.get("/api/v1/devices", headers=bearer(tokens["manager"])).json
+    row = next(r for r in rows if r["id"] == "printer:pc")
+    assert row["kind"] == "printer" and row["last_seen"] is not None
+    return row["state"], row["detail"]
 
 
 def test_counter_issued_ticket_is_not_printed_at_the_kiosk(devices_app, client, tokens, sims):

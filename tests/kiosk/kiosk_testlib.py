@@ -27,10 +27,11 @@ import cv2
 import numpy as np
 
 from kiosk.citizens.crypto import Vault, load_or_create_key
+from kiosk.citizens.face_checks import record_face_check
 from kiosk.citizens.registry import CitizenRegistry
 from kiosk.queue.appointments import Appointments
 from kiosk.queue.catalog import save_counter, save_service
-from kiosk.queue.clock import FakeClock, centre_timezone
+from kiosk.queue.clock import FakeClock, centre_timezone, local_day
 from kiosk.queue.engine import QueueEngine, QueueSettings
 from kiosk.session.flow import FlowSettings, KioskFlow, face_from_cursor
 from kiosk.store import open_store
@@ -307,7 +308,8 @@ class Kiosk:
 
 def make_kiosk(tmp: Path, settings: FlowSettings | None = None, *, worker: bool = False,
                testdata: Path | None = None, faces_on: bool = True) -> Kiosk:
-    """A fresh kiosk: two services (HT, DD with a per-person limit of 1 a day), empty gallery.
+    """A fresh kiosk: two services (HT, DD with a per-person limit of 1 a day), empty gallery; the answers to
+    face matches are counted in the store's ``face_checks``.
 
     ``worker``: through a real vision worker (WorkerVision; call ``close()``), else FakeVision."""
     from kiosk.session.setup import connect_worker
@@ -327,10 +329,15 @@ def make_kiosk(tmp: Path, settings: FlowSettings | None = None, *, worker: bool 
     citizens.on_forget(lambda cid: forget(str(cid)))
     kiosk = Kiosk(tmp, clock, store, engine, citizens, gallery, vision, None)  # type: ignore[arg-type]
     side = vision.worker if worker else vision
+
+    def face_check(outcome: str) -> None:
+        with store.transaction() as conn:
+            record_face_check(conn, outcome, clock.now(), local_day(clock))
+
     kiosk.flow = KioskFlow(citizens=citizens, engine=engine, clock=kiosk.now, consent_text_version="test-v1",
                            settings=settings or FlowSettings(), templates_of=side.templates_of,
                            on_enrolled=lambda cid, templates: side.enrol(str(cid), templates),
-                           appointments=Appointments(engine))
+                           appointments=Appointments(engine), on_face_check=face_check)
     if worker:
         connect_worker(kiosk.flow, vision.worker)
     return kiosk
@@ -403,3 +410,14 @@ def first_visit(k: Kiosk, person: str, card: str = CARD, consent: str = "consent
     walk(k, person, pos, CENTRE)
     snap, pos = dwell(k, person, service, CENTRE, until="ticket")
     return snap, pos, after_consent
+
+
+def recognised(k: Kiosk, person: str, answer: str = "confirm:yes", at: tuple[float, float] = CENTRE,
+               until: str | None = None) -> tuple[dict[str, Any], dict[str, Any], tuple[float, float]]:
+    """A returning citizen steps up: recognised, asked "Đúng là Quý khách?", answers by dwell.
+
+    Returns (the confirm screen, the state after the answer, where the face is)."""
+    confirm = enter_live(k, person, at)
+    assert confirm["state"] == "confirm", confirm["state"]
+    snap, pos = dwell(k, person, answer, at, until=until)
+    return confirm, snap, pos

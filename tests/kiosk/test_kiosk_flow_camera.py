@@ -22,6 +22,7 @@ from kiosk_testlib import (
     first_visit,
     leave,
     make_kiosk,
+    recognised,
     walk,
 )
 
@@ -50,10 +51,13 @@ def test_first_visit_with_card_and_consent_then_recognised_by_face(tmp_path):
     assert _tickets(k) == [{"number": "B001", "service_code": "DD", "priority": "normal", "citizen_key": lookup}]
 
     assert leave(k)["state"] == "idle"
-    snap = enter_live(k, PERSON)
+    confirm, snap, pos = recognised(k, PERSON)
+    assert confirm["via"] == "face" and confirm["citizen"]["name"] == "Trần T. B."
+    assert confirm["prompt"]["vi"] == "Kính chào Quý khách Trần T. B. Đúng là Quý khách?"
     assert snap["state"] == "services" and snap["via"] == "face"
     assert snap["citizen"]["name"] == "Trần T. B." and snap["citizen"]["has_face"] is True
     assert snap["prompt"]["vi"].startswith("Xin chào Trần T. B.")
+    walk(k, PERSON, pos, CENTRE)
     snap, _ = dwell(k, PERSON, "svc:HT", CENTRE, until="ticket")
     assert snap["state"] == "ticket" and snap["ticket"]["number"] == "A001"
     assert _tickets(k)[1] == {"number": "A001", "service_code": "HT", "priority": "normal", "citizen_key": lookup}
@@ -77,7 +81,8 @@ def test_per_person_daily_limit_follows_the_identity(tmp_path):
     k = make_kiosk(tmp_path)
     first_visit(k, PERSON, service="svc:DD")
     leave(k)
-    enter_live(k, PERSON)
+    _, _, pos = recognised(k, PERSON)
+    walk(k, PERSON, pos, CENTRE)
     snap, pos = dwell(k, PERSON, "svc:DD", CENTRE)
     assert snap["state"] == "services"
     assert snap["notice"]["code"] == "person_limit_reached" and "hôm nay" in snap["notice"]["vi"]

@@ -6,7 +6,19 @@ from __future__ import annotations
 import logging
 import time
 
-from kiosk_testlib import CARD, CENTRE, EMPTY, PERSON, View, dwell, enter_live, first_visit, leave, make_kiosk
+from kiosk_testlib import (
+    CARD,
+    CENTRE,
+    EMPTY,
+    PERSON,
+    View,
+    dwell,
+    first_visit,
+    leave,
+    make_kiosk,
+    recognised,
+    walk,
+)
 
 
 def _tickets(k):
@@ -35,8 +47,10 @@ def test_first_visit_enrols_then_the_face_is_recognised_through_the_worker(share
         assert k.gallery.count(str(citizen_id)) == 3  # encoded in the worker, sent with its observations
         assert _worker_gallery(k, 3) == 3  # and enrolled in the worker's gallery over the pipe
         assert leave(k)["state"] == "idle"
-        snap = enter_live(k, PERSON)
-        assert snap["state"] == "services" and snap["via"] == "face"  # matched in the worker, live
+        confirm, snap, pos = recognised(k, PERSON)  # matched in the worker, live, confirmed by the citizen
+        assert confirm["via"] == "face" and confirm["citizen"]["name"] == "Trần T. B."
+        assert snap["state"] == "services" and snap["via"] == "face"
+        walk(k, PERSON, pos, CENTRE)
         snap, _ = dwell(k, PERSON, "svc:HT", CENTRE, until="ticket")
         assert snap["ticket"]["number"] == "A001"
         lookup = k.citizens.lookup_key("079090001234")

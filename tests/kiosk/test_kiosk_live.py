@@ -132,3 +132,32 @@ def test_vision_settings(tmp_path):
         vision_config(Config.from_dict({}), env={"KIOSK_VISION_ENABLED": "maybe"})
     with pytest.raises(ConfigError, match="table"):
         vision_config(Config.from_dict({"vision": 3}), env={})
+
+
+def test_face_checks_are_counted_and_shown_to_the_manager(demo_app):
+    from kiosk.queue.clock import local_day
+
+    kiosk = demo_app.extensions["kiosk"]
+    with kiosk.store.transaction() as conn:
+        manager = {"Authorization": f"Bearer {create_token(conn, 'manager')}"}
+    today = local_day(kiosk.clock)
+    # the terminal's flow is wired to the store (kiosk.session.setup.build_flow): its answers are kept
+    terminal = kiosk.terminals.first()
+    for outcome in ("rejected", "confirmed", "rejected"):
+        terminal.flow.on_face_check(outcome)
+    web = demo_app.test_client()
+    r = web.get("/api/v1/kiosk/face-checks", headers=manager)
+    assert r.status_code == 200 and r.json["confirmed"] == 1 and r.json["rejected"] == 2
+    assert r.json["by_terminal"] == {str(terminal.id): {"confirmed": 1, "rejected": 2}}
+    r = web.get(f"/api/v1/kiosk/face-checks?from={today}&to={today}", headers=manager)
+    assert r.json["rejected"] == 2
+    assert web.get("/api/v1/kiosk/face-checks?from=2020-01-01&to=2020-01-31", headers=manager).json == {
+        "confirmed": 0, "rejected": 0, "by_terminal": {}}
+    for query in ("from=2026-02-30", "to=yesterday", "from=2026-05-02&to=2026-05-01", "from=", "to=20260501"):
+        r = web.get(f"/api/v1/kiosk/face-checks?{query}", headers=manager)
+        assert r.status_code == 422 and r.json["error"]["code"] == "invalid" and r.json["error"]["message"], query
+    assert web.get("/api/v1/kiosk/face-checks").status_code == 401
+    for role_token in (demo_app.kiosk_token, demo_app.officer_token):
+        r = web.get("/api/v1/kiosk/face-checks", headers={"Authorization": f"Bearer {role_token}"})
+        assert r.status_code == 403
+    assert kiosk.store.conn().execute("SELECT COUNT(*) FROM face_checks").fetchone()[0] == 3

@@ -183,3 +183,47 @@ def test_frame_gate_rules():
     gate.check({"seq": 2, "jpeg": EMPTY})  # refilled at 1.5 x 2 a second
     assert jpeg_size(EMPTY) == (640, 480)
     assert gate.refused["too_frequent"] == 17 and gate.refused["camera_off"] == 1
+
+
+def test_a_named_kiosk_token_is_a_terminal_the_admin_sets_up(tmp_path, seeded_demo):
+    import subprocess
+
+    from app_support import bearer, make_app, role_tokens
+    from server_process import KIOSK, checkout_env
+
+    data = tmp_path / "data"
+    shutil.copytree(seeded_demo[0], data)
+    out = subprocess.run([str(KIOSK), "token", "create", "--role", "kiosk", "--name", "Kiosk tầng 2",
+                          "--data-dir", str(data)], check=True, capture_output=True, text=True, env=checkout_env())
+    token = out.stdout.strip()
+    app = make_app(tmp_path / "app", data, {"vision": {"enabled": True, "faces": False}, "devices": {"enabled": False}})
+    kiosk = app.extensions["kiosk"]
+    try:
+        web = app.test_client()
+        admin = bearer(role_tokens(kiosk)["admin"])
+        listing = web.get("/api/v1/kiosk/terminals", headers=admin).json
+        named = next(t for t in listing["terminals"] if t["name"] == "Kiosk tầng 2")
+        assert named["camera"] is None and listing["default_camera"] == "browser"
+        assert named["running"]["camera"] == "browser" and named["running"]["worker_up"] in (True, False)
+        url = f"/api/v1/kiosk/terminals/{named['id']}"
+        for bad in ({"camera": "ftp://cam"}, {"camera": 99}, {"pager_prefix": "12:"}, {"colour": "red"}):
+            r = web.put(url, json=bad, headers=admin)
+            assert r.status_code == 422, (bad, r.json)
+        again = web.get("/api/v1/kiosk/terminals", headers=admin).json["terminals"]
+        assert [{k: t[k] for k in ("camera", "printer_url", "pager_prefix")} for t in again] == \
+            [{k: t[k] for k in ("camera", "printer_url", "pager_prefix")} for t in listing["terminals"]]
+        r = web.put(url, json={"camera": "none"}, headers=admin)
+        assert r.status_code == 200 and r.json["camera"] == "none" and r.json["running"]["state"] is None
+        terminal = kiosk.terminals.get(named["id"])
+        assert terminal.worker is None and terminal.flow is None  # touch only: no vision worker runs for it
+        state = web.get("/api/v1/kiosk/state", headers=bearer(token))
+        assert state.status_code == 404
+        r = web.put(url, json={"camera": "browser", "pager_prefix": "THE:"}, headers=admin)
+        assert r.status_code == 200 and r.json["running"]["pager_prefix"] == "THE:"
+        assert kiosk.terminals.get(named["id"]).worker is not None
+        assert web.get("/api/v1/kiosk/state", headers=bearer(token)).json["terminal"]["name"] == "Kiosk tầng 2"
+        # a revoked token's terminal stops
+        r = web.delete(f"/api/v1/admin/tokens/{named['id']}", headers=admin)
+        assert r.status_code == 200 and kiosk.terminals.get(named["id"]) is None
+    finally:
+        kiosk.close()

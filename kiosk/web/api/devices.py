@@ -1,8 +1,10 @@
-"""HTTP endpoints of the call devices: announcement audio, device status, citizens' pager cards,
-officer card assignments. Registered by ``kiosk.devices.hub.install``; errors are 4xx JSON.
+"""HTTP endpoints of the devices: their health, announcement audio, the call devices' status, citizens'
+pager cards, officer card assignments. Registered by the app factory; errors are 4xx JSON.
 
 GET    /audio/<key>.wav                 the hall page plays the announcement (public like /display)
-GET    /api/v1/devices                  pager link, printer, LED, voice state (kiosk, officer, manager)
+GET    /api/v1/devices                  every device's health (DESIGN.md) (kiosk, officer, manager)
+GET    /api/v1/devices/alerts           active device alerts (manager)
+GET    /api/v1/devices/summary          pager link, printer, LED, voice state (kiosk, officer, manager)
 POST   /api/v1/tickets/<id>/pager       {"card": N} or {"label": "PAGER:<site>:<card>"} (officer, kiosk)
 DELETE /api/v1/tickets/<id>/pager       release the card (officer, kiosk)
 GET    /api/v1/devices/pager-cards      officer card -> counter, citizen range, bindings (admin)
@@ -47,7 +49,23 @@ def audio(key: str):
 
 @bp.get("/api/v1/devices")
 @require("kiosk", "officer", "manager")
-def devices_status():
+def devices_health():
+    """[{"id", "kind", "name", "state", "detail", "last_seen"}], sorted by kind then name."""
+    return jsonify([device.to_api() for device in services().health.snapshot(max_age_s=0.0)])
+
+
+@bp.get("/api/v1/devices/alerts")
+@require("manager")
+def devices_alerts():
+    """The active alerts, oldest first: the device_alert payloads with "active": true."""
+    board = services().health
+    board.snapshot(max_age_s=0.0)  # alerts as of now, not of the last background poll
+    return jsonify([alert.payload() for alert in board.alerts()])
+
+
+@bp.get("/api/v1/devices/summary")
+@require("kiosk", "officer", "manager")
+def devices_summary():
     return jsonify(hub().status())
 
 

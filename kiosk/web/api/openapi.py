@@ -33,6 +33,20 @@ def _ticket_param() -> list:
     return [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 
 
+def _device_schema(alert: bool = False) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "id": {"type": "string"},
+        "kind": {"type": "string", "enum": ["kiosk", "display", "printer", "pager", "led", "camera"]},
+        "name": {"type": "string"}, "state": {"type": "string", "enum": ["online", "offline", "fault"]},
+        "detail": {"type": "string"},
+    }
+    if alert:
+        props |= {"at": {"type": "number", "description": "epoch seconds"}, "active": {"type": "boolean"}}
+    else:
+        props["last_seen"] = {"type": ["number", "null"], "description": "epoch seconds"}
+    return {"type": "object", "required": list(props), "properties": props}
+
+
 def document() -> dict[str, Any]:
     ticket_ref = {"$ref": "#/components/schemas/Ticket"}
     ticket_or_null = {"type": "object", "properties": {"ticket": {"oneOf": [ticket_ref, {"type": "null"}]}}}
@@ -129,12 +143,31 @@ def document() -> dict[str, Any]:
             params=_ticket_param()),
         "delete": _op("Unbind the pager card of a ticket", "kiosk, officer, admin", params=_ticket_param()),
     }
-    paths["/devices"] = {"get": _op("Status of pager link, printer, LED boards, voice", "kiosk, officer, manager")}
+    paths["/devices"] = {"get": _op("Every device's health: kiosks, displays, printers, pager base, LED bus, cameras",
+                                    "kiosk, officer, manager, admin", result={
+                                        "type": "array", "items": {"$ref": "#/components/schemas/Device"}})}
+    paths["/devices/alerts"] = {"get": _op("Active device alerts (a device offline or faulty), oldest first",
+                                           "manager, admin", result={
+                                               "type": "array", "items": {"$ref": "#/components/schemas/DeviceAlert"}})}
+    paths["/devices/summary"] = {"get": _op("Status of pager link, printer, LED boards, voice",
+                                            "kiosk, officer, manager, admin")}
     paths["/devices/pager-cards"] = {"get": _op("Officer card -> counter assignments", "admin"),
                                      "put": _op("Change card assignments", "admin", body=obj)}
     paths["/kiosk/state"] = {"get": _op("The touch-free kiosk's session (masked)", "kiosk, admin")}
     paths["/kiosk/choose"] = {"post": _op("Choose a tile by touch", "kiosk, admin", body={
         "type": "object", "required": ["tile"], "properties": {"tile": {"type": "string"}}})}
+    paths["/kiosk/terminals"] = {"get": _op("The kiosk terminals: settings and what runs", "manager, admin")}
+    paths["/kiosk/terminals/{terminal_id}"] = {"put": _op(
+        "Set a terminal's camera, printer URL and pager prefix (null = the centre's default)", "admin", body={
+            "type": "object", "properties": {"camera": {"type": ["string", "null"]},
+                                             "printer_url": {"type": ["string", "null"]},
+                                             "pager_prefix": {"type": ["string", "null"]}}},
+        params=[{"name": "terminal_id", "in": "path", "required": True, "schema": {"type": "integer"}}])}
+    day = {"type": "string", "format": "date"}
+    paths["/kiosk/face-checks"] = {"get": _op(
+        "Citizens' answers to face matches: confirmed, rejected (suspected false matches), per terminal",
+        "manager, admin", params=[{"name": "from", "in": "query", "required": False, "schema": day},
+                                  {"name": "to", "in": "query", "required": False, "schema": day}])}
     paths["/openapi.json"] = {"get": {"summary": "This document", "security": [],
                                       "responses": {"200": {"description": "OK"}}}}
     paths["/admin/settings"] = {"get": _op("Queue settings", "manager, admin"),
@@ -153,6 +186,8 @@ def document() -> dict[str, Any]:
                     "type": "object", "required": ["code", "message"],
                     "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}}}}},
             "schemas": {
+                "Device": _device_schema(),
+                "DeviceAlert": _device_schema(alert=True),
                 "Service": {"type": "object", "required": ["code", "name", "prefix"], "properties": {
                     "code": {"type": "string"}, "name": {"type": "string"}, "prefix": {"type": "string"}}},
                 "Counter": {"type": "object", "required": ["number", "name", "services", "state"], "properties": {
@@ -163,7 +198,9 @@ def document() -> dict[str, Any]:
                                                                 "estimated_wait_s", "issued_at"], "properties": {
                     "id": {"type": "integer"}, "number": {"type": "string"}, "service": {"type": "string"},
                     "priority": {"type": "string"}, "position": {"type": "integer"},
-                    "estimated_wait_s": {"type": "integer"}, "issued_at": {"type": "string", "format": "date-time"}}},
+                    "estimated_wait_s": {"type": "integer"}, "issued_at": {"type": "string", "format": "date-time"},
+                    "tracking_url": {"type": "string", "description": "kiosk callers: the tracking page's path"},
+                    "printer": {"type": "object", "description": "kiosk callers: {ok} of the terminal's printer"}}},
                 "Ticket": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "number": {"type": "string"}, "service": {"type": "string"},
                     "priority": {"type": "string"}, "state": {"type": "string"},

@@ -21,6 +21,8 @@ Page -> server:
 HTTP: ``GET /api/v1/kiosk/state``, ``POST /api/v1/kiosk/choose`` ``{"tile"}`` (kiosk; admin with
 ``?terminal=ID``); ``GET /api/v1/kiosk/terminals`` (admin, manager) and ``PUT
 /api/v1/kiosk/terminals/<id>`` ``{"camera", "printer_url", "pager_prefix"}`` (admin).
+HTTP (manager or admin): ``GET /api/v1/kiosk/face-checks?from=YYYY-MM-DD&to=YYYY-MM-DD`` (to: today, from: to by default):
+the citizens' answers to face matches, ``{"confirmed", "rejected", "by_terminal": {id: {...}}}``.
 Nothing here logs a frame, a payload or an ID.
 """
 from __future__ import annotations
@@ -31,6 +33,8 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_socketio import emit, join_room
 
 from kiosk.accounts.registry import token_principal_by_id, user_principal
+from kiosk.citizens.face_checks import face_check_counts
+from kiosk.queue.clock import local_day
 from kiosk.session.flow import FlowError
 from kiosk.terminals import registry as terminals_db
 from kiosk.terminals.frames import FrameRefused
@@ -197,3 +201,13 @@ def put_terminal(terminal_id: int):
         row = terminals_db.update_terminal(tx, terminal_id, data)
     terminal = _hub().reconfigure(terminal_id)
     return jsonify({**row.to_api(), "running": terminal.status() if terminal is not None else None})
+
+
+@bp.get("/face-checks")
+@require("manager")
+def get_face_checks():
+    kiosk = current_app.extensions["kiosk"]
+    today = local_day(kiosk.clock)
+    day_to = request.args.get("to", today)
+    day_from = request.args.get("from", day_to)
+    return jsonify(face_check_counts(kiosk.store.conn(), day_from, day_to))  # bad dates: InvalidInput, a 422

@@ -13,10 +13,11 @@ import threading
 import time
 from typing import Any
 
-from flask import current_app, session
+from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, emit, join_room
 
 from kiosk.accounts.registry import Principal, token_principal, token_principal_by_id, user_principal
+from kiosk.devices.displays import PUBLIC_ID, PUBLIC_NAME, token_display_id
 from kiosk.queue import events as ev
 from kiosk.queue.snapshot import queue_snapshot
 from kiosk.runtime.bus import CatalogChanged
@@ -62,12 +63,6 @@ def _socket_principal(auth: Any) -> Principal | None:
 
 
 class _GuardedNamespace(Namespace):
-    def on_disconnect(self, reason: Any = None) -> None:
-        if self.namespace == "/kiosk":
-            from kiosk.web.realtime.kiosk import unseat_socket
-
-            unseat_socket()
-
     def on_connect(self, auth: Any = None) -> None:
         kiosk = current_app.extensions["kiosk"]
         principal = _socket_principal(auth)
@@ -86,6 +81,28 @@ class _GuardedNamespace(Namespace):
             seat_socket(principal, auth)
         snap = queue_snapshot(kiosk.engine)
         emit("queue_snapshot", display_snapshot(snap) if self.namespace == "/display" else snap)
+        if self.namespace == "/display" and kiosk.displays is not None:
+            _display_connected(kiosk.displays, principal)
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        if self.namespace == "/kiosk":
+            from kiosk.web.realtime.kiosk import unseat_socket
+
+            unseat_socket()
+        displays = current_app.extensions["kiosk"].displays
+        if self.namespace == "/display" and displays is not None:
+            displays.disconnected(request.sid)
+
+
+def _display_connected(displays: Any, principal: Principal | None) -> None:
+    """A hall display for the health board: a display token is one device, anonymous screens one more;
+    staff and kiosks looking at /display are not hall displays."""
+    if principal is None:
+        displays.connected(request.sid, PUBLIC_ID, PUBLIC_NAME)
+    elif principal.kind == "token" and principal.role == "display":
+        unnamed = principal.name == f"token {principal.id}"  # a token made without a label
+        displays.connected(request.sid, token_display_id(principal.id),
+                           f"Màn hình (mã {principal.id})" if unnamed else principal.name)
 
 
 class SocketFanout:

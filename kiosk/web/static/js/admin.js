@@ -170,6 +170,41 @@
     }
   }
 
+  // -- kiosk terminals ---------------------------------------------------------------------
+  function terminalStatus(r) {
+    if (!r) return "—";
+    const parts = [r.connected ? "Đang kết nối" : "Chưa kết nối"];
+    if (r.camera === "browser") parts.push(r.camera_ok === false ? "Camera lỗi" : r.camera_ok ? "Camera tốt" : "Chờ camera");
+    if (r.printer_url) parts.push(r.printer_ok ? "Máy in tốt" : "Máy in lỗi");
+    return parts.join(" · ");
+  }
+
+  async function loadTerminals() {
+    const data = await api("GET", "/kiosk/terminals");
+    $("terminal-default-camera").textContent = "camera " + data.default_camera + (data.vision ? "" : ", camera tắt");
+    $("terminals-table").tBodies[0].replaceChildren(...data.terminals.map((t) => {
+      const input = (name, value, placeholder) => el("input", { name, value: value || "", placeholder, maxlength: 300 });
+      const camera = input("camera", t.camera, "mặc định");
+      const printer = input("printer_url", t.printer_url, "mặc định");
+      const prefix = input("pager_prefix", t.pager_prefix, "PAGER:");
+      return el("tr", { dataset: { terminal: t.id } }, el("td", {}, t.id), el("td", {}, t.name),
+        el("td", {}, camera), el("td", {}, printer), el("td", {}, prefix),
+        el("td", { class: "muted" }, terminalStatus(t.running)),
+        el("td", {}, el("button", { type: "button", class: "btn small", onclick: () => saveTerminal(t, camera, printer, prefix) }, "Lưu")));
+    }));
+  }
+
+  async function saveTerminal(t, camera, printer, prefix) {
+    try {
+      await api("PUT", `/kiosk/terminals/${t.id}`, { camera: camera.value.trim() || null,
+        printer_url: printer.value.trim() || null, pager_prefix: prefix.value.trim() || null });
+      toast("Đã lưu ki-ốt " + t.name, "ok");
+      await loadTerminals();
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  }
+
   // -- settings ----------------------------------------------------------------------------
   async function loadSettings() {
     fill($("settings-form"), await api("GET", "/admin/settings"));
@@ -242,7 +277,7 @@
         $("token-url").textContent = window.location.origin + "/device?token=" + token;
         $("token-once").hidden = false;
         tf.reset();
-        await loadTokens();
+        await Promise.all([loadTokens(), loadTerminals()]);
       }
     });
 
@@ -259,7 +294,7 @@
   async function start() {
     wire();
     await loadServices();
-    await Promise.all([loadCounters(), loadUsers(), loadTokens(), loadSettings()]);
+    await Promise.all([loadCounters(), loadUsers(), loadTokens(), loadSettings(), loadTerminals()]);
   }
 
   window.adminUI = { showTab };

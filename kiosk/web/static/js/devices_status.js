@@ -64,7 +64,7 @@
 
   async function load() {
     try {
-      const response = await fetch("/api/v1/devices", { credentials: "same-origin" });
+      const response = await fetch("/api/v1/devices/summary", { credentials: "same-origin" });
       if (!response.ok) return;
       const data = await response.json();
       st.pager = data.pager;

@@ -9,17 +9,28 @@
  *   kioskUI.showMessage(text, opts)      a message over the screen ({vi, en} or text; opts.timeoutMs)
  *   kioskUI.tileRects()                  {code: DOMRect} of the visible tiles, for pointing by camera
  *   kioskUI.auxPanel()                   the <aside id="kiosk-aux"> the camera panel may mount into
- *   kioskUI.state()                      {screen, priority, selected, busy, services}
+ *   kioskUI.state()                      {screen, priority, selected, busy, services, printerOk}
+ *   kioskUI.setPrinter(p)                the terminal's printer {ok} (kiosk_state.printer; absent = ok)
+ *   kioskUI.ticketTexts(t)               {position, wait, priority: {vi, en}|null} of an issued ticket
+ *   kioskUI.qrSrc(trackingUrl)           the tracking QR image of a ticket (same server), or null
+ *   kioskUI.missedTrackingUrl(ticketId)  the tracking URL of a ticket the printer could not print, or null
+ *   kioskUI.TEXTS                        the ticket screen's sentences {slip, paperOut, paperOutBefore}
  * The ticket screen offers "Nhận thẻ rung" (kiosk_pager.js) when a pager base station is configured: the
  * countdown waits while the keypad is open and starts again after a card was bound.
- * and it dispatches DOM events on document: "kiosk:screen", "kiosk:issued", "kiosk:error",
- * "kiosk:services" (detail = the data), so other scripts can follow along.
+ * When the printer cannot print (printer.ok false: from the kiosk_state snapshot, the POST /tickets answer,
+ * or a printer device_status on /kiosk), the start screen says the ticket will be shown to photograph, and
+ * the ticket screen shows the tracking QR (`{tracking_url}/qr.svg`) large, longer. Printer and pager status
+ * themselves are for staff: nothing of them is shown here.
+ * It dispatches DOM events on document: "kiosk:screen", "kiosk:issued", "kiosk:error",
+ * "kiosk:services", "kiosk:printer" ({ok}: the printer's state or a ticket it missed; detail = the data), so
+ * other scripts can follow along.
  */
 (function () {
   "use strict";
   const { api, el, connect, duration, requestKey, PRIORITY_LABELS, PRIORITY_LABELS_EN } = window.K;
 
   const RETURN_AFTER_S = 15;
+  const PAPER_OUT_RETURN_AFTER_S = 40; // time to take out a phone and photograph the screen
   const MESSAGE_TIMEOUT_MS = 10000;
   const PRIORITY_ORDER = ["normal", "elderly", "disabled", "pregnant", "merit"];
 
@@ -33,6 +44,24 @@
     messageTimer: null,
     ticket: null,
     pagerAvailable: false,
+    printerOk: true,
+    missed: new Map(), // ticket id -> tracking URL, of the last tickets the printer could not print
+  };
+
+  // Vietnamese first, polite register; the camera overlay (kiosk_camera.js) shows the same sentences.
+  const TEXTS = {
+    slip: { vi: "Quý khách vui lòng nhận phiếu in bên dưới và chú ý màn hình, loa gọi số.",
+      en: "Please take the printed ticket below and watch the screen for your number." },
+    paperOut: { vi: "Máy in tạm hết giấy. Quý khách vui lòng chụp lại màn hình này: số thứ tự và mã QR để theo dõi lượt.",
+      en: "The printer is out of paper. Please take a photo of this screen: your number and the QR code to follow your turn." },
+    paperOutNoQr: { vi: "Máy in tạm hết giấy. Quý khách vui lòng chụp lại màn hình này hoặc ghi nhớ số thứ tự.",
+      en: "The printer is out of paper. Please take a photo of this screen or remember your number." },
+    paperOutBefore: { vi: "Máy in tạm hết giấy: số thứ tự sẽ hiện trên màn hình để Quý khách chụp lại.",
+      en: "The printer is out of paper: your number will be shown on screen for you to photograph." },
+  };
+  const HEADINGS = {
+    tiles: { vi: "Mời Quý khách chọn lĩnh vực để lấy số thứ tự", en: "Choose a service to take a queue number" },
+    ticket: { vi: "Số thứ tự của Quý khách", en: "Your queue number" },
   };
 
   const $ = (id) => document.getElementById(id);
@@ -74,24 +103,42 @@
     }, PRIORITY_LABELS[p], el("small", {}, PRIORITY_LABELS_EN[p]))));
   }
 
+  /** The tiles, updated in place: a tile's button stays the same element while its service stays, so a
+   * touch held across a live update (waiting counts) still lands on it. */
+  const tileNodes = new Map(); // code -> button
   function renderTiles() {
     const box = $("tiles");
     const services = [...st.services.values()];
     $("tiles-empty").hidden = services.some((s) => s.is_open);
-    box.replaceChildren(...services.map((s) => el("button", {
-      type: "button",
-      class: "tile" + (s.is_open ? "" : " closed") + (s.code === st.selected ? " selected" : ""),
-      "aria-disabled": s.is_open ? "false" : "true",
-      dataset: { code: s.code },
-      onclick: () => onTile(s.code),
-    },
-    el("span", { class: "tile-prefix" }, s.prefix),
-    el("span", { class: "tile-name" }, s.name),
-    s.name_en ? el("small", { class: "tile-name-en" }, s.name_en) : null,
-    el("span", { class: "tile-waiting" }, s.is_open
-      ? [el("strong", { class: "waiting-count" }, String(s.waiting ?? 0)), " người đang chờ ",
-        el("small", {}, "waiting")]
-      : ["Tạm ngừng nhận hồ sơ ", el("small", {}, "closed")]))));
+    const codes = new Set(services.map((s) => s.code));
+    tileNodes.forEach((node, code) => {
+      if (!codes.has(code)) {
+        node.remove();
+        tileNodes.delete(code);
+      }
+    });
+    services.forEach((s, i) => {
+      let node = tileNodes.get(s.code);
+      if (!node) {
+        node = el("button", { type: "button", dataset: { code: s.code }, onclick: () => onTile(s.code) });
+        tileNodes.set(s.code, node);
+      }
+      if (box.children[i] !== node) box.insertBefore(node, box.children[i] || null);
+      const cls = "tile" + (s.is_open ? "" : " closed") + (s.code === st.selected ? " selected" : "");
+      if (node.className !== cls) node.className = cls;
+      node.setAttribute("aria-disabled", s.is_open ? "false" : "true");
+      const shown = [s.prefix, s.name, s.name_en, s.is_open, s.waiting ?? 0].join("\u0000");
+      if (node.dataset.shown === shown) return;
+      node.dataset.shown = shown;
+      node.replaceChildren(
+        el("span", { class: "tile-prefix" }, s.prefix),
+        el("span", { class: "tile-name" }, s.name),
+        s.name_en ? el("small", { class: "tile-name-en" }, s.name_en) : null,
+        el("span", { class: "tile-waiting" }, s.is_open
+          ? [el("strong", { class: "waiting-count" }, String(s.waiting ?? 0)), " người đang chờ ",
+            el("small", {}, "waiting")]
+          : ["Tạm ngừng nhận hồ sơ ", el("small", {}, "closed")]));
+    });
     emit("kiosk:services", services);
   }
 
@@ -100,7 +147,75 @@
     st.screen = name;
     $("screen-tiles").hidden = name !== "tiles";
     $("screen-ticket").hidden = name !== "ticket";
+    const heading = HEADINGS[name] || HEADINGS.tiles;
+    $("kiosk-title").replaceChildren(heading.vi + " ", el("small", {}, heading.en));
     emit("kiosk:screen", { screen: name });
+  }
+
+  // -- the printer ----------------------------------------------------------------------------
+  /** The terminal's printer as the server reports it: {ok: false} when it cannot print; absent = ok. */
+  function setPrinter(p) {
+    const ok = !(p && p.ok === false);
+    if (ok === st.printerOk) return;
+    st.printerOk = ok;
+    $("printer-note").hidden = ok;
+    emit("kiosk:printer", { ok });
+  }
+
+  /** The tracking page's QR image for a ticket's tracking_url, on this server (a path, or an absolute
+   * URL of which only the path is used), or null when there is none. */
+  function qrSrc(trackingUrl) {
+    if (typeof trackingUrl !== "string" || !trackingUrl) return null;
+    let path;
+    try {
+      path = new URL(trackingUrl, window.location.href).pathname;
+    } catch (err) {
+      return null;
+    }
+    return path.replace(/\/+$/, "") + "/qr.svg";
+  }
+
+  /** The ticket screen's slip hint, or the number and QR to photograph when nothing was printed. */
+  function showPaper(trackingUrl) {
+    const out = !st.printerOk;
+    const src = out ? qrSrc(trackingUrl) : null;
+    $("ticket-hint").hidden = out;
+    $("ticket-paper").hidden = !out;
+    const qr = $("ticket-qr");
+    qr.hidden = !src;
+    if (src && qr.getAttribute("src") !== src) qr.setAttribute("src", src);
+    const text = src ? TEXTS.paperOut : TEXTS.paperOutNoQr;
+    $("ticket-paper-text").replaceChildren(text.vi, el("small", {}, text.en));
+  }
+
+  function ticketTexts(t) {
+    return {
+      position: t.position === 1 ? "1 (kế tiếp)" : String(t.position ?? "—"),
+      wait: t.estimated_wait_s > 0 ? "khoảng " + duration(t.estimated_wait_s) : "sắp đến lượt",
+      priority: t.priority && t.priority !== "normal" && PRIORITY_LABELS[t.priority]
+        ? { vi: "Ưu tiên: " + PRIORITY_LABELS[t.priority], en: PRIORITY_LABELS_EN[t.priority] } : null,
+    };
+  }
+
+  /** device_status of the printer on /kiosk: whether it can print, and a ticket it could not print (which
+   * may come before or after the ticket is on screen: the print runs beside the answer to POST /tickets). */
+  function onDeviceStatus(payload) {
+    if (!payload || payload.device !== "printer") return;
+    if (typeof payload.can_print === "boolean") setPrinter({ ok: payload.can_print });
+    const missed = payload.unprinted;
+    if (!missed || missed.ticket_id === undefined) return;
+    st.missed.set(missed.ticket_id, typeof missed.tracking_url === "string" ? missed.tracking_url : "");
+    if (st.missed.size > 20) st.missed.delete(st.missed.keys().next().value);
+    setPrinter({ ok: false });
+    if (st.screen === "ticket" && st.ticket && missed.ticket_id === st.ticket.id) {
+      showPaper(st.ticket.tracking_url || missedTrackingUrl(st.ticket.id));
+      startCountdown(PAPER_OUT_RETURN_AFTER_S);
+    }
+    emit("kiosk:printer", { ok: st.printerOk, missed });
+  }
+
+  function missedTrackingUrl(ticketId) {
+    return st.missed.get(ticketId) || null;
   }
 
   function showTiles() {
@@ -132,20 +247,23 @@
     const svc = st.services.get(t.service) || { name: t.service };
     $("ticket-number").textContent = t.number;
     $("ticket-service").replaceChildren(svc.name, svc.name_en ? el("small", {}, svc.name_en) : "");
+    const texts = ticketTexts(t);
     const pr = $("ticket-priority");
-    pr.hidden = t.priority === "normal";
-    pr.replaceChildren("Ưu tiên: " + PRIORITY_LABELS[t.priority], el("small", {}, PRIORITY_LABELS_EN[t.priority]));
-    $("ticket-position").textContent = t.position === 1 ? "1 (kế tiếp)" : String(t.position);
-    $("ticket-wait").textContent = t.estimated_wait_s > 0 ? "khoảng " + duration(t.estimated_wait_s) : "sắp đến lượt";
+    pr.hidden = !texts.priority;
+    if (texts.priority) pr.replaceChildren(texts.priority.vi, el("small", {}, texts.priority.en));
+    $("ticket-position").textContent = texts.position;
+    $("ticket-wait").textContent = texts.wait;
     st.ticket = t;
+    if (t.printer) setPrinter(t.printer);
+    showPaper(t.tracking_url || missedTrackingUrl(t.id));
     $("ticket-pager").hidden = !(st.pagerAvailable && window.kioskPager);
     $("ticket-pager-note").hidden = true;
     setScreen("ticket");
-    startCountdown();
+    startCountdown(st.printerOk ? RETURN_AFTER_S : PAPER_OUT_RETURN_AFTER_S);
   }
 
-  function startCountdown() {
-    let left = RETURN_AFTER_S;
+  function startCountdown(seconds) {
+    let left = seconds || (st.printerOk ? RETURN_AFTER_S : PAPER_OUT_RETURN_AFTER_S);
     $("ticket-countdown").textContent = left;
     clearInterval(st.countdownTimer);
     st.countdownTimer = setInterval(() => {
@@ -174,9 +292,9 @@
     });
   }
 
-  /** Whether this centre has a pager base station (GET /devices, kiosk role). */
+  /** Whether this centre has a pager base station (GET /devices/summary, kiosk role). */
   function loadDevices() {
-    api("GET", "/devices").then((d) => {
+    api("GET", "/devices/summary").then((d) => {
       st.pagerAvailable = Boolean(d && d.pager && d.pager.configured);
     }).catch(() => { st.pagerAvailable = false; });
   }
@@ -283,10 +401,11 @@
   }
 
   window.kioskUI = {
-    showTiles, selectService, setPriority, issue, showMessage, hideMessage, tileRects,
+    showTiles, selectService, setPriority, issue, showMessage, hideMessage, tileRects, setPrinter, ticketTexts,
+    qrSrc, missedTrackingUrl, TEXTS,
     auxPanel: () => $("kiosk-aux"),
     state: () => ({ screen: st.screen, priority: st.priority, selected: st.selected, busy: st.busy,
-      services: [...st.services.values()] }),
+      services: [...st.services.values()], printerOk: st.printerOk }),
   };
 
   function start() {
@@ -297,7 +416,8 @@
     $("kiosk-message-ok").addEventListener("click", hideMessage);
     window.K.startClock(false);
     loadServices().catch((err) => showMessage(errorText(err)));
-    const socket = connect("/kiosk", { queue_snapshot: applySnapshot, catalog_changed: refreshQueue });
+    const socket = connect("/kiosk", { queue_snapshot: applySnapshot, catalog_changed: refreshQueue,
+      device_status: onDeviceStatus });
     socket.io.on("reconnect", refreshQueue);
   }
 

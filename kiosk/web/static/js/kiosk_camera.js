@@ -1,52 +1,99 @@
 /* The touch-free panel of the kiosk: live camera preview, and the camera-driven session overlay.
  *
- * The server runs the whole flow (kiosk/kiosk_flow.py) and computes the cursor and the dwell; this
+ * The server runs the whole flow (kiosk/session/flow.py) and computes the cursor and the dwell; this
  * page only draws what it is told on /kiosk:
  *   kiosk_state    {state, mode, prompt, citizen, consent_text, notice, tiles:[{id,label,label_en,rect}],
- *                   cursor:[x,y]|null, hover, progress, ticket, overlay:{faces, card_outline, camera_ok}}
+ *                   cursor:[x,y]|null, hover, progress, ticket, printer?:{ok}, overlay:{faces, card_outline}}
  *   kiosk_preview  {jpeg: ArrayBuffer, w, h}
  * A touch on a tile sends kiosk_choose {tile}. On the ticket, the "pager" tile ("Nhận thẻ rung") asks the
  * server to hold the ticket screen (state.keypad) and the keypad of kiosk_pager.js opens while keypad is
- * true; a card bound by keypad or camera label is confirmed by the server's notice. Tile rectangles are fractions of the overlay stage, so
- * the server's dwell and the drawing agree. Nothing is stored: the preview lives in one object URL,
- * revoked at the next frame.
+ * true; a card bound by keypad or camera label is confirmed by the server's notice. Tile rectangles are
+ * fractions of the overlay stage, so the server's dwell and the drawing agree.
+ *
+ * States arrive several times a second while someone is in view (the cursor moves). Every element is
+ * made once and updated in place, only where what it shows changed: a tile stays the same button while
+ * it is on screen, so a press held across many states (a mouse-type touch frame, pointerdown ... click)
+ * still lands on it.
+ *
+ * When the printer cannot print (printer.ok false; without the field, what kiosk.js learnt from the printer's
+ * device_status, ok by default), the screens before the ticket say the number will be shown to photograph,
+ * and the ticket shows the tracking QR (ticket.tracking_url, or the one of the missed print, + /qr.svg).
+ * Nothing is stored: the preview lives in one object URL, revoked at the next frame.
  */
 (function () {
   "use strict";
   if (!window.kioskUI || !window.io) return;
   const { el } = window.K;
-  const SESSION_STATES = new Set(["present", "consent", "enrolling", "priority", "services", "ticket"]);
+  const ui = window.kioskUI;
+  const SESSION_STATES = new Set(["present", "consent", "enrolling", "confirm", "priority", "services", "ticket"]);
+  const BEFORE_TICKET = new Set(["present", "priority", "services"]);
   const RING = 2 * Math.PI * 26;
 
-  const aux = window.kioskUI.auxPanel();
+  const aux = ui.auxPanel();
   const canvas = el("canvas", { class: "kc-preview", width: 320, height: 180, "aria-hidden": "true" });
-  const status = el("p", { class: "kc-status" }, "Camera…");
+  const status = el("p", { class: "kc-status" });
   const auxBox = el("div", { class: "kc-aux" }, canvas, status);
 
   const stage = el("div", { class: "kc-stage" });
   const prompt = el("h2", { class: "kc-prompt" });
-  const who = el("p", { class: "kc-citizen" });
-  const consent = el("p", { class: "kc-consent" });
-  const notice = el("p", { class: "kc-notice", role: "alert" });
-  const ticket = el("div", { class: "kc-ticket", role: "status" });
+  const who = el("p", { class: "kc-citizen", hidden: true });
+  const consent = el("p", { class: "kc-consent", hidden: true });
+  const notice = el("p", { class: "kc-notice", role: "alert", hidden: true });
+  const printerNote = el("p", { class: "kc-printer", role: "status", hidden: true });
+  const tk = {
+    number: el("p", { class: "kc-number" }),
+    service: el("p", { class: "kc-service" }),
+    priority: el("p", { class: "kc-priority", hidden: true }),
+    position: el("strong", { class: "kc-position" }),
+    wait: el("strong", { class: "kc-wait" }),
+    hint: el("p", { class: "kc-hint" }),
+    qr: el("img", { class: "kc-qr", width: 320, height: 320, alt: "Mã QR theo dõi lượt / QR code to follow your turn",
+      hidden: true }),
+    paperText: el("p", { class: "kc-paper-text" }),
+    pager: el("p", { class: "kc-pager", hidden: true }),
+  };
+  tk.paper = el("div", { class: "kc-paper", hidden: true }, tk.qr, tk.paperText);
+  const ticket = el("div", { class: "kc-ticket", role: "status", hidden: true },
+    tk.number, tk.service, tk.priority,
+    el("div", { class: "kc-facts" },
+      el("div", {}, el("span", {}, "Vị trí trong hàng ", el("small", {}, "Position")), tk.position),
+      el("div", {}, el("span", {}, "Thời gian chờ dự kiến ", el("small", {}, "Estimated wait")), tk.wait)),
+    tk.hint, tk.paper, tk.pager);
   const cursor = el("div", { class: "kc-cursor", hidden: true });
   cursor.innerHTML = '<svg viewBox="0 0 60 60" width="60" height="60"><circle cx="30" cy="30" r="8" class="kc-dot"/>' +
     '<circle cx="30" cy="30" r="26" class="kc-ring-bg"/><circle cx="30" cy="30" r="26" class="kc-ring"/></svg>';
   const ring = cursor.querySelector(".kc-ring");
   ring.style.strokeDasharray = String(RING);
   const overlay = el("div", { id: "kc-overlay", class: "kc-overlay", hidden: true },
-    el("header", { class: "kc-head" }, prompt, who, consent, notice), ticket, stage, cursor);
+    el("header", { class: "kc-head" }, prompt, who, consent, notice, printerNote), ticket, stage, cursor);
   document.body.appendChild(overlay);
-  injectStyle();
 
   const preview = new Image();
   let previewUrl = null;
   let last = null;
   let lostShown = false;
   let keypadFor = null; // the ticket id whose pager keypad is open
+  const tiles = new Map(); // tile id -> {node, shown, rect}
 
-  function text(vi, en) {
-    return [vi || "", en ? el("small", {}, en) : ""];
+  // -- in-place updates: each touches the DOM only when what it shows differs ------------------
+  function setHidden(node, hidden) {
+    if (node.hidden !== hidden) node.hidden = hidden;
+  }
+
+  function setClass(node, cls) {
+    if (node.className !== cls) node.className = cls;
+  }
+
+  /** Vietnamese, and the English below it in a <small>, when they differ from what is shown. */
+  function setText(node, vi, en) {
+    const key = (vi || "") + "\u0000" + (en || "");
+    if (node.dataset.shown === key) return;
+    node.dataset.shown = key;
+    node.replaceChildren(vi || "", en ? el("small", {}, en) : "");
+  }
+
+  function setAttr(node, name, value) {
+    if (node.getAttribute(name) !== value) node.setAttribute(name, value);
   }
 
   function drawPreview() {
@@ -85,7 +132,10 @@
 
   function onPreview(msg) {
     if (!msg || !msg.jpeg) return;
-    if (msg.w && msg.h) canvas.height = Math.round(canvas.width * msg.h / msg.w);
+    if (msg.w && msg.h) {
+      const h = Math.round(canvas.width * msg.h / msg.w);
+      if (canvas.height !== h) canvas.height = h;
+    }
     const url = URL.createObjectURL(new Blob([msg.jpeg], { type: "image/jpeg" }));
     preview.onload = () => {
       drawPreview();
@@ -97,34 +147,77 @@
 
   function choose(id) {
     socket.emit("kiosk_choose", { tile: id }, (ack) => {
-      if (ack && !ack.ok) window.kioskUI.showMessage({ vi: "Không thực hiện được lựa chọn này.", en: ack.error || "" });
+      if (ack && !ack.ok) ui.showMessage({ vi: "Không thực hiện được lựa chọn này.", en: ack.error || "" });
     });
   }
 
+  /** The tiles keyed by id: a button is made when its tile appears and removed when it goes; in between
+   * only its class (hover), label and position change, and only when they do. */
   function renderTiles(s) {
-    const tiles = s.tiles || [];
-    stage.replaceChildren(...tiles.map((t) => {
-      const [l, top, r, b] = t.rect;
-      const node = el("button", {
-        type: "button", class: "kc-tile" + (s.hover === t.id ? " hover" : ""), dataset: { tile: t.id },
-        onclick: () => choose(t.id),
-      }, el("span", {}, t.label), t.label_en ? el("small", {}, t.label_en) : "");
-      Object.assign(node.style, { left: l * 100 + "%", top: top * 100 + "%", width: (r - l) * 100 + "%",
-        height: (b - top) * 100 + "%" });
-      return node;
-    }));
+    const list = s.tiles || [];
+    const ids = new Set(list.map((t) => t.id));
+    tiles.forEach((tile, id) => {
+      if (!ids.has(id)) {
+        tile.node.remove();
+        tiles.delete(id);
+      }
+    });
+    list.forEach((t) => {
+      let tile = tiles.get(t.id);
+      if (!tile) {
+        const node = el("button", { type: "button", class: "kc-tile", dataset: { tile: t.id },
+          onclick: () => choose(t.id) });
+        tile = { node, rect: null };
+        tiles.set(t.id, tile);
+        stage.appendChild(node);
+      }
+      setClass(tile.node, "kc-tile" + (s.hover === t.id ? " hover" : ""));
+      setText(tile.node, t.label, t.label_en);
+      const rect = t.rect.join(",");
+      if (tile.rect !== rect) {
+        tile.rect = rect;
+        const [l, top, r, b] = t.rect;
+        Object.assign(tile.node.style, { left: l * 100 + "%", top: top * 100 + "%", width: (r - l) * 100 + "%",
+          height: (b - top) * 100 + "%" });
+      }
+    });
   }
 
   function renderCursor(s) {
     if (!s.cursor || s.mode !== "camera") {
-      cursor.hidden = true;
+      setHidden(cursor, true);
       return;
     }
-    cursor.hidden = false;
+    setHidden(cursor, false);
     const rect = stage.getBoundingClientRect();
     cursor.style.left = rect.left + s.cursor[0] * rect.width - 30 + "px";
     cursor.style.top = rect.top + s.cursor[1] * rect.height - 30 + "px";
     ring.style.strokeDashoffset = String(RING * (1 - (s.progress || 0)));
+  }
+
+  /** The ticket as the touch path shows it (kiosk.js): number, service, priority, position, estimated
+   * wait, the printed-slip hint, or the tracking QR to photograph when the printer is out. */
+  function renderTicket(s, printerOk) {
+    const t = s.ticket;
+    setHidden(ticket, !t);
+    if (!t) return;
+    const texts = ui.ticketTexts(t);
+    setText(tk.number, t.number);
+    setText(tk.service, t.service_name, t.service_name_en);
+    setHidden(tk.priority, !texts.priority);
+    if (texts.priority) setText(tk.priority, texts.priority.vi, texts.priority.en);
+    setText(tk.position, texts.position);
+    setText(tk.wait, texts.wait);
+    const src = printerOk ? null : ui.qrSrc(t.tracking_url || ui.missedTrackingUrl(t.id));
+    setHidden(tk.hint, !printerOk);
+    setText(tk.hint, ui.TEXTS.slip.vi, ui.TEXTS.slip.en);
+    setHidden(tk.paper, printerOk);
+    setHidden(tk.qr, !src);
+    if (src) setAttr(tk.qr, "src", src);
+    const paperText = src ? ui.TEXTS.paperOut : ui.TEXTS.paperOutNoQr;
+    setText(tk.paperText, paperText.vi, paperText.en);
+    setHidden(tk.pager, !s.pager_card);
+    if (s.pager_card) setText(tk.pager, "Thẻ rung số " + s.pager_card, "Pager card " + s.pager_card);
   }
 
   function render(s) {
@@ -133,40 +226,40 @@
       aux.replaceChildren(auxBox);
       aux.hidden = false;
     }
-    document.body.dataset.kioskFlow = s.state;
-    status.replaceChildren(...(s.camera_ok
-      ? text("Camera đang hoạt động", "Camera on")
-      : text("Camera không hoạt động — vui lòng chạm màn hình", "Camera not working — please touch the screen")));
-    status.className = "kc-status" + (s.camera_ok ? "" : " lost");
+    if (document.body.dataset.kioskFlow !== s.state) document.body.dataset.kioskFlow = s.state;
+    if (s.camera_ok) setText(status, "Camera đang hoạt động", "Camera on");
+    else setText(status, "Camera không hoạt động — vui lòng chạm màn hình", "Camera not working — please touch the screen");
+    setClass(status, "kc-status" + (s.camera_ok ? "" : " lost"));
     if (!s.camera_ok && !lostShown) {
-      window.kioskUI.showMessage({ vi: "Camera không hoạt động — vui lòng chạm màn hình",
+      ui.showMessage({ vi: "Camera không hoạt động — vui lòng chạm màn hình",
         en: "Camera not working — please touch the screen" }, { kind: "info", timeoutMs: 6000 });
     }
     lostShown = !s.camera_ok;
+    if (s.printer) ui.setPrinter(s.printer);  // the touch screen of this terminal says it too
+    const printerOk = s.printer ? s.printer.ok !== false : ui.state().printerOk;
     const show = SESSION_STATES.has(s.state) && (s.camera_ok || s.state !== "present");
-    overlay.hidden = !show;
-    document.body.dataset.kioskOverlay = show ? "on" : "off";
+    setHidden(overlay, !show);
+    const flag = show ? "on" : "off";
+    if (document.body.dataset.kioskOverlay !== flag) document.body.dataset.kioskOverlay = flag;
     if (show) {
-      prompt.replaceChildren(...text(s.prompt.vi, s.prompt.en));
-      who.hidden = !s.citizen;
-      if (s.citizen) who.replaceChildren(`${s.citizen.name} · ${s.citizen.id}`);
-      consent.hidden = !s.consent_text;
-      if (s.consent_text) consent.replaceChildren(...text(s.consent_text.vi, s.consent_text.en));
-      notice.hidden = !s.notice;
+      setText(prompt, s.prompt.vi, s.prompt.en);
+      setHidden(who, !s.citizen);
+      if (s.citizen) setText(who, `${s.citizen.name} · ${s.citizen.id}`);
+      setHidden(consent, !s.consent_text);
+      if (s.consent_text) setText(consent, s.consent_text.vi, s.consent_text.en);
+      setHidden(notice, !s.notice);
       if (s.notice) {
-        notice.className = "kc-notice is-" + s.notice.kind;
-        notice.replaceChildren(...text(s.notice.vi, s.notice.en));
+        setClass(notice, "kc-notice is-" + s.notice.kind);
+        setText(notice, s.notice.vi, s.notice.en);
       }
-      ticket.hidden = !s.ticket;
-      if (s.ticket) {
-        ticket.replaceChildren(el("p", { class: "kc-number" }, s.ticket.number),
-          el("p", {}, s.ticket.service_name), el("p", {}, "Vị trí trong hàng: " + s.ticket.position),
-          s.pager_card ? el("p", { class: "kc-pager" }, "Thẻ rung số " + s.pager_card) : "");
-      }
+      const paperOutBefore = !printerOk && BEFORE_TICKET.has(s.state);
+      setHidden(printerNote, !paperOutBefore);
+      if (paperOutBefore) setText(printerNote, ui.TEXTS.paperOutBefore.vi, ui.TEXTS.paperOutBefore.en);
+      renderTicket(s, printerOk);
       renderTiles(s);
       renderCursor(s);
     } else {
-      cursor.hidden = true;
+      setHidden(cursor, true);
     }
     renderKeypad(s);
     drawPreview();
@@ -190,33 +283,12 @@
     }
   }
 
-  function injectStyle() {
-    const css = `
-.kc-aux{background:#fff;border-radius:12px;box-shadow:0 4px 18px rgba(0,0,0,.25);padding:8px;width:min(336px,17vw)}
-.kc-preview{width:100%;display:block;border-radius:8px;background:#222}
-body[data-kiosk-overlay="on"] .kiosk-aux{left:50%;right:auto;bottom:24px;transform:translateX(-50%);z-index:55}
-.kc-status{margin:6px 4px 0;font-size:1rem}.kc-status.lost{color:#c62828;font-weight:700}
-.kc-overlay{position:fixed;inset:0;background:#f7f8fb;z-index:50;display:flex;flex-direction:column}
-.kc-overlay[hidden]{display:none}
-.kc-head{padding:18px 32px 0;text-align:center}.kc-prompt{font-size:2.2rem;margin:0}
-.kc-prompt small,.kc-consent small,.kc-notice small,.kc-tile small{display:block;font-size:.6em;opacity:.75}
-.kc-citizen{font-size:1.8rem;font-weight:700;margin:6px 0}.kc-consent{font-size:1.25rem;max-width:60em;margin:6px auto}
-.kc-notice{font-size:1.4rem;font-weight:700;padding:6px 12px;border-radius:8px}
-.kc-notice.is-error{background:#fdecea;color:#b71c1c}.kc-notice.is-info{background:#e8f5e9;color:#1b5e20}
-.kc-ticket{text-align:center;font-size:1.6rem}.kc-pager{font-weight:700;color:#1b5e20}.kc-number{font-size:6rem;font-weight:800;margin:0}
-.kc-stage{position:relative;flex:1;margin:0 20px 20px}
-.kc-tile{position:absolute;font-size:2rem;font-weight:700;border:4px solid #b9c3cf;border-radius:18px;background:#fff}
-.kc-tile.hover{border-color:#1565c0;background:#e3f2fd}
-.kc-cursor{position:fixed;width:60px;height:60px;pointer-events:none;z-index:60}
-.kc-dot{fill:#1565c0}.kc-ring-bg{fill:none;stroke:rgba(21,101,192,.2);stroke-width:6}
-.kc-ring{fill:none;stroke:#1565c0;stroke-width:6;transform:rotate(-90deg);transform-origin:50% 50%}`;
-    document.head.appendChild(el("style", {}, css));
-  }
-
+  setText(status, "Camera…");
   const socket = window.io("/kiosk", { reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
   window.kioskSocket = socket;  // kiosk_webcam.js sends this terminal's frames on it
   socket.on("kiosk_state", render);
   socket.on("kiosk_preview", onPreview);
   socket.on("connect", () => socket.emit("kiosk_get_state", {}, (ack) => { if (ack && ack.ok) render(ack.state); }));
   window.addEventListener("resize", () => { if (last) renderCursor(last); });
+  document.addEventListener("kiosk:printer", () => { if (last) render(last); });
 })();

@@ -1,6 +1,7 @@
 /* The manager's monitor: live queue (waiting, longest wait, over target) per service, counters with
  * officer / current ticket / pause reason, today's totals, and the day's statistics from GET /stats
- * (derived from the event log) refreshed every STATS_EVERY_MS. Live over the /monitor namespace. */
+ * (derived from the event log) refreshed every STATS_EVERY_MS. Live over the /monitor namespace, which also
+ * feeds the device tiles and alert banner of monitor_devices.js. */
 (function () {
   "use strict";
   const { api, el, connect, duration, clockDuration, timeOfDay, ageSeconds, COUNTER_STATES, TICKET_STATES,
@@ -118,7 +119,8 @@
   }
 
   function start() {
-    connect("/monitor", { queue_snapshot: applySnapshot, queue_event: onEvent });
+    const devices = (window.monitorDevices && window.monitorDevices.handlers) || {};
+    connect("/monitor", { ...devices, queue_snapshot: applySnapshot, queue_event: onEvent });
     loadStats();
     setInterval(loadStats, STATS_EVERY_MS);
     setInterval(tick, 1000);

@@ -1,0 +1,150 @@
+/* The monitor's device tiles and alert banner: one tile per device (GET /api/v1/devices, then
+ * `device_health` on /monitor), kept and updated in place by device id; a banner while an alert is active
+ * (GET /api/v1/devices/alerts, then `device_alert`), and a short beep made in the page (WebAudio, no file)
+ * when one is raised. Browsers keep audio locked until the page gets a gesture: the AudioContext is made on
+ * the first click or key press, and until then a beep is skipped quietly with a hint in the banner.
+ * monitor.js adds `window.monitorDevices.handlers` to its /monitor connection. */
+(function () {
+  "use strict";
+  const { api, el, timeOfDay } = window.K;
+
+  const KINDS = {
+    kiosk: ["Ki-ốt", "Kiosk"], display: ["Màn hình", "Display"], printer: ["Máy in", "Printer"],
+    pager: ["Trạm thẻ rung", "Pager base"], led: ["Bảng LED", "LED boards"], camera: ["Camera", "Camera"],
+  };
+  const STATES = { online: "Hoạt động", offline: "Mất kết nối", fault: "Báo lỗi" };
+  const tiles = new Map(); // device id -> its tile element
+  const alerts = new Map(); // device id -> active device_alert payload
+  const sound = { ctx: null, beeps: 0 };
+  const $ = (id) => document.getElementById(id);
+
+  function seen(lastSeen) {
+    return lastSeen === null || lastSeen === undefined ? "chưa có tín hiệu"
+      : "cập nhật lúc " + timeOfDay(new Date(lastSeen * 1000), true);
+  }
+
+  function makeTile(d) {
+    const [vi, en] = KINDS[d.kind] || [d.kind, ""];
+    return el("div", { class: "device-tile", dataset: { device: d.id, kind: d.kind }, role: "group" },
+      el("div", { class: "dt-kind" }, vi, el("small", {}, en)),
+      el("div", { class: "dt-name" }),
+      el("div", { class: "dt-state" }),
+      el("div", { class: "dt-detail" }),
+      el("div", { class: "dt-seen" }));
+  }
+
+  function fill(tile, d) {
+    tile.dataset.state = d.state;
+    tile.className = "device-tile state-" + d.state;
+    tile.setAttribute("aria-label", `${(KINDS[d.kind] || [d.kind])[0]} ${d.name}: ${STATES[d.state] || d.state}`);
+    const set = (cls, text) => {
+      const node = tile.querySelector("." + cls);
+      if (node.textContent !== text) node.textContent = text;
+    };
+    set("dt-name", d.name);
+    set("dt-state", STATES[d.state] || d.state);
+    set("dt-detail", d.detail || "");
+    set("dt-seen", seen(d.last_seen));
+  }
+
+  /** The whole list: tiles of devices gone are removed, new ones made, the others updated in place. */
+  function showDevices(devices) {
+    const box = $("device-tiles");
+    if (!box || !Array.isArray(devices)) return;
+    const ids = new Set(devices.map((d) => d.id));
+    tiles.forEach((tile, id) => { if (!ids.has(id)) { tile.remove(); tiles.delete(id); } });
+    devices.forEach((d, i) => {
+      let tile = tiles.get(d.id);
+      if (!tile) { tile = makeTile(d); tiles.set(d.id, tile); }
+      fill(tile, d);
+      if (box.children[i] !== tile) box.insertBefore(tile, box.children[i] || null);
+    });
+    $("device-empty").hidden = devices.length > 0;
+  }
+
+  function renderBanner() {
+    const banner = $("device-banner");
+    if (!banner) return;
+    const all = [...alerts.values()];
+    const offline = all.filter((a) => a.state === "offline");
+    const fault = all.filter((a) => a.state === "fault");
+    const lines = [];
+    if (offline.length) lines.push(el("div", { class: "db-line", dataset: { state: "offline" } },
+      el("strong", {}, "Thiết bị mất kết nối: "), offline.map((a) => a.name).join(", ")));
+    if (fault.length) lines.push(el("div", { class: "db-line", dataset: { state: "fault" } },
+      el("strong", {}, "Thiết bị báo lỗi: "), fault.map((a) => a.name + (a.detail ? ` (${a.detail})` : "")).join(", ")));
+    if (sound.locked && all.length) lines.push(el("div", { class: "db-hint" },
+      "Nhấn vào trang để bật âm thanh cảnh báo", el("small", {}, "click the page to enable alert sounds")));
+    banner.replaceChildren(...lines);
+    banner.hidden = all.length === 0;
+    banner.dataset.count = String(all.length);
+  }
+
+  function unlockAudio() {
+    if (sound.ctx) return;
+    const AudioCtx = window.AudioContext || window.webkitAudioContext;
+    if (!AudioCtx) return;
+    try {
+      sound.ctx = new AudioCtx();
+      if (sound.ctx.state === "suspended") sound.ctx.resume().catch(() => {});
+    } catch (err) {
+      sound.ctx = null; // no audio output on this machine: the banner is the alert
+    }
+    if (sound.locked) { sound.locked = false; renderBanner(); }
+  }
+
+  /** Two short tones (880 then 660 Hz, 0.4 s in all), made here; skipped while audio is locked. */
+  function beep() {
+    sound.beeps += 1;
+    const banner = $("device-banner");
+    if (banner) banner.dataset.beeps = String(sound.beeps);
+    const ctx = sound.ctx;
+    if (!ctx || ctx.state !== "running") {
+      sound.locked = true;
+      if (banner) banner.dataset.sound = "blocked";
+      return;
+    }
+    try {
+      const t0 = ctx.currentTime + 0.02;
+      [[880, 0], [660, 0.2]].forEach(([hz, at]) => {
+        const osc = ctx.createOscillator();
+        const gain = ctx.createGain();
+        osc.type = "sine";
+        osc.frequency.value = hz;
+        gain.gain.setValueAtTime(0.0001, t0 + at);
+        gain.gain.exponentialRampToValueAtTime(0.3, t0 + at + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, t0 + at + 0.18);
+        osc.connect(gain).connect(ctx.destination);
+        osc.start(t0 + at);
+        osc.stop(t0 + at + 0.2);
+      });
+      if (banner) banner.dataset.sound = "played";
+    } catch (err) {
+      if (banner) banner.dataset.sound = "blocked";
+    }
+  }
+
+  function onAlert(a) {
+    if (!a || !a.id) return;
+    const known = alerts.has(a.id);
+    if (a.active) alerts.set(a.id, a);
+    else alerts.delete(a.id);
+    if (a.active && !known) beep();
+    renderBanner();
+  }
+
+  async function load() {
+    try {
+      const [devices, active] = await Promise.all([api("GET", "/devices"), api("GET", "/devices/alerts")]);
+      showDevices(devices);
+      alerts.clear();
+      active.forEach((a) => alerts.set(a.id, a)); // already known: no beep on a reload
+      renderBanner();
+    } catch (err) {
+      /* the next device_health brings the list */
+    }
+  }
+
+  ["pointerdown", "keydown"].forEach((name) => document.addEventListener(name, unlockAudio, { once: true }));
+  window.monitorDevices = { handlers: { connect: load, device_health: showDevices, device_alert: onAlert } };
+})();
