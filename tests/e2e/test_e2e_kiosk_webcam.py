@@ -151,6 +151,7 @@ def test_fake_webcam_card_reaches_consent(webcam_page, webcam_server, card_video
     kiosk2 = _terminal(webcam_server, "Kiosk 2")["running"]
     assert kiosk2["state"] == "consent" and kiosk2["camera_ok"] is True
     assert kiosk2["frames"] >= 2 and kiosk2["refused"] == {}, kiosk2
+    assert kiosk2["connected"] == 1  # one socket per page: every state is sent once to it, not per script
     assert _terminal(webcam_server, "Kiosk 1")["running"]["state"] == "idle"
     # one frame in flight at a time: the next is sent only after the last one's ack
     assert wire.sent >= 1 and wire.most_outstanding == 1, (wire.sent, wire.most_outstanding)

@@ -416,10 +416,14 @@
     $("kiosk-message-ok").addEventListener("click", hideMessage);
     window.K.startClock(false);
     loadServices().catch((err) => showMessage(errorText(err)));
-    const socket = connect("/kiosk", { queue_snapshot: applySnapshot, catalog_changed: refreshQueue,
-      device_status: onDeviceStatus });
-    socket.io.on("reconnect", refreshQueue);
   }
+
+  // The page's one /kiosk socket (a socket is a seat at the terminal: every state is sent to each one):
+  // made when this script runs, so kiosk_camera.js and kiosk_webcam.js, which run before start(), share it.
+  const socket = connect("/kiosk", { queue_snapshot: applySnapshot, catalog_changed: refreshQueue,
+    device_status: onDeviceStatus });
+  socket.io.on("reconnect", refreshQueue);
+  window.kioskSocket = socket;
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

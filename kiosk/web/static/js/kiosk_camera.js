@@ -22,7 +22,7 @@
  */
 (function () {
   "use strict";
-  if (!window.kioskUI || !window.io) return;
+  if (!window.kioskUI || !window.kioskSocket) return;
   const { el } = window.K;
   const ui = window.kioskUI;
   const SESSION_STATES = new Set(["present", "consent", "enrolling", "confirm", "priority", "services", "ticket"]);
@@ -284,11 +284,13 @@
   }
 
   setText(status, "Camera…");
-  const socket = window.io("/kiosk", { reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 3000 });
-  window.kioskSocket = socket;  // kiosk_webcam.js sends this terminal's frames on it
+  // kiosk.js's socket: one seat at the terminal per page (kiosk_webcam.js sends the frames on it too)
+  const socket = window.kioskSocket;
+  const getState = () => socket.emit("kiosk_get_state", {}, (ack) => { if (ack && ack.ok) render(ack.state); });
   socket.on("kiosk_state", render);
   socket.on("kiosk_preview", onPreview);
-  socket.on("connect", () => socket.emit("kiosk_get_state", {}, (ack) => { if (ack && ack.ok) render(ack.state); }));
+  socket.on("connect", getState);
+  if (socket.connected) getState();
   window.addEventListener("resize", () => { if (last) renderCursor(last); });
   document.addEventListener("kiosk:printer", () => { if (last) render(last); });
 })();
