@@ -12,6 +12,7 @@ In demo mode every terminal after the first gets a simulated printer of its own 
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -23,7 +24,7 @@ from kiosk.queue.events import TicketIssued
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PrinterPool", "PrinterStation", "terminal_room"]
+__all__ = ["PrinterPool", "PrinterStation", "printer_device_id", "terminal_room"]
 
 
 def terminal_room(terminal_id: int) -> str:
@@ -162,7 +163,7 @@ class PrinterPool:
         """The ``notify`` of a station's print service: to the monitor and to its terminals' rooms."""
 
         def notify(name: str, payload: dict[str, Any], counter: Any = None) -> None:
-            payload = {**payload, "printer_url_id": _short(station_url)}
+            payload = {**payload, "printer_url_id": printer_device_id(station_url)}
             self._emit(name, payload, namespace="/monitor")
             unprinted = payload.get("unprinted")
             if unprinted is not None and unprinted.get("terminal") is not None:
@@ -184,8 +185,6 @@ class PrinterPool:
                 log.exception("printer status listener failed")
 
 
-def _short(url: str) -> str:
-    """A printer's id for the screens, without the URL's path details."""
-    import hashlib
-
+def printer_device_id(url: str) -> str:
+    """A printer's short id for the screens and the device list (its URL, a serial path, stays on the PC)."""
     return hashlib.sha1(url.encode()).hexdigest()[:8]

@@ -16,7 +16,6 @@ card to the ticket through the DeviceHub (``services.devices``, see kiosk.pager.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from kiosk.config.vision import VisionConfig, vision_config
@@ -24,17 +23,8 @@ from kiosk.session.flow import FlowSettings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["KioskSession", "VisionConfig", "build_flow", "connect_worker", "face_check_recorder",
+__all__ = ["VisionConfig", "build_flow", "connect_worker", "face_check_recorder",
            "gallery_from_store", "pager_callbacks", "vision_config", "watch_pager_bindings", "worker_settings"]
-
-
-@dataclass
-class KioskSession:
-    """One terminal's touch-free kiosk: its session (flow), its vision worker and the face gallery."""
-
-    flow: Any  # kiosk.session.flow.KioskFlow
-    worker: Any  # kiosk.vision.worker.client.VisionWorker
-    gallery: Any  # kiosk.vision.gallery.Gallery
 
 
 def gallery_from_store(citizens: Any) -> Any:
@@ -122,30 +112,29 @@ def worker_settings(cfg: VisionConfig, camera: Any = "default", pager_prefix: st
     from kiosk.vision.worker.client import WorkerSettings
 
     prefix = cfg.pager_prefix if pager_prefix is None else pager_prefix
-    if camera == "browser":
-        return WorkerSettings(source=None, faces=cfg.faces, max_fps=cfg.max_fps, presence_fps=cfg.presence_fps,
-                              qr_passes=cfg.qr_passes, text_prefixes=(prefix,) if prefix else (),
-                              preview_interval_s=0.0, deadline_s=cfg.worker_deadline_s)
-    if camera != "default":
-        from dataclasses import replace
-
-        from kiosk.vision.sources import parse_camera_spec
-
-        cfg = replace(cfg, camera=None if camera == "demo" else parse_camera_spec(camera))
-    if cfg.camera is None:  # demo mode without a camera: the scripted loop, made in the worker
-        source = {"kind": "demo", "fps": cfg.max_fps, "empty_s": cfg.demo_empty_s, "card_s": cfg.demo_card_s,
-                  "pause_s": cfg.demo_pause_s}
+    preview_s = (1.0 / cfg.preview_fps) if cfg.preview_fps else 0.0
+    if camera == "browser":  # the page's frames are pushed; it draws its own picture: no preview back
+        source, preview_s = None, 0.0
     else:
-        source = {"kind": "camera", "camera": cfg.camera, "width": cfg.width, "height": cfg.height,
-                  "backoff_initial_s": cfg.backoff_initial_s, "backoff_max_s": cfg.backoff_max_s}
+        if camera != "default":
+            from dataclasses import replace
+
+            from kiosk.vision.sources import parse_camera_spec
+
+            cfg = replace(cfg, camera=None if camera == "demo" else parse_camera_spec(camera))
+        if cfg.camera is None:  # demo mode without a camera: the scripted loop, made in the worker
+            source = {"kind": "demo", "fps": cfg.max_fps, "empty_s": cfg.demo_empty_s, "card_s": cfg.demo_card_s,
+                      "pause_s": cfg.demo_pause_s}
+        else:
+            source = {"kind": "camera", "camera": cfg.camera, "width": cfg.width, "height": cfg.height,
+                      "backoff_initial_s": cfg.backoff_initial_s, "backoff_max_s": cfg.backoff_max_s}
     return WorkerSettings(source=source, faces=cfg.faces, max_fps=cfg.max_fps, presence_fps=cfg.presence_fps,
-                          qr_passes=cfg.qr_passes,
-                          text_prefixes=(prefix,) if prefix else (),
-                          preview_interval_s=(1.0 / cfg.preview_fps) if cfg.preview_fps else 0.0,
-                          preview_max_side=cfg.preview_max_side, deadline_s=cfg.worker_deadline_s)
+                          qr_passes=cfg.qr_passes, text_prefixes=(prefix,) if prefix else (),
+                          preview_interval_s=preview_s, preview_max_side=cfg.preview_max_side,
+                          deadline_s=cfg.worker_deadline_s)
 
 
-def connect_worker(flow: Any, worker: Any, live: Any = None) -> None:
+def connect_worker(flow: Any, worker: Any, live: Any = None, after_change: Any = None) -> None:
     """Observations of ``worker`` into ``flow`` (through ``live`` when given: it also pushes the preview),
     and the flow's changes back: ``live.push_state`` (on change only) and the session flag, which keeps
     the worker's full pipeline running while a session is active."""
@@ -155,5 +144,7 @@ def connect_worker(flow: Any, worker: Any, live: Any = None) -> None:
         if live is not None:
             live.push_state()
         worker.set_session(flow.state != "idle")
+        if after_change is not None:
+            after_change()
 
     flow.on_change = changed

@@ -9,7 +9,6 @@ only in the worker.
 """
 from __future__ import annotations
 
-import struct
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -23,8 +22,6 @@ MAX_WIDTH, MAX_HEIGHT = 1280, 720
 BURST = 3.0
 SLACK = 1.5
 RATE_MEMORY_S = 3.0
-# the start-of-frame markers that carry the image size (baseline, progressive, …; not DHT/JPG/DAC)
-_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
 class FrameRefused(ValueError):
@@ -36,36 +33,19 @@ class FrameRefused(ValueError):
 
 
 def jpeg_size(data: bytes) -> tuple[int, int]:
-    """(width, height) from a JPEG's start-of-frame header; FrameRefused("not_jpeg") when there is none."""
-    if len(data) < 4 or not data.startswith(b"\xff\xd8\xff"):
-        raise FrameRefused("not_jpeg", "the frame is not a JPEG image")
-    if not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
-        raise FrameRefused("not_jpeg", "the JPEG image is truncated (no end-of-image marker)")
-    i = 2
-    while i + 4 <= len(data):
-        if data[i] != 0xFF:
-            raise FrameRefused("not_jpeg", "the JPEG image has a broken header")
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-            i += 2
-            continue
-        (length,) = struct.unpack(">H", data[i + 2:i + 4])
-        if length < 2:
-            raise FrameRefused("not_jpeg", "the JPEG image has a broken header")
-        if marker in _SOF:
-            if i + 9 > len(data):
-                break
-            height, width = struct.unpack(">HH", data[i + 5:i + 9])
-            if not width or not height:
-                raise FrameRefused("not_jpeg", "the JPEG image has no size")
-            return width, height
-        if marker == 0xDA:  # image data before any frame header
-            break
-        i += 2 + length
-    raise FrameRefused("not_jpeg", "the JPEG image has no frame header")
+    """(width, height) of a whole JPEG from its start-of-frame header, without decoding it (the worker's
+    own checks: kiosk.vision.worker.protocol.check_jpeg and presence.jpeg_size); FrameRefused("not_jpeg")."""
+    from kiosk.vision.worker import presence
+    from kiosk.vision.worker.protocol import FrameError, check_jpeg
+
+    try:
+        check_jpeg(data)
+    except FrameError as exc:
+        raise FrameRefused("not_jpeg", str(exc)) from None
+    size = presence.jpeg_size(data)
+    if size is None:
+        raise FrameRefused("not_jpeg", "the JPEG image has no frame header")
+    return size
 
 
 @dataclass

@@ -67,10 +67,10 @@ def terminal_health(hub: Any, printer_health: Any = None, skip_url: str | None =
         if t.printer is not None:
             printers.setdefault(t.printer.url, (t.printer, []))[1].append(t.name)
     if printer_health is not None:
-        from kiosk.devices.printers import _short
+        from kiosk.devices.printers import printer_device_id
 
         for url, (station, names) in printers.items():
             if url == skip_url:
                 continue
-            out.extend(printer_health(f"printer:{_short(url)}", "Máy in " + ", ".join(names), station.monitor))
+            out.extend(printer_health(f"printer:{printer_device_id(url)}", "Máy in " + ", ".join(names), station.monitor))
     return out

@@ -12,7 +12,6 @@ runs each terminal's timeouts and notices a browser camera whose frames stopped.
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
@@ -170,7 +169,7 @@ class TerminalHub:
         return terminal
 
     def _vision_parts(self, terminal: Terminal) -> None:
-        from kiosk.session.setup import build_flow, worker_settings
+        from kiosk.session.setup import build_flow, connect_worker, worker_settings
         from kiosk.vision.worker.client import VisionWorker
 
         kiosk, v = self.kiosk, self.vision
@@ -185,14 +184,7 @@ class TerminalHub:
                           on_enrolled=lambda citizen_id, templates: self.enrol(str(citizen_id), templates))
         live = KioskLive(kiosk.socketio, flow, room=terminal.room, decorate=lambda snap: self._decorate(terminal, snap))
         terminal.flow, terminal.worker, terminal.live = flow, worker, live
-        worker.on_observation = live.on_observation
-
-        def changed() -> None:
-            live.push_state()
-            worker.set_session(flow.state != "idle")
-            self._announce_rate(terminal)
-
-        flow.on_change = changed
+        connect_worker(flow, worker, live, after_change=lambda: self._announce_rate(terminal))
 
     def _decorate(self, terminal: Terminal, snap: dict[str, Any]) -> dict[str, Any]:
         from kiosk.display.tracking import tracking_path
@@ -273,9 +265,3 @@ class TerminalHub:
         for terminal in self.all():
             if terminal.printer is station and terminal.live is not None:
                 terminal.live.push_state()
-
-    def set_worker_settings(self, terminal_id: int, **changes: Any) -> None:
-        """Tests and benches: change a terminal's worker settings before it (re)starts."""
-        terminal = self.get(terminal_id)
-        if terminal is not None and terminal.worker is not None:
-            terminal.worker.settings = dataclasses.replace(terminal.worker.settings, **changes)

@@ -35,7 +35,6 @@ class CameraReport:
     last_frame: float | None = None  # wall clock
     last_frame_mono: float | None = None
     frames: int = 0
-    dropped: int = 0
     stats: dict[str, int] = field(default_factory=dict)
 
 
@@ -128,13 +127,8 @@ class Terminal:
         report.frames += 1
         if report.ok is not True:
             report.ok, report.reason = True, ""
-        try:
-            accepted = self.worker.push_jpeg(jpeg, timestamp=self.clock())
-        except Exception as exc:  # the cheap checks above passed: the worker's own check disagreed
-            raise FrameRefused("not_jpeg", str(exc)) from None
-        if not accepted:
-            report.dropped += 1
-        return accepted
+        # the gate ran the worker's own cheap checks: push_jpeg does not refuse it, it may only drop it
+        return self.worker.push_jpeg(jpeg, timestamp=self.clock())
 
     def camera_failed(self, reason: str) -> None:
         """The page cannot use its webcam (permission refused, none found, unplugged)."""
@@ -170,7 +164,7 @@ class Terminal:
             "printer_ok": self.printer_ok(), "connected": len(self.sockets), "last_seen": self.last_seen,
             "state": self.flow.state if self.flow is not None else None,
             "camera_ok": report.ok if self.browser else (None if self.flow is None else self.flow.camera_ok),
-            "camera_reason": report.reason, "frames": report.frames, "dropped": report.dropped
-            + (worker.stats.get("dropped_here", 0) if worker is not None and not self.browser else 0),
+            "camera_reason": report.reason, "frames": report.frames,
+            "dropped": worker.stats.get("dropped_here", 0) if worker is not None else 0,
             "refused": dict(self.gate.refused), "worker_up": bool(worker is not None and worker.alive),
         }

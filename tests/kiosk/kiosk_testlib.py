@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -421,3 +422,14 @@ def recognised(k: Kiosk, person: str, answer: str = "confirm:yes", at: tuple[flo
     assert confirm["state"] == "confirm", confirm["state"]
     snap, pos = dwell(k, person, answer, at, until=until)
     return confirm, snap, pos
+
+
+def until(pred, timeout: float = 20.0, what: str = "condition"):
+    """The first true value of ``pred()``, polled every 20 ms; AssertionError after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"{what}: not within {timeout} s")

@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from kiosk_testlib import until as _until
 
 from kiosk.accounts.registry import token_principal
 from kiosk.config.core import Config, ConfigError
@@ -16,16 +17,6 @@ from kiosk.demo.centre import open_demo_counters
 from kiosk.session.setup import vision_config
 from kiosk.vision.observation import Observation
 from kiosk.web.realtime.kiosk import KioskLive
-
-
-def _until(pred, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"not within {timeout} s")
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 import socketio
+from kiosk_testlib import until as _until
 from server_process import ServerProcess, create_token
 
 from kiosk.terminals.frames import FrameGate, FrameRefused, jpeg_size
@@ -27,16 +28,6 @@ def jpeg(rgb: np.ndarray, quality: int = 80) -> bytes:
 
 EMPTY = jpeg(_empty_room(640, 480))
 CARD_FRAME = jpeg(demo_card_frame(CARD, width=640, height=480, module_px=3, centre=(0.5, 0.5)), 90)
-
-
-def _until(pred, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what}: not within {timeout} s")
 
 
 class Terminal:
