@@ -12,7 +12,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.routing import IntegerConverter
 
-from kiosk.citizens.crypto import Vault, load_or_create_key
+from kiosk.citizens.keyfile import KeyProblem, open_vault
 from kiosk.citizens.registry import CitizenRegistry
 from kiosk.config.core import Config
 from kiosk.devices.hub import DeviceHub
@@ -23,7 +23,8 @@ from kiosk.queue.priorities import PriorityPolicy
 from kiosk.runtime.bus import EventBus
 from kiosk.runtime.lifecycle import Supervisor
 from kiosk.runtime.tasks import RepeatingTask
-from kiosk.store import Store, open_store
+from kiosk.store import Store
+from kiosk.store.health import QUICK_CHECK_EVERY_S, StoreHealth, open_checked
 
 
 @dataclass
@@ -47,6 +48,7 @@ class KioskServices:
     # device health (kiosk.devices.health_setup): the board and the hall displays' connections
     health: Any = None  # kiosk.devices.health.HealthBoard
     displays: Any = None  # kiosk.devices.displays.DisplayPresence
+    store_health: StoreHealth | None = None  # the write probe and quick_check behind /healthz
 
     def close(self, timeout: float = 4.0) -> None:
         """Stop every background part in reverse start order, finishing what was accepted."""
@@ -82,7 +84,7 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
         config = Config.from_dict(dict(config or {}))
     clock = clock or SystemClock(centre_timezone(config.timezone))
     data_dir = Path(config.data_dir)
-    store = open_store(data_dir)
+    store = open_checked(data_dir)  # a damaged or unwritable store is refused here, with what to do
     supervisor = Supervisor()
     supervisor.add("store", lambda deadline: store.close())  # first in, last out
     bus = EventBus()
@@ -106,9 +108,12 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     app.json.ensure_ascii = False
     app.url_map.converters["int"] = BoundedInt
     socketio = SocketIO(app, async_mode=async_mode, logger=False, engineio_logger=False)
-    citizens = CitizenRegistry(
-        store, Vault(load_or_create_key(config.key_file or data_dir / "keys" / "citizen.key")), clock
-    )
+    try:
+        vault = open_vault(config.key_file or data_dir / "keys" / "citizen.key", store)
+    except KeyProblem:
+        store.close()
+        raise
+    citizens = CitizenRegistry(store, vault, clock)
     appointments = Appointments(engine, config.appointments.rules())
     kiosk = KioskServices(config, store, clock, engine, bus, socketio, citizens, appointments, supervisor)
     app.extensions["kiosk"] = kiosk
@@ -157,6 +162,10 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     kiosk.health, kiosk.displays = build_health(kiosk, supervisor)
     kiosk.health.add_provider(lambda: terminal_health(kiosk.terminals, printer_health, skip_url=(
         kiosk.devices.settings.printer.url if kiosk.devices is not None else None)), "terminals")
+    kiosk.store_health = StoreHealth(kiosk.store)
+    kiosk.store_health.quick_check()  # passed in open_checked a moment ago: this records when
+    quick = RepeatingTask(QUICK_CHECK_EVERY_S, kiosk.store_health.quick_check, "store-quick-check")
+    supervisor.add("store-quick-check", quick.stop, start=quick.start)
     kiosk.citizens.purge_expired(config.retention_days)
     purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
     supervisor.add("retention-purge", purge.stop, start=purge.start)

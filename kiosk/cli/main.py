@@ -51,6 +51,12 @@ class ConfigProblem(click.ClickException):
                              "\n".join(f"  {line}" for line in problems))
 
 
+class StartRefused(click.ClickException):
+    """The store or the key file cannot be used: what is wrong and what to restore, exit status 2."""
+
+    exit_code = 2
+
+
 def _config(config_file: str | None, **overrides) -> Config:
     """The whole configuration, every table validated (before anything starts or is created)."""
     try:
@@ -82,9 +88,12 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
     base = f"{cfg.url_scheme}://{cfg.host}:{cfg.port}"
     if cfg.demo:
         from kiosk.demo.centre import seed_demo
-        from kiosk.store import open_store
+        from kiosk.store.health import StoreUnusable, open_checked
 
-        store = open_store(Path(cfg.data_dir))
+        try:
+            store = open_checked(Path(cfg.data_dir))
+        except StoreUnusable as exc:
+            raise StartRefused(str(exc)) from None
         logins = seed_demo(store)
         store.close()
         if logins:
@@ -108,7 +117,13 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
     options = ServeOptions(host=cfg.host, port=cfg.port, header_timeout_s=cfg.header_timeout_s,
                            idle_timeout_s=cfg.idle_timeout_s, max_connections=cfg.max_connections,
                            ssl_context=ssl_context)
-    sys.exit(run_server(factory, options, on_ready=lambda: click.echo(f"Serving on {base}")))
+    from kiosk.citizens.keyfile import KeyProblem
+    from kiosk.store.health import StoreUnusable
+
+    try:
+        sys.exit(run_server(factory, options, on_ready=lambda: click.echo(f"Serving on {base}")))
+    except (StoreUnusable, KeyProblem) as exc:  # said plainly, exit status 2: nothing was started
+        raise StartRefused(str(exc)) from None
 
 
 def _tls_context(cfg: Config):

@@ -114,5 +114,10 @@ def admin():
 
 @bp.get("/healthz")
 def healthz():
-    services().store.conn().execute("SELECT 1").fetchone()
-    return {"ok": True}
+    """200 only when the store takes a write now and its last quick_check passed, else 503 with what is
+    wrong (DESIGN.md). Public: it names no data, only the state of the store."""
+    health = services().store_health
+    if health is None:
+        return {"ok": True, "problems": [], "checks": {}}
+    status = health.status()
+    return status, (200 if status["ok"] else 503)
