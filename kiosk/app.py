@@ -143,6 +143,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.web.api import openapi, ratings
     from kiosk.web.api import queue as api_queue
     from kiosk.web.errors import register_error_handlers
+    from kiosk.web.headers import install_headers
     from kiosk.web.pages import devices as pages_devices
     from kiosk.web.pages import main as pages
     from kiosk.web.realtime import kiosk as kiosk_live
@@ -171,6 +172,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     supervisor.add("retention-purge", purge.stop, start=purge.start)
 
     register_error_handlers(app)
+    install_headers(app)
     # Order matters where rules overlap: the signed tracking routes of ratings before the devices' ones.
     for bp in (api_queue.bp, api_admin.bp, api_citizens.bp, api_appointments.bp, ratings.bp, openapi.bp,
                pages.bp, kiosk_live.bp, api_devices.bp, pages_devices.bp):

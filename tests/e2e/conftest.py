@@ -82,7 +82,7 @@ def new_page(browser, server):
             outside.append(request.url)
 
     def make(width: int = 1920, height: int = 1080):
-        ctx = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+        ctx = browser.new_context(bypass_csp=True, viewport={"width": width, "height": height}, locale="vi-VN")
         ctx.set_default_timeout(8000)
         contexts.append(ctx)
         page = ctx.new_page()

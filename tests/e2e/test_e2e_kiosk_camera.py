@@ -36,7 +36,7 @@ def kiosk_page(browser, camera_server):
         if not request.url.startswith(local):
             outside.append(request.url)
 
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="vi-VN")
+    ctx = browser.new_context(bypass_csp=True, viewport={"width": 1920, "height": 1080}, locale="vi-VN")
     ctx.set_default_timeout(8000)
     page = ctx.new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -78,7 +78,7 @@ def camera_server(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator
 
 def _kiosk(browser, srv: LiveServer, width: int, height: int, errors: list[str], outside: list[str]):
     local = (srv.url + "/", "data:", f"blob:{srv.url}/", f"ws://127.0.0.1:{srv.port}/")
-    ctx = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+    ctx = browser.new_context(bypass_csp=True, viewport={"width": width, "height": height}, locale="vi-VN")
     ctx.set_default_timeout(10000)
     ctx.add_init_script(CAPTURE_SOCKETS)
     page = ctx.new_page()

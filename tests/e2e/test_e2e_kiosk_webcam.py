@@ -112,7 +112,7 @@ def webcam_page(launch_chromium, webcam_server):
             outside.append(request.url)
 
     def open_page(token: str, flags: list[str]):
-        page = launch_chromium(flags).new_context(viewport={"width": 1080, "height": 1920}, locale="vi-VN").new_page()
+        page = launch_chromium(flags).new_context(bypass_csp=True, viewport={"width": 1080, "height": 1920}, locale="vi-VN").new_page()
         page.set_default_timeout(8000)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.on("request", watch)

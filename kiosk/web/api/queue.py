@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from kiosk.queue.model import CHOOSABLE_PRIORITIES
 from kiosk.queue.snapshot import queue_snapshot
 from kiosk.queue.stats import day_statistics
-from kiosk.web.body import field, json_body
+from kiosk.web.body import SQLITE_INT_MAX, day_param, field, int_param, json_body
 from kiosk.web.errors import ApiError
 from kiosk.web.security import principal_from_request, require, require_counter, services
 
@@ -223,23 +223,13 @@ def return_held(ticket_id: int):
 @bp.get("/stats")
 @require("manager")
 def stats():
-    day = request.args.get("day")
-    if day is not None:
-        from datetime import date
-
-        try:
-            date.fromisoformat(day)
-        except ValueError:
-            raise ApiError(422, "invalid", "day must be YYYY-MM-DD") from None
+    day = day_param("day")
     return jsonify(day_statistics(services().store.conn(), services().clock, day))
 
 
 @bp.get("/events")
 @require("manager")
 def events():
-    try:
-        since = int(request.args.get("since", "0"))
-        limit = min(1000, max(1, int(request.args.get("limit", "200"))))
-    except ValueError:
-        raise ApiError(422, "invalid", "since and limit must be whole numbers") from None
+    since = int_param("since", 0)
+    limit = min(1000, max(1, int_param("limit", 200, low=-SQLITE_INT_MAX)))
     return jsonify([{"id": i, **e.payload()} for i, e in _engine().events(since, limit)])

@@ -20,7 +20,8 @@ PAGE_ROLES = {
 
 
 def _safe_next(target: str | None) -> str:
-    if not target or urlparse(target).netloc or not target.startswith("/") or target.startswith("//"):
+    if (not target or any(ord(ch) < 0x21 or ch == "\\" for ch in target)  # CR/LF, spaces: header injection
+            or urlparse(target).netloc or not target.startswith("/") or target.startswith("//")):
         return url_for("pages.index")
     return target
 
