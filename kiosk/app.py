@@ -47,6 +47,7 @@ class KioskServices:
     # device health (kiosk.devices.health_setup): the board and the hall displays' connections
     health: Any = None  # kiosk.devices.health.HealthBoard
     displays: Any = None  # kiosk.devices.displays.DisplayPresence
+    alerts: Any = None  # kiosk.queue.alert_watch.AlertWatch: the manager's alerts of the queue
 
     def close(self, timeout: float = 4.0) -> None:
         """Stop every background part in reverse start order, finishing what was accepted."""
@@ -128,6 +129,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.devices.health_setup import build_health
     from kiosk.devices.hub import build_devices
     from kiosk.devices.providers import printer_health
+    from kiosk.queue.alert_watch import AlertWatch, alerts_payload
     from kiosk.session import setup as kiosk_session
     from kiosk.terminals.health import terminal_health
     from kiosk.terminals.hub import TerminalHub
@@ -137,6 +139,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.web.api import devices as api_devices
     from kiosk.web.api import openapi, ratings
     from kiosk.web.api import queue as api_queue
+    from kiosk.web.api import today as api_today
     from kiosk.web.errors import register_error_handlers
     from kiosk.web.pages import devices as pages_devices
     from kiosk.web.pages import main as pages
@@ -157,13 +160,22 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     kiosk.health, kiosk.displays = build_health(kiosk, supervisor)
     kiosk.health.add_provider(lambda: terminal_health(kiosk.terminals, printer_health, skip_url=(
         kiosk.devices.settings.printer.url if kiosk.devices is not None else None)), "terminals")
+    socketio = kiosk.socketio
+
+    def alerts_changed(alerts: list) -> None:
+        socketio.emit("queue_alerts", alerts_payload(alerts, kiosk.clock.now()), namespace="/monitor")
+
+    kiosk.alerts = AlertWatch(kiosk.engine, config.alerts.rules(), on_change=alerts_changed)
+    kiosk.bus.subscribe(kiosk.alerts)
+    alert_task = RepeatingTask(config.alerts.check_s, kiosk.alerts.check, "queue-alerts")
+    supervisor.add("queue-alerts", alert_task.stop, start=alert_task.start)
     kiosk.citizens.purge_expired(config.retention_days)
     purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
     supervisor.add("retention-purge", purge.stop, start=purge.start)
 
     register_error_handlers(app)
     # Order matters where rules overlap: the signed tracking routes of ratings before the devices' ones.
-    for bp in (api_queue.bp, api_admin.bp, api_citizens.bp, api_appointments.bp, ratings.bp, openapi.bp,
+    for bp in (api_queue.bp, api_today.bp, api_admin.bp, api_citizens.bp, api_appointments.bp, ratings.bp, openapi.bp,
                pages.bp, kiosk_live.bp, api_devices.bp, pages_devices.bp):
         app.register_blueprint(bp)
     register_namespaces(kiosk.socketio)
