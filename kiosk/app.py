@@ -49,6 +49,7 @@ class KioskServices:
     health: Any = None  # kiosk.devices.health.HealthBoard
     displays: Any = None  # kiosk.devices.displays.DisplayPresence
     store_health: StoreHealth | None = None  # the write probe and quick_check behind /healthz
+    alerts: Any = None  # kiosk.queue.alert_watch.AlertWatch: the manager's alerts of the queue
 
     def close(self, timeout: float = 4.0) -> None:
         """Stop every background part in reverse start order, finishing what was accepted."""
@@ -133,6 +134,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.devices.health_setup import build_health
     from kiosk.devices.hub import build_devices
     from kiosk.devices.providers import printer_health
+    from kiosk.queue.alert_watch import AlertWatch, alerts_payload
     from kiosk.session import setup as kiosk_session
     from kiosk.terminals.health import terminal_health
     from kiosk.terminals.hub import TerminalHub
@@ -142,6 +144,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.web.api import devices as api_devices
     from kiosk.web.api import openapi, ratings
     from kiosk.web.api import queue as api_queue
+    from kiosk.web.api import today as api_today
     from kiosk.web.errors import register_error_handlers
     from kiosk.web.headers import install_headers
     from kiosk.web.pages import devices as pages_devices
@@ -167,6 +170,15 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     kiosk.store_health.quick_check()  # passed in open_checked a moment ago: this records when
     quick = RepeatingTask(QUICK_CHECK_EVERY_S, kiosk.store_health.quick_check, "store-quick-check")
     supervisor.add("store-quick-check", quick.stop, start=quick.start)
+    socketio = kiosk.socketio
+
+    def alerts_changed(alerts: list) -> None:
+        socketio.emit("queue_alerts", alerts_payload(alerts, kiosk.clock.now()), namespace="/monitor")
+
+    kiosk.alerts = AlertWatch(kiosk.engine, config.alerts.rules(), on_change=alerts_changed)
+    kiosk.bus.subscribe(kiosk.alerts)
+    alert_task = RepeatingTask(config.alerts.check_s, kiosk.alerts.check, "queue-alerts")
+    supervisor.add("queue-alerts", alert_task.stop, start=alert_task.start)
     kiosk.citizens.purge_expired(config.retention_days)
     purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
     supervisor.add("retention-purge", purge.stop, start=purge.start)
@@ -174,7 +186,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     register_error_handlers(app)
     install_headers(app)
     # Order matters where rules overlap: the signed tracking routes of ratings before the devices' ones.
-    for bp in (api_queue.bp, api_admin.bp, api_citizens.bp, api_appointments.bp, ratings.bp, openapi.bp,
+    for bp in (api_queue.bp, api_today.bp, api_admin.bp, api_citizens.bp, api_appointments.bp, ratings.bp, openapi.bp,
                pages.bp, kiosk_live.bp, api_devices.bp, pages_devices.bp):
         app.register_blueprint(bp)
     register_namespaces(kiosk.socketio)

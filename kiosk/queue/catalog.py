@@ -66,14 +66,15 @@ def save_service(conn: sqlite3.Connection, data: dict[str, Any], create: bool) -
         "sla_minutes": _opt_int(data.get("sla_minutes", 30), "sla_minutes", 1, 600) or 30,
         "is_open": 1 if data.get("is_open", True) not in (False, 0, "0", "false") else 0,
         "sort": _opt_int(data.get("sort", 0), "sort", 0, 10_000) or 0,
+        "max_waiting": _opt_int(data.get("max_waiting"), "max_waiting", 1, 10_000),
     }
     conn.execute(
         "INSERT INTO services (code, name, name_en, prefix, daily_limit, person_daily_limit, sla_minutes, "
-        "is_open, sort) VALUES (:code, :name, :name_en, :prefix, :daily_limit, :person_daily_limit, "
-        ":sla_minutes, :is_open, :sort) ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
+        "is_open, sort, max_waiting) VALUES (:code, :name, :name_en, :prefix, :daily_limit, :person_daily_limit, "
+        ":sla_minutes, :is_open, :sort, :max_waiting) ON CONFLICT(code) DO UPDATE SET name = excluded.name, "
         "name_en = excluded.name_en, prefix = excluded.prefix, daily_limit = excluded.daily_limit, "
         "person_daily_limit = excluded.person_daily_limit, sla_minutes = excluded.sla_minutes, "
-        "is_open = excluded.is_open, sort = excluded.sort",
+        "is_open = excluded.is_open, sort = excluded.sort, max_waiting = excluded.max_waiting",
         row,
     )
     return code

@@ -34,6 +34,7 @@ class Service:
     sla_minutes: int
     is_open: bool
     sort: int
+    max_waiting: int | None = None  # the queue-length standard of the manager's alerts (None: the centre's)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Service:
@@ -41,13 +42,14 @@ class Service:
             code=row["code"], name=row["name"], name_en=row["name_en"], prefix=row["prefix"],
             daily_limit=row["daily_limit"], person_daily_limit=row["person_daily_limit"],
             sla_minutes=row["sla_minutes"], is_open=bool(row["is_open"]), sort=row["sort"],
+            max_waiting=row["max_waiting"],
         )
 
     def to_api(self) -> dict[str, Any]:
         return {
             "code": self.code, "name": self.name, "name_en": self.name_en, "prefix": self.prefix,
             "daily_limit": self.daily_limit, "person_daily_limit": self.person_daily_limit,
-            "sla_minutes": self.sla_minutes, "is_open": self.is_open,
+            "sla_minutes": self.sla_minutes, "is_open": self.is_open, "max_waiting": self.max_waiting,
         }
 
 

@@ -173,3 +173,31 @@ def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = Non
         figures.update(satisfaction([r for r in rated if r["counter_number"] == number]))
     totals.update(satisfaction(rated))
     return {"day": day, "services": per_service, "counters": per_counter, "totals": totals}
+
+
+def officer_day(conn: sqlite3.Connection, clock: Clock, officer_id: int, day: str | None = None) -> dict[str, Any]:
+    """One officer's own figures for a local day (the console shows them): tickets served and no-shows,
+    the mean service time (start -> finish of the tickets they finished), and the ratings of those tickets.
+    Read from the day's events only (an index range over ``events.at``)."""
+    day = day or local_day(clock)
+    start, end = day_bounds(clock, day)
+    started: dict[int, float] = {}
+    finished: set[int] = set()
+    durations: list[float] = []
+    no_show = 0
+    rows = conn.execute("SELECT * FROM events WHERE at >= ? AND at < ? AND officer_id = ? ORDER BY id",
+                        [start, end, officer_id]).fetchall()
+    for event in map(ev.event_from_row, rows):
+        match event:
+            case ev.TicketStarted():
+                started[event.ticket_id] = event.at
+            case ev.TicketFinished():
+                finished.add(event.ticket_id)
+                if event.ticket_id in started:
+                    durations.append(event.at - started[event.ticket_id])
+            case ev.TicketNoShow():
+                no_show += 1
+    rated = [r for r in conn.execute("SELECT ticket_id, score FROM ratings WHERE at >= ? AND at < ?", [start, end])
+             if r["ticket_id"] in finished]
+    return {"day": day, "served": len(finished), "no_show": no_show, "mean_service_s": _m(durations),
+            **satisfaction(rated)}

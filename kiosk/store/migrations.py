@@ -239,6 +239,13 @@ def m006_face_checks(db: sqlite_utils.Database) -> None:
         """)
 
 
+def m011_service_standards(db: sqlite_utils.Database) -> None:
+    """A service's own standard for the length of its queue (NULL: the centre's ``[alerts] max_waiting``)."""
+    run_script(db, """
+        ALTER TABLE services ADD COLUMN max_waiting INTEGER CHECK (max_waiting IS NULL OR max_waiting > 0);
+        """)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core", m001_core),
     (2, "citizens", m002_citizens),
@@ -246,6 +253,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (4, "ticket_requests", m004_ticket_requests),
     (5, "terminals", m005_terminals),
     (6, "face_checks", m006_face_checks),
+    (11, "service_standards", m011_service_standards),
 ]
 
 

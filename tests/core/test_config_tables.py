@@ -34,7 +34,7 @@ BAD = {
         ("default_service_minutes = 0", {}, "[kiosk] default_service_minutes: must be more than 0 and at most 480, not 0"),
         ('secret_key = "short"', {}, "[kiosk] secret_key:"),
         ("kiosk = 3", {}, "[kiosk] must be a table of settings"),
-        ("[visoin]\ncamera = 0", {}, "[visoin] unknown table (known: appointments, devices, led, pager"),
+        ("[visoin]\ncamera = 0", {}, "[visoin] unknown table (known: alerts, appointments, devices, led, pager"),
         ("", {"KIOSK_PORT": "abc"}, '[kiosk] port: must be a whole number, not "abc" (from KIOSK_PORT)'),
         ("", {"KIOSK_RETENTION_DAYS": "0"}, "[kiosk] retention_days: must be between 1 and 3650, not 0 "
                                             "(from KIOSK_RETENTION_DAYS)"),
@@ -115,6 +115,13 @@ BAD = {
         ('[appointments]\nweekdays = "mon-fri"', {}, "[appointments] weekdays: must be a list of weekday numbers"),
         ("[appointments]\nslot_minutes = 2", {}, "[appointments] slot_minutes: must be between 5 and 240, not 2"),
         ("[appointments]\ncapacity = true", {}, "[appointments] capacity: must be a whole number, not true"),
+    ],
+    "alerts": [
+        ("[alerts]\nmax_waiting = 0", {}, "[alerts] max_waiting: must be between 1 and 10000, not 0"),
+        ('[alerts]\nidle_counter_minutes = "5"', {}, "[alerts] idle_counter_minutes: must be a number"),
+        ("[alerts]\ncalled_not_started_minutes = 500", {}, "[alerts] called_not_started_minutes: must be between 0.5 and 240, not 500"),
+        ("[alerts]\nenabled = 1", {}, "[alerts] enabled: must be true or false"),
+        ("[alerts]\nidle_minutes = 5", {}, "[alerts] idle_minutes: unknown setting"),
     ],
 }
 CASES = [pytest.param(text, env, words, id=f"{table}-{i}") for table, cases in BAD.items()

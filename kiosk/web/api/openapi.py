@@ -149,6 +149,11 @@ def document() -> dict[str, Any]:
     paths["/devices/alerts"] = {"get": _op("Active device alerts (a device offline or faulty), oldest first",
                                            "manager, admin", result={
                                                "type": "array", "items": {"$ref": "#/components/schemas/DeviceAlert"}})}
+    paths["/alerts"] = {"get": _op("The manager's alerts of the queue now (service standards)", "manager, admin")}
+    paths["/events/today"] = {"get": _op("Today's newest events, newest first (the monitor's feed)", "manager, admin",
+                                         params=[{"name": "limit", "in": "query", "required": False,
+                                                  "schema": {"type": "integer", "minimum": 1, "maximum": 100}}])}
+    paths["/me/today"] = {"get": _op("The signed-in officer's own figures for today", "officer, admin")}
     paths["/devices/summary"] = {"get": _op("Status of pager link, printer, LED boards, voice",
                                             "kiosk, officer, manager, admin")}
     paths["/devices/pager-cards"] = {"get": _op("Officer card -> counter assignments", "admin"),

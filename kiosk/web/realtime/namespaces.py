@@ -83,6 +83,10 @@ class _GuardedNamespace(Namespace):
         emit("queue_snapshot", display_snapshot(snap) if self.namespace == "/display" else snap)
         if self.namespace == "/display" and kiosk.displays is not None:
             _display_connected(kiosk.displays, principal)
+        if self.namespace == "/monitor" and kiosk.alerts is not None:
+            from kiosk.queue.alert_watch import alerts_payload
+
+            emit("queue_alerts", alerts_payload(kiosk.alerts.alerts(), kiosk.clock.now()))
 
     def on_disconnect(self, reason: Any = None) -> None:
         if self.namespace == "/kiosk":

@@ -51,7 +51,8 @@
       el("td", {}, s.code), el("td", {}, el("strong", {}, s.prefix)),
       el("td", {}, s.name, s.name_en ? el("small", {}, s.name_en) : ""),
       el("td", { class: "n" }, s.daily_limit ?? "—"), el("td", { class: "n" }, s.person_daily_limit ?? "—"),
-      el("td", { class: "n" }, s.sla_minutes), el("td", {}, s.is_open ? "Có" : el("span", { class: "hot" }, "Tạm ngừng")),
+      el("td", { class: "n" }, s.sla_minutes), el("td", { class: "n" }, s.max_waiting ?? "—"),
+      el("td", {}, s.is_open ? "Có" : el("span", { class: "hot" }, "Tạm ngừng")),
       el("td", {}, el("button", { type: "button", class: "btn small", onclick: () => editService(s) }, "Sửa")))));
     const options = st.services.map((s) => el("option", { value: s.code }, s.prefix + " · " + s.name));
     $("counter-add-service").replaceChildren(...options);

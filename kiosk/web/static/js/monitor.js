@@ -110,6 +110,10 @@
     if (!statsSoon) statsSoon = setTimeout(() => { statsSoon = null; loadStats(); }, STATS_AFTER_EVENT_MS);
     st.feed.unshift(e);
     st.feed.length = Math.min(st.feed.length, FEED);
+    showFeed();
+  }
+
+  function showFeed() {
     $("feed").replaceChildren(...st.feed.map((x) => el("li", {},
       el("span", { class: "muted" }, timeOfDay(new Date(x.at * 1000), true)),
       el("strong", {}, x.number || ""),
@@ -118,9 +122,27 @@
       x.reason ? el("span", { class: "muted" }, "— " + x.reason) : "")));
   }
 
+  // Today's last events, so the feed is not empty until something new happens; live events seen in the
+  // meantime are kept (live ones carry no id: matched by time, type and ticket) and the list stays newest first.
+  const feedKey = (x) => `${x.at}|${x.type}|${x.ticket_id}|${x.counter}`;
+  async function loadFeed() {
+    try {
+      const recent = await api("GET", "/events/today?limit=" + FEED);
+      const seen = new Set(st.feed.map(feedKey));
+      const merged = st.feed.concat(recent.filter((x) => !seen.has(feedKey(x))));
+      merged.sort((a, b) => b.at - a.at);
+      st.feed = merged.slice(0, FEED);
+      if (st.feed.length) showFeed();
+    } catch (err) {
+      /* live events fill the feed */
+    }
+  }
+
   function start() {
     const devices = (window.monitorDevices && window.monitorDevices.handlers) || {};
-    connect("/monitor", { ...devices, queue_snapshot: applySnapshot, queue_event: onEvent });
+    const alerts = (window.monitorAlerts && window.monitorAlerts.handlers) || {};
+    connect("/monitor", { ...devices, ...alerts, queue_snapshot: applySnapshot, queue_event: onEvent });
+    loadFeed();
     loadStats();
     setInterval(loadStats, STATS_EVERY_MS);
     setInterval(tick, 1000);

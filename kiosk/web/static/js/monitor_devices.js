@@ -146,5 +146,6 @@
   }
 
   ["pointerdown", "keydown"].forEach((name) => document.addEventListener(name, unlockAudio, { once: true }));
-  window.monitorDevices = { handlers: { connect: load, device_health: showDevices, device_alert: onAlert } };
+  // beep: shared with monitor_alerts.js (one audio context, one unlock)
+  window.monitorDevices = { beep, handlers: { connect: load, device_health: showDevices, device_alert: onAlert } };
 })();
