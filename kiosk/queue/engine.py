@@ -75,17 +75,23 @@ class IssuedTicket:
 class _Tx:
     """One transaction's connection and the events it will publish."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, day_of: Callable[[float], str], known_day: str | None) -> None:
         self.conn = conn
         self.events: list[ev.Event] = []
+        self._day_of = day_of
+        self.day = known_day  # the local day whose first event is known to be in `days`
 
     def record(self, event: ev.Event) -> None:
         row = event.row()
-        self.conn.execute(
+        cur = self.conn.execute(
             "INSERT INTO events (at, type, ticket_id, counter_number, officer_id, service_code, data) "
             "VALUES (:at, :type, :ticket_id, :counter_number, :officer_id, :service_code, :data)",
             row,
         )
+        day = self._day_of(event.at)
+        if day != self.day:  # the day's first event (or the first this process writes): today's reads start here
+            self.conn.execute("INSERT OR IGNORE INTO days (day, first_event_id) VALUES (?, ?)", [day, cur.lastrowid])
+            self.day = day
         self.events.append(event)
 
 
@@ -105,6 +111,7 @@ class QueueEngine:
         self.publish = publish or (lambda event: None)
         self.default_service_seconds = default_service_seconds
         self._settings = self._load_settings(settings or QueueSettings())
+        self._known_day: str | None = None  # kiosk.queue.days: the day whose `days` row is written
 
     # -- settings -------------------------------------------------------------------------
     def _load_settings(self, default: QueueSettings) -> QueueSettings:
@@ -130,10 +137,11 @@ class QueueEngine:
     # -- transactions ---------------------------------------------------------------------
     def _run(self, action: Callable[[_Tx], Any]) -> Any:
         def body(conn: sqlite3.Connection) -> tuple[Any, _Tx]:
-            tx = _Tx(conn)
+            tx = _Tx(conn, lambda at: local_day(self.clock, at), self._known_day)
             return action(tx), tx
 
         result, tx = self.store.write(body)
+        self._known_day = tx.day
         for event in tx.events:
             self.publish(event)
         return result
@@ -226,6 +234,7 @@ class QueueEngine:
         return ahead + 1
 
     def _mean_service_seconds(self, conn: sqlite3.Connection, service: str) -> float:
+        # the index tickets_finished (service_code, state, finished_at) reads the newest 20 and stops
         rows = conn.execute(
             "SELECT finished_at - started_at FROM tickets WHERE service_code = ? AND state = 'done' "
             "AND started_at IS NOT NULL ORDER BY finished_at DESC LIMIT 20",
