@@ -386,6 +386,30 @@ class QueueEngine:
         ))
         return called
 
+    @staticmethod
+    def _call_candidates(conn: sqlite3.Connection, counter: int) -> list[Ticket]:
+        """The tickets `choose_next` can pick for this counter: in its first tier of services with someone
+        waiting, the oldest normal and the oldest priority ticket of each service.
+
+        Every policy picks one of these (strict and interleave take the oldest of a group; wait_balanced
+        adds the same bonus to a whole group, so within it the oldest wins), and reading them is a few
+        index lookups however long the queue, where reading the whole queue was not.
+        """
+        tiers: dict[int, list[Ticket]] = {}
+        for code, rank in conn.execute(
+            "SELECT service_code, rank FROM counter_services WHERE counter_number = ? ORDER BY rank, service_code",
+            [counter],
+        ).fetchall():
+            if tiers and rank > min(tiers):
+                break  # a later tier: the first one with someone waiting is found
+            for group in ("priority = 'normal'", "priority != 'normal'"):
+                row = conn.execute(
+                    f"SELECT * FROM tickets WHERE state = 'waiting' AND service_code = ? AND {group} "
+                    "ORDER BY issued_at, id LIMIT 1", [code]).fetchone()
+                if row is not None:
+                    tiers.setdefault(rank, []).append(Ticket.from_row(row))
+        return tiers[min(tiers)] if tiers else []
+
     def call_next(self, counter: int, officer_id: int | None = None, finish_current: bool = False) -> Ticket | None:
         """Call the next waiting ticket for this counter (None when nobody waits).
 
@@ -398,16 +422,9 @@ class QueueEngine:
             if current is not None:  # finish_next: the ticket being served is done first
                 self._do_finish(tx, c, current, officer_id, name)
                 c = self._counter(tx.conn, counter)
-            rows = tx.conn.execute(
-                "SELECT t.*, cs.rank AS tier FROM tickets t JOIN counter_services cs "
-                "ON cs.service_code = t.service_code AND cs.counter_number = ? "
-                "WHERE t.state = 'waiting' ORDER BY cs.rank, t.issued_at, t.id",
-                [counter],
-            ).fetchall()
-            if not rows:
+            tier = self._call_candidates(tx.conn, counter)
+            if not tier:
                 return None
-            top_tier = rows[0]["tier"]
-            tier = [Ticket.from_row(r) for r in rows if r["tier"] == top_tier]
             chosen = choose_next(tier, self._settings.policy, c.normal_streak, self.clock.now())
             assert chosen is not None
             return self._do_call(tx, c, chosen, officer_id)
