@@ -12,9 +12,9 @@ import click
 def seed_history(data_dir: str, days: int, per_day: int, seed: int) -> None:
     """Fill an empty data dir with N working days of the demo centre, through the real queue engine on a
     simulated clock (for demos, load tests and benchmarks)."""
-    from kiosk.cli.main import _config
     from pathlib import Path
 
+    from kiosk.cli.main import _config
     from kiosk.demo.history import HistoryError, check_empty
     from kiosk.demo.history import seed_history as seed_days
 

@@ -39,10 +39,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from kiosk.accounts import registry as accounts
 from kiosk.citizens.crypto import Vault, load_or_create_key
 from kiosk.citizens.face_checks import record_face_check
 from kiosk.citizens.registry import CitizenRegistry
-from kiosk.accounts import registry as accounts
 from kiosk.demo.centre import DEMO_COUNTERS, DEMO_SERVICES, seed_demo
 from kiosk.demo.people import invented_card, invented_face, invented_name
 from kiosk.queue.catalog import save_counter
