@@ -25,7 +25,7 @@ HISTORY_TABLES = ("events", "tickets")
 def full_scans(conn: sqlite3.Connection, sql: str) -> list[str]:
     """The plan lines of ``sql`` that scan events or tickets (a table or an index) from end to end."""
     names = set(HISTORY_TABLES)
-    for table, alias in re.findall(r"\b(?:FROM|JOIN)\s+(events|tickets)(?:\s+(?:AS\s+)?(\w+))?", sql, re.I):
+    for _table, alias in re.findall(r"\b(?:FROM|JOIN)\s+(events|tickets)(?:\s+(?:AS\s+)?(\w+))?", sql, re.I):
         if alias and alias.upper() not in ("WHERE", "JOIN", "ON", "GROUP", "ORDER", "LIMIT", "SET", "LEFT"):
             names.add(alias)
     bad = []
