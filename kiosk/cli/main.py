@@ -18,6 +18,7 @@ LAZY_COMMANDS = {
     "pager": "kiosk.cli.pager:pager",
     "printer": "kiosk.cli.printer:printer",
     "tls": "kiosk.cli.tls:tls",
+    "seed-history": "kiosk.cli.history:seed_history",
 }
 
 

@@ -75,17 +75,23 @@ class IssuedTicket:
 class _Tx:
     """One transaction's connection and the events it will publish."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, day_of: Callable[[float], str], known_day: str | None) -> None:
         self.conn = conn
         self.events: list[ev.Event] = []
+        self._day_of = day_of
+        self.day = known_day  # the local day whose first event is known to be in `days`
 
     def record(self, event: ev.Event) -> None:
         row = event.row()
-        self.conn.execute(
+        cur = self.conn.execute(
             "INSERT INTO events (at, type, ticket_id, counter_number, officer_id, service_code, data) "
             "VALUES (:at, :type, :ticket_id, :counter_number, :officer_id, :service_code, :data)",
             row,
         )
+        day = self._day_of(event.at)
+        if day != self.day:  # the day's first event (or the first this process writes): today's reads start here
+            self.conn.execute("INSERT OR IGNORE INTO days (day, first_event_id) VALUES (?, ?)", [day, cur.lastrowid])
+            self.day = day
         self.events.append(event)
 
 
@@ -105,6 +111,7 @@ class QueueEngine:
         self.publish = publish or (lambda event: None)
         self.default_service_seconds = default_service_seconds
         self._settings = self._load_settings(settings or QueueSettings())
+        self._known_day: str | None = None  # kiosk.queue.days: the day whose `days` row is written
 
     # -- settings -------------------------------------------------------------------------
     def _load_settings(self, default: QueueSettings) -> QueueSettings:
@@ -130,10 +137,11 @@ class QueueEngine:
     # -- transactions ---------------------------------------------------------------------
     def _run(self, action: Callable[[_Tx], Any]) -> Any:
         def body(conn: sqlite3.Connection) -> tuple[Any, _Tx]:
-            tx = _Tx(conn)
+            tx = _Tx(conn, lambda at: local_day(self.clock, at), self._known_day)
             return action(tx), tx
 
         result, tx = self.store.write(body)
+        self._known_day = tx.day
         for event in tx.events:
             self.publish(event)
         return result
@@ -226,6 +234,7 @@ class QueueEngine:
         return ahead + 1
 
     def _mean_service_seconds(self, conn: sqlite3.Connection, service: str) -> float:
+        # the index tickets_finished (service_code, state, finished_at) reads the newest 20 and stops
         rows = conn.execute(
             "SELECT finished_at - started_at FROM tickets WHERE service_code = ? AND state = 'done' "
             "AND started_at IS NOT NULL ORDER BY finished_at DESC LIMIT 20",
@@ -377,6 +386,30 @@ class QueueEngine:
         ))
         return called
 
+    @staticmethod
+    def _call_candidates(conn: sqlite3.Connection, counter: int) -> list[Ticket]:
+        """The tickets `choose_next` can pick for this counter: in its first tier of services with someone
+        waiting, the oldest normal and the oldest priority ticket of each service.
+
+        Every policy picks one of these (strict and interleave take the oldest of a group; wait_balanced
+        adds the same bonus to a whole group, so within it the oldest wins), and reading them is a few
+        index lookups however long the queue, where reading the whole queue was not.
+        """
+        tiers: dict[int, list[Ticket]] = {}
+        for code, rank in conn.execute(
+            "SELECT service_code, rank FROM counter_services WHERE counter_number = ? ORDER BY rank, service_code",
+            [counter],
+        ).fetchall():
+            if tiers and rank > min(tiers):
+                break  # a later tier: the first one with someone waiting is found
+            for group in ("priority = 'normal'", "priority != 'normal'"):
+                row = conn.execute(
+                    f"SELECT * FROM tickets WHERE state = 'waiting' AND service_code = ? AND {group} "
+                    "ORDER BY issued_at, id LIMIT 1", [code]).fetchone()
+                if row is not None:
+                    tiers.setdefault(rank, []).append(Ticket.from_row(row))
+        return tiers[min(tiers)] if tiers else []
+
     def call_next(self, counter: int, officer_id: int | None = None, finish_current: bool = False) -> Ticket | None:
         """Call the next waiting ticket for this counter (None when nobody waits).
 
@@ -389,16 +422,9 @@ class QueueEngine:
             if current is not None:  # finish_next: the ticket being served is done first
                 self._do_finish(tx, c, current, officer_id, name)
                 c = self._counter(tx.conn, counter)
-            rows = tx.conn.execute(
-                "SELECT t.*, cs.rank AS tier FROM tickets t JOIN counter_services cs "
-                "ON cs.service_code = t.service_code AND cs.counter_number = ? "
-                "WHERE t.state = 'waiting' ORDER BY cs.rank, t.issued_at, t.id",
-                [counter],
-            ).fetchall()
-            if not rows:
+            tier = self._call_candidates(tx.conn, counter)
+            if not tier:
                 return None
-            top_tier = rows[0]["tier"]
-            tier = [Ticket.from_row(r) for r in rows if r["tier"] == top_tier]
             chosen = choose_next(tier, self._settings.policy, c.normal_streak, self.clock.now())
             assert chosen is not None
             return self._do_call(tx, c, chosen, officer_id)

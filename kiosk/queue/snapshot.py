@@ -7,7 +7,8 @@ from typing import Any
 
 from kiosk.queue import events as ev
 from kiosk.queue import transitions
-from kiosk.queue.clock import day_bounds, iso, local_day
+from kiosk.queue.clock import iso, local_day
+from kiosk.queue.days import first_event_id
 from kiosk.queue.engine import QueueEngine
 from kiosk.queue.model import Counter
 
@@ -63,9 +64,10 @@ def queue_snapshot(engine: QueueEngine, waiting_list: int = 10, recent_calls: in
         })
     officers = {r[0]: r[1] or r[2] for r in conn.execute("SELECT id, full_name, username FROM users")}
     counters = [counter_view(engine, c, officers.get(c.officer_id)) for c in engine.counters()]
+    # today's calls by id range: bounded by the day's first event, not by a walk back through the years
     calls = conn.execute(
-        "SELECT * FROM events WHERE type IN (?, ?) AND at >= ? ORDER BY id DESC LIMIT ?",
-        [ev.TicketCalled.name, ev.TicketRecalled.name, day_bounds(engine.clock, day)[0], recent_calls],
+        "SELECT * FROM events WHERE id >= ? AND type IN (?, ?) ORDER BY id DESC LIMIT ?",
+        [first_event_id(conn, day), ev.TicketCalled.name, ev.TicketRecalled.name, recent_calls],
     ).fetchall()
     row = conn.execute(
         "SELECT COUNT(*) AS issued, SUM(state = 'done') AS served, SUM(state = 'no_show') AS no_show "

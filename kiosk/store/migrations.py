@@ -239,7 +239,28 @@ def m006_face_checks(db: sqlite_utils.Database) -> None:
         """)
 
 
-def m011_service_standards(db: sqlite_utils.Database) -> None:
+def m007_hot_paths(db: sqlite_utils.Database) -> None:
+    """What keeps the hot paths O(today) after years of history (docs/history.md).
+
+    ``days``: the id of each local day's first event, written with that event (QueueEngine), so today's
+    events are read by a primary-key range instead of a walk back through every day before. Days of an
+    older database are filled from their tickets' issue events (counter events before a day's first
+    ticket fall outside them; only history is affected). ``tickets_finished``: the recent service times
+    of a service, newest first, without sorting every finished ticket it ever had.
+    """
+    run_script(db, """
+        CREATE TABLE days (
+            day TEXT PRIMARY KEY,
+            first_event_id INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO days (day, first_event_id)
+            SELECT t.day, MIN(e.id) FROM events e JOIN tickets t ON t.id = e.ticket_id
+            WHERE e.type = 'ticket_issued' GROUP BY t.day;
+        CREATE INDEX tickets_finished ON tickets (service_code, state, finished_at);
+        """)
+
+
+def m008_service_standards(db: sqlite_utils.Database) -> None:
     """A service's own standard for the length of its queue (NULL: the centre's ``[alerts] max_waiting``)."""
     run_script(db, """
         ALTER TABLE services ADD COLUMN max_waiting INTEGER CHECK (max_waiting IS NULL OR max_waiting > 0);
@@ -253,7 +274,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (4, "ticket_requests", m004_ticket_requests),
     (5, "terminals", m005_terminals),
     (6, "face_checks", m006_face_checks),
-    (11, "service_standards", m011_service_standards),
+    (7, "hot_paths", m007_hot_paths),
+    (8, "service_standards", m008_service_standards),
 ]
 
 

@@ -54,3 +54,21 @@ def client(app):
 def tokens(app):
     """Bearer tokens per role (officer tokens for counters 1 and 3)."""
     return role_tokens(app.extensions["kiosk"])
+
+
+HISTORY_LAST_DAY = "2026-11-24"  # a Tuesday: the three working days are Fri 20, Mon 23, Tue 24
+
+
+@pytest.fixture(scope="session")
+def seeded_history(tmp_path_factory):
+    """A data dir with 3 working days x 100 tickets of the demo centre (kiosk seed-history), made once per
+    session; (folder, summary). Copy it before changing it."""
+    from datetime import date
+
+    from kiosk.config.core import Config
+    from kiosk.demo.history import seed_history
+
+    folder = tmp_path_factory.mktemp("history") / "data"
+    summary, _ = seed_history(Config.from_dict({"data_dir": str(folder)}), 3, 100, seed=7,
+                              last_day=date.fromisoformat(HISTORY_LAST_DAY))
+    return folder, summary
