@@ -47,6 +47,8 @@ class KioskServices:
     # device health (kiosk.devices.health_setup): the board and the hall displays' connections
     health: Any = None  # kiosk.devices.health.HealthBoard
     displays: Any = None  # kiosk.devices.displays.DisplayPresence
+    # today's answers to face matches and the "recognition unreliable" warning (kiosk.citizens.face_check_alarm)
+    face_watch: Any = None  # kiosk.citizens.face_check_alarm.FaceCheckWatch
 
     def close(self, timeout: float = 4.0) -> None:
         """Stop every background part in reverse start order, finishing what was accepted."""
@@ -150,6 +152,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     kiosk.bus.subscribe(fanout)
     supervisor.add("snapshot-fanout", lambda deadline: fanout.stop())
     kiosk.vision_config = kiosk_session.vision_config(config)
+    kiosk.face_watch = kiosk_session.face_check_watch(kiosk, supervisor)
     kiosk.terminals = TerminalHub(kiosk, kiosk.vision_config, app.config["SECRET_KEY"])
     kiosk.face_gallery = kiosk.terminals.gallery
     kiosk.terminals.load()

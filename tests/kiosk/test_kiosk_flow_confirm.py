@@ -224,9 +224,14 @@ def test_face_checks_count_per_day_and_terminal(tmp_path):
             record_face_check(conn, outcome, 1.0, day, terminal)
     conn = store.conn()
     assert face_check_counts(conn, "2026-11-23", "2026-11-24") == {
-        "confirmed": 2, "rejected": 2,
-        "by_terminal": {1: {"confirmed": 1, "rejected": 1}, 2: {"confirmed": 0, "rejected": 1}}}
-    assert face_check_counts(conn, "2026-11-26", "2026-12-31") == {"confirmed": 0, "rejected": 0, "by_terminal": {}}
+        "from": "2026-11-23", "to": "2026-11-24", "confirmed": 2, "rejected": 2,
+        "by_terminal": {1: {"confirmed": 1, "rejected": 1}, 2: {"confirmed": 0, "rejected": 1}},
+        "by_day": [{"day": "2026-11-23", "confirmed": 2, "rejected": 1, "rejected_share": pytest.approx(1 / 3)},
+                   {"day": "2026-11-24", "confirmed": 0, "rejected": 1, "rejected_share": 1.0}]}
+    assert face_check_counts(conn, "2026-11-25", "2026-11-25")["by_day"] == [
+        {"day": "2026-11-25", "confirmed": 1, "rejected": 0, "rejected_share": 0.0}]
+    assert face_check_counts(conn, "2026-11-26", "2026-12-31") == {
+        "from": "2026-11-26", "to": "2026-12-31", "confirmed": 0, "rejected": 0, "by_terminal": {}, "by_day": []}
     for bad in [("maybe", 1.0, "2026-11-23", None), ("confirmed", 1.0, "23/11/2026", None),
                 ("confirmed", "now", "2026-11-23", None), ("confirmed", 1.0, "2026-11-23", "kiosk-1")]:
         with pytest.raises(InvalidInput), store.transaction() as conn:
