@@ -116,6 +116,11 @@ def test_vision_is_off_without_camera_or_demo(tmp_path):
     ({"qr_passes": 9}, "qr_passes"),
     ({"enabled": "yes"}, "true or false"),
     ({"camra": 0}, "[vision] camra: unknown setting"),
+    ({"face_reject_warn_share": 0}, "[vision] face_reject_warn_share: must be between 0.01 and 1"),
+    ({"face_reject_warn_share": 1.5}, "[vision] face_reject_warn_share: must be between 0.01 and 1"),
+    ({"face_reject_warn_share": "10%"}, "[vision] face_reject_warn_share: must be a number"),
+    ({"face_reject_min_answers": 0}, "[vision] face_reject_min_answers: must be between 1 and 10000"),
+    ({"face_reject_min_answers": 2.5}, "[vision] face_reject_min_answers: must be a whole number"),
 ])
 def test_bad_vision_settings_get_clear_errors(table, words):
     with pytest.raises(ConfigError) as err:
