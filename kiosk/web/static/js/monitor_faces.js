@@ -28,7 +28,7 @@
     const box = $("face-checks");
     if (!t || !box) return;
     box.hidden = !t.faces && !t.confirmed && !t.rejected && !st.before.length;
-    $("face-level").textContent = `cảnh báo khi tỉ lệ “không” trên ${pct(t.warn_share)} với ít nhất ${t.min_answers} lượt trong ngày`;
+    $("face-level").textContent = `Cảnh báo khi tỉ lệ “không” vượt ${pct(t.warn_share)}, với ít nhất ${t.min_answers} lượt trả lời trong ngày`;
     const rows = [row(t, true), ...st.before.filter((d) => d.day < t.day).slice(-(DAYS - 1)).reverse().map((d) => row(d, false))];
     $("face-table").tBodies[0].replaceChildren(...rows);
     box.dataset.warning = t.warning ? "yes" : "no";
@@ -37,7 +37,7 @@
   function banner(t) {
     const w = t.warning;
     const line = w ? el("div", { class: "db-line", dataset: { kind: "faces" } },
-      el("strong", {}, "Cảnh báo nhận diện khuôn mặt: "), w.vi,
+      el("strong", {}, "Cảnh báo: "), w.vi,
       w.at ? el("span", { class: "db-since" }, " (từ " + timeOfDay(new Date(w.at * 1000)) + ")") : "",
       el("small", {}, " " + w.en)) : null;
     const ring = Boolean(w) && st.rang !== t.day;
