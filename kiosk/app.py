@@ -50,6 +50,8 @@ class KioskServices:
     displays: Any = None  # kiosk.devices.displays.DisplayPresence
     store_health: StoreHealth | None = None  # the write probe and quick_check behind /healthz
     alerts: Any = None  # kiosk.queue.alert_watch.AlertWatch: the manager's alerts of the queue
+    # today's answers to face matches and the "recognition unreliable" warning (kiosk.citizens.face_check_alarm)
+    face_watch: Any = None  # kiosk.citizens.face_check_alarm.FaceCheckWatch
 
     def close(self, timeout: float = 4.0) -> None:
         """Stop every background part in reverse start order, finishing what was accepted."""
@@ -159,6 +161,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     kiosk.bus.subscribe(fanout)
     supervisor.add("snapshot-fanout", lambda deadline: fanout.stop())
     kiosk.vision_config = kiosk_session.vision_config(config)
+    kiosk.face_watch = kiosk_session.face_check_watch(kiosk, supervisor)
     kiosk.terminals = TerminalHub(kiosk, kiosk.vision_config, app.config["SECRET_KEY"])
     kiosk.face_gallery = kiosk.terminals.gallery
     kiosk.terminals.load()

@@ -12,7 +12,7 @@ from typing import Any
 
 from kiosk.queue.errors import InvalidInput
 
-__all__ = ["OUTCOMES", "face_check_counts", "record_face_check"]
+__all__ = ["OUTCOMES", "face_check_counts", "record_face_check", "rejected_share"]
 
 OUTCOMES = ("confirmed", "rejected")
 
@@ -40,19 +40,31 @@ def record_face_check(conn: sqlite3.Connection, outcome: str, at: float, day: st
     return int(cur.lastrowid)
 
 
+def rejected_share(confirmed: int, rejected: int) -> float | None:
+    """The share of "no" among the answers (None without any)."""
+    answers = confirmed + rejected
+    return rejected / answers if answers else None
+
+
 def face_check_counts(conn: sqlite3.Connection, day_from: str, day_to: str) -> dict[str, Any]:
     """The answers from ``day_from`` to ``day_to`` (both included, YYYY-MM-DD):
-    ``{"confirmed": n, "rejected": n, "by_terminal": {terminal_id: {"confirmed": n, "rejected": n}}}``
-    (answers of no known terminal count in the totals only)."""
+    ``{"from", "to", "confirmed": n, "rejected": n, "by_terminal": {terminal_id: {"confirmed": n, "rejected": n}},
+    "by_day": [{"day", "confirmed", "rejected", "rejected_share"}]}`` (answers of no known terminal count
+    in the totals only; ``by_day`` lists the days with answers, oldest first)."""
     start, end = _day(day_from, "from"), _day(day_to, "to")
     if start > end:
         raise InvalidInput(f"from ({start}) is after to ({end})")
     totals = dict.fromkeys(OUTCOMES, 0)
     by_terminal: dict[int, dict[str, int]] = {}
-    rows = conn.execute("SELECT terminal_id, outcome, COUNT(*) AS n FROM face_checks WHERE day BETWEEN ? AND ? "
-                        "GROUP BY terminal_id, outcome", [start, end])
+    by_day: dict[str, dict[str, int]] = {}
+    rows = conn.execute("SELECT day, terminal_id, outcome, COUNT(*) AS n FROM face_checks WHERE day BETWEEN ? AND ? "
+                        "GROUP BY day, terminal_id, outcome ORDER BY day", [start, end])
     for row in rows:
-        totals[row["outcome"]] += row["n"]
+        outcome, n = row["outcome"], row["n"]
+        totals[outcome] += n
+        by_day.setdefault(row["day"], dict.fromkeys(OUTCOMES, 0))[outcome] += n
         if row["terminal_id"] is not None:
-            by_terminal.setdefault(row["terminal_id"], dict.fromkeys(OUTCOMES, 0))[row["outcome"]] = row["n"]
-    return {**totals, "by_terminal": by_terminal}
+            by_terminal.setdefault(row["terminal_id"], dict.fromkeys(OUTCOMES, 0))[outcome] += n
+    days = [{"day": day, **counts, "rejected_share": rejected_share(counts["confirmed"], counts["rejected"])}
+            for day, counts in by_day.items()]
+    return {"from": start, "to": end, **totals, "by_terminal": by_terminal, "by_day": days}

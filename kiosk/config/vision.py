@@ -23,6 +23,8 @@ All settings are optional::
     demo_empty_s = 3.0        # demo loop without a camera: seconds of empty room before the card (0..600),
     demo_card_s = 3.0         # seconds the invented card is held up (0.5..600),
     demo_pause_s = 25.0       # and seconds of empty room after it (0..3600)
+    face_reject_warn_share = 0.15  # 0.01..1: above this share of "Không phải tôi" answers today ...
+    face_reject_min_answers = 20   # 1..10000: ... with at least this many answers, the monitor warns (docs/faces.md)
     # the kiosk.session.flow.FlowSettings fields, with the ranges checked there:
     dwell_s = 1.5             # 0.2..10: hold time that selects a tile
     gain_x = 2.2              # 0.5..10
@@ -121,6 +123,8 @@ class VisionSettings(Table):
     demo_empty_s: _number(0.0, 600.0) = 3.0
     demo_card_s: _number(0.5, 600.0) = 3.0
     demo_pause_s: _number(0.0, 3600.0) = 25.0
+    face_reject_warn_share: _number(0.01, 1.0) = 0.15  # read by kiosk.session.setup.face_check_watch
+    face_reject_min_answers: _whole(1, 10_000) = 20
     # FlowSettings (kiosk.session.flow), same defaults and ranges
     dwell_s: _number(0.2, 10) = 1.5
     gain_x: _number(0.5, 10) = 2.2

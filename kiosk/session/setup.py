@@ -8,7 +8,9 @@ templates) is one for all terminals. Nothing here imports the web layer. The web
 reads a camera, nor runs zxing or dlib.
 
 Every answer to the confirm question of a face match ("Đúng là Quý khách?") is counted in ``face_checks``
-(kiosk.citizens.face_checks), without the citizen.
+(kiosk.citizens.face_checks), without the citizen, and refreshes the centre's ``FaceCheckWatch``
+(``face_check_watch``; kiosk.citizens.face_check_alarm): today's counts, and the warning that recognition is
+unreliable here, pushed to the /monitor namespace as ``face_checks``.
 
 While a ticket is on screen, a pager card's label (``PAGER:<site>:<card>``) read by the camera binds the
 card to the ticket through the DeviceHub (``services.devices``, see kiosk.pager.labels).
@@ -23,7 +25,11 @@ from kiosk.session.flow import FlowSettings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["VisionConfig", "build_flow", "connect_worker", "face_check_recorder",
+FACE_CHECKS_EVENT = "face_checks"
+#: how often the face-check warning is looked at without an answer: it clears when the day turns
+FACE_CHECK_EVERY_S = 30.0
+
+__all__ = ["VisionConfig", "build_flow", "connect_worker", "face_check_recorder", "face_check_watch",
            "gallery_from_store", "pager_callbacks", "vision_config", "watch_pager_bindings", "worker_settings"]
 
 
@@ -73,8 +79,38 @@ def face_check_recorder(kiosk: Any, terminal_id: int | None = None) -> Any:
         at = kiosk.clock.now()
         with kiosk.store.transaction() as conn:
             record_face_check(conn, outcome, at, local_day(kiosk.clock, at), terminal_id)
+        watch = getattr(kiosk, "face_watch", None)
+        if watch is not None:
+            watch.refresh()  # the monitor hears the new counts, and a warning, at once
 
     return on_face_check
+
+
+def face_check_watch(kiosk: Any, supervisor: Any) -> Any:
+    """The centre's FaceCheckWatch over the store, at the levels of ``[vision]``, telling /monitor
+    (``face_checks``); a periodic check (``FACE_CHECK_EVERY_S``) is added to ``supervisor``."""
+    from kiosk.citizens.face_check_alarm import FaceCheckWatch, RejectLevel
+    from kiosk.citizens.face_checks import face_check_counts
+    from kiosk.queue.clock import local_day
+    from kiosk.runtime.tasks import RepeatingTask
+
+    table, resolved = kiosk.config.vision, kiosk.vision_config
+
+    def counts() -> tuple[str, int, int]:
+        day = local_day(kiosk.clock)
+        today = face_check_counts(kiosk.store.conn(), day, day)
+        return day, today["confirmed"], today["rejected"]
+
+    def tell(status: dict[str, Any]) -> None:
+        kiosk.socketio.emit(FACE_CHECKS_EVENT, status, namespace="/monitor")
+
+    watch = FaceCheckWatch(counts, RejectLevel(table.face_reject_warn_share, table.face_reject_min_answers),
+                           kiosk.clock.now, faces=bool(resolved and resolved.enabled and resolved.faces),
+                           on_change=tell)
+    watch.refresh()  # a restart on a bad day warns again at once
+    task = RepeatingTask(FACE_CHECK_EVERY_S, watch.refresh, "face-check-watch")
+    supervisor.add("face-check-watch", task.stop, start=task.start)
+    return watch
 
 
 def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, vision: Any, gallery: Any = None,

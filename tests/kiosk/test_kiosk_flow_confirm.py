@@ -13,6 +13,7 @@ from kiosk_testlib import (
     CARD_ELDER,
     CENTRE,
     EMPTY,
+    OTHER,
     PERSON,
     View,
     dwell,
@@ -20,6 +21,7 @@ from kiosk_testlib import (
     first_visit,
     leave,
     make_kiosk,
+    person_template,
     recognised,
     walk,
 )
@@ -122,6 +124,49 @@ def test_not_me_then_the_card_of_the_person_in_front(tmp_path):
         snap = k.feed(View(PERSON, pos, card=CARD_ELDER))
     assert snap["state"] == "consent" and snap["via"] == "card"
     assert snap["citizen"]["name"] == "Lê V. C." and snap["notice"] is None
+    # ... and on to a ticket: in the card's name, never in the name the face was taken for
+    assert k.flow.choose("consent:no")["state"] == "priority"
+    assert k.flow.choose("priority:normal")["state"] == "services"
+    assert k.flow.choose("svc:HT")["state"] == "ticket"
+    assert [t["citizen_key"] for t in _tickets(k)] == [k.citizens.lookup_key("079090001234"),
+                                                       k.citizens.lookup_key("001050007777")]
+
+
+def test_a_false_match_answered_no_issues_nothing_in_the_matched_name(tmp_path):
+    """Another person's face taken for the enrolled citizen (the matcher's failure, made here by giving the
+    citizen's gallery entry that person's template too): after "Không phải tôi" a service chosen by touch
+    and by dwell, and the person's own card, each end in a ticket in nobody's or the card's name."""
+    k = make_kiosk(tmp_path)
+    first_visit(k, PERSON, service="svc:HT")
+    leave(k)
+    owner = k.citizens.lookup_key("079090001234")
+    (identity,) = k.gallery.identities()
+    k.gallery.add_many(identity, [person_template(OTHER)])
+
+    for choose_by_touch in (True, False):
+        confirm = enter_live(k, OTHER)
+        assert confirm["state"] == "confirm" and confirm["citizen"]["name"] == "Trần T. B."
+        if choose_by_touch:
+            assert k.flow.choose("confirm:no")["state"] == "present"
+            snap = k.flow.choose("svc:HT")
+        else:
+            _, pos = dwell(k, OTHER, "confirm:no", CENTRE)
+            walk(k, OTHER, pos, CENTRE)
+            snap, _ = dwell(k, OTHER, "svc:HT", CENTRE, until="ticket")
+        assert snap["state"] == "ticket" and snap["citizen"] is None
+        leave(k)
+    assert enter_live(k, OTHER)["state"] == "confirm"
+    assert k.flow.choose("confirm:no")["state"] == "present"
+    for _ in range(3):
+        snap = k.feed(View(OTHER, CENTRE, card=CARD_ELDER))
+    assert snap["state"] == "consent" and snap["citizen"]["name"] == "Lê V. C."
+    k.flow.choose("consent:no")
+    k.flow.choose("priority:elderly")
+    assert k.flow.choose("svc:HT")["state"] == "ticket"
+
+    keys = [t["citizen_key"] for t in _tickets(k)]
+    assert keys == [owner, None, None, k.citizens.lookup_key("001050007777")]
+    assert [c["outcome"] for c in _checks(k)] == ["rejected"] * 3
 
 
 def test_the_confirm_question_times_out_and_ends_when_the_person_leaves(tmp_path):
@@ -224,9 +269,14 @@ def test_face_checks_count_per_day_and_terminal(tmp_path):
             record_face_check(conn, outcome, 1.0, day, terminal)
     conn = store.conn()
     assert face_check_counts(conn, "2026-11-23", "2026-11-24") == {
-        "confirmed": 2, "rejected": 2,
-        "by_terminal": {1: {"confirmed": 1, "rejected": 1}, 2: {"confirmed": 0, "rejected": 1}}}
-    assert face_check_counts(conn, "2026-11-26", "2026-12-31") == {"confirmed": 0, "rejected": 0, "by_terminal": {}}
+        "from": "2026-11-23", "to": "2026-11-24", "confirmed": 2, "rejected": 2,
+        "by_terminal": {1: {"confirmed": 1, "rejected": 1}, 2: {"confirmed": 0, "rejected": 1}},
+        "by_day": [{"day": "2026-11-23", "confirmed": 2, "rejected": 1, "rejected_share": pytest.approx(1 / 3)},
+                   {"day": "2026-11-24", "confirmed": 0, "rejected": 1, "rejected_share": 1.0}]}
+    assert face_check_counts(conn, "2026-11-25", "2026-11-25")["by_day"] == [
+        {"day": "2026-11-25", "confirmed": 1, "rejected": 0, "rejected_share": 0.0}]
+    assert face_check_counts(conn, "2026-11-26", "2026-12-31") == {
+        "from": "2026-11-26", "to": "2026-12-31", "confirmed": 0, "rejected": 0, "by_terminal": {}, "by_day": []}
     for bad in [("maybe", 1.0, "2026-11-23", None), ("confirmed", 1.0, "23/11/2026", None),
                 ("confirmed", "now", "2026-11-23", None), ("confirmed", 1.0, "2026-11-23", "kiosk-1")]:
         with pytest.raises(InvalidInput), store.transaction() as conn:

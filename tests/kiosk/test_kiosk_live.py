@@ -3,6 +3,7 @@ events, HTTP routes, config."""
 from __future__ import annotations
 
 import time
+from datetime import date
 
 import pytest
 
@@ -115,6 +116,11 @@ def test_vision_is_off_without_camera_or_demo(tmp_path):
     ({"qr_passes": 9}, "qr_passes"),
     ({"enabled": "yes"}, "true or false"),
     ({"camra": 0}, "[vision] camra: unknown setting"),
+    ({"face_reject_warn_share": 0}, "[vision] face_reject_warn_share: must be between 0.01 and 1"),
+    ({"face_reject_warn_share": 1.5}, "[vision] face_reject_warn_share: must be between 0.01 and 1"),
+    ({"face_reject_warn_share": "10%"}, "[vision] face_reject_warn_share: must be a number"),
+    ({"face_reject_min_answers": 0}, "[vision] face_reject_min_answers: must be between 1 and 10000"),
+    ({"face_reject_min_answers": 2.5}, "[vision] face_reject_min_answers: must be a whole number"),
 ])
 def test_bad_vision_settings_get_clear_errors(table, words):
     with pytest.raises(ConfigError) as err:
@@ -149,11 +155,21 @@ def test_face_checks_are_counted_and_shown_to_the_manager(demo_app):
     r = web.get("/api/v1/kiosk/face-checks", headers=manager)
     assert r.status_code == 200 and r.json["confirmed"] == 1 and r.json["rejected"] == 2
     assert r.json["by_terminal"] == {str(terminal.id): {"confirmed": 1, "rejected": 2}}
+    # by default the last 30 days, day by day; and today's status (3 answers: below the minimum, no warning)
+    assert r.json["to"] == today and (date.fromisoformat(today) - date.fromisoformat(r.json["from"])).days == 29
+    assert r.json["by_day"] == [{"day": today, "confirmed": 1, "rejected": 2, "rejected_share": 2 / 3}]
+    assert r.json["today"] == {"day": today, "confirmed": 1, "rejected": 2, "rejected_share": 2 / 3,
+                               "warn_share": 0.15, "min_answers": 20, "faces": True, "warning": None}
     r = web.get(f"/api/v1/kiosk/face-checks?from={today}&to={today}", headers=manager)
     assert r.json["rejected"] == 2
-    assert web.get("/api/v1/kiosk/face-checks?from=2020-01-01&to=2020-01-31", headers=manager).json == {
-        "confirmed": 0, "rejected": 0, "by_terminal": {}}
-    for query in ("from=2026-02-30", "to=yesterday", "from=2026-05-02&to=2026-05-01", "from=", "to=20260501"):
+    old = web.get("/api/v1/kiosk/face-checks?from=2020-01-01&to=2020-01-31", headers=manager).json
+    assert {k: v for k, v in old.items() if k != "today"} == {
+        "from": "2020-01-01", "to": "2020-01-31", "confirmed": 0, "rejected": 0, "by_terminal": {}, "by_day": []}
+    assert old["today"]["rejected"] == 2  # today's status, whatever the range
+    first = web.get("/api/v1/kiosk/face-checks?to=0001-01-01", headers=manager)  # no 30 days before it
+    assert first.status_code == 200 and first.json["from"] == "0001-01-01"
+    for query in ("from=2026-02-30", "to=yesterday", "from=2026-05-02&to=2026-05-01", "from=", "to=20260501",
+                  "to=0001-01-01&from=0001-01-02", "to=0001-01-01x"):
         r = web.get(f"/api/v1/kiosk/face-checks?{query}", headers=manager)
         assert r.status_code == 422 and r.json["error"]["code"] == "invalid" and r.json["error"]["message"], query
     assert web.get("/api/v1/kiosk/face-checks").status_code == 401

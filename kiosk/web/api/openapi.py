@@ -170,7 +170,8 @@ def document() -> dict[str, Any]:
         params=[{"name": "terminal_id", "in": "path", "required": True, "schema": {"type": "integer"}}])}
     day = {"type": "string", "format": "date"}
     paths["/kiosk/face-checks"] = {"get": _op(
-        "Citizens' answers to face matches: confirmed, rejected (suspected false matches), per terminal",
+        "Citizens' answers to face matches: confirmed, rejected (suspected false matches), per terminal and per "
+        "day (default: the last 30 days), and today's status with the 'recognition unreliable' warning",
         "manager, admin", params=[{"name": "from", "in": "query", "required": False, "schema": day},
                                   {"name": "to", "in": "query", "required": False, "schema": day}])}
     paths["/openapi.json"] = {"get": {"summary": "This document", "security": [],

@@ -21,12 +21,15 @@ Page -> server:
 HTTP: ``GET /api/v1/kiosk/state``, ``POST /api/v1/kiosk/choose`` ``{"tile"}`` (kiosk; admin with
 ``?terminal=ID``); ``GET /api/v1/kiosk/terminals`` (admin, manager) and ``PUT
 /api/v1/kiosk/terminals/<id>`` ``{"camera", "printer_url", "pager_prefix"}`` (admin).
-HTTP (manager or admin): ``GET /api/v1/kiosk/face-checks?from=YYYY-MM-DD&to=YYYY-MM-DD`` (to: today, from: to by default):
-the citizens' answers to face matches, ``{"confirmed", "rejected", "by_terminal": {id: {...}}}``.
+HTTP (manager or admin): ``GET /api/v1/kiosk/face-checks?from=YYYY-MM-DD&to=YYYY-MM-DD`` (to: today, from: 29
+days before to by default): the citizens' answers to face matches, ``{"from", "to", "confirmed", "rejected",
+"by_terminal": {id: {...}}, "by_day": [...], "today": {...}}`` (``today``: the monitor's ``face_checks`` status,
+kiosk.citizens.face_check_alarm.day_status).
 Nothing here logs a frame, a payload or an ID.
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -47,6 +50,7 @@ __all__ = ["KioskLive", "bp", "register_socket_handlers", "seat_socket", "unseat
 
 NAMESPACE = "/kiosk"
 ROLES = ("kiosk", "admin")
+DEFAULT_DAYS = 30  # the face-checks report without ``from``: the last 30 days up to ``to``
 
 bp = Blueprint("kiosk_live", __name__, url_prefix="/api/v1/kiosk")
 
@@ -209,5 +213,11 @@ def get_face_checks():
     kiosk = current_app.extensions["kiosk"]
     today = local_day(kiosk.clock)
     day_to = request.args.get("to", today)
-    day_from = request.args.get("from", day_to)
-    return jsonify(face_check_counts(kiosk.store.conn(), day_from, day_to))  # bad dates: InvalidInput, a 422
+    day_from = request.args.get("from")
+    if day_from is None:
+        try:
+            day_from = (date.fromisoformat(day_to) - timedelta(days=DEFAULT_DAYS - 1)).isoformat()
+        except (ValueError, OverflowError):
+            day_from = day_to  # refused below with the message about ``to``
+    counts = face_check_counts(kiosk.store.conn(), day_from, day_to)  # bad dates: InvalidInput, a 422
+    return jsonify({**counts, "today": kiosk.face_watch.refresh()})

@@ -1,7 +1,7 @@
 /* The manager's monitor: live queue (waiting, longest wait, over target) per service, counters with
  * officer / current ticket / pause reason, today's totals, and the day's statistics from GET /stats
  * (derived from the event log) refreshed every STATS_EVERY_MS. Live over the /monitor namespace, which also
- * feeds the device tiles and alert banner of monitor_devices.js. */
+ * feeds the device tiles and alert banner of monitor_devices.js and the face-recognition tile of monitor_faces.js. */
 (function () {
   "use strict";
   const { api, el, connect, duration, clockDuration, timeOfDay, ageSeconds, COUNTER_STATES, TICKET_STATES,
@@ -139,9 +139,15 @@
   }
 
   function start() {
-    const devices = (window.monitorDevices && window.monitorDevices.handlers) || {};
-    const alerts = (window.monitorAlerts && window.monitorAlerts.handlers) || {};
-    connect("/monitor", { ...devices, ...alerts, queue_snapshot: applySnapshot, queue_event: onEvent });
+    // the page's parts' handlers on one connection; two that want the same event are both called
+    const handlers = { queue_snapshot: applySnapshot, queue_event: onEvent };
+    [window.monitorDevices, window.monitorAlerts, window.monitorFaces].forEach((part) => {
+      Object.entries((part && part.handlers) || {}).forEach(([name, fn]) => {
+        const before = handlers[name];
+        handlers[name] = before ? (...args) => { before(...args); fn(...args); } : fn;
+      });
+    });
+    connect("/monitor", handlers);
     loadFeed();
     loadStats();
     setInterval(loadStats, STATS_EVERY_MS);

@@ -3,6 +3,8 @@
  * (GET /api/v1/devices/alerts, then `device_alert`), and a short beep made in the page (WebAudio, no file)
  * when one is raised. Browsers keep audio locked until the page gets a gesture: the AudioContext is made on
  * the first click or key press, and until then a beep is skipped quietly with a hint in the banner.
+ * Centre-level warnings that are not a device's (monitor_faces.js) add their own banner line with
+ * `window.monitorDevices.notice(id, line | null, beep)`.
  * monitor.js adds `window.monitorDevices.handlers` to its /monitor connection. */
 (function () {
   "use strict";
@@ -15,6 +17,7 @@
   const STATES = { online: "Hoạt động", offline: "Mất kết nối", fault: "Báo lỗi" };
   const tiles = new Map(); // device id -> its tile element
   const alerts = new Map(); // device id -> active device_alert payload
+  const notices = new Map(); // centre-level warning id -> its banner line (an element)
   const sound = { ctx: null, beeps: 0 };
   const $ = (id) => document.getElementById(id);
 
@@ -73,11 +76,13 @@
       el("strong", {}, "Thiết bị mất kết nối: "), offline.map((a) => a.name).join(", ")));
     if (fault.length) lines.push(el("div", { class: "db-line", dataset: { state: "fault" } },
       el("strong", {}, "Thiết bị báo lỗi: "), fault.map((a) => a.name + (a.detail ? ` (${a.detail})` : "")).join(", ")));
-    if (sound.locked && all.length) lines.push(el("div", { class: "db-hint" },
+    lines.push(...notices.values());
+    const count = all.length + notices.size;
+    if (sound.locked && count) lines.push(el("div", { class: "db-hint" },
       "Nhấn vào trang để bật âm thanh cảnh báo", el("small", {}, "click the page to enable alert sounds")));
     banner.replaceChildren(...lines);
-    banner.hidden = all.length === 0;
-    banner.dataset.count = String(all.length);
+    banner.hidden = count === 0;
+    banner.dataset.count = String(count);
   }
 
   function unlockAudio() {
@@ -145,7 +150,15 @@
     }
   }
 
+  /** A centre-level warning's banner line (null: cleared); ``ring``: beep as for a raised device alert. */
+  function notice(id, line, ring) {
+    if (line) notices.set(id, line);
+    else notices.delete(id);
+    if (line && ring) beep();
+    renderBanner();
+  }
+
   ["pointerdown", "keydown"].forEach((name) => document.addEventListener(name, unlockAudio, { once: true }));
   // beep: shared with monitor_alerts.js (one audio context, one unlock)
-  window.monitorDevices = { beep, handlers: { connect: load, device_health: showDevices, device_alert: onAlert } };
+  window.monitorDevices = { beep, notice, handlers: { connect: load, device_health: showDevices, device_alert: onAlert } };
 })();
