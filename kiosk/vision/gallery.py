@@ -5,16 +5,16 @@ the caller (a citizen id in the store, a folder name in `kiosk faces identify`).
 float32 matrix with the squared norm of every row precomputed, so a match is one matrix-vector
 product: about 100,000 templates in a few milliseconds.
 
-The decision rule (measured by leave-identities-out cross-validation, bench/faces_calibrate.py and
-docs/faces.md): accept the nearest identity when its distance is at most ``threshold``, the
-second-best identity is at least ``min_margin`` further away, and the probe stands out from its
-**cohort**, the ``cohort_k`` next-nearest enrolled identities: ``score = 1 - d1 / mean(cohort)`` must
-be at least ``min_score``. Among East Asian faces different people lie much closer together than
-among Western ones, so a distance that is safe in a sparse gallery is not in a crowded one; the
-cohort measures how crowded the gallery is around this probe, from the centre's own templates. With
-fewer than ``cohort_k + 1`` identities enrolled there is no cohort and the stricter
-``fallback_threshold`` applies instead. The tracker adds agreement over ``agreement_frames``
-encodings of the same tracked face.
+The decision rule (chosen by leave-identities-out cross-validation, bench/faces_calibrate.py, see
+docs/faces.md): the nearest identity is accepted when the second-best identity is at least
+``min_margin`` further away and its distance d1 is either at most ``strict_threshold`` or, above
+that and up to the cap ``threshold``, the probe stands out from its **cohort**, the ``cohort_k``
+next-nearest enrolled identities: ``score = 1 - d1 / mean(cohort distances) >= min_score``. Among
+East Asian faces different people lie much closer together than among Western ones, so a distance
+that is safe where the gallery is sparse around the probe is not where it is crowded; the cohort
+measures that crowding from the centre's own templates. With fewer than ``cohort_k + 1``
+identities enrolled there is no cohort and only ``strict_threshold`` accepts (the fallback). The
+tracker adds agreement over ``agreement_frames`` encodings of the same tracked face.
 
 Templates are sensitive personal data: ``to_bytes``/``template_to_bytes`` give plain bytes that the
 caller must encrypt before storing them.
@@ -45,20 +45,20 @@ class GalleryError(ValueError):
 class DecisionRule:
     """When a probe template is accepted as an enrolled identity.
 
-    threshold: largest accepted euclidean distance to the nearest template of the identity.
+    threshold: the cap: largest accepted euclidean distance to the nearest template of the identity.
     min_margin: how much further the second-best identity must be (ambiguous matches are refused).
+    strict_threshold: accepted on distance alone (at most ``threshold``); above it, only with the
+    cohort score; with too few identities for a cohort, the whole rule (the fallback).
     cohort_k: how many next-nearest identities form the probe's cohort.
-    min_score: least accepted cohort score, ``1 - distance / mean(cohort distances)`` (0 disables it).
-    fallback_threshold: the threshold when the gallery holds too few identities for a cohort (at most
-    ``threshold``: without a cohort nothing tells a crowded neighbourhood from a sparse one).
+    min_score: least cohort score, ``1 - distance / mean(cohort distances)``, above ``strict_threshold``.
     agreement_frames: how many successive encodings of one tracked face must agree (kiosk only).
     """
 
     threshold: float = 0.48
     min_margin: float = 0.05
+    strict_threshold: float = 0.48
     cohort_k: int = 3
     min_score: float = 0.0
-    fallback_threshold: float = 0.48
     agreement_frames: int = 2
 
     def __post_init__(self) -> None:
@@ -70,9 +70,9 @@ class DecisionRule:
             raise GalleryError(f"cohort_k must be an integer in [1, 100], not {self.cohort_k!r}")
         if not (0.0 <= self.min_score < 1.0):
             raise GalleryError(f"min_score must be in [0, 1), not {self.min_score}")
-        if not (0.0 < self.fallback_threshold <= self.threshold):
-            raise GalleryError(f"fallback_threshold must be in (0, threshold={self.threshold}], "
-                               f"not {self.fallback_threshold}")
+        if not (0.0 < self.strict_threshold <= self.threshold):
+            raise GalleryError(f"strict_threshold must be in (0, threshold={self.threshold}], "
+                               f"not {self.strict_threshold}")
         if self.agreement_frames < 1:
             raise GalleryError(f"agreement_frames must be at least 1, not {self.agreement_frames}")
 
@@ -149,8 +149,8 @@ def template_from_bytes(data: bytes) -> np.ndarray:
 def cohort_score(distances: Any, k: int) -> np.ndarray:
     """The cohort score of the nearest identity: ``1 - d1 / mean(d2 .. d(k+1))`` over the last axis
     of ``distances``, the per-identity nearest distances in increasing order; NaN where fewer than
-    ``k + 1`` identities are given. 0 when the probe is no nearer than its cohort, towards 1 when it
-    stands out. Works on one probe (1-d) or many (2-d, the calibration bench)."""
+    ``k + 1`` identities are given (or NaN pads the row). 0 when the probe is no nearer than its
+    cohort, towards 1 when it stands out. One probe (1-d) or many (2-d, the calibration bench)."""
     d = np.asarray(distances, dtype=np.float64)
     if d.shape[-1] < k + 1:
         return np.full(d.shape[:-1], np.nan)
@@ -158,27 +158,28 @@ def cohort_score(distances: Any, k: int) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         score = 1.0 - d[..., 0] / cohort
     # identical distances (a zero cohort mean) stand out from nothing
-    return np.where(cohort > 0.0, score, 0.0)
+    return np.where(np.isnan(cohort), np.nan, np.where(cohort > 0.0, score, 0.0))
 
 
 def verdicts(distance: Any, margin: Any, score: Any, rule: DecisionRule = DEFAULT_RULE) -> np.ndarray:
     """The decision rule on arrays: an index into REASONS per probe (0 = accepted).
 
-    ``margin`` NaN: no second identity; ``score`` NaN: no cohort, so ``fallback_threshold`` applies.
+    ``margin`` NaN: no second identity; ``score`` NaN: no cohort, so only ``strict_threshold`` accepts.
     ``decide`` is this on one probe; the calibration bench calls it on thousands at once."""
     d = np.asarray(distance, dtype=np.float64)
     mg = np.asarray(margin, dtype=np.float64)
     sc = np.asarray(score, dtype=np.float64)
     has_cohort = ~np.isnan(sc)
-    cap = np.where(has_cohort, rule.threshold, rule.fallback_threshold)
+    cap = np.where(has_cohort, rule.threshold, rule.strict_threshold)
     with np.errstate(invalid="ignore"):
-        return np.select([d > cap, mg < rule.min_margin, has_cohort & (sc < rule.min_score)], [1, 2, 3], 0)
+        not_distinct = has_cohort & (d > rule.strict_threshold) & (sc < rule.min_score)
+        return np.select([d > cap, mg < rule.min_margin, not_distinct], [1, 2, 3], 0)
 
 
 def decide(nearest: str | None, distance: float | None, margin: float | None,
            rule: DecisionRule = DEFAULT_RULE, score: float | None = None) -> Match:
     """Apply the decision rule to the nearest identity, its distance, its margin and its cohort score
-    (None: no cohort, so the fallback threshold applies)."""
+    (None: no cohort, so only the strict threshold accepts)."""
     if nearest is None or distance is None:
         return Match(None, None, None, None, False, "empty_gallery")
     nan = float("nan")
