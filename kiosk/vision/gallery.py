@@ -5,9 +5,15 @@ the caller (a citizen id in the store, a folder name in `kiosk faces identify`).
 float32 matrix with the squared norm of every row precomputed, so a match is one matrix-vector
 product: about 100,000 templates in a few milliseconds.
 
-The decision rule (measured on testdata/faces, see docs/faces.md): accept the nearest identity when
-its distance is at most ``threshold`` (0.48, not face_recognition's 0.6, which matches different
-people in the test data) and the second-best identity is at least ``min_margin`` further away. The
+The decision rule (chosen by leave-identities-out cross-validation, bench/faces_calibrate.py, see
+docs/faces.md): the nearest identity is accepted when the second-best identity is at least
+``min_margin`` further away and its distance d1 is either at most ``strict_threshold`` or, above
+that and up to the cap ``threshold``, the probe stands out from its **cohort**, the ``cohort_k``
+next-nearest enrolled identities: ``score = 1 - d1 / mean(cohort distances) >= min_score``. Among
+East Asian faces different people lie much closer together than among Western ones, so a distance
+that is safe where the gallery is sparse around the probe is not where it is crowded; the cohort
+measures that crowding from the centre's own templates. With fewer than ``cohort_k + 1``
+identities enrolled there is no cohort and only ``strict_threshold`` accepts (the fallback). The
 tracker adds agreement over ``agreement_frames`` encodings of the same tracked face.
 
 Templates are sensitive personal data: ``to_bytes``/``template_to_bytes`` give plain bytes that the
@@ -39,13 +45,20 @@ class GalleryError(ValueError):
 class DecisionRule:
     """When a probe template is accepted as an enrolled identity.
 
-    threshold: largest accepted euclidean distance to the nearest template of the identity.
+    threshold: the cap: largest accepted euclidean distance to the nearest template of the identity.
     min_margin: how much further the second-best identity must be (ambiguous matches are refused).
+    strict_threshold: accepted on distance alone (at most ``threshold``); above it, only with the
+    cohort score; with too few identities for a cohort, the whole rule (the fallback).
+    cohort_k: how many next-nearest identities form the probe's cohort.
+    min_score: least cohort score, ``1 - distance / mean(cohort distances)``, above ``strict_threshold``.
     agreement_frames: how many successive encodings of one tracked face must agree (kiosk only).
     """
 
     threshold: float = 0.48
     min_margin: float = 0.05
+    strict_threshold: float = 0.48
+    cohort_k: int = 3
+    min_score: float = 0.0
     agreement_frames: int = 2
 
     def __post_init__(self) -> None:
@@ -53,11 +66,20 @@ class DecisionRule:
             raise GalleryError(f"threshold must be in (0, 2), not {self.threshold}")
         if not (0.0 <= self.min_margin < 2.0):
             raise GalleryError(f"min_margin must be in [0, 2), not {self.min_margin}")
+        if isinstance(self.cohort_k, bool) or not isinstance(self.cohort_k, int) or not 1 <= self.cohort_k <= 100:
+            raise GalleryError(f"cohort_k must be an integer in [1, 100], not {self.cohort_k!r}")
+        if not (0.0 <= self.min_score < 1.0):
+            raise GalleryError(f"min_score must be in [0, 1), not {self.min_score}")
+        if not (0.0 < self.strict_threshold <= self.threshold):
+            raise GalleryError(f"strict_threshold must be in (0, threshold={self.threshold}], "
+                               f"not {self.strict_threshold}")
         if self.agreement_frames < 1:
             raise GalleryError(f"agreement_frames must be at least 1, not {self.agreement_frames}")
 
 
 DEFAULT_RULE = DecisionRule()
+
+REASONS = ("accepted", "too_far", "ambiguous", "not_distinct")
 
 
 @dataclass(frozen=True)
@@ -67,7 +89,8 @@ class Match:
     identity: the accepted identity, or None. nearest: the nearest identity whether accepted or not
     (None for an empty gallery). distance: distance to the nearest identity's closest template.
     margin: second-best identity's distance minus ``distance`` (None with fewer than two identities).
-    reason: "accepted", "empty_gallery", "too_far" or "ambiguous".
+    reason: "accepted", "empty_gallery", "too_far", "ambiguous" or "not_distinct" (too little
+    ahead of its cohort). score: the cohort score (None without a cohort: too few identities).
     """
 
     identity: str | None
@@ -76,13 +99,15 @@ class Match:
     margin: float | None
     accepted: bool
     reason: str
+    score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         def r(x: float | None) -> float | None:
             return None if x is None else round(x, 4)
 
         return {"identity": self.identity, "nearest": self.nearest, "distance": r(self.distance),
-                "margin": r(self.margin), "accepted": self.accepted, "reason": self.reason}
+                "margin": r(self.margin), "accepted": self.accepted, "reason": self.reason,
+                "score": r(self.score)}
 
 
 def check_template(template: Any) -> np.ndarray:
@@ -121,16 +146,46 @@ def template_from_bytes(data: bytes) -> np.ndarray:
     return check_template(np.frombuffer(data, dtype="<f4", offset=4).astype(np.float32))
 
 
+def cohort_score(distances: Any, k: int) -> np.ndarray:
+    """The cohort score of the nearest identity: ``1 - d1 / mean(d2 .. d(k+1))`` over the last axis
+    of ``distances``, the per-identity nearest distances in increasing order; NaN where fewer than
+    ``k + 1`` identities are given (or NaN pads the row). 0 when the probe is no nearer than its
+    cohort, towards 1 when it stands out. One probe (1-d) or many (2-d, the calibration bench)."""
+    d = np.asarray(distances, dtype=np.float64)
+    if d.shape[-1] < k + 1:
+        return np.full(d.shape[:-1], np.nan)
+    cohort = d[..., 1:k + 1].mean(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = 1.0 - d[..., 0] / cohort
+    # identical distances (a zero cohort mean) stand out from nothing
+    return np.where(np.isnan(cohort), np.nan, np.where(cohort > 0.0, score, 0.0))
+
+
+def verdicts(distance: Any, margin: Any, score: Any, rule: DecisionRule = DEFAULT_RULE) -> np.ndarray:
+    """The decision rule on arrays: an index into REASONS per probe (0 = accepted).
+
+    ``margin`` NaN: no second identity; ``score`` NaN: no cohort, so only ``strict_threshold`` accepts.
+    ``decide`` is this on one probe; the calibration bench calls it on thousands at once."""
+    d = np.asarray(distance, dtype=np.float64)
+    mg = np.asarray(margin, dtype=np.float64)
+    sc = np.asarray(score, dtype=np.float64)
+    has_cohort = ~np.isnan(sc)
+    cap = np.where(has_cohort, rule.threshold, rule.strict_threshold)
+    with np.errstate(invalid="ignore"):
+        not_distinct = has_cohort & (d > rule.strict_threshold) & (sc < rule.min_score)
+        return np.select([d > cap, mg < rule.min_margin, not_distinct], [1, 2, 3], 0)
+
+
 def decide(nearest: str | None, distance: float | None, margin: float | None,
-           rule: DecisionRule = DEFAULT_RULE) -> Match:
-    """Apply the decision rule to the nearest identity, its distance and its margin."""
+           rule: DecisionRule = DEFAULT_RULE, score: float | None = None) -> Match:
+    """Apply the decision rule to the nearest identity, its distance, its margin and its cohort score
+    (None: no cohort, so only the strict threshold accepts)."""
     if nearest is None or distance is None:
         return Match(None, None, None, None, False, "empty_gallery")
-    if distance > rule.threshold:
-        return Match(None, nearest, distance, margin, False, "too_far")
-    if margin is not None and margin < rule.min_margin:
-        return Match(None, nearest, distance, margin, False, "ambiguous")
-    return Match(nearest, nearest, distance, margin, True, "accepted")
+    nan = float("nan")
+    code = int(verdicts(distance, nan if margin is None else margin, nan if score is None else score, rule))
+    accepted = code == 0
+    return Match(nearest if accepted else None, nearest, distance, margin, accepted, REASONS[code], score)
 
 
 class Gallery:
@@ -242,31 +297,53 @@ class Gallery:
 
     def nearest(self, template: Any) -> tuple[str | None, float | None, float | None]:
         """(nearest identity, its distance, margin over the second-best identity), no decision."""
+        names, dists = self.nearest_identities(template, 2)
+        if not names:
+            return None, None, None
+        return names[0], float(dists[0]), (float(dists[1] - dists[0]) if len(names) > 1 else None)
+
+    def nearest_identities(self, template: Any, count: int) -> tuple[list[str], np.ndarray]:
+        """The ``count`` nearest identities (fewer if fewer are enrolled) and the distance of each
+        one's closest template, nearest first.
+
+        One matrix-vector product over the whole gallery, then only the nearest rows are looked at:
+        the ``count`` nearest identities are the first distinct owners among the rows in order of
+        distance, so a partial sort of a few rows finds them unless one identity fills them all
+        (then more rows are taken)."""
         q = check_template(template)
         with self._lock:
             n = self._size
-            if n == 0:
-                return None, None, None
+            if n == 0 or count < 1:
+                return [], np.empty(0)
             m = self._matrix[:n]
             owner = self._owner[:n]
             # |a-b|^2 = |a|^2 + |b|^2 - 2ab, with |b|^2 precomputed: one matrix-vector product
             d2 = self._norms2[:n] - 2.0 * (m @ q)
-            best = int(np.argmin(d2))
-            best_owner = int(owner[best])
-            other = np.where(owner == best_owner, np.inf, d2)
-            second = int(np.argmin(other))
-            has_second = bool(np.isfinite(other[second]))
-            # recompute the two reported distances exactly (the expansion loses float32 precision)
-            best_d = float(np.linalg.norm(m[best] - q))
-            second_d = float(np.linalg.norm(m[second] - q)) if has_second else None
-            name = self._names[best_owner]
-        margin = None if second_d is None else second_d - best_d
-        return name, best_d, margin
+            take = min(n, 8 * count)
+            while True:
+                rows = np.argpartition(d2, take - 1)[:take] if take < n else np.arange(n)
+                rows = rows[np.argsort(d2[rows], kind="stable")]
+                _, first = np.unique(owner[rows], return_index=True)
+                if len(first) >= count or take == n:
+                    break
+                take = min(n, 8 * take)
+            best = rows[np.sort(first)[:count]]
+            # recompute the reported distances exactly (the expansion loses float32 precision)
+            dists = np.linalg.norm(m[best] - q, axis=1).astype(np.float64)
+            order = np.argsort(dists, kind="stable")
+            names = [self._names[int(owner[best[i]])] for i in order]
+        return names, dists[order]
 
     def match(self, template: Any, rule: DecisionRule | None = None) -> Match:
-        """Match a probe template against the gallery and apply the decision rule."""
-        name, dist, margin = self.nearest(template)
-        return decide(name, dist, margin, rule or self.rule)
+        """Match a probe template against the gallery and apply the decision rule (with the cohort
+        of the ``rule.cohort_k`` next-nearest identities)."""
+        rule = rule or self.rule
+        names, dists = self.nearest_identities(template, max(2, rule.cohort_k + 1))
+        if not names:
+            return decide(None, None, None, rule)
+        margin = float(dists[1] - dists[0]) if len(names) > 1 else None
+        score = float(cohort_score(dists, rule.cohort_k))
+        return decide(names[0], float(dists[0]), margin, rule, None if math.isnan(score) else score)
 
     # -- serialisation ---------------------------------------------------------------------
 

@@ -133,7 +133,7 @@ def test_hard_impostors_are_rejected_and_would_match_at_the_default_tolerance(sh
         single = _gallery_from(encs, [row["file_b"]])
         assert not single.match(encs[row["file_a"]][1]).accepted, row
         # face_recognition's default tolerance would have let them in (each pair is < 0.58)
-        loose = single.match(encs[row["file_a"]][1], DecisionRule(threshold=0.6, min_margin=0.0))
+        loose = single.match(encs[row["file_a"]][1], DecisionRule(threshold=0.6, min_margin=0.0, strict_threshold=0.6))
         assert loose.accepted, row
 
 
