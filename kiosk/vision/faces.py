@@ -23,6 +23,22 @@ import numpy as np
 
 TEMPLATE_SIZE = 128
 
+
+@dataclass(frozen=True)
+class FaceModel:
+    """What makes the templates: templates of two models are not comparable, and every threshold of
+    the decision rule belongs to one model. A replacement model (docs/faces_models.md) comes with its
+    own descriptor, and stored templates tagged with another ``name`` need re-enrolment."""
+
+    name: str
+    version: str
+    template_size: int
+    metric: str
+
+
+MODEL = FaceModel(name="dlib-resnet", version="dlib_face_recognition_resnet_model_v1",
+                  template_size=TEMPLATE_SIZE, metric="euclidean")
+
 # Kiosk frames: detect on a copy whose longest side is at most this. HOG's window is 80 px, so a face
 # must be at least 80 px wide in the downscaled copy (upsample 0): about an arm's length from a
 # 640x480 webcam. Still photos (enrolment, `kiosk faces identify`) use PHOTO_DETECT instead.

@@ -31,6 +31,12 @@ def test_rgba_png_loads_as_rgb_and_encodes_like_the_jpeg(shared_testdata) -> Non
     assert distance(found[0][1], jpeg_template) < 0.1
 
 
+def test_the_model_descriptor_describes_the_templates_made(shared_testdata) -> None:
+    template = faces.encode_image(image(shared_testdata, "people/obama/obama2.jpg"))[0][1]
+    assert template.shape == (faces.MODEL.template_size,) and template.dtype == np.float32
+    assert faces.MODEL.metric == "euclidean"  # the gallery's distance (kiosk.vision.gallery.distance)
+
+
 def test_load_image_rejects_bad_files_with_clear_errors(tmp_path) -> None:
     with pytest.raises(faces.FaceImageError, match="file not found"):
         faces.load_image(tmp_path / "missing.jpg")
