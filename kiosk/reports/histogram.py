@@ -6,7 +6,8 @@ minutes — is exact): 10 s wide up to 10 min, 30 s up to 30 min, 1 min up to 2 
 up to 24 h, and one bucket for longer. A quantile is read as the midpoint of the bucket holding its rank,
 clamped to the exact maximum, so it is off the exact nearest-rank value by at most half a bucket: 5 s
 below 10 min, 15 s below 30 min, 30 s below 2 h (at most 2.5 % of the value from 10 min up), 2.5 min
-below 8 h, 7.5 min below 24 h.
+below 8 h, 7.5 min below 24 h; a quantile past 24 h (a ticket carried over a day, before the day end
+closed them) reads as the longest wait.
 """
 from __future__ import annotations
 
@@ -62,8 +63,9 @@ def quantile(counts: Mapping[int, int], q: float, maximum: float | None = None) 
     for i in sorted(counts):
         seen += counts[i]
         if seen >= rank:
-            upper = EDGES[i + 1] if i + 1 < BUCKETS else EDGES[i] + _SEGMENTS[-1][1]
-            middle = (EDGES[i] + upper) / 2
+            if i + 1 == BUCKETS:  # open-ended (a wait over 24 h, carried over a day): the longest wait
+                return maximum if maximum is not None else EDGES[i]
+            middle = (EDGES[i] + EDGES[i + 1]) / 2
             return min(middle, maximum) if maximum is not None else middle
     raise AssertionError("unreachable: rank within total")
 
