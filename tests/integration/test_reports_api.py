@@ -162,7 +162,7 @@ def _check_against_events(app, first: date, last: date, ratings: dict[int, int])
     assert {h: r["served"] for h, r in hours.items() if r["served"]} == served
 
 
-@settings(max_examples=40, deadline=None, database=None, 
+@settings(max_examples=40, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(days=st.lists(st.lists(ACTIONS, min_size=10, max_size=60), min_size=1, max_size=3))
 def test_report_rows_equal_a_recomputation_from_the_events(report_app, days):
