@@ -137,6 +137,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.devices.hub import build_devices
     from kiosk.devices.providers import printer_health
     from kiosk.queue.alert_watch import AlertWatch, alerts_payload
+    from kiosk.reports.rollups import build_missing
     from kiosk.session import setup as kiosk_session
     from kiosk.terminals.health import terminal_health
     from kiosk.terminals.hub import TerminalHub
@@ -146,6 +147,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.web.api import devices as api_devices
     from kiosk.web.api import openapi, ratings
     from kiosk.web.api import queue as api_queue
+    from kiosk.web.api import reports as api_reports
     from kiosk.web.api import today as api_today
     from kiosk.web.errors import register_error_handlers
     from kiosk.web.headers import install_headers
@@ -185,12 +187,16 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     kiosk.citizens.purge_expired(config.retention_days)
     purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
     supervisor.add("retention-purge", purge.stop, start=purge.start)
+    # past days' report rollups, built ahead of the first report (a report builds what is still missing)
+    rollups = RepeatingTask(3600, lambda: build_missing(kiosk.store, kiosk.clock, stopping=rollups.stopping),
+                            "report-rollups", first_after_s=60)
+    supervisor.add("report-rollups", rollups.stop, start=rollups.start)
 
     register_error_handlers(app)
     install_headers(app)
     # Order matters where rules overlap: the signed tracking routes of ratings before the devices' ones.
-    for bp in (api_queue.bp, api_today.bp, api_admin.bp, api_citizens.bp, api_appointments.bp, ratings.bp, openapi.bp,
-               pages.bp, kiosk_live.bp, api_devices.bp, pages_devices.bp):
+    for bp in (api_queue.bp, api_today.bp, api_reports.bp, api_admin.bp, api_citizens.bp, api_appointments.bp,
+               ratings.bp, openapi.bp, pages.bp, kiosk_live.bp, api_devices.bp, pages_devices.bp):
         app.register_blueprint(bp)
     register_namespaces(kiosk.socketio)
     kiosk_live.register_socket_handlers(kiosk.socketio)

@@ -14,6 +14,7 @@ SCORES_VI = {
     2: "Không hài lòng",
     1: "Rất không hài lòng",
 }
+SATISFIED_MIN = 4  # "Hài lòng" or "Rất hài lòng": the satisfied share counts scores from here up
 RATING_WINDOW_S = 24 * 3600  # a rating belongs to the visit: the same day, not weeks later
 MAX_COMMENT = 300
 
@@ -56,4 +57,4 @@ def satisfaction(rows: list[Any]) -> dict[str, Any]:
     if not scores:
         return {"ratings": 0, "mean_score": None, "satisfied_rate": None}
     return {"ratings": len(scores), "mean_score": round(sum(scores) / len(scores), 2),
-            "satisfied_rate": round(sum(s >= 4 for s in scores) / len(scores), 3)}
+            "satisfied_rate": round(sum(s >= SATISFIED_MIN for s in scores) / len(scores), 3)}

@@ -267,6 +267,33 @@ def m008_service_standards(db: sqlite_utils.Database) -> None:
         """)
 
 
+def m009_report_rollups(db: sqlite_utils.Database) -> None:
+    """Daily rollups of the reports (kiosk/reports): per day and dimension (service, counter, officer, hour)
+    the counts and sums of kiosk.reports.cells.Cell; report_days says which days are rolled up, and
+    whether for good (``final``: built after the day's ratings window closed)."""
+    run_script(db, """
+        CREATE TABLE report_rollups (
+            dim TEXT NOT NULL CHECK (dim IN ('service', 'counter', 'officer', 'hour')),
+            day TEXT NOT NULL,
+            key TEXT NOT NULL,                    -- '' where none (a ticket never called has no counter)
+            issued INTEGER NOT NULL, served INTEGER NOT NULL, no_show INTEGER NOT NULL,
+            cancelled INTEGER NOT NULL, expired INTEGER NOT NULL,
+            waits INTEGER NOT NULL, wait_sum REAL NOT NULL, wait_max REAL,
+            services INTEGER NOT NULL, service_sum REAL NOT NULL,
+            target_base INTEGER NOT NULL, over_target INTEGER NOT NULL, served_in_target INTEGER NOT NULL,
+            r1 INTEGER NOT NULL, r2 INTEGER NOT NULL, r3 INTEGER NOT NULL, r4 INTEGER NOT NULL,
+            r5 INTEGER NOT NULL,
+            wait_hist TEXT NOT NULL,              -- sparse "bucket:count,…" (kiosk/reports/histogram.py)
+            PRIMARY KEY (dim, day, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE report_days (
+            day TEXT PRIMARY KEY,
+            built_at REAL NOT NULL,
+            final INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core", m001_core),
     (2, "citizens", m002_citizens),
@@ -276,6 +303,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (6, "face_checks", m006_face_checks),
     (7, "hot_paths", m007_hot_paths),
     (8, "service_standards", m008_service_standards),
+    (9, "report_rollups", m009_report_rollups),
 ]
 
 
@@ -296,12 +324,15 @@ def migrate(db: sqlite_utils.Database) -> int:
     known = max(v for v, _, _ in MIGRATIONS)
     if version > known:
         raise RuntimeError(f"database schema version {version} is newer than this program ({known})")
+    # Every migration not yet recorded, in order, not only those above the highest: numbers are handed out to
+    # work done in parallel, so a store may have 9 before 7 and 8 arrive.
+    applied = {row[0] for row in db.execute("SELECT version FROM schema_migrations").fetchall()}
     for number, name, apply in MIGRATIONS:
-        if number > version:
+        if number not in applied:
             apply(db)
             db.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 [number, name, time.time()],
             )
-            version = number
+            version = max(version, number)
     return version

@@ -47,6 +47,18 @@ def _device_schema(alert: bool = False) -> dict[str, Any]:
     return {"type": "object", "required": list(props), "properties": props}
 
 
+def _report_row_schema() -> dict[str, Any]:
+    """DESIGN.md's ROW (null where there is nothing to average), plus ``expired``."""
+    number = {"type": ["number", "null"]}
+    props: dict[str, Any] = {
+        "key": {"type": ["string", "integer", "null"]}, "label": {"type": "string"},
+        **{k: {"type": "integer"} for k in ("issued", "served", "no_show", "cancelled", "expired", "ratings")},
+        **{k: number for k in ("wait_mean_s", "wait_p90_s", "wait_max_s", "service_mean_s", "over_sla_pct",
+                               "satisfied_pct")},
+    }
+    return {"type": "object", "required": list(props), "properties": props}
+
+
 def document() -> dict[str, Any]:
     ticket_ref = {"$ref": "#/components/schemas/Ticket"}
     ticket_or_null = {"type": "object", "properties": {"ticket": {"oneOf": [ticket_ref, {"type": "null"}]}}}
@@ -174,6 +186,20 @@ def document() -> dict[str, Any]:
         "day (default: the last 30 days), and today's status with the 'recognition unreliable' warning",
         "manager, admin", params=[{"name": "from", "in": "query", "required": False, "schema": day},
                                   {"name": "to", "in": "query", "required": False, "schema": day}])}
+    fmt = {"name": "format", "in": "query", "required": False,
+           "description": "json (default), or a download: csv (UTF-8 with BOM) or xlsx",
+           "schema": {"type": "string", "enum": ["json", "csv", "xlsx"]}}
+    paths["/reports"] = {"get": _op(
+        "Report over a date range (at most 366 days), grouped; from daily rollups, today live",
+        "manager, admin", result={"$ref": "#/components/schemas/Report"}, params=[
+            {"name": "from", "in": "query", "required": True, "schema": day},
+            {"name": "to", "in": "query", "required": True, "schema": day},
+            {"name": "by", "in": "query", "required": False, "schema": {
+                "type": "string", "enum": ["service", "counter", "officer", "day", "hour", "month"]}}, fmt])}
+    paths["/reports/monthly"] = {"get": _op(
+        "Monthly summary of a year: issued, served, served within the target, over target, no-show, satisfied",
+        "manager, admin", params=[{"name": "year", "in": "query", "required": False,
+                                   "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}}, fmt])}
     paths["/openapi.json"] = {"get": {"summary": "This document", "security": [],
                                       "responses": {"200": {"description": "OK"}}}}
     paths["/admin/settings"] = {"get": _op("Queue settings", "manager, admin"),
@@ -207,6 +233,13 @@ def document() -> dict[str, Any]:
                     "estimated_wait_s": {"type": "integer"}, "issued_at": {"type": "string", "format": "date-time"},
                     "tracking_url": {"type": "string", "description": "kiosk callers: the tracking page's path"},
                     "printer": {"type": "object", "description": "kiosk callers: {ok} of the terminal's printer"}}},
+                "ReportRow": _report_row_schema(),
+                "Report": {"type": "object", "required": ["from", "to", "by", "rows", "total"], "properties": {
+                    "from": day, "to": day, "by": {"type": "string"},
+                    "rows": {"type": "array", "items": {"$ref": "#/components/schemas/ReportRow"}},
+                    "total": {"$ref": "#/components/schemas/ReportRow"},
+                    "wait_distribution": {"type": "array", "items": {"type": "object"}},
+                    "ratings_by_score": {"type": "object"}}},
                 "Ticket": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "number": {"type": "string"}, "service": {"type": "string"},
                     "priority": {"type": "string"}, "state": {"type": "string"},

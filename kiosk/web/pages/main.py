@@ -1,4 +1,4 @@
-"""Pages (Vietnamese first): login, kiosk, counter console, hall display, monitor, admin."""
+"""Pages (Vietnamese first): login, kiosk, counter console, hall display, monitor, reports, admin."""
 from __future__ import annotations
 
 from urllib.parse import urlparse
@@ -15,6 +15,7 @@ PAGE_ROLES = {
     "kiosk": ("kiosk",),
     "counter": ("officer",),
     "monitor": ("manager",),
+    "reports": ("manager",),
     "admin": ("admin",),
 }
 
@@ -106,6 +107,11 @@ def display():
 @bp.get("/monitor")
 def monitor():
     return _page("monitor")
+
+
+@bp.get("/reports")
+def reports():
+    return _page("reports")
 
 
 @bp.get("/admin")
