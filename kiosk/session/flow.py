@@ -171,6 +171,7 @@ class FlowSettings:
     enrol_timeout_s: float = 20.0
     notice_s: float = 6.0
     enrol_templates: int = 3
+    max_templates: int = 6
     anonymous_after_s: float = 4.0
     pager_keypad_s: float = 60.0
     pager_bound_s: float = 10.0
@@ -179,12 +180,15 @@ class FlowSettings:
         checks = [("dwell_s", 0.2, 10), ("gain_x", 0.5, 10), ("gain_y", 0.5, 10), ("smoothing", 0.05, 1),
                   ("leave_s", 0.5, 600), ("idle_timeout_s", 5, 3600), ("ticket_s", 1, 600),
                   ("min_ticket_s", 0, 600), ("enrol_timeout_s", 1, 600), ("notice_s", 0.5, 120),
-                  ("enrol_templates", 1, 10), ("anonymous_after_s", 0, 120), ("pager_keypad_s", 5, 600),
+                  ("enrol_templates", 1, 10), ("max_templates", 1, 20), ("anonymous_after_s", 0, 120), ("pager_keypad_s", 5, 600),
                   ("pager_bound_s", 1, 120)]
         for name, low, high in checks:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
                 raise FlowError(f"{name} must be a number between {low} and {high}, not {value!r}")
+        if self.max_templates < self.enrol_templates:
+            raise FlowError(f"max_templates must be at least enrol_templates ({self.enrol_templates}), "
+                            f"not {self.max_templates}")
 
 
 @dataclass(frozen=True)

@@ -239,6 +239,14 @@ def m006_face_checks(db: sqlite_utils.Database) -> None:
         """)
 
 
+def m007_gallery_window(db: sqlite_utils.Database) -> None:
+    """The face gallery holds the citizens with templates seen within its window: loaded, and left, by a range
+    of last-seen over the enrolled citizens only (a year's centre has far more citizens than faces)."""
+    run_script(db, """
+        CREATE INDEX citizens_face_seen ON citizens (last_seen_at) WHERE face IS NOT NULL;
+        """)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core", m001_core),
     (2, "citizens", m002_citizens),
@@ -246,6 +254,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (4, "ticket_requests", m004_ticket_requests),
     (5, "terminals", m005_terminals),
     (6, "face_checks", m006_face_checks),
+    (7, "gallery_window", m007_gallery_window),
 ]
 
 
