@@ -260,9 +260,11 @@ class CitizenRegistry:
     def drop_faces_seen_before(self, cutoff: float, detail: str) -> list[int]:
         """Delete the templates of citizens not seen since ``cutoff`` (outside the gallery window); the card
         record and the consent stay, and each is audited. Returns their ids (the caller updates the gallery)."""
+        find = "SELECT id FROM citizens WHERE face IS NOT NULL AND last_seen_at < ?"
+        if self.store.conn().execute(find + " LIMIT 1", [cutoff]).fetchone() is None:
+            return []  # the usual minute: nobody left, and no write transaction for it
         with self.store.transaction() as conn:
-            ids = [r[0] for r in conn.execute(
-                "SELECT id FROM citizens WHERE face IS NOT NULL AND last_seen_at < ?", [cutoff])]
+            ids = [r[0] for r in conn.execute(find, [cutoff])]
             if ids:
                 conn.executemany("UPDATE citizens SET face = NULL, face_consent_id = NULL, face_enrolled_at = NULL "
                                  "WHERE id = ?", [[i] for i in ids])

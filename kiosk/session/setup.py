@@ -101,8 +101,7 @@ def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, vision: Any, gall
         if hasattr(vision, "enrol"):
             vision.enrol(str(citizen_id), templates)  # a re-enrolment replaces the old templates
         elif gallery is not None:
-            gallery.remove(str(citizen_id))
-            gallery.add_many(str(citizen_id), templates)
+            gallery.replace(str(citizen_id), templates)
 
     bind_pager, pager_enabled = pager_callbacks(kiosk)
     flow = KioskFlow(citizens=kiosk.citizens, engine=kiosk.engine, clock=clock,
