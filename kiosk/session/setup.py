@@ -33,20 +33,23 @@ def gallery_from_store(citizens: Any, seen_since: float | None = None) -> Any:
     year's citizens in about a second; a citizen whose stored templates do not read is skipped."""
     import numpy as np
 
-    from kiosk.vision.gallery import Gallery, templates_from_bytes
+    from kiosk.vision.gallery import TEMPLATE_BYTES, Gallery, templates_from_buffer
 
-    stored = citizens.face_templates(seen_since)
-    ids = list(stored)
-    counts = np.fromiter((len(stored[i]) for i in ids), dtype=np.int64, count=len(ids))
-    rows, ok = templates_from_bytes([t for i in ids for t in stored[i]])
+    stored = []
+    for citizen_id, size, count, body in citizens.face_templates_packed(seen_since):
+        if size == TEMPLATE_BYTES:
+            stored.append((citizen_id, count, body))
+        else:
+            log.warning("citizen %d: stored face templates are unreadable; skipped", citizen_id)
+    counts = np.fromiter((c for _, c, _ in stored), dtype=np.int64, count=len(stored))
+    rows, ok = templates_from_buffer(b"".join(body for _, _, body in stored))
     if not ok.all():
-        owner = np.repeat(np.arange(len(ids)), counts)
+        owner = np.repeat(np.arange(len(stored)), counts)
         bad = np.unique(owner[~ok])
         for k in bad.tolist():
-            log.warning("citizen %d: stored face templates are unreadable; skipped", ids[k])
-        good = ~np.isin(owner, bad)
-        rows, counts[bad] = rows[good], 0
-    return Gallery.from_blocks([str(i) for i in ids], counts, rows)
+            log.warning("citizen %d: stored face templates are unreadable; skipped", stored[k][0])
+        rows, counts[bad] = rows[~np.isin(owner, bad)], 0
+    return Gallery.from_blocks([str(i) for i, _, _ in stored], counts, rows)
 
 
 def pager_callbacks(kiosk: Any) -> tuple[Any, Any]:

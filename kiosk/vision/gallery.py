@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 TEMPLATE_SIZE = 128
+TEMPLATE_BYTES = 4 + 4 * TEMPLATE_SIZE  # template_to_bytes: a tag, then the float32 values
 _TEMPLATE_MAGIC = b"KFT1"
 _GALLERY_MAGIC = b"KFG1"
 MAX_IDENTITY_LEN = 200
@@ -123,12 +124,21 @@ def template_from_bytes(data: bytes) -> np.ndarray:
 
 def templates_from_bytes(blobs: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """Many ``template_to_bytes`` at once: (rows, shape (n, 128), and for each whether it was a finite
-    serialised template; a bad one's row is zero). One buffer and one check, not one array per template."""
-    size = 4 + 4 * TEMPLATE_SIZE
-    ok = np.fromiter((len(b) == size for b in blobs), dtype=bool, count=len(blobs))
-    buf = b"".join(b if len(b) == size else bytes(size) for b in blobs)
-    words = np.frombuffer(buf, dtype="<f4").reshape(len(blobs), TEMPLATE_SIZE + 1)
-    ok &= np.frombuffer(buf, dtype="<u4")[::TEMPLATE_SIZE + 1] == struct.unpack("<I", _TEMPLATE_MAGIC)[0]
+    serialised template; a bad one's row is zero)."""
+    ok = np.fromiter((len(b) == TEMPLATE_BYTES for b in blobs), dtype=bool, count=len(blobs))
+    rows, good = templates_from_buffer(b"".join(b if len(b) == TEMPLATE_BYTES else bytes(TEMPLATE_BYTES)
+                                                for b in blobs))
+    return rows, ok & good
+
+
+def templates_from_buffer(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """``templates_from_bytes`` of templates end to end in one buffer: one array and one check for all, not
+    one per template."""
+    if len(buf) % TEMPLATE_BYTES:
+        raise GalleryError("not a whole number of serialised face templates")
+    n = len(buf) // TEMPLATE_BYTES
+    words = np.frombuffer(buf, dtype="<f4").reshape(n, TEMPLATE_SIZE + 1)
+    ok = np.frombuffer(buf, dtype="<u4")[::TEMPLATE_SIZE + 1] == struct.unpack("<I", _TEMPLATE_MAGIC)[0]
     rows = words[:, 1:].astype(np.float32)
     ok &= np.isfinite(rows).all(axis=1)
     rows[~ok] = 0.0

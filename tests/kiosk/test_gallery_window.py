@@ -63,8 +63,9 @@ def _window(k, keep: bool = False, days: int = 90) -> GalleryWindow:
 @pytest.fixture
 def app_at(tmp_path):
     """An app over tmp_path with vision on and an injected clock; call it again to restart the service."""
-    from kiosk.app import create_app
     from kiosk_testlib import MORNING
+
+    from kiosk.app import create_app
 
     apps = []
     clock = FakeClock(MORNING)
@@ -138,6 +139,36 @@ def test_keep_templates_outside_window_takes_them_out_of_the_gallery_only(app_at
     assert hub.gallery.count(str(first)) == 3
     app_at.clock.advance(31 * DAY)
     assert hub.window.check() == [first]  # and out again after another month away
+
+
+def test_the_terminals_worker_follows_the_window(tmp_path, app_at):
+    """A kiosk terminal's real vision worker: its gallery gets the returning citizen and loses the one who left."""
+    from kiosk_testlib import until
+
+    from kiosk.accounts.registry import create_token
+    from kiosk.store import open_store
+
+    store = open_store(tmp_path / "data")
+    with store.transaction() as conn:
+        create_token(conn, "kiosk")
+    store.close()
+    kiosk = app_at(keep_templates_outside_window=True, gallery_window_days=30)
+    hub = kiosk.terminals
+    worker = hub.all()[0].worker
+    assert worker is not None and worker.wait_ready(120)
+
+    def in_worker() -> int | None:
+        return worker.worker_stats.get("gallery")
+
+    first = _enrol(kiosk.citizens, {"id_number": ID_NUMBER}, hub=hub)
+    second = _enrol(kiosk.citizens, OTHER_CARD, seeds=(7, 8), hub=hub)
+    until(lambda: in_worker() == 5, what="both citizens in the worker's gallery")
+    app_at.clock.advance(31 * DAY)
+    assert sorted(hub.window.check()) == [first, second]
+    until(lambda: in_worker() == 0, what="both out of the worker's gallery")
+    kiosk.citizens.remember_card(OTHER_CARD)
+    until(lambda: in_worker() == 2, what="the citizen whose card was read back in the worker's gallery")
+    assert hub.gallery.identities() == [str(second)]
 
 
 def test_the_window_is_checked_once_a_minute_from_the_hubs_ticker(tmp_path):
