@@ -4,27 +4,70 @@ retention purge and deletion on request (Law 91/2025/QH15, Decree 356/2025; DESI
 The database holds, per citizen, an HMAC pseudonym of the ID number (`lookup`), the CCCD fields
 sealed with AES-GCM, and, only after explicit consent, their face templates sealed the same way.
 The key is in a file outside the database (kiosk.crypto).
+
+Face templates are sealed per citizen as one compact blob (``pack_templates``): the templates of the
+enrolment first (taken with the card in view, so they stay), then those of confirmed visits, newest
+last (``add_face_templates`` keeps at most ``max_templates``). Blobs written before (a JSON list of hex
+strings) are still read.
 """
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from kiosk.accounts.registry import Principal
-from kiosk.citizens.crypto import Vault
+from kiosk.citizens.crypto import CryptoError, Vault
 from kiosk.citizens.masking import mask_id_number, mask_name
 from kiosk.queue.clock import Clock
 from kiosk.queue.errors import IllegalTransition, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
 
 FACE_CONSENT_PURPOSE = "face_recognition"
 ELDERLY_AGE = 60  # Luật Người cao tuổi 2009: citizens from 60 years of age
 RECORD_PURPOSE = "citizen-record"
 FACE_PURPOSE = "citizen-face"
 SYSTEM = Principal("system", 0, "system", None, "system")
+FACE_BLOB_MAGIC = b"KFS1"
+_FACE_HEADER = struct.Struct("<4sHH")  # magic, bytes per template, how many of them are the enrolment's
+WINDOW_DROP = "face_window_drop"
+
+
+def pack_templates(templates: list[bytes], enrolled: int) -> bytes:
+    """A citizen's templates as one plaintext (seal it): a header, then the templates end to end, the
+    ``enrolled`` enrolment templates first. Every template must have the same size."""
+    size = len(templates[0]) if templates else 0
+    if not templates or not 0 < size < 1 << 16 or any(len(t) != size for t in templates):
+        raise InvalidInput("face templates of one size are required")
+    return _FACE_HEADER.pack(FACE_BLOB_MAGIC, size, min(enrolled, len(templates))) + b"".join(map(bytes, templates))
+
+
+def unpack_body(plain: bytes) -> tuple[int, int, int, bytes]:
+    """(bytes per template, how many templates, how many are the enrolment's, the templates end to end) of
+    ``pack_templates``, or of an older JSON list of hex; the gallery reads a year's citizens this way."""
+    if plain.startswith(FACE_BLOB_MAGIC):
+        _, size, enrolled = _FACE_HEADER.unpack_from(plain)
+        body = plain[_FACE_HEADER.size:]
+        if size == 0 or not body or len(body) % size:
+            raise InvalidInput("damaged face templates")
+        return size, len(body) // size, enrolled, body
+    templates = [bytes.fromhex(h) for h in json.loads(plain)]
+    size = len(templates[0]) if templates else 0
+    if not size or any(len(t) != size for t in templates):
+        raise InvalidInput("damaged face templates")
+    return size, len(templates), len(templates), b"".join(templates)  # every template was the enrolment's
+
+
+def unpack_templates(plain: bytes) -> tuple[list[bytes], int]:
+    """(templates, how many are the enrolment's) of ``pack_templates``, or of an older JSON list of hex."""
+    size, count, enrolled, body = unpack_body(plain)
+    return [body[i * size:(i + 1) * size] for i in range(count)], enrolled
 
 
 @dataclass(frozen=True)
@@ -63,10 +106,21 @@ class CitizenRegistry:
         self.vault = vault
         self.clock = clock
         self._forget_listeners: list[Callable[[int], None]] = []
+        self._seen_listeners: list[Callable[[int], None]] = []
 
     def on_forget(self, listener: Callable[[int], None]) -> None:
         """Called with a citizen id when their data is deleted (e.g. drop them from the face gallery)."""
         self._forget_listeners.append(listener)
+
+    def on_seen(self, listener: Callable[[int], None]) -> None:
+        """Called with the id of a citizen with face templates whose last-seen was just refreshed (a card read,
+        a confirmed face match): the face gallery takes them back when they were outside its window."""
+        self._seen_listeners.append(listener)
+
+    def _seen(self, ref: CitizenRef) -> None:
+        if ref.has_face:
+            for listener in self._seen_listeners:
+                listener(ref.id)
 
     def lookup_key(self, id_number: str) -> str:
         return self.vault.lookup(id_number)
@@ -105,7 +159,9 @@ class CitizenRegistry:
                 conn.execute("UPDATE citizens SET record = ?, last_seen_at = ? WHERE id = ?", [sealed, now, row["id"]])
                 is_new = False
             row = conn.execute("SELECT * FROM citizens WHERE lookup = ?", [lookup]).fetchone()
-        return self._ref(row, keep, is_new)
+        ref = self._ref(row, keep, is_new)
+        self._seen(ref)
+        return ref
 
     def ref(self, citizen_id: int) -> CitizenRef:
         """Masked data of a citizen, changing nothing (a face match not yet confirmed by the citizen)."""
@@ -121,7 +177,9 @@ class CitizenRegistry:
                             [self.clock.now(), citizen_id]).rowcount == 0:
                 raise NotFound(f"no citizen {citizen_id}")
             row = conn.execute("SELECT * FROM citizens WHERE id = ?", [citizen_id]).fetchone()
-        return self._ref(row, self._record(row), False)
+        ref = self._ref(row, self._record(row), False)
+        self._seen(ref)
+        return ref
 
     def record_consent(self, citizen_id: int | None, granted: bool, text_version: str,
                        purpose: str = FACE_CONSENT_PURPOSE, channel: str = "kiosk") -> int:
@@ -155,16 +213,97 @@ class CitizenRegistry:
             if (consent is None or consent["citizen_id"] != citizen_id or not consent["granted"]
                     or consent["purpose"] != FACE_CONSENT_PURPOSE or consent["withdrawn_at"] is not None):
                 raise IllegalTransition("no granted face consent of this citizen: nothing enrolled", code="no_consent")
-            blob = self.vault.seal(json.dumps([bytes(t).hex() for t in templates]).encode(), FACE_PURPOSE)
+            blob = self._seal_face(templates, len(templates))
             conn.execute("UPDATE citizens SET face = ?, face_consent_id = ?, face_enrolled_at = ? WHERE id = ?",
                          [blob, consent_id, self.clock.now(), citizen_id])
 
-    def face_templates(self) -> dict[int, list[bytes]]:
-        """Every enrolled citizen's templates, opened, for the in-memory gallery."""
-        out: dict[int, list[bytes]] = {}
-        for row in self.store.conn().execute("SELECT id, face FROM citizens WHERE face IS NOT NULL"):
-            out[row["id"]] = [bytes.fromhex(h) for h in json.loads(self.vault.open(row["face"], FACE_PURPOSE))]
+    def _seal_face(self, templates: list[bytes], enrolled: int) -> bytes:
+        return self.vault.seal(pack_templates(templates, enrolled), FACE_PURPOSE)
+
+    def _open_face(self, blob: bytes) -> tuple[list[bytes], int]:
+        return unpack_templates(self.vault.open(blob, FACE_PURPOSE))
+
+    def add_face_templates(self, citizen_id: int, templates: list[bytes], max_templates: int) -> list[bytes] | None:
+        """Add the templates of a visit the citizen confirmed ("Đúng, là tôi") to their stored ones, only while
+        their face consent stands; keep the enrolment's and the newest of the visits', ``max_templates`` in
+        all. Returns the templates now stored, or None when nothing was stored (no templates, no consent)."""
+        if not templates or not all(isinstance(t, (bytes, bytearray)) for t in templates):
+            raise InvalidInput("face templates are required")
+        if isinstance(max_templates, bool) or not isinstance(max_templates, int) or max_templates < 1:
+            raise InvalidInput("max_templates must be a whole number of at least 1")
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                "SELECT c.face FROM citizens c JOIN consents k ON k.id = c.face_consent_id WHERE c.id = ? "
+                "AND c.face IS NOT NULL AND k.citizen_id = c.id AND k.purpose = ? AND k.granted = 1 "
+                "AND k.withdrawn_at IS NULL", [citizen_id, FACE_CONSENT_PURPOSE]).fetchone()
+            if row is None:
+                return None
+            stored, enrolled = self._open_face(row["face"])
+            if any(len(t) != len(stored[0]) for t in templates):
+                raise InvalidInput("face templates of the stored size are required")
+            # the enrolment's templates were taken with the card in view: they stay, so a wrong "yes" can
+            # never push the citizen's own face out; the visits' follow how the face looks now
+            enrolled = min(enrolled, max_templates)
+            room = max_templates - enrolled
+            visits = (stored[enrolled:] + [bytes(t) for t in templates])[-room:] if room else []
+            kept = stored[:enrolled] + visits
+            conn.execute("UPDATE citizens SET face = ? WHERE id = ?", [self._seal_face(kept, enrolled), citizen_id])
+        return kept
+
+    def face_templates(self, seen_since: float | None = None) -> dict[int, list[bytes]]:
+        """Every enrolled citizen's templates (of those seen since ``seen_since``), opened, for the gallery."""
+        sql, args = "SELECT id, face FROM citizens WHERE face IS NOT NULL", []
+        if seen_since is not None:
+            sql, args = sql + " AND last_seen_at >= ?", [seen_since]
+        vault_open = self.vault.open
+        return {row[0]: unpack_templates(vault_open(row[1], FACE_PURPOSE))[0]
+                for row in self.store.conn().execute(sql, args)}
+
+    def face_templates_packed(self, seen_since: float | None = None) -> list[tuple[int, int, int, bytes]]:
+        """``face_templates`` as (citizen id, bytes per template, how many, the templates end to end): no bytes
+        object per template (a year's citizens are about 90,000 templates). A blob that does not open or
+        read is left out, with a warning."""
+        sql, args = "SELECT id, face FROM citizens WHERE face IS NOT NULL", []
+        if seen_since is not None:
+            sql, args = sql + " AND last_seen_at >= ?", [seen_since]
+        vault_open, out = self.vault.open, []
+        for citizen_id, blob in self.store.conn().execute(sql, args):
+            try:
+                size, count, _, body = unpack_body(vault_open(blob, FACE_PURPOSE))
+            except (CryptoError, InvalidInput, ValueError):
+                log.warning("citizen %d: stored face templates are unreadable; skipped", citizen_id)
+                continue
+            out.append((citizen_id, size, count, body))
         return out
+
+    def face_templates_of(self, citizen_id: int) -> list[bytes]:
+        """One citizen's stored templates (none without)."""
+        row = self.store.conn().execute("SELECT face FROM citizens WHERE id = ?", [citizen_id]).fetchone()
+        return [] if row is None or row["face"] is None else self._open_face(row["face"])[0]
+
+    def faces_seen_between(self, start: float, end: float) -> list[int]:
+        """Citizens with templates last seen in [start, end): those who just left a gallery window."""
+        return [r[0] for r in self.store.conn().execute(
+            "SELECT id FROM citizens WHERE face IS NOT NULL AND last_seen_at >= ? AND last_seen_at < ?",
+            [start, end])]
+
+    def drop_faces_seen_before(self, cutoff: float, detail: str) -> list[int]:
+        """Delete the templates of citizens not seen since ``cutoff`` (outside the gallery window); the card
+        record and the consent stay, and each is audited. Returns their ids (the caller updates the gallery)."""
+        find = "SELECT id FROM citizens WHERE face IS NOT NULL AND last_seen_at < ?"
+        if self.store.conn().execute(find + " LIMIT 1", [cutoff]).fetchone() is None:
+            return []  # the usual minute: nobody left, and no write transaction for it
+        with self.store.transaction() as conn:
+            ids = [r[0] for r in conn.execute(find, [cutoff])]
+            if ids:
+                conn.executemany("UPDATE citizens SET face = NULL, face_consent_id = NULL, face_enrolled_at = NULL "
+                                 "WHERE id = ?", [[i] for i in ids])
+                now = self.clock.now()
+                conn.executemany(
+                    "INSERT INTO audit_log (at, actor_kind, actor_id, actor_role, action, citizen_id, detail) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [[now, SYSTEM.kind, SYSTEM.id, SYSTEM.role, WINDOW_DROP, i, detail[:200]] for i in ids])
+        return ids
 
     # -- staff ----------------------------------------------------------------------------
     def _audit(self, conn: sqlite3.Connection, actor: Principal, action: str, citizen_id: int | None,

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from kiosk.config.alerts import AlertSettings
 from kiosk.config.appointments import AppointmentSettings
@@ -54,6 +54,15 @@ class Config(KioskSettings):
     @classmethod
     def _empty_led(cls, value: Any) -> Any:
         return None if isinstance(value, Mapping) and not value else value
+
+    @model_validator(mode="after")
+    def _window_within_retention(self) -> Config:
+        # a citizen out of the retention period is deleted: a longer gallery window would promise templates
+        # that are gone
+        if self.vision.gallery_window_days > self.retention_days:
+            raise ValueError(f"retention_days: must be at least [vision] gallery_window_days "
+                             f"({self.vision.gallery_window_days}), not {self.retention_days}")
+        return self
 
     @property
     def kiosk(self) -> KioskSettings:

@@ -25,6 +25,9 @@ All settings are optional::
     demo_pause_s = 25.0       # and seconds of empty room after it (0..3600)
     face_reject_warn_share = 0.15  # 0.01..1: above this share of "Không phải tôi" answers today ...
     face_reject_min_answers = 20   # 1..10000: ... with at least this many answers, the monitor warns (docs/faces.md)
+    gallery_window_days = 90  # 1..3650, at most [kiosk] retention_days: the kiosks search only citizens seen
+                              # (card read or face match confirmed) within this many days (docs/faces.md)
+    keep_templates_outside_window = false  # false: templates of citizens outside the window are deleted
     # the kiosk.session.flow.FlowSettings fields, with the ranges checked there:
     dwell_s = 1.5             # 0.2..10: hold time that selects a tile
     gain_x = 2.2              # 0.5..10
@@ -38,6 +41,7 @@ All settings are optional::
     enrol_timeout_s = 20.0    # 1..600
     notice_s = 6.0            # 0.5..120
     enrol_templates = 3       # 1..10
+    max_templates = 6         # 1..20, at least enrol_templates: templates kept per citizen (confirmed visits add)
     anonymous_after_s = 4.0   # 0..120
     pager_keypad_s = 60.0     # 5..600
     pager_bound_s = 10.0      # 1..120
@@ -70,7 +74,10 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 #: the [vision] keys that are kiosk.session.flow.FlowSettings fields
 FLOW_KEYS = ("dwell_s", "gain_x", "gain_y", "camera_mirrored", "smoothing", "leave_s", "idle_timeout_s",
              "ticket_s", "min_ticket_s", "enrol_timeout_s", "notice_s", "enrol_templates",
-             "anonymous_after_s", "pager_keypad_s", "pager_bound_s")
+             "max_templates", "anonymous_after_s", "pager_keypad_s", "pager_bound_s")
+
+#: the default gallery window; bench/bench_faces_scale.py measures what a centre's gallery size costs
+DEFAULT_GALLERY_WINDOW_DAYS = 90
 
 
 def _camera(value: Any) -> Any:
@@ -125,6 +132,8 @@ class VisionSettings(Table):
     demo_pause_s: _number(0.0, 3600.0) = 25.0
     face_reject_warn_share: _number(0.01, 1.0) = 0.15  # read by kiosk.session.setup.face_check_watch
     face_reject_min_answers: _whole(1, 10_000) = 20
+    gallery_window_days: _whole(1, 3650) = DEFAULT_GALLERY_WINDOW_DAYS
+    keep_templates_outside_window: bool = False
     # FlowSettings (kiosk.session.flow), same defaults and ranges
     dwell_s: _number(0.2, 10) = 1.5
     gain_x: _number(0.5, 10) = 2.2
@@ -138,6 +147,7 @@ class VisionSettings(Table):
     enrol_timeout_s: _number(1, 600) = 20.0
     notice_s: _number(0.5, 120) = 6.0
     enrol_templates: _whole(1, 10) = 3
+    max_templates: _whole(1, 20) = 6
     anonymous_after_s: _number(0, 120) = 4.0
     pager_keypad_s: _number(5, 600) = 60.0
     pager_bound_s: _number(1, 120) = 10.0
@@ -147,6 +157,9 @@ class VisionSettings(Table):
         if self.backoff_max_s < self.backoff_initial_s:
             raise ValueError(f"backoff_max_s: must be at least backoff_initial_s ({self.backoff_initial_s:g}), "
                              f"not {self.backoff_max_s:g}")
+        if self.max_templates < self.enrol_templates:
+            raise ValueError(f"max_templates: must be at least enrol_templates ({self.enrol_templates}), "
+                             f"not {self.max_templates}")
         if self.ticket_s < self.min_ticket_s:
             raise ValueError(f"ticket_s: must be at least min_ticket_s ({self.min_ticket_s:g}), not {self.ticket_s:g}")
         from kiosk.session.flow import FlowError
@@ -193,6 +206,8 @@ class VisionConfig:
     browser_fps: float = 8.0
     browser_idle_fps: float = 2.0
     browser_lost_s: float = 5.0
+    gallery_window_days: int = DEFAULT_GALLERY_WINDOW_DAYS
+    keep_templates_outside_window: bool = False
 
 
 def parse_switch(text: str | None) -> bool | None:
@@ -230,5 +245,6 @@ def vision_config(config: Config, env: Mapping[str, str] | None = None) -> Visio
         demo_empty_s=table.demo_empty_s, demo_card_s=table.demo_card_s, demo_pause_s=table.demo_pause_s,
         presence_fps=table.presence_fps, worker_deadline_s=table.worker_deadline_s,
         default_camera=default_camera, browser_fps=table.browser_fps, browser_idle_fps=table.browser_idle_fps,
-        browser_lost_s=table.browser_lost_s,
+        browser_lost_s=table.browser_lost_s, gallery_window_days=table.gallery_window_days,
+        keep_templates_outside_window=table.keep_templates_outside_window,
     )

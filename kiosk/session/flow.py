@@ -11,7 +11,8 @@ States (``KioskFlow.state``)::
      └──────────── person left, timeout, "done" ─────────────────────────────────────────────────────┘
 
 A face match is never taken for the citizen: ``confirm`` greets with the masked name and asks whether it is
-them. Nothing is issued, checked in or greeted by name before "yes"; "no" counts a suspected false match
+them. Nothing is issued, checked in or greeted by name before "yes"; "yes" adds the visit's templates of
+that face to the citizen's stored ones (up to ``max_templates``); "no" counts a suspected false match
 (``on_face_check``), forgets the citizen, and that face track is not recognised again during the visit.
 A citizen whose latest answer to the current consent text (``consent_text_version``) is a refusal is not
 asked again when the card is shown.
@@ -171,6 +172,7 @@ class FlowSettings:
     enrol_timeout_s: float = 20.0
     notice_s: float = 6.0
     enrol_templates: int = 3
+    max_templates: int = 6
     anonymous_after_s: float = 4.0
     pager_keypad_s: float = 60.0
     pager_bound_s: float = 10.0
@@ -179,12 +181,15 @@ class FlowSettings:
         checks = [("dwell_s", 0.2, 10), ("gain_x", 0.5, 10), ("gain_y", 0.5, 10), ("smoothing", 0.05, 1),
                   ("leave_s", 0.5, 600), ("idle_timeout_s", 5, 3600), ("ticket_s", 1, 600),
                   ("min_ticket_s", 0, 600), ("enrol_timeout_s", 1, 600), ("notice_s", 0.5, 120),
-                  ("enrol_templates", 1, 10), ("anonymous_after_s", 0, 120), ("pager_keypad_s", 5, 600),
+                  ("enrol_templates", 1, 10), ("max_templates", 1, 20), ("anonymous_after_s", 0, 120), ("pager_keypad_s", 5, 600),
                   ("pager_bound_s", 1, 120)]
         for name, low, high in checks:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
                 raise FlowError(f"{name} must be a number between {low} and {high}, not {value!r}")
+        if self.max_templates < self.enrol_templates:
+            raise FlowError(f"max_templates must be at least enrol_templates ({self.enrol_templates}), "
+                            f"not {self.max_templates}")
 
 
 @dataclass(frozen=True)
@@ -298,7 +303,8 @@ class KioskFlow:
 
     citizens: kiosk.citizens.CitizenRegistry. engine: kiosk.queue.engine.QueueEngine.
     templates_of(track_id) -> list of 128-d templates of a tracked face (the pipeline's).
-    on_enrolled(citizen_id, templates): add them to the in-memory gallery.
+    on_enrolled(citizen_id, templates): put them in the in-memory gallery in place of the citizen's earlier ones
+    (an enrolment, or the stored templates refreshed by a confirmed visit).
     on_reset(): a session ended (the pipeline forgets the confirmed card).
     on_change(): the state changed (the web layer pushes it to the page).
     on_face_check(outcome): the citizen answered the confirm question of a face match: "confirmed" or
@@ -585,6 +591,7 @@ class KioskFlow:
             except NotFound:
                 yes = False  # deleted while the question was on screen: go on as a stranger
         if yes:
+            self._refresh_templates()
             self._after_consent(now)
             return
         if s.track_id is not None:
@@ -592,6 +599,25 @@ class KioskFlow:
         self.session = _Session(track_id=s.track_id, started=s.started, last_input=now)
         self._set_notice("not_me", now, kind="info")
         self._go(PRESENT, now)
+
+    def _refresh_templates(self) -> None:
+        """The citizen confirmed the match: the templates taken of their face during this visit join their stored
+        ones (kept to ``max_templates``, under a face consent that still stands), so the gallery follows how
+        they look now. Only ever after "yes": a refused or unanswered match adds nothing."""
+        s = self.session
+        templates = self.templates_of(s.track_id) if s.track_id is not None and s.ref is not None else []
+        if not templates:
+            return
+        from kiosk.vision.gallery import template_from_bytes, template_to_bytes
+
+        try:
+            kept = self.citizens.add_face_templates(s.ref.id, [template_to_bytes(t) for t in templates],
+                                                    self.settings.max_templates)
+        except Exception:  # a refresh that fails must not stop the citizen's ticket
+            log.warning("kiosk flow: the confirmed visit's face templates could not be kept", exc_info=True)
+            return
+        if kept is not None and self.on_enrolled is not None:
+            self.on_enrolled(s.ref.id, [template_from_bytes(t) for t in kept])
 
     def _face_check(self, outcome: str) -> None:
         if self.on_face_check is None:

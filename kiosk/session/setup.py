@@ -33,17 +33,29 @@ __all__ = ["VisionConfig", "build_flow", "connect_worker", "face_check_recorder"
            "gallery_from_store", "pager_callbacks", "vision_config", "watch_pager_bindings", "worker_settings"]
 
 
-def gallery_from_store(citizens: Any) -> Any:
-    """The in-memory gallery of every enrolled citizen (identity key = citizen id as text)."""
-    from kiosk.vision.gallery import Gallery, GalleryError, template_from_bytes
+def gallery_from_store(citizens: Any, seen_since: float | None = None) -> Any:
+    """The in-memory gallery of the enrolled citizens (seen since ``seen_since``: the gallery window),
+    identity key = citizen id as text. Built in one piece (kiosk.vision.gallery.Gallery.from_blocks): a
+    year's citizens in about a second; a citizen whose stored templates do not read is skipped."""
+    import numpy as np
 
-    gallery = Gallery()
-    for citizen_id, blobs in citizens.face_templates().items():
-        try:
-            gallery.add_many(str(citizen_id), [template_from_bytes(b) for b in blobs])
-        except GalleryError:
+    from kiosk.vision.gallery import TEMPLATE_BYTES, Gallery, templates_from_buffer
+
+    stored = []
+    for citizen_id, size, count, body in citizens.face_templates_packed(seen_since):
+        if size == TEMPLATE_BYTES:
+            stored.append((citizen_id, count, body))
+        else:
             log.warning("citizen %d: stored face templates are unreadable; skipped", citizen_id)
-    return gallery
+    counts = np.fromiter((c for _, c, _ in stored), dtype=np.int64, count=len(stored))
+    rows, ok = templates_from_buffer(b"".join(body for _, _, body in stored))
+    if not ok.all():
+        owner = np.repeat(np.arange(len(stored)), counts)
+        bad = np.unique(owner[~ok])
+        for k in bad.tolist():
+            log.warning("citizen %d: stored face templates are unreadable; skipped", stored[k][0])
+        rows, counts[bad] = rows[~np.isin(owner, bad)], 0
+    return Gallery.from_blocks([str(i) for i, _, _ in stored], counts, rows)
 
 
 def pager_callbacks(kiosk: Any) -> tuple[Any, Any]:
@@ -128,8 +140,7 @@ def build_flow(kiosk: Any, settings: FlowSettings, clock: Any, vision: Any, gall
         if hasattr(vision, "enrol"):
             vision.enrol(str(citizen_id), templates)  # a re-enrolment replaces the old templates
         elif gallery is not None:
-            gallery.remove(str(citizen_id))
-            gallery.add_many(str(citizen_id), templates)
+            gallery.replace(str(citizen_id), templates)
 
     bind_pager, pager_enabled = pager_callbacks(kiosk)
     flow = KioskFlow(citizens=kiosk.citizens, engine=kiosk.engine, clock=clock,

@@ -294,6 +294,14 @@ def m009_report_rollups(db: sqlite_utils.Database) -> None:
         """)
 
 
+def m010_gallery_window(db: sqlite_utils.Database) -> None:
+    """The face gallery holds the citizens with templates seen within its window: loaded, and left, by a range
+    of last-seen over the enrolled citizens only (a year's centre has far more citizens than faces)."""
+    run_script(db, """
+        CREATE INDEX citizens_face_seen ON citizens (last_seen_at) WHERE face IS NOT NULL;
+        """)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core", m001_core),
     (2, "citizens", m002_citizens),
@@ -304,6 +312,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (7, "hot_paths", m007_hot_paths),
     (8, "service_standards", m008_service_standards),
     (9, "report_rollups", m009_report_rollups),
+    (10, "gallery_window", m010_gallery_window),
 ]
 
 

@@ -4,7 +4,8 @@
 while the service runs when its page first connects (``get``). The admin page changes a terminal's
 camera, printer or pager prefix (``reconfigure``: its parts are rebuilt); a revoked token's terminal is
 stopped (``drop``). One face gallery serves every terminal: an enrolment at one kiosk (or a deletion)
-reaches every terminal's worker at once.
+reaches every terminal's worker at once; it holds the citizens seen within the gallery window
+(kiosk.terminals.gallery_window).
 
 Sockets on /kiosk are *seated* at a terminal when they connect (``attach``): a kiosk token at its own,
 an admin at the one it names (``auth: {"terminal": ID}``, or ``?terminal=ID``) or the first. A ticker
@@ -45,12 +46,18 @@ class TerminalHub:
     """The terminals of one centre (see the module docstring)."""
 
     def __init__(self, kiosk: Any, vision: Any, secret: str) -> None:
-        from kiosk.session.setup import gallery_from_store
+        from kiosk.terminals.gallery_window import GalleryWindow
 
         self.kiosk = kiosk  # kiosk.app.KioskServices
         self.vision = vision  # kiosk.config.vision.VisionConfig
         self.secret = secret
-        self.gallery = gallery_from_store(kiosk.citizens) if vision.enabled else None
+        self.window: GalleryWindow | None = None
+        self.gallery = None
+        if vision.enabled:
+            self.window = GalleryWindow(kiosk.citizens, vision.gallery_window_days,
+                                        vision.keep_templates_outside_window, put=self.enrol, remove=self.forget)
+            self.gallery = self.window.load()
+            kiosk.citizens.on_seen(self.window.seen)
         self.terminals: dict[int, Terminal] = {}
         self.seats: dict[str, Seat] = {}
         self._lock = threading.RLock()
@@ -197,16 +204,20 @@ class TerminalHub:
 
     # -- the gallery, shared by every terminal ---------------------------------------------
     def enrol(self, identity: str, templates: list[Any]) -> None:
+        """A citizen's templates (an enrolment, a confirmed visit's refresh, a return into the window) in place
+        of their earlier ones: the shared gallery once, then every terminal's worker."""
+        if self.gallery is not None:
+            self.gallery.replace(identity, templates)
         for terminal in self.all():
             if terminal.worker is not None:
-                terminal.worker.enrol(identity, templates)  # the shared gallery, and that worker
+                terminal.worker.enrol(identity, templates, local=False)
 
     def forget(self, identity: str) -> None:
-        for terminal in self.all():
-            if terminal.worker is not None:
-                terminal.worker.forget(identity)
         if self.gallery is not None:
             self.gallery.remove(identity)
+        for terminal in self.all():
+            if terminal.worker is not None:
+                terminal.worker.forget(identity, local=False)
 
     # -- sockets ---------------------------------------------------------------------------
     def attach(self, sid: str, principal: Any, wanted: Any = None) -> Terminal | None:
@@ -255,6 +266,11 @@ class TerminalHub:
             self.kiosk.socketio.emit("kiosk_rate", {"fps": fps}, namespace=NAMESPACE, to=terminal.room)
 
     def tick(self) -> None:
+        if self.window is not None:
+            try:
+                self.window.tick()  # citizens who left the gallery window, once a minute
+            except Exception:
+                log.exception("face gallery: the window check failed")
         for terminal in self.all():
             try:
                 terminal.tick()

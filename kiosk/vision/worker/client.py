@@ -247,20 +247,22 @@ class VisionWorker:
         with self._lock:
             self._send({"t": "reset"})
 
-    def enrol(self, identity: str, templates: list[Any]) -> None:
-        """A citizen's templates (replacing any earlier ones) into the gallery, here and in the worker."""
+    def enrol(self, identity: str, templates: list[Any], local: bool = True) -> None:
+        """A citizen's templates (replacing any earlier ones) into the gallery, here and in the worker.
+        ``local=False``: the caller updated the (shared) gallery already; only the worker is told."""
         from kiosk.vision.gallery import template_to_bytes
 
         with self._lock:
-            self.gallery.remove(identity)
-            self.gallery.add_many(identity, templates)
+            if local:
+                self.gallery.replace(identity, templates)
             self._send({"t": "gallery_put", "identity": identity},
                        [("templates", b"".join(template_to_bytes(t) for t in templates))])
 
-    def forget(self, identity: str) -> None:
-        """A citizen's templates out of the gallery, here and in the worker."""
+    def forget(self, identity: str, local: bool = True) -> None:
+        """A citizen's templates out of the gallery, here and in the worker (``local`` as for ``enrol``)."""
         with self._lock:
-            self.gallery.remove(identity)
+            if local:
+                self.gallery.remove(identity)
             self._send({"t": "gallery_remove", "identity": identity})
 
     def templates_of(self, track_id: int) -> list[np.ndarray]:
