@@ -19,14 +19,20 @@ PAGES = [("lanhdao", "/monitor"), ("quay1", "/counter"), ("admin", "/admin"), (N
          (None, "/login")]
 
 
+def _enforcing(browser, width: int, height: int):
+    """A context that enforces the pages' CSP (no bypass) and records violations; (context, page, errors)."""
+    ctx = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+    ctx.add_init_script(RECORD)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return ctx, page, errors
+
+
 @pytest.mark.parametrize("user, path", PAGES, ids=[p for _, p in PAGES])
 def test_page_runs_under_its_csp(browser, server, user, path):
-    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
+    ctx, page, errors = _enforcing(browser, 1366, 768)
     try:
-        ctx.add_init_script(RECORD)
-        page = ctx.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
         if user:
             login(page, server, user, path)
         else:
@@ -43,12 +49,8 @@ def test_page_runs_under_its_csp(browser, server, user, path):
 
 
 def test_kiosk_page_runs_under_its_csp(browser, server):
-    ctx = browser.new_context(viewport={"width": 1080, "height": 1920}, locale="vi-VN")
+    ctx, page, errors = _enforcing(browser, 1080, 1920)
     try:
-        ctx.add_init_script(RECORD)
-        page = ctx.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{server.url}/device?token={server.logins['kiosk-token']}")
         page.wait_for_url("**/kiosk")
         page.wait_for_selector("body[data-connected='yes']", timeout=15000)

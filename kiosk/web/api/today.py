@@ -2,12 +2,14 @@
 when it opens) and an officer's own figures (the console)."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from kiosk.queue import events as ev
 from kiosk.queue.alert_watch import alerts_payload
-from kiosk.queue.clock import day_bounds, local_day
+from kiosk.queue.clock import local_day
+from kiosk.queue.days import first_event_id
 from kiosk.queue.stats import officer_day
+from kiosk.web.body import int_param
 from kiosk.web.errors import ApiError
 from kiosk.web.security import principal_from_request, require, services
 
@@ -27,15 +29,12 @@ def alerts():
 @require("manager")
 def events_today():
     """The newest ``limit`` events of today (newest first), in the shape of GET /events."""
-    text = request.args.get("limit", "15")
-    if not text.isdigit() or not 1 <= int(text) <= FEED_MAX:
-        raise ApiError(422, "invalid", f"limit must be a whole number from 1 to {FEED_MAX}")
+    limit = int_param("limit", 15, low=1, high=FEED_MAX)
     kiosk = services()
-    start, end = day_bounds(kiosk.clock, local_day(kiosk.clock))
-    # ORDER BY at: walks the events_at index backwards from now, never the history before today
-    rows = kiosk.store.conn().execute(
-        "SELECT * FROM events WHERE at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?",
-        [start, end, int(text)]).fetchall()
+    conn = kiosk.store.conn()
+    # today's events are an id range from the day's first event (kiosk.queue.days), never older history
+    rows = conn.execute("SELECT * FROM events WHERE id >= ? ORDER BY id DESC LIMIT ?",
+                        [first_event_id(conn, local_day(kiosk.clock)), limit]).fetchall()
     return jsonify([{"id": r["id"], **ev.event_from_row(r).payload()} for r in rows])
 
 
