@@ -9,17 +9,18 @@ from __future__ import annotations
 import json
 import sqlite3
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kiosk.queue import events as ev
 from kiosk.queue import transitions as tr
-from kiosk.queue.clock import Clock, local_day
+from kiosk.queue.clock import Clock, ClockWatch, local_day
 from kiosk.queue.errors import IllegalTransition, InvalidInput, LimitReached, NotFound, ServiceClosed
+from kiosk.queue.forecast import Place, SimCounter, forecast
 from kiosk.queue.model import PRIORITIES, Counter, Service, Ticket
-from kiosk.queue.priorities import PriorityPolicy, choose_next
+from kiosk.queue.priorities import PriorityPolicy, next_for_counter, next_streak
 
 MAX_SEQ = 999  # three digits after the prefix
 DEFAULT_SERVICE_SECONDS = 300.0
@@ -112,6 +113,7 @@ class QueueEngine:
         self.default_service_seconds = default_service_seconds
         self._settings = self._load_settings(settings or QueueSettings())
         self._known_day: str | None = None  # kiosk.queue.days: the day whose `days` row is written
+        self._clock_watch = ClockWatch(clock)  # a wall-clock step is logged; the queue's order ignores it
 
     # -- settings -------------------------------------------------------------------------
     def _load_settings(self, default: QueueSettings) -> QueueSettings:
@@ -136,6 +138,8 @@ class QueueEngine:
 
     # -- transactions ---------------------------------------------------------------------
     def _run(self, action: Callable[[_Tx], Any]) -> Any:
+        self._clock_watch.check()
+
         def body(conn: sqlite3.Connection) -> tuple[Any, _Tx]:
             tx = _Tx(conn, lambda at: local_day(self.clock, at), self._known_day)
             return action(tx), tx
@@ -206,17 +210,17 @@ class QueueEngine:
         return self.ticket(c.current_ticket_id) if c.current_ticket_id else None
 
     def waiting(self, service: str | None = None) -> list[Ticket]:
-        """Waiting tickets in order of issue time (the order a FIFO queue would serve them)."""
+        """Waiting tickets in order of issue (ticket id, not the wall clock: the order a FIFO queue serves)."""
         sql = "SELECT * FROM tickets WHERE state = 'waiting'"
         args: list[Any] = []
         if service is not None:
             sql += " AND service_code = ?"
             args.append(service)
-        rows = self.store.conn().execute(sql + " ORDER BY issued_at, id", args).fetchall()
+        rows = self.store.conn().execute(sql + " ORDER BY id", args).fetchall()
         return [Ticket.from_row(r) for r in rows]
 
     def held(self) -> list[Ticket]:
-        rows = self.store.conn().execute("SELECT * FROM tickets WHERE state = 'held' ORDER BY issued_at").fetchall()
+        rows = self.store.conn().execute("SELECT * FROM tickets WHERE state = 'held' ORDER BY id").fetchall()
         return [Ticket.from_row(r) for r in rows]
 
     def tickets_of_day(self, day: str | None = None) -> list[Ticket]:
@@ -225,14 +229,6 @@ class QueueEngine:
         return [Ticket.from_row(r) for r in rows]
 
     # -- estimates ------------------------------------------------------------------------
-    def _position(self, conn: sqlite3.Connection, ticket: Ticket) -> int:
-        ahead = conn.execute(
-            "SELECT COUNT(*) FROM tickets WHERE state = 'waiting' AND service_code = ? "
-            "AND (issued_at < ? OR (issued_at = ? AND id < ?))",
-            [ticket.service, ticket.issued_at, ticket.issued_at, ticket.id],
-        ).fetchone()[0]
-        return ahead + 1
-
     def _mean_service_seconds(self, conn: sqlite3.Connection, service: str) -> float:
         # the index tickets_finished (service_code, state, finished_at) reads the newest 20 and stops
         rows = conn.execute(
@@ -243,14 +239,32 @@ class QueueEngine:
         durations = [r[0] for r in rows if r[0] is not None and r[0] > 0]
         return sum(durations) / len(durations) if durations else self.default_service_seconds
 
-    def _estimate(self, conn: sqlite3.Connection, service: str, ahead: int) -> int:
-        """People ahead times the recent mean service time, shared among the open counters serving it."""
-        open_counters = conn.execute(
-            "SELECT COUNT(*) FROM counters c JOIN counter_services cs ON cs.counter_number = c.number "
-            "WHERE cs.service_code = ? AND c.state = 'open'",
-            [service],
-        ).fetchone()[0]
-        return int(round(ahead * self._mean_service_seconds(conn, service) / max(1, open_counters)))
+    @staticmethod
+    def _counter_services(conn: sqlite3.Connection, counter: int) -> list[tuple[str, int]]:
+        """A counter's services as (code, rank), in its order of preference."""
+        return [(r[0], r[1]) for r in conn.execute(
+            "SELECT service_code, rank FROM counter_services WHERE counter_number = ? ORDER BY rank, service_code",
+            [counter])]
+
+    def _forecast(self, conn: sqlite3.Connection, ticket_ids: Iterable[int] | None) -> dict[int, Place]:
+        """kiosk.queue.forecast over the waiting tickets and the counters as they are now."""
+        waiting = [Ticket.from_row(r) for r in conn.execute("SELECT * FROM tickets WHERE state = 'waiting'")]
+        ranked: dict[int, list[tuple[str, int]]] = {}
+        for number, code, rank in conn.execute(
+                "SELECT counter_number, service_code, rank FROM counter_services ORDER BY counter_number, rank, "
+                "service_code"):
+            ranked.setdefault(number, []).append((code, rank))
+        counters = [SimCounter(r[0], tuple(ranked.get(r[0], ())), r[2], r[1] == "open")
+                    for r in conn.execute("SELECT number, state, normal_streak FROM counters")]
+        return forecast(waiting, counters, self._settings.policy, self.clock.now(),
+                        lambda code: self._mean_service_seconds(conn, code),
+                        None if ticket_ids is None else set(ticket_ids))
+
+    def forecast(self, ticket_ids: Iterable[int] | None = None) -> dict[int, Place]:
+        """The place (position, estimated wait) of each waiting ticket of ``ticket_ids`` (None: all waiting),
+        in one simulation of the counters calling next (kiosk/queue/forecast.py); a ticket not waiting has
+        no entry."""
+        return self._forecast(self.store.conn(), ticket_ids)
 
     def position(self, ticket_id: int) -> tuple[int, int] | None:
         """(position, estimated wait seconds) of a waiting ticket; None when it is not waiting."""
@@ -258,8 +272,8 @@ class QueueEngine:
         ticket = self._ticket(conn, ticket_id)
         if ticket.state != "waiting":
             return None
-        pos = self._position(conn, ticket)
-        return pos, self._estimate(conn, ticket.service, pos - 1)
+        place = self._forecast(conn, [ticket.id])[ticket.id]
+        return place.position, place.estimated_wait_s
 
     # -- issuing --------------------------------------------------------------------------
     def issue_ticket(
@@ -289,9 +303,9 @@ class QueueEngine:
                 ).fetchone()
                 if first is not None:
                     ticket = self._ticket(tx.conn, first[0])
-                    place = self._position(tx.conn, ticket) if ticket.state == "waiting" else 0
-                    wait = self._estimate(tx.conn, ticket.service, place - 1) if place else 0
-                    return IssuedTicket(ticket, place, wait, replayed=True)
+                    known = self._forecast(tx.conn, [ticket.id]).get(ticket.id)  # none: no longer waiting
+                    return IssuedTicket(ticket, known.position if known else 0,
+                                        known.estimated_wait_s if known else 0, replayed=True)
             svc = self._service(tx.conn, service)
             if not svc.is_open:
                 raise ServiceClosed(f"service {svc.code} is not taking tickets now")
@@ -326,8 +340,8 @@ class QueueEngine:
                 [day, svc.prefix, seq, number, svc.code, priority, channel, now, citizen_key, terminal],
             )
             ticket = self._ticket(tx.conn, cur.lastrowid)
-            position = self._position(tx.conn, ticket)
-            wait = self._estimate(tx.conn, svc.code, position - 1)
+            place = self._forecast(tx.conn, [ticket.id])[ticket.id]
+            position, wait = place.position, place.estimated_wait_s
             if request_key is not None:
                 tx.conn.execute("INSERT INTO ticket_requests (issuer, day, key, ticket_id) VALUES (?, ?, ?, ?)",
                                 [request_key[0], day, request_key[1], ticket.id])
@@ -377,8 +391,8 @@ class QueueEngine:
             tx, ticket.id, state=tr.check_ticket("call", ticket), counter_number=c.number, called_at=now,
             recalls=0, started_at=None,
         )
-        streak = 0 if ticket.is_priority else c.normal_streak + 1
-        self._update_counter(tx, c.number, current_ticket_id=ticket.id, normal_streak=streak)
+        self._update_counter(tx, c.number, current_ticket_id=ticket.id,
+                             normal_streak=next_streak(ticket, c.normal_streak))
         tx.record(ev.TicketCalled(
             at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, priority=ticket.priority,
             counter=c.number, officer_id=officer_id, service_name=self._service(tx.conn, ticket.service).name,
@@ -387,28 +401,20 @@ class QueueEngine:
         return called
 
     @staticmethod
-    def _call_candidates(conn: sqlite3.Connection, counter: int) -> list[Ticket]:
-        """The tickets `choose_next` can pick for this counter: in its first tier of services with someone
-        waiting, the oldest normal and the oldest priority ticket of each service.
-
-        Every policy picks one of these (strict and interleave take the oldest of a group; wait_balanced
-        adds the same bonus to a whole group, so within it the oldest wins), and reading them is a few
-        index lookups however long the queue, where reading the whole queue was not.
-        """
-        tiers: dict[int, list[Ticket]] = {}
-        for code, rank in conn.execute(
-            "SELECT service_code, rank FROM counter_services WHERE counter_number = ? ORDER BY rank, service_code",
-            [counter],
-        ).fetchall():
-            if tiers and rank > min(tiers):
-                break  # a later tier: the first one with someone waiting is found
-            for group in ("priority = 'normal'", "priority != 'normal'"):
-                row = conn.execute(
-                    f"SELECT * FROM tickets WHERE state = 'waiting' AND service_code = ? AND {group} "
-                    "ORDER BY issued_at, id LIMIT 1", [code]).fetchone()
-                if row is not None:
-                    tiers.setdefault(rank, []).append(Ticket.from_row(row))
-        return tiers[min(tiers)] if tiers else []
+    def _head(conn: sqlite3.Connection, service: str, is_priority: bool) -> Ticket | None:
+        """The first waiting ticket of a service's normal or priority group, in queue order (ticket id): one
+        seek of the index tickets_queue (a few for the priority categories), however long the queue."""
+        if is_priority:
+            categories = [p for p in PRIORITIES if p != "normal"]
+            row = conn.execute(
+                "SELECT * FROM tickets WHERE state = 'waiting' AND service_code = ? "
+                f"AND priority IN ({', '.join('?' * len(categories))}) ORDER BY id LIMIT 1",
+                [service, *categories]).fetchone()
+        else:
+            row = conn.execute(
+                "SELECT * FROM tickets WHERE state = 'waiting' AND service_code = ? AND priority = 'normal' "
+                "ORDER BY id LIMIT 1", [service]).fetchone()
+        return Ticket.from_row(row) if row is not None else None
 
     def call_next(self, counter: int, officer_id: int | None = None, finish_current: bool = False) -> Ticket | None:
         """Call the next waiting ticket for this counter (None when nobody waits).
@@ -422,12 +428,10 @@ class QueueEngine:
             if current is not None:  # finish_next: the ticket being served is done first
                 self._do_finish(tx, c, current, officer_id, name)
                 c = self._counter(tx.conn, counter)
-            tier = self._call_candidates(tx.conn, counter)
-            if not tier:
-                return None
-            chosen = choose_next(tier, self._settings.policy, c.normal_streak, self.clock.now())
-            assert chosen is not None
-            return self._do_call(tx, c, chosen, officer_id)
+            chosen = next_for_counter(
+                self._counter_services(tx.conn, counter), lambda code, prio: self._head(tx.conn, code, prio),
+                self._settings.policy, c.normal_streak, self.clock.now())
+            return self._do_call(tx, c, chosen, officer_id) if chosen is not None else None
 
         return self._run(action)
 

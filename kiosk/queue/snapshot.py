@@ -50,7 +50,7 @@ def queue_snapshot(engine: QueueEngine, waiting_list: int = 10, recent_calls: in
         total_waiting += row["n"] if row else 0
         head = conn.execute(
             "SELECT id, number, priority, issued_at FROM tickets WHERE state = 'waiting' AND service_code = ? "
-            "ORDER BY issued_at, id LIMIT ?", [svc.code, waiting_list]).fetchall()
+            "ORDER BY id LIMIT ?", [svc.code, waiting_list]).fetchall()
         services.append({
             "code": svc.code, "name": svc.name, "name_en": svc.name_en, "prefix": svc.prefix,
             "is_open": svc.is_open, "issued_today": issued.get(svc.code, 0),

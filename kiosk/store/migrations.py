@@ -302,6 +302,15 @@ def m010_gallery_window(db: sqlite_utils.Database) -> None:
         """)
 
 
+def m014_queue_order(db: sqlite_utils.Database) -> None:
+    """The queue is ordered by ticket id (the order of issue), not the wall clock (kiosk/queue/priorities.py):
+    ``tickets_queue`` gives the first waiting ticket of a service and priority category in id order with
+    one index seek (an index's rows are kept in rowid order within equal keys)."""
+    run_script(db, """
+        CREATE INDEX tickets_queue ON tickets (state, service_code, priority);
+        """)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core", m001_core),
     (2, "citizens", m002_citizens),
@@ -313,6 +322,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (8, "service_standards", m008_service_standards),
     (9, "report_rollups", m009_report_rollups),
     (10, "gallery_window", m010_gallery_window),
+    (14, "queue_order", m014_queue_order),
 ]
 
 
