@@ -155,6 +155,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.web.pages import main as pages
     from kiosk.web.realtime import kiosk as kiosk_live
     from kiosk.web.realtime.namespaces import SocketFanout, register_namespaces
+    from kiosk.web.realtime.track import TrackFanout, register_track
 
     config, supervisor = kiosk.config, kiosk.supervisor
     kiosk.devices = build_devices(kiosk, app.config["SECRET_KEY"], supervisor)
@@ -162,6 +163,9 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     fanout = SocketFanout(kiosk.socketio, kiosk.engine, app)
     kiosk.bus.subscribe(fanout)
     supervisor.add("snapshot-fanout", lambda deadline: fanout.stop())
+    tracking = TrackFanout(kiosk.socketio, kiosk.engine, app)  # the citizens' tracking pages, live
+    kiosk.bus.subscribe(tracking)
+    supervisor.add("track-fanout", lambda deadline: tracking.stop())
     kiosk.vision_config = kiosk_session.vision_config(config)
     kiosk.face_watch = kiosk_session.face_check_watch(kiosk, supervisor)
     kiosk.terminals = TerminalHub(kiosk, kiosk.vision_config, app.config["SECRET_KEY"])
@@ -199,4 +203,5 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
                ratings.bp, openapi.bp, pages.bp, kiosk_live.bp, api_devices.bp, pages_devices.bp):
         app.register_blueprint(bp)
     register_namespaces(kiosk.socketio)
+    register_track(kiosk.socketio, tracking)
     kiosk_live.register_socket_handlers(kiosk.socketio)

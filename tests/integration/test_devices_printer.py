@@ -37,7 +37,7 @@ def test_kiosk_ticket_prints_with_tracking_qr_showing_position(devices_app, clie
     page = client.get(path, headers={"Accept": "text/html"})
     assert page.status_code == 200 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
-    assert second["number"] in html and "Số người chờ trước bạn" in html and "Thời gian chờ dự kiến" in html
+    assert second["number"] in html and "Số người chờ trước Quý khách" in html and "Thời gian chờ dự kiến" in html
 
     client.post("/api/v1/counters/1/next", headers=bearer(tokens["officer1"]))
     assert client.get(path).json["position"] == 1  # the first ticket was called

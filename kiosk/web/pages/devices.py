@@ -1,7 +1,8 @@
 """Pages of the devices part: the citizen's ticket-tracking page (the printed QR) and the demo
 panel that presses simulated pager-card buttons and empties the simulated printer.
 
-GET  /t/<id>/<sig>           public; position and estimated wait in Vietnamese (JSON when asked)
+GET  /t/<id>/<sig>           public; position and estimated wait in Vietnamese (JSON when asked); live over
+                             Socket.IO /track (kiosk/web/realtime/track.py, js/track.js)
 GET  /t/<id>/<sig>/qr.svg    public; the QR code of that link (shown by a kiosk whose printer is out of paper)
 GET  /demo/devices           admin, demo mode only
 POST /demo/devices/press     {"card": N, "button": "next|recall|no_show|finish"}
@@ -9,10 +10,9 @@ POST /demo/devices/printer   {"paper_out": bool, "cover_open": bool, "offline": 
 """
 from __future__ import annotations
 
-import math
-
 from flask import Blueprint, current_app, jsonify, render_template_string, request
 
+from kiosk.display.track_status import LIVE_STATES, track_status, wait_text_vi
 from kiosk.display.tracking import verify_signature
 from kiosk.queue.clock import iso
 from kiosk.queue.ratings import SCORES_VI, rating_of
@@ -22,39 +22,32 @@ from kiosk.web.security import csrf_token, require, services
 
 bp = Blueprint("devices_pages", __name__)
 
-STATE_VI = {
-    "waiting": "Đang chờ đến lượt",
-    "called": "Đến lượt bạn! Mời đến quầy số {counter}",
-    "serving": "Đang được phục vụ tại quầy số {counter}",
-    "done": "Đã hoàn thành",
-    "no_show": "Đã quá lượt (vắng mặt khi được gọi)",
-    "held": "Tạm giữ – vui lòng liên hệ quầy",
-    "cancelled": "Đã hủy",
-}
-
 TRACK_PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-{% if live %}<meta http-equiv="refresh" content="20">{% endif %}
+{% if live %}<noscript><meta http-equiv="refresh" content="60"></noscript>{% endif %}
 <title>Số thứ tự {{ t.number }}</title>
 <style>body{font-family:"Noto Sans","DejaVu Sans",sans-serif;max-width:28rem;margin:1rem auto;padding:0 1rem;
 text-align:center;color:#111}.num{font-size:4rem;font-weight:700;margin:.5rem 0}.state{font-size:1.4rem;
 font-weight:600;margin:1rem 0}.called{color:#b00020}dl{display:grid;grid-template-columns:1fr auto;gap:.4rem 1rem;
-text-align:left;font-size:1.1rem}dd{margin:0;font-weight:600}small{color:#555}</style></head>
-<body><p>{{ centre }}</p><p>{{ service }}</p>
+text-align:left;font-size:1.1rem}dl[hidden]{display:none}dd{margin:0;font-weight:600}small{color:#555}</style></head>
+<body data-ticket="{{ t.id }}" data-sig="{{ sig }}" data-state="{{ t.state }}" data-live="{{ 1 if live else 0 }}">
+<p>{{ centre }}</p><p>{{ service }}</p>
 <div class="num" id="ticket-number">{{ t.number }}</div>
-<div class="state{% if t.state == 'called' %} called{% endif %}" id="ticket-state">{{ state_text }}</div>
-{% if position %}<dl>
-<dt>Số người chờ trước bạn</dt><dd id="people-ahead">{{ position - 1 }}</dd>
+<div class="state{% if t.state == 'called' %} called{% endif %}" id="ticket-state">{{ status.message }}</div>
+<dl id="place"{% if not status.position %} hidden{% endif %}>
+<dt>Số người chờ trước Quý khách</dt><dd id="people-ahead">{{ status.people_ahead if status.position else '' }}</dd>
 <dt>Thời gian chờ dự kiến</dt><dd id="wait">{{ wait_text }}</dd>
-</dl>{% endif %}
+</dl>
 {% if t.state == 'done' %}{% if rated %}<p id="rated">Cảm ơn quý khách đã đánh giá: <strong>{{ rated }}</strong></p>
 {% else %}<form method="post" action="{{ rate_url }}" id="rating"><p><strong>Quý khách có hài lòng với sự phục vụ?</strong></p>
 {% for score, label in scores %}<button name="score" value="{{ score }}" style="display:block;width:100%;margin:.3rem 0;
 padding:.7rem;font-size:1.1rem">{{ label }}</button>{% endfor %}
 <input name="comment" maxlength="300" placeholder="Góp ý (không bắt buộc)" style="width:100%;padding:.5rem"></form>
 {% endif %}{% endif %}
-<p><small>Cập nhật lúc {{ now }}{% if live %} · trang tự làm mới sau 20 giây{% endif %}</small></p>
+<p><small>Cập nhật lúc <span id="updated">{{ now }}</span>{% if live %} · <span id="live">tự động cập nhật</span>{% endif %}</small></p>
+{% if live %}<script src="{{ url_for('static', filename='vendor/socket.io.min.js') }}"></script>
+<script src="{{ url_for('static', filename='js/track.js') }}"></script>{% endif %}
 </body></html>"""
 
 DEMO_PAGE = """<!doctype html>
@@ -113,19 +106,12 @@ def track(ticket_id: int, sig: str):
         raise ApiError(404, "not_found", "no such ticket link")
     engine = kiosk.engine
     ticket = engine.ticket(ticket_id)
-    place = engine.position(ticket_id)
-    position, wait_s = place if place else (None, None)
+    status = track_status(ticket, engine.position(ticket_id))
     if not _wants_html():
-        return jsonify({"number": ticket.number, "state": ticket.state, "counter": ticket.counter,
-                        "position": position, "people_ahead": position - 1 if position else None,
-                        "estimated_wait_s": wait_s,
-                        "message": STATE_VI[ticket.state].format(counter=ticket.counter)})
-    minutes = math.ceil((wait_s or 0) / 60)
+        return jsonify(status)
     html = render_template_string(
-        TRACK_PAGE, t=ticket, centre=kiosk.config.centre_name, service=engine.service(ticket.service).name,
-        state_text=STATE_VI[ticket.state].format(counter=ticket.counter), position=position,
-        wait_text="dưới 1 phút" if minutes == 0 else f"khoảng {minutes} phút",
-        live=ticket.state in ("waiting", "called", "serving", "held"),
+        TRACK_PAGE, t=ticket, sig=sig, centre=kiosk.config.centre_name, service=engine.service(ticket.service).name,
+        status=status, wait_text=wait_text_vi(status["estimated_wait_s"]), live=ticket.state in LIVE_STATES,
         now=iso(engine.clock.now(), engine.clock.tz)[11:16],
         rated=SCORES_VI.get(rating_of(engine, ticket_id)), scores=sorted(SCORES_VI.items(), reverse=True),
         rate_url=request.path.rstrip("/") + "/rating",
