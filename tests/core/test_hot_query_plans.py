@@ -111,6 +111,12 @@ def test_hot_paths_never_scan_the_history(hot_app):
     path = tracking_path(hot_app.config["SECRET_KEY"], ids[-1])
     assert op("tracking").get(path, headers={"Accept": "application/json"}).status_code == 200
     assert op("tracking").get(path, headers={"Accept": "text/html"}).status_code == 200
+    cap.op = "tracking"  # the live page: its /track socket gets the same body on connect
+    sig = path.rsplit("/", 1)[1]
+    track = socketio.test_client(hot_app, namespace="/track", auth={"ticket": ids[-1], "sig": sig})
+    assert track.is_connected("/track")
+    assert any(m["name"] == "track_update" for m in track.get_received("/track"))
+    track.disconnect("/track")
     cap.op = "purge"
     assert kiosk.citizens.purge_expired(1) > 0
     display.disconnect("/display")
