@@ -75,8 +75,13 @@
   const socket = window.io("/track", {
     auth: { ticket: ticket, sig: sig }, reconnection: true, reconnectionDelay: 1000, reconnectionDelayMax: 10000,
   });
-  socket.on("connect", function () { stopPolling(); $("live").textContent = "tự động cập nhật"; });
-  socket.on("disconnect", function () { startPolling(); $("live").textContent = "cập nhật mỗi phút"; });
-  socket.on("connect_error", startPolling);
+  function connected(yes) {
+    body.dataset.connected = yes ? "yes" : "no";
+    $("live").textContent = yes ? "tự động cập nhật" : "cập nhật mỗi phút";
+    if (yes) stopPolling(); else startPolling();
+  }
+  socket.on("connect", function () { connected(true); });
+  socket.on("disconnect", function () { connected(false); });
+  socket.on("connect_error", function () { connected(false); });
   socket.on("track_update", show);
 })();
