@@ -18,7 +18,7 @@ from kiosk.queue import events as ev
 from kiosk.queue import transitions as tr
 from kiosk.queue.clock import Clock, ClockWatch, local_day
 from kiosk.queue.errors import IllegalTransition, InvalidInput, LimitReached, NotFound, ServiceClosed
-from kiosk.queue.forecast import Place, SimCounter, forecast
+from kiosk.queue.forecast import Place, SimCounter, Waiting, forecast
 from kiosk.queue.model import PRIORITIES, Counter, Service, Ticket
 from kiosk.queue.priorities import PriorityPolicy, next_for_counter, next_streak
 
@@ -248,7 +248,8 @@ class QueueEngine:
 
     def _forecast(self, conn: sqlite3.Connection, ticket_ids: Iterable[int] | None) -> dict[int, Place]:
         """kiosk.queue.forecast over the waiting tickets and the counters as they are now."""
-        waiting = [Ticket.from_row(r) for r in conn.execute("SELECT * FROM tickets WHERE state = 'waiting'")]
+        waiting = [Waiting(*r) for r in conn.execute(
+            "SELECT id, service_code, priority, issued_at FROM tickets WHERE state = 'waiting'")]
         ranked: dict[int, list[tuple[str, int]]] = {}
         for number, code, rank in conn.execute(
                 "SELECT counter_number, service_code, rank FROM counter_services ORDER BY counter_number, rank, "

@@ -27,8 +27,20 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from kiosk.queue.model import Ticket
 from kiosk.queue.priorities import PriorityPolicy, next_for_counter, next_streak
+
+
+class Waiting:
+    """A waiting ticket as the simulation needs it (lighter than a Ticket: it reads every waiting one)."""
+
+    __slots__ = ("id", "service", "issued_at", "is_priority")
+
+    def __init__(self, id: int, service: str, priority: str, issued_at: float) -> None:  # noqa: A002
+        self.id, self.service, self.issued_at = id, service, issued_at
+        self.is_priority = priority != "normal"
+
+    def __repr__(self) -> str:
+        return f"Waiting({self.id}, {self.service!r}, priority={self.is_priority})"
 
 
 @dataclass(frozen=True)
@@ -49,15 +61,18 @@ class Place:
 
 
 def _simulate(
-    waiting: Sequence[Ticket], counters: Sequence[SimCounter], policy: PriorityPolicy, now: float,
+    waiting: Sequence[Waiting], counters: Sequence[SimCounter], policy: PriorityPolicy, now: float,
     mean_seconds: Callable[[str], float], targets: Collection[int] | None, assumed: bool,
 ) -> dict[int, Place]:
-    queues: dict[tuple[str, bool], deque[Ticket]] = {}
+    queues: dict[str, tuple[deque[Waiting], deque[Waiting]]] = {}  # per service: (normal, priority)
     for t in sorted(waiting, key=lambda t: t.id):  # queue order: the sequence of issue
-        queues.setdefault((t.service, t.is_priority), deque()).append(t)
+        queues.setdefault(t.service, (deque(), deque()))[t.is_priority].append(t)
 
-    def head(code: str, is_priority: bool) -> Ticket | None:
-        q = queues.get((code, is_priority))
+    def head(code: str, is_priority: bool) -> Waiting | None:
+        groups = queues.get(code)
+        if groups is None:
+            return None
+        q = groups[is_priority]
         return q[0] if q else None
 
     order = sorted(counters, key=lambda c: c.number)
@@ -71,16 +86,16 @@ def _simulate(
     work: dict[str, float] = {}  # per service: the service time of those tickets
     left = set(targets) if targets is not None else {t.id for t in waiting}
     places: dict[int, Place] = {}
-    called = True
-    while left and called:  # a round where nobody calls: nobody left that these counters serve
-        called = False
-        for c in order:
+    active = order
+    while left and active:  # no counter left with anyone to call: nobody left that these counters serve
+        done: list[SimCounter] = []
+        for c in active:
             t = next_for_counter(c.services, head, policy, streak[c.number], now)
             if t is None:
+                done.append(c)  # the queues only shrink: it will never call again
                 continue
-            queues[(t.service, t.is_priority)].popleft()  # the rule picks a group's first ticket
+            queues[t.service][t.is_priority].popleft()  # the rule picks a group's first ticket
             streak[c.number] = next_streak(t, streak[c.number])
-            called = True
             if t.id in left:
                 left.discard(t.id)
                 places[t.id] = Place(ahead.get(t.service, 0) + 1,
@@ -90,11 +105,13 @@ def _simulate(
             for code, _ in c.services:
                 ahead[code] = ahead.get(code, 0) + 1
                 work[code] = work.get(code, 0.0) + means[t.service]
+        if done:
+            active = [c for c in active if c not in done]
     return places
 
 
 def forecast(
-    waiting: Sequence[Ticket], counters: Iterable[SimCounter], policy: PriorityPolicy, now: float,
+    waiting: Sequence[Waiting], counters: Iterable[SimCounter], policy: PriorityPolicy, now: float,
     mean_seconds: Callable[[str], float], targets: Collection[int] | None = None,
 ) -> dict[int, Place]:
     """The place of each ticket of ``targets`` (ids; None: every waiting ticket) among ``waiting`` (every
@@ -117,4 +134,4 @@ def forecast(
     return places
 
 
-__all__ = ["Place", "SimCounter", "forecast"]
+__all__ = ["Place", "SimCounter", "Waiting", "forecast"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from kiosk.queue.errors import InvalidInput
-from kiosk.queue.model import Ticket
 
 POLICIES = ("strict", "interleave", "wait_balanced")
 
@@ -34,30 +34,40 @@ class PriorityPolicy:
             raise InvalidInput("priority_bonus_minutes must be between 0 and 1440")
 
 
-# (service code, is_priority) -> the first waiting ticket of that group in queue order, or None
-Head = Callable[[str, bool], "Ticket | None"]
+class Queued(Protocol):
+    """What the rule reads of a waiting ticket (a `Ticket`, or the forecast's lighter record)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def issued_at(self) -> float: ...
+
+    @property
+    def is_priority(self) -> bool: ...
 
 
-def _fifo(tickets: Sequence[Ticket]) -> Ticket | None:
-    return min(tickets, key=lambda t: t.id, default=None)
+Q = TypeVar("Q", bound=Queued)
 
 
-def choose_next(
-    waiting: Sequence[Ticket], policy: PriorityPolicy, normal_streak: int, now: float
-) -> Ticket | None:
+def choose_next(waiting: Sequence[Q], policy: PriorityPolicy, normal_streak: int, now: float) -> Q | None:
     """The ticket to call among `waiting` (all of one preference tier of the counter)."""
-    if not waiting:
-        return None
-    priority = [t for t in waiting if t.is_priority]
-    normal = [t for t in waiting if not t.is_priority]
+    first_priority: Q | None = None
+    first_normal: Q | None = None
+    for t in waiting:  # queue order is the id
+        if t.is_priority:
+            if first_priority is None or t.id < first_priority.id:
+                first_priority = t
+        elif first_normal is None or t.id < first_normal.id:
+            first_normal = t
     if policy.name == "strict":
-        return _fifo(priority) or _fifo(normal)
+        return first_priority if first_priority is not None else first_normal
     if policy.name == "interleave":
-        if priority and (normal_streak >= policy.interleave_every or not normal):
-            return _fifo(priority)
-        return _fifo(normal) or _fifo(priority)
+        if first_priority is not None and (normal_streak >= policy.interleave_every or first_normal is None):
+            return first_priority
+        return first_normal if first_normal is not None else first_priority
     bonus = policy.priority_bonus_minutes * 60.0
-    best: Ticket | None = None
+    best: Q | None = None
     best_score = 0.0
     issued = float("-inf")
     for t in sorted(waiting, key=lambda t: t.id):
@@ -71,8 +81,9 @@ def choose_next(
 
 
 def next_for_counter(
-    services: Iterable[tuple[str, int]], head: Head, policy: PriorityPolicy, normal_streak: int, now: float
-) -> Ticket | None:
+    services: Iterable[tuple[str, int]], head: Callable[[str, bool], Q | None], policy: PriorityPolicy,
+    normal_streak: int, now: float,
+) -> Q | None:
     """Who a counter calls next: `choose_next` among the candidates of its first tier of services (by
     rank, ``counter_services.rank``; equal ranks are pooled) with someone waiting.
 
@@ -82,7 +93,7 @@ def next_for_counter(
     so the heads are all it needs: a few index lookups in the engine, a deque's front in the forecast.
     """
     tier: int | None = None
-    candidates: list[Ticket] = []
+    candidates: list[Q] = []
     for code, rank in services:
         if tier is not None and rank > tier:
             break  # a later tier: the first one with someone waiting is found
@@ -94,6 +105,6 @@ def next_for_counter(
     return choose_next(candidates, policy, normal_streak, now)
 
 
-def next_streak(called: Ticket, normal_streak: int) -> int:
+def next_streak(called: Queued, normal_streak: int) -> int:
     """A counter's run of normal tickets called since its last priority one (the interleave policy's count)."""
     return 0 if called.is_priority else normal_streak + 1
