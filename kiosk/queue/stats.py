@@ -137,9 +137,10 @@ def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = Non
                 t.outcome, t.expired = "expired", event.at
     advance(until)
     # A day that ended at the next day's first action (kiosk/queue/dayend.py): its expiries come after it.
+    # By the day's tickets, then each one's events (``+e.at``: never a range over every later event).
     for row in conn.execute(
         "SELECT e.ticket_id, e.at FROM tickets t JOIN events e ON e.ticket_id = t.id "
-        "WHERE t.day = ? AND e.type = ? AND e.at >= ?", [day, ev.TicketExpired.name, end]
+        "WHERE t.day = ? AND e.type = ? AND +e.at >= ?", [day, ev.TicketExpired.name, end]
     ):
         late = tickets.get(row["ticket_id"])
         if late is not None:
