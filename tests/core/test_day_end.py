@@ -220,7 +220,7 @@ def test_migration_lets_an_older_store_hold_expired_tickets(tmp_path):
 def ticking_app(tmp_path, seeded_demo, monkeypatch):
     monkeypatch.setattr("kiosk.app.DAY_END_EVERY_S", 0.1)
     clock = FakeClock(MORNING)
-    app = make_app(tmp_path, seeded_demo[0], clock=clock)
+    app = make_app(tmp_path, seeded_demo[0], {"closing_time": "16:45"}, clock=clock)
     kiosk = app.extensions["kiosk"]
     open_demo_counters(kiosk.engine)
     app.tokens = role_tokens(kiosk)
@@ -248,6 +248,7 @@ def test_the_ticker_ends_the_day_at_closing_time_through_the_api(ticking_app):
     assert client.post("/api/v1/counters/1/next", json={}, headers=o1).status_code == 200
     assert client.post("/api/v1/counters/1/start", json={}, headers=o1).status_code == 200
     assert client.post("/api/v1/counters/1/finish", json={}, headers=o1).status_code == 200
+    assert client.get("/api/v1/admin/settings", headers=mgr).get_json()["closing_time"] == "16:45"  # [kiosk]
     r = client.put("/api/v1/admin/settings", json={"closing_time": "25:00"}, headers=admin)
     assert r.status_code in (400, 422) and r.get_json()["error"]["code"]
     r = client.put("/api/v1/admin/settings", json={"closing_time": "17:00"}, headers=admin)
