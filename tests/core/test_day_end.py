@@ -18,6 +18,7 @@ from kiosk.queue.clock import FakeClock, centre_timezone, day_bounds, local_day
 from kiosk.queue.engine import QueueEngine, QueueSettings
 from kiosk.queue.errors import IllegalTransition, InvalidInput
 from kiosk.queue.events import CounterClosed, TicketExpired
+from kiosk.queue.model import Counter, Ticket
 from kiosk.queue.stats import day_statistics
 from kiosk.store import open_store
 from kiosk.store.migrations import MIGRATIONS
@@ -115,11 +116,13 @@ def test_late_work_after_closing_is_left_for_the_next_day(engine, clock):
     assert engine.ticket(late.id).state == "expired" and engine.counter(1).state == "closed"
 
 
-def test_the_next_days_first_call_is_its_own_A001(engine, clock):
+def test_the_next_days_first_call_is_its_own_A001(engine, store, clock):
     """The service was off at closing: the first action of the next day ends yesterday first."""
     t = a_busy_day(engine)
+    tickets, events = counts(store)
     clock.set(MORNING + timedelta(days=1))
     engine.open_counter(1)  # the first action of the day
+    assert counts(store) == (tickets, events + 4 + 3 + 1)  # 4 expired, 3 counters closed, 1 opened
     old = {k: engine.ticket(v.id).state for k, v in t.items()}
     assert old == {"done": "done", "held": "expired", "serving": "expired", "called": "expired",
                    "waiting": "expired"}  # serving since yesterday: nothing of yesterday is left open
@@ -178,6 +181,31 @@ def test_due_cutoff():
     assert dayend.due_cutoff(clock, CLOSING.timestamp(), "17:30") == CLOSING.timestamp()
     assert dayend.due_cutoff(clock, CLOSING.timestamp() + 3600, "17:30") == CLOSING.timestamp()
     assert dayend.due_cutoff(clock, start - 1, "17:30") == dayend.closing_moment(clock, "2026-11-22", "17:30")
+
+
+def test_the_rule_alone():
+    clock = FakeClock(MORNING)
+    cutoff, yesterday = CLOSING.timestamp(), (MORNING - timedelta(days=1)).date().isoformat()
+    today, morning = MORNING.date().isoformat(), MORNING.timestamp()
+
+    def ticket(tid, state, day=today, issued=morning, counter=None):
+        return Ticket(id=tid, day=day, number=f"A{tid:03d}", service="HT", priority="normal", state=state,
+                      channel="kiosk", issued_at=issued, counter=counter, called_at=None, started_at=None,
+                      finished_at=None, recalls=0)
+
+    def counter(number, state, current=None):
+        return Counter(number=number, name=f"Quầy {number}", state=state, pause_reason=None, officer_id=None,
+                       current_ticket_id=current, normal_streak=0, services=("HT",))
+
+    tickets = [ticket(1, "waiting"), ticket(2, "held", counter=1), ticket(3, "called", counter=2),
+               ticket(4, "serving", counter=3), ticket(5, "serving", day=yesterday, issued=cutoff - 86400, counter=4),
+               ticket(6, "waiting", issued=cutoff + 60), ticket(7, "done")]
+    counters = [(counter(1, "open"), cutoff - 60), (counter(2, "open", 3), cutoff - 60),
+                (counter(3, "open", 4), cutoff - 60), (counter(4, "open", 5), cutoff - 60),
+                (counter(5, "paused"), cutoff - 60), (counter(6, "open"), cutoff + 1), (counter(7, "closed"), 0.0)]
+    plan = dayend.plan(clock, cutoff, tickets, counters)
+    assert [t.id for t in plan.expire] == [1, 2, 3, 5]  # today's serving one and the late one stay
+    assert plan.close == (1, 2, 4, 5)  # 3 serves, 6 was opened after closing, 7 is closed
 
 
 def test_migration_lets_an_older_store_hold_expired_tickets(tmp_path):
