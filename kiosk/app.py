@@ -26,6 +26,8 @@ from kiosk.runtime.tasks import RepeatingTask
 from kiosk.store import Store
 from kiosk.store.health import QUICK_CHECK_EVERY_S, StoreHealth, open_checked
 
+DAY_END_EVERY_S = 30.0  # how soon after closing time the day ends when nobody acts
+
 
 @dataclass
 class KioskServices:
@@ -93,7 +95,7 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     bus = EventBus()
     settings = QueueSettings(
         policy=PriorityPolicy(config.priority_policy, config.interleave_every, config.priority_bonus_minutes),
-        auto_no_show_after_recalls=config.auto_no_show_after_recalls,
+        auto_no_show_after_recalls=config.auto_no_show_after_recalls, closing_time=config.closing_time,
     )
     engine = QueueEngine(store, clock, settings, publish=bus.publish,
                          default_service_seconds=config.default_service_minutes * 60)
@@ -187,6 +189,10 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     kiosk.citizens.purge_expired(config.retention_days)
     purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
     supervisor.add("retention-purge", purge.stop, start=purge.start)
+    # the day ends at closing time even when nobody acts (kiosk/queue/dayend.py); at start too, for a
+    # service that was off at closing
+    day_end = RepeatingTask(DAY_END_EVERY_S, kiosk.engine.end_day_if_due, "day-end", first_after_s=1.0)
+    supervisor.add("day-end", day_end.stop, start=day_end.start)
     # past days' report rollups, built ahead of the first report (a report builds what is still missing)
     rollups = RepeatingTask(3600, lambda: build_missing(kiosk.store, kiosk.clock, stopping=rollups.stopping),
                             "report-rollups", first_after_s=60)

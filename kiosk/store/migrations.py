@@ -302,6 +302,29 @@ def m010_gallery_window(db: sqlite_utils.Database) -> None:
         """)
 
 
+def m011_ticket_expired(db: sqlite_utils.Database) -> None:
+    """Tickets may be ``expired`` (the day ended before they were served: kiosk/queue/dayend.py).
+
+    Only the state's CHECK constraint widens, and every row already satisfies the wider one, so the table's
+    stored definition is edited in place (SQLite's documented procedure for changing a constraint, "ALTER
+    TABLE", section "Making Other Kinds Of Table Schema Changes") instead of copying a year of tickets into a
+    new table, which could not be done here anyway: migrations run in one transaction with foreign keys on,
+    and the tables that refer to ``tickets`` would refuse its drop.
+    """
+    old = "'held', 'cancelled'))"
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'tickets'").fetchone()[0]
+    if sql.count(old) != 1:
+        raise RuntimeError("tickets table: the state constraint is not the one migration 001 wrote")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'tickets'",
+                   [sql.replace(old, "'held', 'cancelled', 'expired'))")])
+        db.execute(f"PRAGMA schema_version = {int(version) + 1}")  # every connection reloads the schema
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core", m001_core),
     (2, "citizens", m002_citizens),
@@ -313,6 +336,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (8, "service_standards", m008_service_standards),
     (9, "report_rollups", m009_report_rollups),
     (10, "gallery_window", m010_gallery_window),
+    (11, "ticket_expired", m011_ticket_expired),
 ]
 
 

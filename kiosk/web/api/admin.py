@@ -132,4 +132,4 @@ def _settings_json():
     s = services().engine.settings
     return {"policy": s.policy.name, "interleave_every": s.policy.interleave_every,
             "priority_bonus_minutes": s.policy.priority_bonus_minutes,
-            "auto_no_show_after_recalls": s.auto_no_show_after_recalls}
+            "auto_no_show_after_recalls": s.auto_no_show_after_recalls, "closing_time": s.closing_time}

@@ -203,7 +203,8 @@ def document() -> dict[str, Any]:
     paths["/openapi.json"] = {"get": {"summary": "This document", "security": [],
                                       "responses": {"200": {"description": "OK"}}}}
     paths["/admin/settings"] = {"get": _op("Queue settings", "manager, admin"),
-                                "put": _op("Change the priority policy", "admin", body={"type": "object"})}
+                                "put": _op("Change the priority policy, automatic no-show or closing time (HH:MM)", "admin",
+                                           body={"type": "object"})}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Kiosk and queue service of a one-stop-shop centre", "version": "1"},

@@ -30,6 +30,7 @@ STATE_VI = {
     "no_show": "Đã quá lượt (vắng mặt khi được gọi)",
     "held": "Tạm giữ – vui lòng liên hệ quầy",
     "cancelled": "Đã hủy",
+    "expired": "Đã hết giờ làm việc – số thứ tự không còn hiệu lực, kính mời Quý khách lấy số mới",
 }
 
 TRACK_PAGE = """<!doctype html>

@@ -15,7 +15,7 @@
   };
   const TICKET_STATES = {
     waiting: "Đang chờ", called: "Đã gọi", serving: "Đang phục vụ", done: "Hoàn thành",
-    no_show: "Vắng mặt", held: "Tạm giữ", cancelled: "Đã hủy",
+    no_show: "Vắng mặt", held: "Tạm giữ", cancelled: "Đã hủy", expired: "Hết giờ, chưa phục vụ",
   };
   const COUNTER_STATES = { open: "Đang mở", paused: "Tạm dừng", closed: "Đóng" };
   const WEEKDAYS = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
