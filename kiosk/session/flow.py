@@ -630,7 +630,9 @@ class KioskFlow:
     def _after_consent(self, now: float) -> None:
         ref = self.session.ref
         if ref is not None and self.appointments is not None:
-            due = self.appointments.due(ref.lookup)
+            # the card's ID number and name (a face: those of the card last read), so a booking made with this
+            # number under another name is not checked in here
+            due = self.appointments.due(ref.lookup, ref.holder)
             if due is not None:
                 try:
                     issued = self.appointments.check_in(due, citizen_key=ref.lookup)

@@ -21,7 +21,7 @@ def test_slots_and_capacity(appts, clock):
     assert slots[0]["start"].endswith("08:15+07:00")  # past slots are not offered
     slot = datetime.fromisoformat(slots[0]["start"])
     a = appts.book("HT", slot, lookup="citizen-1")
-    assert len(a.code) == 6 and a.state == "booked"
+    assert len(a.code) == 10 and a.state == "booked" and set(a.code) <= set("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
     with pytest.raises(LimitReached):
         appts.book("HT", slot)
     assert appts.slots("HT", day)[0]["free"] == 0
@@ -53,12 +53,18 @@ def test_public_booking_api_and_kiosk_check_in(app, client, tokens, clock):
     slots = client.get(f"/api/v1/public/slots?service=DD&day={day}").json
     assert slots and all(s["free"] == 2 for s in slots)
     r = client.post("/api/v1/public/appointments", json={"service": "DD", "slot": slots[0]["start"],
-                                                           "id_number": "001099012345"})
+                                                           "id_number": "001099012345", "full_name": "Lê Văn Cường"})
     assert r.status_code == 201
     code = r.json["code"]
+    assert r.json["code_display"] == f"{code[:5]}-{code[5:]}"
     assert client.post("/api/v1/public/appointments", json={"service": "DD", "slot": "tomorrow"}).status_code == 422
     assert client.post("/api/v1/public/appointments", json={"service": "DD", "slot": slots[0]["start"],
-                                                             "id_number": "12x"}).status_code == 422
+                                                             "id_number": "12x", "full_name": "A"}).status_code == 422
+    for body in ({"id_number": "001099012345"}, {"full_name": "Lê Văn Cường"},
+                 {"id_number": "001099012345", "full_name": "  ..  "}):
+        r = client.post("/api/v1/public/appointments", json={"service": "DD", "slot": slots[0]["start"], **body})
+        assert r.status_code == 422 and r.json["error"]["code"] in ("invalid_id_number", "invalid_full_name")
+        assert r.json["error"]["message_vi"].startswith("Quý khách") or "CCCD" in r.json["error"]["message_vi"]
     assert client.get("/api/v1/public/slots?service=DD&day=soon").status_code == 422
     assert client.post(f"/api/v1/appointments/{code}/check-in").status_code == 401
     r = client.post(f"/api/v1/appointments/{code}/check-in", headers=bearer(tokens["kiosk"]))
@@ -70,3 +76,6 @@ def test_public_booking_api_and_kiosk_check_in(app, client, tokens, clock):
     # the booking kept no ID number in clear
     raw = app.extensions["kiosk"].store.conn().execute("SELECT lookup FROM appointments").fetchone()[0]
     assert "001099012345" not in raw
+    row = app.extensions["kiosk"].store.conn().execute("SELECT * FROM appointments").fetchone()
+    stored = " ".join(str(row[k]) for k in row.keys()).casefold()
+    assert "cường" not in stored and "cuong" not in stored and "001099012345" not in stored
