@@ -52,7 +52,7 @@
       const body = { service: $("book-service").value, slot: chosen, id_number: id, full_name: name };
       try {
         const a = await getJSON("/api/v1/public/appointments", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-        $("book-code").textContent = a.code_display || a.code; $("book-when").textContent = a.slot_start.replace("T", " ");
+        $("book-code").textContent = a.code_display || a.code; $("book-when").textContent = a.slot_start.slice(0, 16).replace("T", " ");
         $("book-form").hidden = true; $("book-done").hidden = false;
       } catch (e) { showError(e.message); loadSlots(); }
     });
@@ -73,7 +73,7 @@
     if (!/^[0-9]{4}$/.test(last4)) { showCancel("Quý khách vui lòng nhập 4 số cuối của số CCCD đã dùng khi đặt lịch.", ""); return; }
     try {
       const a = await getJSON(`/api/v1/public/appointments/${encodeURIComponent(code)}/cancel`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ id_last4: last4 }) });
-      showCancel("", `Đã hủy lịch hẹn ${a.code_display || a.code} lúc ${a.slot_start.replace("T", " ")}. Cảm ơn Quý khách.`);
+      showCancel("", `Đã hủy lịch hẹn ${a.code_display || a.code} lúc ${a.slot_start.slice(0, 16).replace("T", " ")}. Cảm ơn Quý khách.`);
       $("cancel-form").reset(); loadSlots();
     } catch (e) { showCancel(e.message, ""); }
   }
