@@ -11,6 +11,7 @@ the proxy's, so the service is meant to be reached directly (docs/booking.md).
 """
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -19,6 +20,8 @@ from flask import request
 from kiosk.queue.appointments import AppointmentRules
 from kiosk.queue.ratelimit import SlidingWindow
 from kiosk.web.errors import error_response
+
+log = logging.getLogger(__name__)
 
 BOOK_VI = ("Quý khách đã đặt quá nhiều lịch hẹn trong thời gian ngắn từ cùng một địa chỉ mạng. "
            "Vui lòng thử lại sau khoảng {wait}.")
@@ -49,6 +52,16 @@ class BookingGuard:
         self.cancel = SlidingWindow(rules.cancel_failures_per_address, rules.cancel_address_window_minutes * 60,
                                     clock)
         self.code = SlidingWindow(rules.cancel_failures_per_code, rules.cancel_code_window_hours * 3600, clock)
+        self.clock = clock
+        self._warned: dict[str, float] = {}
+
+    def _warn(self, kind: str, message: str, *args: Any) -> None:
+        """At most one line a minute per kind: a flood of refused requests must not flood the log too. No
+        address in it (it is the citizen's); many at busy hours point at a shared address (CGNAT)."""
+        now = self.clock()
+        if now - self._warned.get(kind, -1e18) >= 60:
+            self._warned[kind] = now
+            log.warning(message, *args)
 
     @staticmethod
     def address() -> str:
@@ -60,6 +73,8 @@ class BookingGuard:
         wait = self.book.take(self.address())
         if wait <= 0:
             return None
+        self._warn("book", "public booking refused: an address reached book_per_address (%d per %d min)",
+                   self.rules.book_per_address, self.rules.book_address_window_minutes)
         return throttled("booking_throttled", f"at most {self.rules.book_per_address} bookings per address "
                          f"within {self.rules.book_address_window_minutes} minutes", wait,
                          BOOK_VI.format(wait=wait_vi(wait)))
@@ -83,6 +98,7 @@ class BookingGuard:
                 self.cancel.give_back(address)
         if wait <= 0:
             return None
+        self._warn("cancel", "public appointment look-up refused: too many wrong code/ID-digit pairs")
         return throttled("cancel_throttled", "too many wrong appointment codes or ID digits; try again later",
                          wait, CANCEL_VI.format(wait=wait_vi(wait)))
 

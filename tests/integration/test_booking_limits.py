@@ -53,7 +53,8 @@ def _vi(r) -> str:
     return text
 
 
-def test_one_address_books_its_fill_then_429_with_retry_after_and_places_remain(booking):
+def test_one_address_books_its_fill_then_429_with_retry_after_and_places_remain(booking, caplog):
+    caplog.set_level("WARNING", logger="kiosk.web.booking_guard")
     slots = _slots(booking)
     assert sum(s["free"] for s in slots) == 60
     client = _client(booking, "198.51.100.7")
@@ -64,6 +65,9 @@ def test_one_address_books_its_fill_then_429_with_retry_after_and_places_remain(
     assert 3500 <= int(refused.headers["Retry-After"]) <= 3600
     assert _vi(refused).startswith("Quý khách đã đặt quá nhiều lịch hẹn") and "60 phút" in _vi(refused)
     assert sum(s["free"] for s in _slots(booking)) == 55
+    warned = [r.getMessage() for r in caplog.records if r.name == "kiosk.web.booking_guard"]
+    assert warned == ["public booking refused: an address reached book_per_address (5 per 60 min)"]  # once
+    assert not any("198.51.100.7" in r.getMessage() for r in caplog.records)
     assert _book(_client(booking, "198.51.100.8"), slots[10]["start"], **_person(50)).status_code == 201
     booking.clock.advance(3600)  # the window slides on
     assert _book(client, slots[11]["start"], **_person(51)).status_code == 201
