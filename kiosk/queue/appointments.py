@@ -257,13 +257,21 @@ class Appointments:
         """A booked appointment of this citizen whose check-in window is open now: booked with their ID number
         and, when the booking holds a name, with the name of the card they show (``holder``). A booking made
         with their number under another name is never theirs."""
+        row = self._due_where("(holder IS NULL OR holder = ?)", lookup, holder)
+        return _row(row) if row else None
+
+    def due_in_another_name(self, lookup: str, holder: str | None) -> bool:
+        """A booking with this ID number under another name is due now (it is not checked in: the kiosk says
+        why, so a citizen who mistyped their name knows to ask an officer, who checks it in by code)."""
+        return self._due_where("holder IS NOT NULL AND holder IS NOT ?", lookup, holder) is not None
+
+    def _due_where(self, whose: str, lookup: str, holder: str | None):
         now = self.clock.now()
-        row = self.engine.store.conn().execute(
-            "SELECT * FROM appointments WHERE lookup = ? AND (holder IS NULL OR holder = ?) AND state = 'booked' "
-            "AND slot_start BETWEEN ? AND ? ORDER BY slot_start LIMIT 1",
+        return self.engine.store.conn().execute(
+            f"SELECT * FROM appointments WHERE lookup = ? AND {whose} AND {_LIVE} AND slot_start BETWEEN ? AND ? "
+            "ORDER BY slot_start LIMIT 1",
             [lookup, holder, now - self.rules.late_minutes * 60, now + self.rules.early_minutes * 60],
         ).fetchone()
-        return _row(row) if row else None
 
     def check_in(self, appt: Appointment, citizen_key: str | None = None) -> IssuedTicket:
         """Turn a due appointment into a ticket: no service choice needed."""

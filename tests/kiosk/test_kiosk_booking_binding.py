@@ -43,6 +43,7 @@ def test_the_card_checks_in_the_booking_in_its_own_name_only(tmp_path):
     k.clock.advance(slot.timestamp() - k.clock.now() - 10 * 60)
     snap = _show_card(k)
     assert snap["state"] == "ticket" and snap["ticket"]["service"] == "HT"
+    assert (snap.get("notice") or {}).get("code") != "booking_other_name"  # hers was found: nothing to say
     assert snap["ticket"]["priority"] == "appointment"
     assert _states(k) == {"DD": "booked", "HT": "checked_in"}
 
@@ -54,4 +55,6 @@ def test_a_booking_in_another_name_is_not_checked_in_by_the_card(tmp_path):
     k.clock.advance(slot.timestamp() - k.clock.now() - 10 * 60)
     snap = _show_card(k)
     assert snap["state"] == "services"  # she chooses like any walk-in; the other booking stays unused
+    assert snap["notice"]["code"] == "booking_other_name" and snap["notice"]["vi"].startswith(
+        "Lịch hẹn với số CCCD này được đặt dưới một họ tên khác")
     assert _states(k) == {"DD": "booked"}
