@@ -6,11 +6,12 @@ over someone's shoulder cannot be paired with 10,000 last-digit guesses from man
 limit is the queue's (kiosk.queue.appointments: counted over the rows, so it holds across restarts); these
 are lost on a restart, which only gives an attacker one more hour's budget.
 
-The address is the TCP peer (``request.remote_addr``): behind a reverse proxy every citizen would share
+The address is the TCP peer (``request.remote_addr``; IPv6 by its /64): behind a reverse proxy every citizen would share
 the proxy's, so the service is meant to be reached directly (docs/booking.md).
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 from typing import Any
@@ -65,7 +66,17 @@ class BookingGuard:
 
     @staticmethod
     def address() -> str:
-        return request.remote_addr or "-"
+        """The client's address; an IPv6 one by its /64, which one household or phone is given whole."""
+        text = request.remote_addr or "-"
+        try:
+            ip = ipaddress.ip_address(text)
+        except ValueError:
+            return text
+        if ip.version == 4:
+            return str(ip)
+        if ip.ipv4_mapped is not None:  # ::ffff:198.51.100.7 is that IPv4 address
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
     def book_refused(self):
         """A 429 when this address has booked its fill, else None and one booking counted (``give_back``

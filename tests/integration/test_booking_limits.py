@@ -73,6 +73,17 @@ def test_one_address_books_its_fill_then_429_with_retry_after_and_places_remain(
     assert _book(client, slots[11]["start"], **_person(51)).status_code == 201
 
 
+def test_an_ipv6_network_counts_as_one_address(booking):
+    slots = _slots(booking)
+    answers = [_book(_client(booking, f"2001:db8:5:7::{i + 1:x}"), slots[i // 2]["start"], **_person(i))
+               for i in range(6)]
+    assert [r.status_code for r in answers] == [201] * 5 + [429]  # one /64: one household's addresses
+    assert _book(_client(booking, "2001:db8:5:8::1"), slots[3]["start"], **_person(7)).status_code == 201
+    mapped = [_book(_client(booking, a), slots[5 + i // 2]["start"], **_person(8 + i))
+              for i, a in enumerate(["198.51.100.3"] * 4 + ["::ffff:198.51.100.3"] * 2)]
+    assert [r.status_code for r in mapped] == [201] * 5 + [429]  # an IPv4 address written as IPv6 is the same one
+
+
 def test_refused_input_costs_nothing_but_probing_who_has_booked_does(booking):
     slots = _slots(booking)
     client = _client(booking, "198.51.100.9")
