@@ -26,10 +26,15 @@ def test_book_then_cancel_on_the_page(browser, server, shots):
         page.fill("#book-day", _working_day())
         page.dispatch_event("#book-day", "change")
         page.click("#book-slots button.slot:not([disabled])")
+        page.fill("#book-id", "0010990123")  # two digits short: the page says so in Vietnamese, sends nothing
+        page.fill("#book-name", "Nguyễn Văn An")
+        page.click("#book-form button[type=submit]")
+        assert page.text_content("#book-result") == "Số CCCD gồm 12 chữ số. Quý khách vui lòng kiểm tra lại."
         page.fill("#book-id", "001099012345")
         page.fill("#book-name", "Nguyễn Văn An")
         page.click("#book-form button[type=submit]")
         page.wait_for_selector("#book-done:not([hidden])")
+        assert page.is_hidden("#book-result")
         shown = page.text_content("#book-code")
         assert len(shown) == 11 and shown[5] == "-"
         page.screenshot(path=str(shots / "booking-done.png"), full_page=True)
