@@ -29,7 +29,7 @@ from kiosk.queue.ratelimit import retry_after
 HOURS_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed at a kiosk
 # 32 symbols, 10 of them: 50 bits. At the default 10 failed tries an hour per address, finding one of
-# 10,000 live bookings by guessing takes ~10^11 address-hours; the code alone cancels nothing anyway.
+# 10,000 live bookings by guessing takes ~10^10 address-hours; the code alone cancels nothing anyway.
 CODE_LENGTH = 10
 LEGACY_CODE_LENGTH = 6  # codes given before migration 12; still accepted
 CODE_GROUP = 5  # shown as ABCDE-FGHJK
