@@ -325,6 +325,19 @@ def m011_ticket_expired(db: sqlite_utils.Database) -> None:
         db.execute("PRAGMA writable_schema = OFF")
 
 
+def m012_booking_binding(db: sqlite_utils.Database) -> None:
+    """A public booking bound to its citizen: ``holder`` is the keyed hash of the ID number with the card's
+    name (the kiosk checks a card in against both; the per-ID booking limit counts these rows, so it holds
+    across restarts), ``id_tail`` the keyed hash of the ID number's last 4 digits bound to the code (what
+    cancelling asks). Rows from before stay as they were (both NULL): bound by ID number alone, cancelled
+    by their 6-character code (docs/booking.md)."""
+    run_script(db, """
+        ALTER TABLE appointments ADD COLUMN holder TEXT;
+        ALTER TABLE appointments ADD COLUMN id_tail TEXT;
+        CREATE INDEX appointments_holder ON appointments (holder, created_at) WHERE holder IS NOT NULL;
+        """)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core", m001_core),
     (2, "citizens", m002_citizens),
@@ -337,6 +350,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (9, "report_rollups", m009_report_rollups),
     (10, "gallery_window", m010_gallery_window),
     (11, "ticket_expired", m011_ticket_expired),
+    (12, "booking_binding", m012_booking_binding),
 ]
 
 

@@ -101,8 +101,14 @@ BAD = {
     ],
     "appointments": [
         ("[appointments]\nslot_minute = 20", {},
-         "[appointments] slot_minute: unknown setting (known: book_days_ahead, capacity, early_minutes, "
-         "late_minutes, opening_hours, slot_minutes, weekdays)"),
+         "[appointments] slot_minute: unknown setting (known: book_address_window_minutes, book_days_ahead, "
+         "book_id_window_hours, book_per_address, book_per_id, cancel_address_window_minutes, "
+         "cancel_code_window_hours, cancel_failures_per_address, cancel_failures_per_code, capacity, "
+         "early_minutes, late_minutes, opening_hours, slot_minutes, weekdays)"),
+        ("[appointments]\nbook_per_address = 0", {},
+         "[appointments] book_per_address: must be between 1 and 1000, not 0"),
+        ("[appointments]\ncancel_code_window_hours = 1000", {},
+         "[appointments] cancel_code_window_hours: must be between 1 and 720, not 1000"),
         ('[appointments]\nopening_hours = "07:30-11:30"', {},
          '[appointments] opening_hours: must be a list of "HH:MM-HH:MM" spans, not a string'),
         ('[appointments]\nopening_hours = ["7:30-11:30"]', {}, '"7:30-11:30" is not one'),
@@ -178,13 +184,15 @@ def test_layers_defaults_file_env_arguments(tmp_path):
 def test_top_level_and_kiosk_table_and_typed_tables(tmp_path):
     cfg = _load(tmp_path, 'centre_name = "Top"\nport = 1\n[kiosk]\nport = 2\n[pager]\nurl = "auto"\n'
                           "officer_cards = { 3 = 7 }\ncitizen_cards = [10, 20]\n[led]\nboards = { 2 = 12 }\n"
-                          '[appointments]\nopening_hours = ["08:00-12:00"]\nweekdays = [5]\nslot_minutes = 30')
+                          '[appointments]\nopening_hours = ["08:00-12:00"]\nweekdays = [5]\nslot_minutes = 30\n'
+                          "book_per_address = 20\ncancel_failures_per_code = 3")
     assert cfg.centre_name == "Top" and cfg.port == 2 and cfg.kiosk.port == 2
     assert cfg.pager.officer_cards == {3: 7} and cfg.pager.citizen_cards == (10, 20)
     assert cfg.led is not None and cfg.led.board_config().boards == {2: 12}
     rules = cfg.appointments.rules()
     assert isinstance(rules, AppointmentRules) and rules.opening_hours == ("08:00-12:00",) and rules.weekdays == (5,)
     assert rules.slot_minutes == 30 and rules.capacity == 2
+    assert rules.book_per_address == 20 and rules.cancel_failures_per_code == 3 and rules.book_per_id == 3
     settings = device_settings(cfg)
     assert settings.pager is cfg.pager and settings.led is cfg.led and settings.enabled
     assert Config.from_dict({}).led is None and Config.from_dict({"led": {}}).led is None
