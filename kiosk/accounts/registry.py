@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 import sqlite3
+import threading
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from kiosk.runtime.blocking import run_blocking
 USER_ROLES = ("officer", "manager", "admin")
 TOKEN_ROLES = ("kiosk", "officer", "manager", "admin", "display")
 USERNAME_RE = re.compile(r"^[a-z0-9._-]{2,40}$")
+HASHES_AT_ONCE = 2  # scrypt takes a core while it runs; the centre's PC may have only two
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,22 @@ def authenticate(conn: sqlite3.Connection, username: Any, password: Any) -> Prin
     # the same one hash either way, so the answer's time does not tell whether the user exists; on a
     # real thread, so other connections go on meanwhile
     stored = row["password_hash"] if row is not None else _dummy_hash()
-    if not run_blocking(check_password_hash, stored, password) or row is None:
+    if not _hashing(check_password_hash, stored, password) or row is None:
         return None
     return _user_principal(row)
+
+
+@functools.cache
+def _hash_slots() -> threading.BoundedSemaphore:
+    # made on first use, after gevent's monkey-patching under ``kiosk serve`` (a greenlet-aware semaphore)
+    return threading.BoundedSemaphore(HASHES_AT_ONCE)
+
+
+def _hashing(fn: Any, *args: Any) -> Any:
+    """A password hash on a real thread, at most HASHES_AT_ONCE at a time: sign-ins from many addresses
+    at once queue here instead of taking every core from the calls and screens."""
+    with _hash_slots():
+        return run_blocking(fn, *args)
 
 
 @functools.cache
@@ -130,13 +145,13 @@ def check_user_password(conn: sqlite3.Connection, user_id: int, password: Any) -
     """Whether ``password`` is this active user's (the scrypt check, off the event loop)."""
     row = conn.execute("SELECT password_hash FROM users WHERE id = ? AND active = 1", [user_id]).fetchone()
     return (row is not None and isinstance(password, str)
-            and bool(run_blocking(check_password_hash, row["password_hash"], password)))
+            and bool(_hashing(check_password_hash, row["password_hash"], password)))
 
 
 def hash_password(password: Any) -> str:
     """The stored hash of a new password (checked first; scrypt off the event loop)."""
     _check_password(password)
-    return run_blocking(generate_password_hash, password)
+    return _hashing(generate_password_hash, password)
 
 
 def set_password_hash(conn: sqlite3.Connection, user_id: int, password_hash: str,

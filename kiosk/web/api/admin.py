@@ -1,13 +1,13 @@
 """Admin API: services, counters, users, tokens and queue settings."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from kiosk.accounts import registry as accounts
 from kiosk.queue.catalog import save_counter, save_service
 from kiosk.runtime.bus import CatalogChanged
 from kiosk.web.body import field, json_body
-from kiosk.web.security import require, services
+from kiosk.web.security import principal_from_request, require, services
 
 bp = Blueprint("api_admin", __name__, url_prefix="/api/v1/admin")
 
@@ -93,10 +93,13 @@ def set_active(user_id: int):
 @bp.post("/users/<int:user_id>/password")
 @require("admin")
 def set_password(user_id: int):
-    """An administrator sets a user's password: every session of that user ends."""
+    """An administrator sets a user's password: every session of that user ends (but the one asking, when
+    an administrator sets their own)."""
     password_hash = accounts.hash_password(json_body().get("password"))
+    me = principal_from_request()
+    keep = g.get("session_id") if me.kind == "user" and me.id == user_id else None
     with services().store.transaction() as conn:
-        accounts.set_password_hash(conn, user_id, password_hash)
+        accounts.set_password_hash(conn, user_id, password_hash, keep_session=keep)
     services().socket_watch.check_soon()
     return jsonify({"id": user_id, "sessions_ended": True})
 
