@@ -196,6 +196,7 @@ def _client(server, namespace: str, **kwargs) -> tuple[socketio.Client, list, li
     client.on("queue_event", lambda data: events.append(data), namespace=namespace)
     client.on("counter_event", lambda data: events.append(data), namespace=namespace)
     client.on("queue_snapshot", lambda data: events.append(data), namespace=namespace)
+    client.on("ticket_called", lambda data: events.append(data), namespace=namespace)
     client.on("disconnect", lambda *a: gone.append(time.monotonic()), namespace=namespace)
     client.connect(server.url, namespaces=[namespace], transports=["websocket"], **kwargs)
     return client, events, gone
@@ -223,9 +224,10 @@ def _token_id(server, token: str) -> int:
     return me.json()["id"]
 
 
-def test_a_revoked_tokens_socket_is_disconnected_within_5s_and_hears_nothing_more(server):
-    token = create_token(server.data, "manager")
-    client, events, gone = _client(server, "/monitor", auth={"token": token})
+@pytest.mark.parametrize("namespace, role", [("/monitor", "manager"), ("/kiosk", "kiosk"), ("/display", "display")])
+def test_a_revoked_tokens_socket_is_disconnected_within_5s_and_hears_nothing_more(server, namespace, role):
+    token = create_token(server.data, role)
+    client, events, gone = _client(server, namespace, auth={"token": token})
     try:
         heard = len(events)
         _issue(server)
@@ -233,7 +235,7 @@ def test_a_revoked_tokens_socket_is_disconnected_within_5s_and_hears_nothing_mor
         revoked_at = time.monotonic()
         assert _admin(server, "DELETE", f"/tokens/{_token_id(server, token)}").status_code == 200
         assert _wait(lambda: gone, 5), "still connected 5 s after the revoke"
-        print(f"\ndisconnected {gone[0] - revoked_at:.2f} s after the revoke")
+        print(f"\n{namespace}: disconnected {gone[0] - revoked_at:.2f} s after the revoke")
         heard = len(events)
         _issue(server)
         time.sleep(1.5)
