@@ -160,3 +160,29 @@ def test_purge_deletes_sessions_long_ended(app, clock):
         assert sessions.purge(tx, clock.now()) == 1
     assert sessions.find_session(store.conn(), fresh, clock.now()) is not None
     assert sessions.find_session(store.conn(), old, clock.now()) is None
+
+
+def test_sign_in_renews_the_session_id_and_the_form_token(app, client):
+    before = _csrf(client)
+    with client.session_transaction() as sess:
+        assert "sid" not in sess
+        sess["sid"] = "planted-by-someone-else"  # a fixed id from an attacker opens nothing and is replaced
+    assert client.get("/api/v1/me").status_code == 401
+    _login(client, "lanhdao", app.logins["lanhdao"])
+    with client.session_transaction() as sess:
+        assert sess["sid"] != "planted-by-someone-else" and sess["csrf"] != before
+
+
+def test_an_admin_setting_their_own_password_stays_signed_in(app, client, tokens):
+    _login(client, "admin", app.logins["admin"])
+    other = app.test_client()
+    _login(other, "admin", app.logins["admin"])
+    users = client.get("/api/v1/admin/users").json
+    uid = next(u["id"] for u in users if u["username"] == "admin")
+    r = client.post(f"/api/v1/admin/users/{uid}/password", json={"password": "mat-khau-qtv-moi"},
+                    headers={"X-CSRF-Token": _csrf(client)})
+    assert r.status_code == 200
+    assert client.get("/api/v1/me").status_code == 200 and other.get("/api/v1/me").status_code == 401
+    r = client.post(f"/api/v1/admin/users/{uid}/password", json={"password": "ngan"},
+                    headers={"X-CSRF-Token": _csrf(client)})
+    assert r.status_code == 422 and r.json["error"]["message_vi"]
