@@ -186,3 +186,25 @@ def test_an_admin_setting_their_own_password_stays_signed_in(app, client, tokens
     r = client.post(f"/api/v1/admin/users/{uid}/password", json={"password": "ngan"},
                     headers={"X-CSRF-Token": _csrf(client)})
     assert r.status_code == 422 and r.json["error"]["message_vi"]
+
+
+def test_the_password_page_changes_it_and_signs_the_other_sessions_out(app, client):
+    assert client.get("/account/password").status_code == 302  # signed out: to the login
+    _login(client, "quay2", app.logins["quay2"])
+    other = app.test_client()
+    _login(other, "quay2", app.logins["quay2"])
+    page = client.get("/account/password")
+    assert page.status_code == 200 and "Đổi mật khẩu" in page.get_data(as_text=True)
+    form = {"csrf_token": _csrf(client), "current_password": app.logins["quay2"]}
+    differ = client.post("/account/password", data={**form, "new_password": "mat-khau-a1", "confirm_password": "b"})
+    assert differ.status_code == 422 and "không khớp" in differ.get_data(as_text=True)
+    wrong = client.post("/account/password", data={**form, "current_password": "sai-roi-nhe",
+                                                   "new_password": "mat-khau-a1", "confirm_password": "mat-khau-a1"})
+    assert wrong.status_code == 403 and "Mật khẩu hiện tại không đúng" in wrong.get_data(as_text=True)
+    assert other.get("/api/v1/me").status_code == 200
+    done = client.post("/account/password", data={**form, "new_password": "mat-khau-a1",
+                                                  "confirm_password": "mat-khau-a1"})
+    assert done.status_code == 200 and "Đã đổi mật khẩu" in done.get_data(as_text=True)
+    assert other.get("/api/v1/me").status_code == 401 and client.get("/api/v1/me").status_code == 200
+    assert _login(app.test_client(), "quay2", "mat-khau-a1").status_code == 302
+    assert "/account/password" in client.get("/counter").get_data(as_text=True)  # linked from the header
