@@ -165,6 +165,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.web.api import today as api_today
     from kiosk.web.errors import register_error_handlers
     from kiosk.web.headers import install_headers
+    from kiosk.web.pages import account as pages_account
     from kiosk.web.pages import devices as pages_devices
     from kiosk.web.pages import main as pages
     from kiosk.web.realtime import kiosk as kiosk_live
@@ -216,8 +217,9 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     register_error_handlers(app)
     install_headers(app)
     # Order matters where rules overlap: the signed tracking routes of ratings before the devices' ones.
-    for bp in (api_queue.bp, api_account.bp, api_today.bp, api_reports.bp, api_admin.bp, api_citizens.bp, api_appointments.bp,
-               ratings.bp, openapi.bp, pages.bp, kiosk_live.bp, api_devices.bp, pages_devices.bp):
+    for bp in (api_queue.bp, api_account.bp, api_today.bp, api_reports.bp, api_admin.bp, api_citizens.bp,
+               api_appointments.bp, ratings.bp, openapi.bp, pages.bp, pages_account.bp, kiosk_live.bp,
+               api_devices.bp, pages_devices.bp):
         app.register_blueprint(bp)
     register_namespaces(kiosk.socketio)
     kiosk_live.register_socket_handlers(kiosk.socketio)
