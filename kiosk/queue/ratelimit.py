@@ -1,7 +1,8 @@
 """Sliding-window limits: at most ``limit`` events per key within the last ``window_s`` seconds.
 
 Pure logic over an injected clock. ``retry_after`` is the one rule (how long until one more event fits);
-``SlidingWindow`` keeps the events of many keys in memory (per-address limits of the public booking), and
+``SlidingWindow`` keeps the events of many keys in memory (per-address limits of the public booking, the
+sign-in failures of kiosk.accounts.login_guard), and
 callers that keep their events elsewhere (the per-ID limit counts the appointment rows themselves, so it
 holds across restarts) call ``retry_after`` with the times they read.
 """
@@ -77,13 +78,18 @@ class SlidingWindow:
             return 0.0
 
     def give_back(self, key: str) -> None:
-        """Take back the latest event of ``key`` (what ``take`` counted did not happen after all)."""
+        """Take back the latest event of ``key`` (what was counted did not happen, or turned out not to count)."""
         with self._lock:
             events = self._events.get(key)
             if events:
                 events.pop()
                 if not events:
                     del self._events[key]
+
+    def clear(self, key: str) -> None:
+        """Forget every event of ``key`` (a success on an account; an administrator's unlock)."""
+        with self._lock:
+            self._events.pop(key, None)
 
     def __len__(self) -> int:
         return len(self._events)

@@ -338,6 +338,30 @@ def m012_booking_binding(db: sqlite_utils.Database) -> None:
         """)
 
 
+def m013_sessions(db: sqlite_utils.Database) -> None:
+    """Login sessions kept in the store (kiosk.accounts.sessions): the cookie carries only a random id whose
+    hash keys a row here, so logout, a password change or a deactivation ends a session at once. A session
+    belongs to a person (user_id) or to a device signed in with its token (token_id)."""
+    run_script(db, """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            id_hash TEXT NOT NULL UNIQUE,
+            user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+            token_id INTEGER REFERENCES api_tokens(id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            last_seen_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            idle_s REAL NOT NULL,
+            ended_at REAL,
+            end_reason TEXT,
+            CHECK ((user_id IS NULL) <> (token_id IS NULL))
+        );
+        CREATE INDEX sessions_user_open ON sessions (user_id) WHERE ended_at IS NULL;
+        CREATE INDEX sessions_token_open ON sessions (token_id) WHERE ended_at IS NULL;
+        CREATE INDEX sessions_expires ON sessions (expires_at);
+        """)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core", m001_core),
     (2, "citizens", m002_citizens),
@@ -351,6 +375,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (10, "gallery_window", m010_gallery_window),
     (11, "ticket_expired", m011_ticket_expired),
     (12, "booking_binding", m012_booking_binding),
+    (13, "sessions", m013_sessions),
 ]
 
 

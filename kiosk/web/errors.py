@@ -48,6 +48,9 @@ MESSAGES_VI = {
     "invalid": "Dữ liệu không hợp lệ.",
     "no_consent": "Chưa có sự đồng ý của công dân.",
     "internal": "Lỗi hệ thống, thao tác chưa được thực hiện.",
+    "login_throttled": "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút hoặc liên hệ quản trị viên "
+                       "để mở khóa.",
+    "wrong_password": "Mật khẩu hiện tại không đúng.",
 }
 
 

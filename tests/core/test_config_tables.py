@@ -36,7 +36,7 @@ BAD = {
         ("default_service_minutes = 0", {}, "[kiosk] default_service_minutes: must be more than 0 and at most 480, not 0"),
         ('secret_key = "short"', {}, "[kiosk] secret_key:"),
         ("kiosk = 3", {}, "[kiosk] must be a table of settings"),
-        ("[visoin]\ncamera = 0", {}, "[visoin] unknown table (known: alerts, appointments, devices, led, pager"),
+        ("[visoin]\ncamera = 0", {}, "[visoin] unknown table (known: accounts, alerts, appointments, devices, led"),
         ("", {"KIOSK_PORT": "abc"}, '[kiosk] port: must be a whole number, not "abc" (from KIOSK_PORT)'),
         ("", {"KIOSK_RETENTION_DAYS": "0"}, "[kiosk] retention_days: must be between 1 and 3650, not 0 "
                                             "(from KIOSK_RETENTION_DAYS)"),
@@ -123,6 +123,12 @@ BAD = {
         ('[appointments]\nweekdays = "mon-fri"', {}, "[appointments] weekdays: must be a list of weekday numbers"),
         ("[appointments]\nslot_minutes = 2", {}, "[appointments] slot_minutes: must be between 5 and 240, not 2"),
         ("[appointments]\ncapacity = true", {}, "[appointments] capacity: must be a whole number, not true"),
+    ],
+    "accounts": [
+        ("[accounts]\nsession_max_hours = 0", {}, "[accounts] session_max_hours: must be between 0.25 and 168, not 0"),
+        ('[accounts]\nlogin_failures_per_account = "5"', {}, "[accounts] login_failures_per_account: must be"),
+        ("[accounts]\nsession_idle_minutes = 1", {}, "[accounts] session_idle_minutes: must be between 5 and 1440"),
+        ("[accounts]\nlockout_minutes = 5", {}, "[accounts] lockout_minutes: unknown setting"),
     ],
     "alerts": [
         ("[alerts]\nmax_waiting = 0", {}, "[alerts] max_waiting: must be between 1 and 10000, not 0"),

@@ -162,6 +162,20 @@ def document() -> dict[str, Any]:
     paths["/admin/users"]["get"] = _op("List users", "admin")
     paths["/admin/users/{id}/active"] = {"post": _op("Activate or deactivate a user", "admin", body={
         "type": "object", "required": ["active"], "properties": {"active": {"type": "boolean"}}}, params=id_param)}
+    paths["/admin/users/{id}/password"] = {"post": _op(
+        "Set a user's password; every session of the user ends at once", "admin", body={
+            "type": "object", "required": ["password"], "properties": {"password": {"type": "string", "minLength": 8}}},
+        params=id_param)}
+    paths["/admin/users/{id}/unlock"] = {"post": _op(
+        "Forget the user's failed sign-ins (lift a sign-in lockout early)", "admin", params=id_param)}
+    change = _op("Change one's own password (current one checked under the sign-in throttle); the user's other "
+                 "sessions end, this one stays", "officer, manager, admin (a person's sign-in)", body={
+                     "type": "object", "required": ["current_password", "new_password"],
+                     "properties": {"current_password": {"type": "string"},
+                                    "new_password": {"type": "string", "minLength": 8}}})
+    change["responses"]["429"] = {**_ERR, "description": "too many wrong passwords: error code login_throttled, "
+                                                         "a Retry-After header"}
+    paths["/me/password"] = {"post": change}
     paths["/citizens/search"] = {"post": _op("Find a citizen by ID number (audited)", "officer, manager, admin", body={
         "type": "object", "required": ["id_number"], "properties": {"id_number": {"type": "string"}}})}
     paths["/citizens/{id}"] = {

@@ -97,6 +97,9 @@
     socket.on("connect", () => setOnline(true));
     socket.on("disconnect", () => setOnline(false));
     socket.on("connect_error", () => setOnline(false));
+    // the sign-in ended (logout elsewhere, password changed, account deactivated, token revoked): the
+    // server disconnects; reloading shows the login page (or the public page without the sign-in)
+    socket.on("session_ended", () => window.setTimeout(() => window.location.reload(), 200));
     Object.entries(handlers || {}).forEach(([event, fn]) => socket.on(event, fn));
     return socket;
   }
