@@ -20,7 +20,7 @@ from typing import Any
 import serial
 
 from . import config_keys
-from .errors import BadValueError, FrameError, PagerError, PagerLinkError, PagerNakError
+from .errors import FrameError, PagerError, PagerLinkError, PagerNakError
 from .messages import (
     BUTTON_NAMES,
     MAX_TEXT_BYTES,
@@ -637,10 +637,7 @@ class PagerDriver:
                 self._emit(self.on_pair_result, frame.node, result.result, result.card_serial)
             else:
                 return self._nak(frame, NakCode.UNKNOWN_TYPE)
-        except BadValueError as exc:
-            log.warning("bad %s value from the base station: %s", frame.type, exc)
-            return self._nak(frame, NakCode.BAD_VALUE)
-        except FrameError as exc:
+        except FrameError as exc:  # no base-to-PC body has a range rule: malformed is all there is
             log.warning("bad %s body from the base station: %s", frame.type, exc)
             return self._nak(frame, NakCode.BAD_LENGTH)
         return self._ack(frame)

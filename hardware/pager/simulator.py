@@ -313,8 +313,9 @@ class PagerSimulator:
             if in_range:
                 for press_id, code in card.unconfirmed.items():
                     self._queue_press_locked(card, press_id, code)
-            self._queue_locked(MsgType.CARD_STATUS, card_id,
-                               CardStatus(int(in_range), card.battery_pct, -60 if in_range else -128).pack())
+            # offline: battery and RSSI unknown (serial_protocol.md section 4, CARD_STATUS)
+            status = CardStatus(1, card.battery_pct, -60) if in_range else CardStatus(0)
+            self._queue_locked(MsgType.CARD_STATUS, card_id, status.pack())
             wires = self._take_new_locked()
         self._send_all(wires)
 

@@ -281,3 +281,12 @@ def test_unpair_ends_the_cards_queued_pages_at_once() -> None:
             driver.stop()
     finally:
         simulator.stop()
+
+
+def test_an_offline_card_status_has_the_golden_body(sim: PagerSimulator, pc: WirePeer) -> None:
+    Asker(pc).hello()
+    sim.set_in_range(3, False)
+    status = pc.expect(lambda f: f.type == MsgType.CARD_STATUS)
+    assert status.node == 3
+    assert status.body == bytes.fromhex(BY_NAME["card_status_offline"]["body_hex"].replace(" ", ""))
+    assert pc.expect(lambda f: f.type == MsgType.CARD_STATUS, timeout=1.0).seq == status.seq  # not ACKed: again
