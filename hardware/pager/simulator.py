@@ -334,8 +334,10 @@ class PagerSimulator:
                 return None
             card_id = self._pairing[0]
             self._pairing = None
-            self.cards[card_id] = SimCard(card_id, serial=card_serial)
+            card = self.cards[card_id] = SimCard(card_id, serial=card_serial)
             self._queue_locked(MsgType.PAIR_RESULT, card_id, PairResult(PairResultCode.PAIRED, card_serial).pack())
+            # first heard after pairing: online (serial_protocol.md section 4, CARD_STATUS)
+            self._queue_locked(MsgType.CARD_STATUS, card_id, CardStatus(1, card.battery_pct, -60).pack())
             wires = self._take_new_locked()
         self._send_all(wires)
         return card_id

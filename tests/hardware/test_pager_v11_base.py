@@ -231,7 +231,9 @@ def test_busy_for_longer_than_the_retry_limit_does_not_reset_the_link() -> None:
 
 def test_pairing_windows(sim: PagerSimulator) -> None:
     results: list[tuple[int, int, int]] = []
-    driver = PagerDriver(sim.url, on_pair_result=lambda *args: results.append(args), **FAST).start()
+    cards: list[tuple[int, dict]] = []
+    driver = PagerDriver(sim.url, on_pair_result=lambda *args: results.append(args),
+                         on_card_status=lambda *args: cards.append(args), **FAST).start()
     try:
         assert driver.wait_link(5)
         driver.start_pairing(17)  # window_s 0: the base's pairing_window_s (60 s by default)
@@ -251,6 +253,7 @@ def test_pairing_windows(sim: PagerSimulator) -> None:
         assert sim.join_card(0x5A0000AA) == 18
         assert sim.wait_until(lambda: results[-1] == (18, 0, 0x5A0000AA), 2)
         assert len(results) == 2
+        assert sim.wait_until(lambda: [(c, i["online"]) for c, i in cards] == [(18, True)], 2)  # first heard
     finally:
         driver.stop()
 
