@@ -757,7 +757,12 @@ class PagerDriver:
                     self._cond.notify_all()
 
     def _drop_queued_page_locked(self, record: PageRecord) -> None:
+        # Queued, or still being retransmitted (a base answering BUSY for two minutes): either way it
+        # stops here, so a page reported unreachable never turns up on a card later.
         self._tx.queue = type(self._tx.queue)(item for item in self._tx.queue if item.context is not record)
+        for seq, item in list(self._tx.outstanding.items()):
+            if item.context is record:
+                del self._tx.outstanding[seq]
 
     # ---- callbacks --------------------------------------------------------------------------------
 

@@ -293,3 +293,29 @@ def test_an_offline_card_status_has_the_golden_body(sim: PagerSimulator, pc: Wir
     assert status.node == 3
     assert status.body == bytes.fromhex(BY_NAME["card_status_offline"]["body_hex"].replace(" ", ""))
     assert pc.expect(lambda f: f.type == MsgType.CARD_STATUS, timeout=1.0).seq == status.seq  # not ACKed: again
+
+
+def test_a_page_that_expires_while_the_base_is_busy_is_no_longer_sent() -> None:
+    """With BUSY no longer resetting the link, a page can be refused for as long as the base is full;
+    when it expires (reported unreachable) the driver stops retransmitting it, so it can never turn up
+    on a card after the screens were told it did not."""
+    simulator = PagerSimulator(cards=[5], queue_slots=1, radio_delay_s=3.0, heartbeat_s=0.3).start()
+    tries: list[int] = []
+    simulator.frame_hook = lambda frame, at: tries.append(Page.unpack(frame.body).page_id) \
+        if frame.type == MsgType.PAGE else None
+    try:
+        driver = PagerDriver(simulator.url, **{**FAST, "page_expiry": 1.0}).start()
+        try:
+            assert driver.wait_link(5)
+            driver.page(5, "E001", 1)  # takes the only slot for 3 s
+            second = driver.page(5, "E002", 1)  # BUSY, retransmitted every 100 ms, until it expires
+            assert driver.wait_page(second, 3) == "unreachable"
+            time.sleep(0.2)
+            sent_before = tries.count(second)
+            assert sent_before >= 3
+            time.sleep(0.6)
+            assert tries.count(second) == sent_before
+        finally:
+            driver.stop()
+    finally:
+        simulator.stop()
