@@ -171,7 +171,7 @@ class RuleSpec:
 
     label: str
     rule: object
-    propose: Callable[[np.ndarray], np.ndarray]
+    propose: Callable[[np.ndarray, int], np.ndarray]
     plain: tuple[float, float] | None             # (threshold, margin) when it is exactly that rule
 
 
@@ -182,7 +182,7 @@ def _plain_overrides(gallery_mod, threshold: float) -> dict:
     """Field values that make the current DecisionRule a plain distance rule (threshold + margin),
     whatever it has grown: no cohort score floor, the strict (or fallback) threshold equal to the cap.
     A field this does not know keeps its default, and the rule is then not taken for a plain one."""
-    known = {"min_score": 0.0, "strict_threshold": threshold, "fallback_threshold": threshold}
+    known = {"min_score": 0.0, "strict_threshold": threshold, "fallback_threshold": threshold, "min_crowd": 1}
     fields = {f.name for f in dataclasses.fields(gallery_mod.DecisionRule)}
     return {k: v for k, v in known.items() if k in fields}
 
@@ -197,7 +197,7 @@ def _is_plain(gallery_mod, rule) -> bool:
         getattr(rule, k) == v for k, v in _plain_overrides(gallery_mod, rule.threshold).items())
 
 
-def _vector_decider(gallery_mod, rule) -> Callable[[np.ndarray], np.ndarray]:
+def _vector_decider(gallery_mod, rule) -> Callable[[np.ndarray, int], np.ndarray]:
     """The rule's decision on rows of per-identity distances, from what gallery.py exposes: its
     array form ``verdicts(distance, margin, score, rule)`` with ``cohort_score`` when it has them
     (what ``Gallery.match`` feeds ``decide``), else ``decide`` row by row on nearest, distance, margin."""
@@ -216,18 +216,21 @@ def _vector_decider(gallery_mod, rule) -> Callable[[np.ndarray], np.ndarray]:
         return np.take_along_axis(part, order, axis=1), np.take_along_axis(vals, order, axis=1)
 
     if verdicts is not None and cohort_score is not None:
-        def propose(batch: np.ndarray) -> np.ndarray:
+        sized = "identities" in inspect.signature(verdicts).parameters
+
+        def propose(batch: np.ndarray, identities: int) -> np.ndarray:
             idx, d = nearest_sorted(batch, max(2, k + 1))
             margin = d[:, 1] - d[:, 0] if d.shape[1] > 1 else np.full(len(d), np.nan)
             score = cohort_score(d, k)
-            ok = verdicts(d[:, 0], margin, score, rule) == 0
+            extra = {"identities": identities} if sized else {}
+            ok = verdicts(d[:, 0], margin, score, rule, **extra) == 0
             return np.where(ok, idx[:, 0], -1)
         return propose
     decide = gallery_mod.decide
     if list(inspect.signature(decide).parameters)[:3] != ["nearest", "distance", "margin"]:
         raise SystemExit("kiosk.vision.gallery.decide changed shape: teach _vector_decider about it")
 
-    def propose(batch: np.ndarray) -> np.ndarray:
+    def propose(batch: np.ndarray, identities: int) -> np.ndarray:
         idx, d = nearest_sorted(batch, 2)
         out = np.full(len(batch), -1, dtype=np.int64)
         for r in range(len(batch)):
@@ -395,10 +398,10 @@ def model_chances(model: ProbeModel, spec: RuleSpec, n: int, rng, trials: int) -
             vec = np.concatenate([rng.choice(model.genuine[p], (trials, 1)), imp], axis=1)
         else:
             vec = rng.choice(model.genuine[p], (trials, 1))
-        got = spec.propose(vec)
+        got = spec.propose(vec, n)
         right += int(np.sum(got == 0))
         wrong += int(np.sum(got > 0))
-        stranger += int(np.sum(spec.propose(model.quantile(p, lowest_uniforms(rng, n, NEAREST_KEPT, trials))) >= 0))
+        stranger += int(np.sum(spec.propose(model.quantile(p, lowest_uniforms(rng, n, NEAREST_KEPT, trials)), n) >= 0))
     total = probes * trials
     return right / total, stranger / total, wrong / total
 
@@ -596,6 +599,10 @@ def main() -> None:
                     r = scale[(s, spec.label, n)]
                     cells.append(f"{pct(r[0])} / {pct(r[1])} / {pct(r[2])}")
                 print(f"{centre:>9} | " + " ".join(f"{c:>26}" for c in cells))
+                # what the window buys: of ALL visits, the returns within it of citizens enrolled, recognised
+                covered = [RETURN_SHARE[w] * ENROL_SHARE * scale[(s, spec.label, sizes[(centre, w)])][0]
+                           for w in WINDOWS]
+                print(f"{'':>9} | " + " ".join(f"{'visits recognised ' + pct(c):>26}" for c in covered))
 
     if TARGET_SET in set_names:
         m = models[(TARGET_SET, "same", "shape")]

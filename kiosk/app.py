@@ -12,6 +12,8 @@ from flask import Flask
 from flask_socketio import SocketIO
 from werkzeug.routing import IntegerConverter
 
+from kiosk.accounts.login_guard import LoginGuard
+from kiosk.accounts.sessions import SessionPolicy
 from kiosk.citizens.keyfile import KeyProblem, open_vault
 from kiosk.citizens.registry import CitizenRegistry
 from kiosk.config.core import Config
@@ -25,6 +27,8 @@ from kiosk.runtime.lifecycle import Supervisor
 from kiosk.runtime.tasks import RepeatingTask
 from kiosk.store import Store
 from kiosk.store.health import QUICK_CHECK_EVERY_S, StoreHealth, open_checked
+
+DAY_END_EVERY_S = 30.0  # how soon after closing time the day ends when nobody acts
 
 
 @dataclass
@@ -52,6 +56,10 @@ class KioskServices:
     alerts: Any = None  # kiosk.queue.alert_watch.AlertWatch: the manager's alerts of the queue
     # today's answers to face matches and the "recognition unreliable" warning (kiosk.citizens.face_check_alarm)
     face_watch: Any = None  # kiosk.citizens.face_check_alarm.FaceCheckWatch
+    # sign-in: session lifetimes, the throttle of failed sign-ins, and the watch over open sockets' sign-ins
+    session_policy: SessionPolicy = field(default_factory=SessionPolicy)
+    login_guard: LoginGuard = field(default_factory=LoginGuard)
+    socket_watch: Any = None  # kiosk.web.realtime.watch.SocketWatch
 
     def close(self, timeout: float = 4.0) -> None:
         """Stop every background part in reverse start order, finishing what was accepted."""
@@ -93,11 +101,12 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     bus = EventBus()
     settings = QueueSettings(
         policy=PriorityPolicy(config.priority_policy, config.interleave_every, config.priority_bonus_minutes),
-        auto_no_show_after_recalls=config.auto_no_show_after_recalls,
+        auto_no_show_after_recalls=config.auto_no_show_after_recalls, closing_time=config.closing_time,
     )
     engine = QueueEngine(store, clock, settings, publish=bus.publish,
                          default_service_seconds=config.default_service_minutes * 60)
 
+    policy = config.accounts.session_policy()
     app = Flask(__name__, static_folder="web/static", template_folder="web/templates")
     app.config.update(
         SECRET_KEY=config.secret_key or _secret_key(data_dir),
@@ -105,7 +114,8 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.session_cookie_secure,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # the cookie may outlive a staff session: the store's row decides (kiosk.accounts.sessions)
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=max(policy.staff_max_s, policy.device_max_s)),
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
@@ -119,6 +129,10 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     citizens = CitizenRegistry(store, vault, clock)
     appointments = Appointments(engine, config.appointments.rules())
     kiosk = KioskServices(config, store, clock, engine, bus, socketio, citizens, appointments, supervisor)
+    kiosk.session_policy = policy
+    accounts = config.accounts
+    kiosk.login_guard = LoginGuard(accounts.login_failures_per_account, accounts.login_failures_per_address,
+                                   accounts.login_window_minutes * 60)
     app.extensions["kiosk"] = kiosk
     try:
         _wire(app, kiosk)
@@ -133,6 +147,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     """Every part, in start order (the supervisor stops them in reverse): devices (drivers, printers,
     voice), the event bus that feeds them, the screens' snapshot fan-out, the kiosk terminals (their
     sessions and vision workers), the device health board, the periodic tasks; then the web layer."""
+    from kiosk.accounts.sessions import purge as session_purge
     from kiosk.devices.health_setup import build_health
     from kiosk.devices.hub import build_devices
     from kiosk.devices.providers import printer_health
@@ -141,6 +156,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.session import setup as kiosk_session
     from kiosk.terminals.health import terminal_health
     from kiosk.terminals.hub import TerminalHub
+    from kiosk.web.api import account as api_account
     from kiosk.web.api import admin as api_admin
     from kiosk.web.api import appointments as api_appointments
     from kiosk.web.api import citizens as api_citizens
@@ -151,11 +167,13 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.web.api import today as api_today
     from kiosk.web.errors import register_error_handlers
     from kiosk.web.headers import install_headers
+    from kiosk.web.pages import account as pages_account
     from kiosk.web.pages import devices as pages_devices
     from kiosk.web.pages import main as pages
     from kiosk.web.realtime import kiosk as kiosk_live
     from kiosk.web.realtime.namespaces import SocketFanout, register_namespaces
     from kiosk.web.realtime.track import TrackFanout, register_track
+    from kiosk.web.realtime.watch import SocketWatch
 
     config, supervisor = kiosk.config, kiosk.supervisor
     kiosk.devices = build_devices(kiosk, app.config["SECRET_KEY"], supervisor)
@@ -191,16 +209,27 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     kiosk.citizens.purge_expired(config.retention_days)
     purge = RepeatingTask(24 * 3600, lambda: kiosk.citizens.purge_expired(config.retention_days), "retention-purge")
     supervisor.add("retention-purge", purge.stop, start=purge.start)
+    # the day ends at closing time even when nobody acts (kiosk/queue/dayend.py); at start too, for a
+    # service that was off at closing
+    day_end = RepeatingTask(DAY_END_EVERY_S, kiosk.engine.end_day_if_due, "day-end", first_after_s=1.0)
+    supervisor.add("day-end", day_end.stop, start=day_end.start)
     # past days' report rollups, built ahead of the first report (a report builds what is still missing)
     rollups = RepeatingTask(3600, lambda: build_missing(kiosk.store, kiosk.clock, stopping=rollups.stopping),
                             "report-rollups", first_after_s=60)
     supervisor.add("report-rollups", rollups.stop, start=rollups.start)
 
+    kiosk.socket_watch = SocketWatch(kiosk.socketio, kiosk.store, kiosk.clock)
+    supervisor.add("socket-watch", kiosk.socket_watch.stop, start=kiosk.socket_watch.start)
+    purge_sessions = RepeatingTask(6 * 3600, lambda: kiosk.store.write(
+        lambda tx: session_purge(tx, kiosk.clock.now())), "session-purge", first_after_s=120)
+    supervisor.add("session-purge", purge_sessions.stop, start=purge_sessions.start)
+
     register_error_handlers(app)
     install_headers(app)
     # Order matters where rules overlap: the signed tracking routes of ratings before the devices' ones.
-    for bp in (api_queue.bp, api_today.bp, api_reports.bp, api_admin.bp, api_citizens.bp, api_appointments.bp,
-               ratings.bp, openapi.bp, pages.bp, kiosk_live.bp, api_devices.bp, pages_devices.bp):
+    for bp in (api_queue.bp, api_account.bp, api_today.bp, api_reports.bp, api_admin.bp, api_citizens.bp,
+               api_appointments.bp, ratings.bp, openapi.bp, pages.bp, pages_account.bp, kiosk_live.bp,
+               api_devices.bp, pages_devices.bp):
         app.register_blueprint(bp)
     register_namespaces(kiosk.socketio)
     register_track(kiosk.socketio, tracking)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .errors import FrameError
+from .errors import BadValueError, FrameError
 
 
 @dataclass(frozen=True)
@@ -43,17 +43,18 @@ KEYS_BY_NAME = {key.name: key for key in CONFIG_KEYS}
 
 
 def lookup_key(key: int | str) -> ConfigKey:
-    """Return the ConfigKey for a wire code or a name; raises FrameError for an unknown key."""
+    """Return the ConfigKey for a wire code or a name; raises BadValueError (a FrameError) for an unknown
+    key: on the wire that is NAK BAD_VALUE, like a value out of range (serial_protocol.md, Config keys)."""
     found = KEYS_BY_NAME.get(key) if isinstance(key, str) else KEYS_BY_CODE.get(key)
     if found is None:
-        raise FrameError(f"unknown config key {key!r}; known: {', '.join(KEYS_BY_NAME)}")
+        raise BadValueError(f"unknown config key {key!r}; known: {', '.join(KEYS_BY_NAME)}")
     return found
 
 
 def check_value(key: ConfigKey, value: object) -> int:
-    """Return ``value`` when it is a valid integer for ``key``; raises FrameError otherwise."""
+    """Return ``value`` when it is a valid integer for ``key``; raises BadValueError otherwise."""
     if not isinstance(value, int) or isinstance(value, bool) or not key.minimum <= value <= key.maximum:
-        raise FrameError(f"{key.name} must be an integer in {key.minimum}..{key.maximum}, got {value!r}")
+        raise BadValueError(f"{key.name} must be an integer in {key.minimum}..{key.maximum}, got {value!r}")
     return value
 
 
@@ -76,7 +77,10 @@ def unpack_config_get(body: bytes) -> ConfigKey:
 
 
 def unpack_config_value(body: bytes) -> tuple[ConfigKey, int]:
-    """Parse a CONFIG_SET body (or a CONFIG_GET ACK): returns the key and a range-checked value."""
+    """Parse a CONFIG_SET body (or a CONFIG_GET ACK): returns the key and a range-checked value.
+
+    A body of the wrong length raises FrameError (NAK BAD_LENGTH); an unknown key or a value out of range
+    raises BadValueError (NAK BAD_VALUE)."""
     if not body:
         raise FrameError("config body is empty")
     key = lookup_key(body[0])

@@ -26,6 +26,7 @@ from .messages import (
     MAX_TEXT_BYTES,
     PAGE_FLAG_RECALL,
     PAGE_FLAG_TEST,
+    PAIR_WINDOW_DEFAULT,
     TRANSIENT_NAKS,
     BaseInfo,
     ButtonPress,
@@ -42,6 +43,7 @@ from .messages import (
     PairResult,
     PairStart,
     encode_frame,
+    on_the_wire,
 )
 from .ports import DEFAULT_SYMLINKS, DEFAULT_USB_IDS, find_port
 from .protocol import FrameProtocol
@@ -124,7 +126,9 @@ class PagerDriver:
                  busy_backoff: float = 0.1,
                  backoff_min: float = 0.05,
                  backoff_max: float = 5.0,
-                 read_timeout: float = 0.5) -> None:
+                 read_timeout: float = 0.5,
+                 first_seq: int | None = None,
+                 first_page_id: int | None = None) -> None:
         if not 1 <= window <= 16:
             raise ValueError(f"window must be in 1..16, got {window}")
         if ack_timeout <= 0 or heartbeat_s <= 0 or link_timeout <= heartbeat_s:
@@ -165,7 +169,9 @@ class PagerDriver:
         self._link_up = False
         self._came_up = False
         self._hello: Outgoing | None = None
-        self._tx = TxWindow(flags=0, window=window, first_seq=random.getrandbits(8))
+        # Random starts (section 5 and 7.2 of the protocol); fixed ones only for golden-byte tests.
+        self._tx = TxWindow(flags=0, window=window,
+                            first_seq=random.getrandbits(8) if first_seq is None else first_seq)
         self._rx_ring = DedupRing()
         self._base: BaseInfo | None = None
         self._boot_id: int | None = None
@@ -174,7 +180,7 @@ class PagerDriver:
         self._fault: str | None = None
         self._next_heartbeat = 0.0
         self._started_at = time.monotonic()
-        self._next_page_id = random.randint(1, 0xFFFFFFFF)
+        self._next_page_id = random.randint(1, 0xFFFFFFFF) if first_page_id is None else first_page_id
         self._pages: OrderedDict[int, PageRecord] = OrderedDict()
         self._presses: dict[int, OrderedDict[int, None]] = {}
         self.stats = {"connects": 0, "reboots_seen": 0, "retransmits": 0, "duplicates": 0, "bad_frames": 0,
@@ -318,10 +324,11 @@ class PagerDriver:
         """Change one setting; raises FrameError for a bad value, PagerNakError if the base refuses."""
         self._request(MsgType.CONFIG_SET, node, config_keys.pack_config_value(key, value), timeout)
 
-    def start_pairing(self, card_id: int, window_s: int = 60, timeout: float = 3.0) -> None:
-        """Open a pairing window for a new card that will get ``card_id``; the result comes to
-        ``on_pair_result``."""
-        self._request(MsgType.PAIR_START, card_id, PairStart(window_s).pack(), timeout)
+    def start_pairing(self, card_id: int, window_s: int | None = None, timeout: float = 3.0) -> None:
+        """Open a pairing window for a new card that will get ``card_id``, for ``window_s`` seconds
+        (10..600; None: the base station's ``pairing_window_s``); the result comes to ``on_pair_result``."""
+        body = PairStart(PAIR_WINDOW_DEFAULT if window_s is None else window_s).pack()
+        self._request(MsgType.PAIR_START, card_id, body, timeout)
 
     def unpair(self, card_id: int, timeout: float = 3.0) -> None:
         """Forget a card on the base station."""
@@ -458,7 +465,7 @@ class PagerDriver:
             if port is None:
                 return
             try:
-                port.write(b"".join(wires))
+                port.write(on_the_wire(wires))
             except (serial.SerialException, OSError) as exc:
                 self._force_reconnect(f"write failed: {exc}")
 
@@ -541,6 +548,9 @@ class PagerDriver:
             except FrameError:
                 return []
             if code in TRANSIENT_NAKS:
+                # The base answered: it is alive, so this does not count towards the silence limit
+                # (max_retries) that resets the link; a page may wait for a free slot for long.
+                item.attempts = 1
                 item.due = now + self.busy_backoff
                 if code == NakCode.NOT_READY and item is not self._hello:
                     return self._handshake_locked(now)
@@ -627,7 +637,7 @@ class PagerDriver:
                 self._emit(self.on_pair_result, frame.node, result.result, result.card_serial)
             else:
                 return self._nak(frame, NakCode.UNKNOWN_TYPE)
-        except FrameError as exc:
+        except FrameError as exc:  # no base-to-PC body has a range rule: malformed is all there is
             log.warning("bad %s body from the base station: %s", frame.type, exc)
             return self._nak(frame, NakCode.BAD_LENGTH)
         return self._ack(frame)
@@ -747,7 +757,12 @@ class PagerDriver:
                     self._cond.notify_all()
 
     def _drop_queued_page_locked(self, record: PageRecord) -> None:
+        # Queued, or still being retransmitted (a base answering BUSY for two minutes): either way it
+        # stops here, so a page reported unreachable never turns up on a card later.
         self._tx.queue = type(self._tx.queue)(item for item in self._tx.queue if item.context is not record)
+        for seq, item in list(self._tx.outstanding.items()):
+            if item.context is record:
+                del self._tx.outstanding[seq]
 
     # ---- callbacks --------------------------------------------------------------------------------
 

@@ -10,6 +10,11 @@ class FrameError(PagerError, ValueError):
     """A frame or message body could not be decoded (bad COBS, CRC, length or field value)."""
 
 
+class BadValueError(FrameError):
+    """A well-formed body with a value outside what the receiver accepts (an unknown config key, a value
+    out of range, a reserved id); a receiver answers it with NAK BAD_VALUE, not BAD_LENGTH."""
+
+
 class PagerNakError(PagerError):
     """The base station refused a request with a NAK; ``code`` is the NakCode."""
 

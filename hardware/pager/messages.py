@@ -17,14 +17,15 @@ from typing import ClassVar
 
 from .cobs import cobs_decode, cobs_encode
 from .crc import crc16_ccitt_false
-from .errors import FrameError
+from .errors import BadValueError, FrameError
 
 PROTOCOL_VERSION = 1
 HEADER_LEN = 6
 CRC_LEN = 2
 MAX_BODY = 240
 MAX_PAYLOAD = HEADER_LEN + MAX_BODY + CRC_LEN
-# COBS adds one byte per 254 plus one; the receiver drops anything longer as garbage.
+# COBS of n <= 254 bytes is exactly n + 1 bytes: at most 249 for the 248-byte payload. A receiver drops a
+# longer run without 0x00 as garbage (serial_protocol.md section 2).
 MAX_ENCODED = MAX_PAYLOAD + MAX_PAYLOAD // 254 + 1
 DELIMITER = b"\x00"
 
@@ -58,7 +59,8 @@ class MsgType(IntEnum):
     UNPAIR = 0x42
 
 
-# Types that are neither acknowledged nor checked for duplicates.
+# Types that are neither acknowledged nor checked for duplicates. Frozen across protocol versions: a
+# frame of an unknown version is unreliable exactly when its type is one of these four.
 UNRELIABLE_TYPES = frozenset({MsgType.ACK, MsgType.NAK, MsgType.BOOT, MsgType.HEARTBEAT})
 
 
@@ -108,6 +110,7 @@ class PairResultCode(IntEnum):
 
 PAGE_FLAG_RECALL = 0x01
 PAGE_FLAG_TEST = 0x02
+PAIR_WINDOW_DEFAULT = 0  # PAIR_START window_s: use the base's pairing_window_s
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,12 @@ def unpack_payload(payload: bytes) -> Frame:
 def encode_frame(frame: Frame) -> bytes:
     """Return the bytes to put on the wire for ``frame``: COBS(payload) followed by 0x00."""
     return cobs_encode(pack_payload(frame)) + DELIMITER
+
+
+def on_the_wire(wires: list[bytes]) -> bytes:
+    """The bytes a sender writes for encoded frames: each one preceded by an extra 0x00 (v1.1), so line
+    noise or a stale half frame in front of it ends at that 0x00 instead of swallowing the frame."""
+    return b"".join(DELIMITER + wire for wire in wires)
 
 
 def decode_frame(block: bytes) -> Frame:
@@ -247,7 +256,8 @@ class Hello(Body):
     @classmethod
     def unpack(cls, body: bytes) -> Hello:
         hello = cls(*_unpack_fixed(cls.FMT, body, "HELLO"))
-        _check_range("window", hello.window, 1, 16)
+        if not 1 <= hello.window <= 16:
+            raise BadValueError(f"HELLO window must be in 1..16, got {hello.window}")
         return hello
 
 
@@ -317,7 +327,7 @@ class Page(Body):
         if not _ticket_ok(ticket):
             raise FrameError(f"PAGE ticket {ticket!r} has characters outside A-Z, 0-9, '-'")
         if page_id == 0:
-            raise FrameError("PAGE page_id 0 is reserved")
+            raise BadValueError("PAGE page_id 0 is reserved")
         return cls(page_id=page_id, ticket=ticket, counter=counter, text=text, flags=flags)
 
 
@@ -406,20 +416,25 @@ class NakBody(Body):
 
 @dataclass(frozen=True)
 class PairStart(Body):
-    """PC -> base: open a pairing window; the next card that joins gets id ``node``."""
+    """PC -> base: open a pairing window; the next card that joins gets id ``node``.
+
+    ``window_s`` 0 (PAIR_WINDOW_DEFAULT) means "as long as the base's ``pairing_window_s`` setting".
+    """
 
     TYPE: ClassVar[MsgType] = MsgType.PAIR_START
     FMT: ClassVar[str] = ">H"
-    window_s: int
+    window_s: int = 0
 
     def pack(self) -> bytes:
-        _check_range("window_s", self.window_s, 10, 600)
+        if self.window_s != PAIR_WINDOW_DEFAULT:
+            _check_range("window_s", self.window_s, 10, 600)
         return struct.pack(self.FMT, self.window_s)
 
     @classmethod
     def unpack(cls, body: bytes) -> PairStart:
         start = cls(*_unpack_fixed(cls.FMT, body, "PAIR_START"))
-        _check_range("window_s", start.window_s, 10, 600)
+        if start.window_s != PAIR_WINDOW_DEFAULT and not 10 <= start.window_s <= 600:
+            raise BadValueError(f"PAIR_START window_s must be 0 or 10..600, got {start.window_s}")
         return start
 
 

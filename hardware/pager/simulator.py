@@ -16,6 +16,7 @@ import logging
 import os
 import random
 import select
+import struct
 import threading
 import time
 from collections import OrderedDict
@@ -24,12 +25,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import config_keys
-from .errors import FrameError, PagerError
+from .errors import BadValueError, FrameError, PagerError
 from .messages import (
     BUTTONS_BY_NAME,
     FLAG_FROM_BASE,
+    NODE_BASE,
+    NODE_BROADCAST,
     PAGE_FLAG_RECALL,
     PAGE_FLAG_TEST,
+    PAIR_WINDOW_DEFAULT,
+    PROTOCOL_VERSION,
     BaseInfo,
     Button,
     ButtonPress,
@@ -47,6 +52,7 @@ from .messages import (
     PairResultCode,
     PairStart,
     encode_frame,
+    on_the_wire,
 )
 from .protocol import FrameProtocol
 from .reliable import DedupRing, Outgoing, TxWindow
@@ -55,7 +61,7 @@ from .transports import PtyEnd, TcpEnd
 log = logging.getLogger(__name__)
 KEEP_PAGES = 50  # pages each simulated card remembers
 
-FW_VERSION = (1, 0, 0)
+FW_VERSION = (1, 1, 0)  # implements serial_protocol.md v1.1
 
 
 @dataclass
@@ -165,6 +171,7 @@ class PagerSimulator:
         self._rng = random.Random(self.faults.seed)
         self._lock = threading.RLock()
         self._io_lock = threading.Lock()
+        self._rx_lock = threading.Lock()  # one receiver: the I/O thread and line_noise() take turns
         self._cond = threading.Condition(threading.Lock())
         self._timers: list[tuple[float, int, int, Callable[[], None]]] = []
         self._timer_ids = itertools.count()
@@ -257,6 +264,15 @@ class PagerSimulator:
             self._boot()
         self._send_boot()
 
+    def line_noise(self, data: bytes, to_pc: bool = False) -> None:
+        """Line noise: ``data`` reaches the base station's receiver as if it came down the wire (or, with
+        ``to_pc``, goes out on the wire to the PC) without any delimiter of its own."""
+        if to_pc:
+            self._write(bytes(data))
+        else:
+            with self._rx_lock:
+                self._protocol.data_received(bytes(data))
+
     def set_faults(self, faults: FaultConfig) -> None:
         """Replace the fault configuration (e.g. turn faults off to let the test drain)."""
         self.faults = faults
@@ -297,10 +313,19 @@ class PagerSimulator:
             if in_range:
                 for press_id, code in card.unconfirmed.items():
                     self._queue_press_locked(card, press_id, code)
-            self._queue_locked(MsgType.CARD_STATUS, card_id,
-                               CardStatus(int(in_range), card.battery_pct, -60 if in_range else -128).pack())
+            # offline: battery and RSSI unknown (serial_protocol.md section 4, CARD_STATUS)
+            status = CardStatus(1, card.battery_pct, -60) if in_range else CardStatus(0)
+            self._queue_locked(MsgType.CARD_STATUS, card_id, status.pack())
             wires = self._take_new_locked()
         self._send_all(wires)
+
+    @property
+    def pairing(self) -> tuple[int, float] | None:
+        """The open pairing window: (card id, seconds left), or None."""
+        with self._lock:
+            if self._pairing is None:
+                return None
+            return self._pairing[0], self._pairing[1] - time.monotonic()
 
     def join_card(self, card_serial: int) -> int | None:
         """A new card asks to pair: it gets the id of the open pairing window (None if none is open)."""
@@ -309,8 +334,10 @@ class PagerSimulator:
                 return None
             card_id = self._pairing[0]
             self._pairing = None
-            self.cards[card_id] = SimCard(card_id, serial=card_serial)
+            card = self.cards[card_id] = SimCard(card_id, serial=card_serial)
             self._queue_locked(MsgType.PAIR_RESULT, card_id, PairResult(PairResultCode.PAIRED, card_serial).pack())
+            # first heard after pairing: online (serial_protocol.md section 4, CARD_STATUS)
+            self._queue_locked(MsgType.CARD_STATUS, card_id, CardStatus(1, card.battery_pct, -60).pack())
             wires = self._take_new_locked()
         self._send_all(wires)
         return card_id
@@ -333,7 +360,7 @@ class PagerSimulator:
     def idle(self) -> bool:
         """True when nothing is queued or waiting for an ACK and no card has an unconfirmed press."""
         with self._lock:
-            return (not self._tx.queue and not self._tx.outstanding and self._radio_busy == 0
+            return (not self._tx.queue and not self._tx.outstanding and not self._radio_jobs
                     and not any(card.unconfirmed for card in self.cards.values()))
 
     def _card(self, card_id: int) -> SimCard:
@@ -351,7 +378,8 @@ class PagerSimulator:
         self._session: int | None = None
         self._rx_ring = DedupRing()
         self._tx = TxWindow(flags=FLAG_FROM_BASE, window=self.window, first_seq=random.getrandbits(8))
-        self._radio_busy = 0
+        # pages waiting for radio delivery (the page slots): job id -> [card id, page id, radio attempts]
+        self._radio_jobs: dict[int, list[int]] = {}
         self._pairing: tuple[int, float] | None = None
         if self._generation > 1:
             self.stats["reboots"] += 1
@@ -380,6 +408,10 @@ class PagerSimulator:
             self._at(min(item.due for item in started), self._retransmit)
         return [item.wire for item in started]
 
+    def _config_value(self, node: int, name: str) -> int:
+        key = config_keys.lookup_key(name)
+        return self._config.get((node, key.code), key.default)
+
     def _send_boot(self) -> None:
         self._send_all([encode_frame(Frame(type=MsgType.BOOT, body=self._base_info().pack(),
                                            flags=FLAG_FROM_BASE))])
@@ -388,7 +420,7 @@ class PagerSimulator:
         if not self._running:
             return
         with self._lock:
-            free = max(0, self.queue_slots - self._radio_busy)
+            free = max(0, self.queue_slots - len(self._radio_jobs))
             body = Heartbeat(self._boot_id, int(time.monotonic() - self._booted_at), free).pack()
         self._send_all([encode_frame(Frame(type=MsgType.HEARTBEAT, body=body, flags=FLAG_FROM_BASE))])
         self._at(time.monotonic() + self.heartbeat_s, self._heartbeat)
@@ -417,32 +449,54 @@ class PagerSimulator:
         if self.frame_hook is not None:
             self.frame_hook(frame, time.perf_counter())
         if frame.from_base:
-            return
+            return  # our own frame echoed back (a loop-back or a misconfigured port): never answered
         with self._lock:
             wires: list[bytes] = []
-            if frame.version != 1:
-                if frame.reliable:
+            if frame.version != PROTOCOL_VERSION:
+                if frame.reliable:  # not acted on, so not stored in the ring: the answer is the same anyway
                     wires.append(self._nak(frame, NakCode.UNSUPPORTED_VERSION))
             elif frame.type in (MsgType.ACK, MsgType.NAK):
                 wires += self._handle_answer_locked(frame)
             elif frame.type in (MsgType.HEARTBEAT, MsgType.BOOT):
-                pass
+                pass  # the PC's heartbeat only says it is alive; the base keeps its session regardless
+            elif frame.type == MsgType.HELLO:
+                # Idempotent, so never looked up in nor stored in the ring: a new session's HELLO may reuse
+                # a sequence number the old session's ring still holds (section 7.1).
+                answer, opened = self._hello_locked(frame)
+                wires.append(answer)
+                if opened:
+                    wires += self._resend_outstanding_locked(now)
+            elif self._session is None:
+                wires.append(self._nak(frame, NakCode.NOT_READY))
             else:
-                cached = self._rx_ring.lookup(frame.seq) if self._session is not None else None
+                cached = self._rx_ring.lookup(frame.seq)
                 if cached is not None:
                     self.stats["rx_duplicates"] += 1
                     wires.append(cached)
-                elif frame.type != MsgType.HELLO and self._session is None:
-                    wires.append(self._nak(frame, NakCode.NOT_READY))
                 else:
                     answer, cache = self._handle_request_locked(frame, now)
                     if cache:
                         self._rx_ring.store(frame.seq, answer)
                     wires.append(answer)
-                    if frame.type == MsgType.HELLO:
-                        wires += self._resend_outstanding_locked(now)
             wires += self._take_new_locked()
         self._send_all(wires)
+
+    def _hello_locked(self, frame: Frame) -> tuple[bytes, bool]:
+        """Answer a HELLO; returns the answer and whether a session is open now."""
+        if len(frame.body) != 6:
+            return self._nak(frame, NakCode.BAD_LENGTH), False
+        session_id, version, window = struct.unpack(Hello.FMT, frame.body)
+        if version != PROTOCOL_VERSION:
+            return self._nak(frame, NakCode.UNSUPPORTED_VERSION), False
+        if not 1 <= window <= 16:
+            return self._nak(frame, NakCode.BAD_VALUE), False
+        if self.refuse_hello is not None:
+            return self._nak(frame, self.refuse_hello), False
+        if session_id != self._session:
+            self._session = session_id
+            self._rx_ring.clear()
+        self._tx.window = min(self.window, window)
+        return self._ack(frame, self._base_info().pack()), True
 
     def _nak(self, frame: Frame, code: int) -> bytes:
         return encode_frame(Frame(type=MsgType.NAK, node=frame.node, seq=frame.seq, body=NakBody(code).pack(),
@@ -482,96 +536,129 @@ class PagerSimulator:
         return []
 
     def _handle_request_locked(self, frame: Frame, now: float) -> tuple[bytes, bool]:
-        """Act on one new reliable frame; returns the answer and whether to cache it."""
-        try:
-            if frame.type == MsgType.HELLO:
-                hello = Hello.unpack(frame.body)
-                if self.refuse_hello is not None:
-                    return self._nak(frame, self.refuse_hello), False
-                if hello.session_id != self._session:
-                    self._session = hello.session_id
-                    self._rx_ring.clear()
-                self._tx.window = min(self.window, hello.window)
-                return self._ack(frame, self._base_info().pack()), True
-            if frame.type == MsgType.PAGE:
-                page = Page.unpack(frame.body)
-                if frame.node not in self.cards:
-                    return self._nak(frame, NakCode.UNKNOWN_NODE), True
-                if self._radio_busy >= self.queue_slots:
-                    return self._nak(frame, NakCode.BUSY), False
-                self._radio_busy += 1
-                generation = self._generation
-                self._at(now + self.radio_delay_s, lambda: self._radio_send(page, frame.node, 1, generation))
-                return self._ack(frame), True
-            if frame.type == MsgType.CONFIG_GET:
-                key = config_keys.unpack_config_get(frame.body)
-                error = self._check_config_node(frame.node, key)
-                if error is not None:
-                    return self._nak(frame, error), True
-                value = self._config.get((frame.node, key.code), key.default)
-                return self._ack(frame, config_keys.pack_config_value(key.code, value)), True
-            if frame.type == MsgType.CONFIG_SET:
-                try:
-                    key, value = config_keys.unpack_config_value(frame.body)
-                except FrameError:
-                    return self._nak(frame, NakCode.BAD_VALUE), True
-                error = self._check_config_node(frame.node, key)
-                if error is not None:
-                    return self._nak(frame, error), True
-                self._config[(frame.node, key.code)] = value
-                return self._ack(frame), True
-            if frame.type == MsgType.PAIR_START:
-                start = PairStart.unpack(frame.body)
-                low = self._config.get((0, 0x04), 1)
-                high = self._config.get((0, 0x05), 64)
-                if not low <= frame.node <= high or frame.node in self.cards:
-                    return self._nak(frame, NakCode.BAD_VALUE), True
-                generation = self._generation
-                self._pairing = (frame.node, now + start.window_s)
-                self._at(now + start.window_s, lambda: self._pairing_timeout(frame.node, generation))
-                return self._ack(frame), True
-            if frame.type == MsgType.UNPAIR:
-                if frame.body:
-                    return self._nak(frame, NakCode.BAD_LENGTH), True
-                if self.cards.pop(frame.node, None) is None:
-                    return self._nak(frame, NakCode.UNKNOWN_NODE), True
-                return self._ack(frame), True
-        except FrameError:
-            return self._nak(frame, NakCode.BAD_LENGTH), True
-        return self._nak(frame, NakCode.UNKNOWN_TYPE), True
+        """Act on one new reliable frame of the open session; returns the answer and whether to cache it.
 
-    def _check_config_node(self, node: int, key: config_keys.ConfigKey) -> int | None:
+        Checks in the order of serial_protocol.md section 6.1: type, body layout (BAD_LENGTH), values and
+        node (BAD_VALUE), pairing (UNKNOWN_NODE), room (BUSY).
+        """
+        handlers = {MsgType.PAGE: self._page_locked, MsgType.CONFIG_GET: self._config_get_locked,
+                    MsgType.CONFIG_SET: self._config_set_locked, MsgType.PAIR_START: self._pair_start_locked,
+                    MsgType.UNPAIR: self._unpair_locked}
+        handler = handlers.get(frame.type)
+        if handler is None:  # unknown, or a type the base sends and never receives
+            return self._nak(frame, NakCode.UNKNOWN_TYPE), True
+        try:
+            code, body = handler(frame, now)
+        except BadValueError:
+            code, body = NakCode.BAD_VALUE, b""
+        except FrameError:
+            code, body = NakCode.BAD_LENGTH, b""
+        if code is None:
+            return self._ack(frame, body), True
+        return self._nak(frame, code), code not in (NakCode.BUSY, NakCode.NOT_READY)
+
+    @staticmethod
+    def _card_node(node: int) -> None:
+        if node in (NODE_BASE, NODE_BROADCAST):
+            raise BadValueError(f"node {node} is not a card id")
+
+    def _page_locked(self, frame: Frame, now: float) -> tuple[int | None, bytes]:
+        page = Page.unpack(frame.body)  # reserved page flag bits are ignored, like header flag bits
+        self._card_node(frame.node)
+        if frame.node not in self.cards:
+            return NakCode.UNKNOWN_NODE, b""
+        if len(self._radio_jobs) >= self.queue_slots:
+            return NakCode.BUSY, b""
+        job = next(self._timer_ids)
+        self._radio_jobs[job] = [frame.node, page.page_id, 0]
+        self._at(now + self.radio_delay_s, lambda: self._radio_send(job, page, frame.node, 1))
+        return None, b""
+
+    def _config_key_locked(self, node: int, key: config_keys.ConfigKey) -> int | None:
         if key.scope == "base":
-            return None if node == 0 else NakCode.BAD_VALUE
-        if node == 0:
-            return NakCode.BAD_VALUE
+            if node != NODE_BASE:
+                raise BadValueError(f"{key.name} is a base setting, sent to node {node}")
+            return None
+        self._card_node(node)
         return None if node in self.cards else NakCode.UNKNOWN_NODE
 
-    def _radio_send(self, page: Page, card_id: int, attempt: int, generation: int) -> None:
+    def _config_get_locked(self, frame: Frame, now: float) -> tuple[int | None, bytes]:
+        key = config_keys.unpack_config_get(frame.body)
+        error = self._config_key_locked(frame.node, key)
+        if error is not None:
+            return error, b""
+        return None, config_keys.pack_config_value(key.code, self._config_value(frame.node, key.name))
+
+    def _config_set_locked(self, frame: Frame, now: float) -> tuple[int | None, bytes]:
+        key, value = config_keys.unpack_config_value(frame.body)
+        error = self._config_key_locked(frame.node, key)
+        if error is not None:
+            return error, b""
+        if key.name in ("card_id_min", "card_id_max"):
+            low = value if key.name == "card_id_min" else self._config_value(0, "card_id_min")
+            high = value if key.name == "card_id_max" else self._config_value(0, "card_id_max")
+            if low > high:
+                raise BadValueError("card_id_min would be greater than card_id_max")
+        if key.name == "site_id" and value != self._config_value(0, "site_id") and self.cards:
+            raise BadValueError("site_id cannot change while cards are paired")  # their labels name the site
+        self._config[(frame.node, key.code)] = value
+        return None, b""
+
+    def _pair_start_locked(self, frame: Frame, now: float) -> tuple[int | None, bytes]:
+        start = PairStart.unpack(frame.body)
+        self._card_node(frame.node)
+        low, high = self._config_value(0, "card_id_min"), self._config_value(0, "card_id_max")
+        if not low <= frame.node <= high or frame.node in self.cards:
+            raise BadValueError(f"card id {frame.node} is outside {low}..{high} or already paired")
+        window = self._config_value(0, "pairing_window_s") if start.window_s == PAIR_WINDOW_DEFAULT else start.window_s
+        if self._pairing is not None and self._pairing[0] != frame.node:
+            # One window at a time: the newer request wins, the older one ends as TIMEOUT (no card joined).
+            self._queue_locked(MsgType.PAIR_RESULT, self._pairing[0], PairResult(PairResultCode.TIMEOUT).pack())
+        self._pairing = (frame.node, now + window)
+        self._at(now + window, lambda: self._pairing_timeout(frame.node))
+        return None, b""
+
+    def _unpair_locked(self, frame: Frame, now: float) -> tuple[int | None, bytes]:
+        if frame.body:
+            raise FrameError("UNPAIR body must be empty")
+        self._card_node(frame.node)
+        if self.cards.pop(frame.node, None) is None:
+            return NakCode.UNKNOWN_NODE, b""
+        for key in [key for key in self._config if key[0] == frame.node]:
+            del self._config[key]  # its pending card settings go with it
+        for job, (card_id, page_id, attempts) in list(self._radio_jobs.items()):
+            if card_id == frame.node:  # every accepted page still gets its one PAGE_STATUS, at once
+                del self._radio_jobs[job]
+                self._queue_locked(MsgType.PAGE_STATUS, card_id,
+                                   PageStatus(page_id, DeliveryStatus.UNREACHABLE, attempts, -128).pack())
+        return None, b""
+
+    def _radio_send(self, job: int, page: Page, card_id: int, attempt: int) -> None:
         with self._lock:
-            if generation != self._generation:
-                return  # queued before a reboot: lost with the base station's RAM
+            if job not in self._radio_jobs:
+                return  # lost with a reboot, or ended by an UNPAIR
+            self._radio_jobs[job][2] = attempt
             card = self.cards.get(card_id)
-            retries = self._config.get((0, 0x08), 3)
+            retries = self._config_value(0, "page_radio_retries")
             if card is not None and card.in_range:
                 card.receive(page)
                 status = DeliveryStatus.DELIVERED
-            elif attempt <= retries:
+            elif card is not None and attempt <= retries:
                 self._at(time.monotonic() + self.radio_retry_s,
-                         lambda: self._radio_send(page, card_id, attempt + 1, generation))
+                         lambda: self._radio_send(job, page, card_id, attempt + 1))
                 return
-            else:
+            else:  # out of range after every retry, or unpaired meanwhile: one report either way
                 status = DeliveryStatus.UNREACHABLE
-            self._radio_busy -= 1
+            del self._radio_jobs[job]
             rssi = -60 if status == DeliveryStatus.DELIVERED else -128
             self._queue_locked(MsgType.PAGE_STATUS, card_id, PageStatus(page.page_id, status, attempt, rssi).pack())
             wires = self._take_new_locked()
         self._send_all(wires)
 
-    def _pairing_timeout(self, card_id: int, generation: int) -> None:
+    def _pairing_timeout(self, card_id: int) -> None:
         with self._lock:
-            if generation != self._generation or self._pairing is None or self._pairing[0] != card_id:
-                return
+            if self._pairing is None or self._pairing[0] != card_id or self._pairing[1] > time.monotonic() + 0.001:
+                return  # joined, replaced, restarted for longer, or lost with a reboot
             self._pairing = None
             self._queue_locked(MsgType.PAIR_RESULT, card_id, PairResult(PairResultCode.TIMEOUT).pack())
             wires = self._take_new_locked()
@@ -590,8 +677,7 @@ class PagerSimulator:
             if copies and faults.delay and self._rng.random() < faults.delay:
                 self.stats["delayed"] += 1
                 delay = faults.delay_s
-            for copy in copies:
-                out += copy
+            out += on_the_wire(copies)
         if not out:
             return
         data = bytes(out)
@@ -640,6 +726,9 @@ class PagerSimulator:
                 return
             wire = bytes(self._rx_buffer[:end + 1])
             del self._rx_buffer[:end + 1]
+            if len(wire) == 1:  # the leading 0x00 of a frame, or idle fill: nothing to damage
+                self._protocol.data_received(wire)
+                continue
             for copy in self._mangle(wire):
                 self._protocol.data_received(copy)
 
@@ -669,7 +758,8 @@ class PagerSimulator:
                 with self._io_lock:
                     data = self._end.readable(fd) if self._plugged else b""
                 if data:
-                    self._feed(data)
+                    with self._rx_lock:
+                        self._feed(data)
 
     def _apply_plug_state(self) -> None:
         if self._want_plugged == self._plugged:

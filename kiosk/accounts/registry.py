@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 import sqlite3
+import threading
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -13,12 +14,14 @@ from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from kiosk.accounts import sessions
 from kiosk.queue.errors import InvalidInput, NotFound, QueueError
 from kiosk.runtime.blocking import run_blocking
 
 USER_ROLES = ("officer", "manager", "admin")
 TOKEN_ROLES = ("kiosk", "officer", "manager", "admin", "display")
 USERNAME_RE = re.compile(r"^[a-z0-9._-]{2,40}$")
+HASHES_AT_ONCE = 2  # scrypt takes a core while it runs; the centre's PC may have only two
 
 
 @dataclass(frozen=True)
@@ -48,14 +51,20 @@ def _counter_exists(conn: sqlite3.Connection, counter: int | None) -> None:
         raise InvalidInput(f"no counter number {counter}")
 
 
+def _check_password(password: Any) -> None:
+    if not isinstance(password, str) or len(password) < 8:
+        raise InvalidInput("password: at least 8 characters")
+    if len(password) > 200:
+        raise InvalidInput("password: at most 200 characters")
+
+
 def create_user(
     conn: sqlite3.Connection, username: Any, password: Any, role: Any, full_name: Any = "",
     counter: int | None = None,
 ) -> int:
     if not isinstance(username, str) or not USERNAME_RE.match(username):
         raise InvalidInput("username: 2-40 lower-case letters, digits, '.', '_' or '-'")
-    if not isinstance(password, str) or len(password) < 8:
-        raise InvalidInput("password: at least 8 characters")
+    _check_password(password)
     if role not in USER_ROLES:
         raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}")
     if role == "officer" and counter is None:
@@ -80,9 +89,22 @@ def authenticate(conn: sqlite3.Connection, username: Any, password: Any) -> Prin
     # the same one hash either way, so the answer's time does not tell whether the user exists; on a
     # real thread, so other connections go on meanwhile
     stored = row["password_hash"] if row is not None else _dummy_hash()
-    if not run_blocking(check_password_hash, stored, password) or row is None:
+    if not _hashing(check_password_hash, stored, password) or row is None:
         return None
     return _user_principal(row)
+
+
+@functools.cache
+def _hash_slots() -> threading.BoundedSemaphore:
+    # made on first use, after gevent's monkey-patching under ``kiosk serve`` (a greenlet-aware semaphore)
+    return threading.BoundedSemaphore(HASHES_AT_ONCE)
+
+
+def _hashing(fn: Any, *args: Any) -> Any:
+    """A password hash on a real thread, at most HASHES_AT_ONCE at a time: sign-ins from many addresses
+    at once queue here instead of taking every core from the calls and screens."""
+    with _hash_slots():
+        return run_blocking(fn, *args)
 
 
 @functools.cache
@@ -105,8 +127,40 @@ def list_users(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def set_user_active(conn: sqlite3.Connection, user_id: int, active: bool) -> None:
+    """Activate or deactivate a user; a deactivated user's sessions end at once."""
     if conn.execute("UPDATE users SET active = ? WHERE id = ?", [int(active), user_id]).rowcount == 0:
         raise NotFound(f"no user with id {user_id}")
+    if not active:
+        sessions.end_user_sessions(conn, user_id, time.time(), "deactivated")
+
+
+def username_of(conn: sqlite3.Connection, user_id: int) -> str:
+    row = conn.execute("SELECT username FROM users WHERE id = ?", [user_id]).fetchone()
+    if row is None:
+        raise NotFound(f"no user with id {user_id}")
+    return row["username"]
+
+
+def check_user_password(conn: sqlite3.Connection, user_id: int, password: Any) -> bool:
+    """Whether ``password`` is this active user's (the scrypt check, off the event loop)."""
+    row = conn.execute("SELECT password_hash FROM users WHERE id = ? AND active = 1", [user_id]).fetchone()
+    return (row is not None and isinstance(password, str)
+            and bool(_hashing(check_password_hash, row["password_hash"], password)))
+
+
+def hash_password(password: Any) -> str:
+    """The stored hash of a new password (checked first; scrypt off the event loop)."""
+    _check_password(password)
+    return _hashing(generate_password_hash, password)
+
+
+def set_password_hash(conn: sqlite3.Connection, user_id: int, password_hash: str,
+                      keep_session: int | None = None) -> None:
+    """Store a user's new password hash (from hash_password, made outside the write transaction); every
+    session of the user ends but ``keep_session`` (the one that changed its own password)."""
+    if conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id]).rowcount == 0:
+        raise NotFound(f"no user with id {user_id}")
+    sessions.end_user_sessions(conn, user_id, time.time(), "password_changed", keep=keep_session)
 
 
 def create_token(conn: sqlite3.Connection, role: Any, counter: int | None = None, label: str = "") -> str:
@@ -155,3 +209,4 @@ def revoke_token(conn: sqlite3.Connection, token_id: int) -> None:
         "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [time.time(), token_id]
     ).rowcount == 0:
         raise NotFound(f"no active token with id {token_id}")
+    sessions.end_token_sessions(conn, token_id, time.time(), "token_revoked")

@@ -65,3 +65,10 @@ class Vault:
     def lookup(self, id_number: str) -> str:
         """A stable pseudonym for an ID number (HMAC-SHA256, hex)."""
         return hmac.new(self._mac_key, id_number.encode(), hashlib.sha256).hexdigest()
+
+    def mac(self, purpose: str, *parts: str) -> str:
+        """A keyed hash (HMAC-SHA256, hex) of ``parts`` for ``purpose``: what may be compared but never read
+        back (an ID number bound to a name, the last digits of an ID number). Each part is length-prefixed
+        and the purpose leads, so no two inputs meet and none meets ``lookup`` (a bare ID number)."""
+        message = "\x00".join([purpose, *(f"{len(p)}:{p}" for p in parts)])
+        return hmac.new(self._mac_key, message.encode(), hashlib.sha256).hexdigest()

@@ -24,6 +24,7 @@ from typing import Any
 from kiosk.accounts.registry import Principal
 from kiosk.citizens.crypto import CryptoError, Vault
 from kiosk.citizens.masking import mask_id_number, mask_name
+from kiosk.citizens.names import normalise_name
 from kiosk.queue.clock import Clock
 from kiosk.queue.errors import IllegalTransition, InvalidInput, NotFound
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 FACE_CONSENT_PURPOSE = "face_recognition"
 ELDERLY_AGE = 60  # Luật Người cao tuổi 2009: citizens from 60 years of age
 RECORD_PURPOSE = "citizen-record"
+HOLDER_PURPOSE = "appointment-holder"  # an ID number bound to the name on its card (kiosk.citizens.names)
 FACE_PURPOSE = "citizen-face"
 SYSTEM = Principal("system", 0, "system", None, "system")
 FACE_BLOB_MAGIC = b"KFS1"
@@ -81,6 +83,7 @@ class CitizenRef:
     age: int | None
     has_face: bool
     is_new: bool
+    holder: str | None = None  # keyed hash of the ID number with the card's name: whose bookings are theirs
 
     @property
     def proposes_elderly(self) -> bool:
@@ -125,6 +128,20 @@ class CitizenRegistry:
     def lookup_key(self, id_number: str) -> str:
         return self.vault.lookup(id_number)
 
+    def holder_key(self, id_number: Any, full_name: Any) -> str | None:
+        """The keyed hash of an ID number together with a name as the card shows it (normalised, so that
+        "NGUYỄN VĂN AN" on the card meets "Nguyen Van An" typed at home); None without a usable name.
+        A booking holds this, never the name: it is checked in only by a card that gives the same."""
+        if not isinstance(id_number, str) or not isinstance(full_name, str):
+            return None
+        name = normalise_name(full_name)
+        return self.vault.mac(HOLDER_PURPOSE, id_number, name) if name else None
+
+    def id_tail_key(self, code: str, id_number_tail: str) -> str:
+        """The keyed hash of the last digits of an ID number, bound to one appointment code: what cancelling
+        checks, without the digits (or anything that links two bookings) on disk."""
+        return self.vault.mac("appointment-id-tail", code, id_number_tail)
+
     def _today(self) -> date:
         return datetime.fromtimestamp(self.clock.now(), self.clock.tz).date()
 
@@ -133,6 +150,7 @@ class CitizenRegistry:
             id=row["id"], lookup=row["lookup"], masked_name=mask_name(record.get("full_name")),
             masked_id=mask_id_number(record.get("id_number")), age=_age(record.get("date_of_birth"), self._today()),
             has_face=row["face"] is not None, is_new=is_new,
+            holder=self.holder_key(record.get("id_number"), record.get("full_name")),
         )
 
     def _record(self, row: sqlite3.Row) -> dict[str, Any]:
@@ -362,7 +380,8 @@ class CitizenRegistry:
     @staticmethod
     def _forget(conn: sqlite3.Connection, citizen_id: int, lookup: str) -> None:
         conn.execute("UPDATE tickets SET citizen_key = NULL WHERE citizen_key = ?", [lookup])
-        conn.execute("UPDATE appointments SET lookup = NULL, contact = NULL WHERE lookup = ?", [lookup])
+        conn.execute("UPDATE appointments SET lookup = NULL, contact = NULL, holder = NULL, id_tail = NULL "
+                     "WHERE lookup = ?", [lookup])
         conn.execute("UPDATE consents SET citizen_id = NULL WHERE citizen_id = ?", [citizen_id])
         conn.execute("DELETE FROM citizens WHERE id = ?", [citizen_id])
 

@@ -2,9 +2,11 @@
 
 `kiosk faces identify --gallery DIR IMAGE...` enrols DIR (one folder per person, enrolment photos
 inside) in memory, then prints one JSON object per image and line:
-``{"file", "faces", "match", "distance", "ms"}`` (``"error"`` added for an unusable file). The
-engine and the decision rule (threshold and margin) are the kiosk's; agreement over several frames
-does not apply to a single photo. Nothing is written to disk.
+``{"file", "faces", "match", "distance", "reason", "ms"}`` (``"error"`` added for an unusable file;
+``reason`` is the rule's answer for the nearest face: accepted, too_far, ambiguous, not_distinct, or
+empty_gallery). The engine and the decision rule are the kiosk's (``gallery.DEFAULT_RULE``: a gallery of
+fewer than 50 people accepts only within 0.38, as a new centre's kiosk does; docs/faces.md); agreement
+over several frames does not apply to a single photo. Nothing is written to disk.
 """
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ def identify_file(gallery: Any, path: str) -> dict[str, Any]:
     from kiosk.vision import faces
 
     t0 = time.perf_counter()
-    out: dict[str, Any] = {"file": path, "faces": 0, "match": None, "distance": None}
+    out: dict[str, Any] = {"file": path, "faces": 0, "match": None, "distance": None, "reason": None}
     try:
         found = faces.encode_image(faces.load_image(path))
     except faces.FaceError as exc:
@@ -66,15 +68,17 @@ def identify_file(gallery: Any, path: str) -> dict[str, Any]:
     nearest = None
     for _box, template in found:
         m = gallery.match(template)
-        if m.distance is not None and (nearest is None or m.distance < nearest):
-            nearest = m.distance
+        if nearest is None or (m.distance is not None and (nearest.distance is None or m.distance < nearest.distance)):
+            nearest = m
         if m.accepted and (best is None or m.distance < best.distance):
             best = m
     # distance: of the accepted match, else of the nearest enrolled face (for information)
     if best is not None:
-        out["match"], out["distance"] = best.identity, round(best.distance, 4)
+        out["match"], out["distance"], out["reason"] = best.identity, round(best.distance, 4), best.reason
     elif nearest is not None:
-        out["distance"] = round(nearest, 4)
+        out["reason"] = nearest.reason
+        if nearest.distance is not None:
+            out["distance"] = round(nearest.distance, 4)
     out["ms"] = round((time.perf_counter() - t0) * 1000.0, 1)
     return out
 

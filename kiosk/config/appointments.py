@@ -8,6 +8,15 @@
     book_days_ahead = 14           # 0..365
     early_minutes = 30             # 0..240: check-in opens this long before the slot ...
     late_minutes = 15              # 0..240: ... and closes this long after its start
+    # abuse limits of the public booking page (docs/booking.md says why these defaults)
+    book_per_address = 5                  # 1..1000 bookings from one address ...
+    book_address_window_minutes = 60      # 1..1440 ... within this many minutes
+    book_per_id = 3                       # 1..100 bookings of one citizen (ID number + name) ...
+    book_id_window_hours = 24             # 1..720 ... within this many hours (counted in the store)
+    cancel_failures_per_address = 10      # 1..1000 wrong code/ID digits from one address ...
+    cancel_address_window_minutes = 60    # 1..1440 ... within this many minutes
+    cancel_failures_per_code = 5          # 1..100 wrong ID digits for one code ...
+    cancel_code_window_hours = 24         # 1..720 ... within this many hours
 
 Converted to kiosk.queue.appointments.AppointmentRules by ``rules()``.
 """
@@ -58,6 +67,14 @@ class AppointmentSettings(Table):
     book_days_ahead: Annotated[int, Field(ge=0, le=365)] = 14
     early_minutes: Annotated[int, Field(ge=0, le=240)] = 30
     late_minutes: Annotated[int, Field(ge=0, le=240)] = 15
+    book_per_address: Annotated[int, Field(ge=1, le=1000)] = 5
+    book_address_window_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    book_per_id: Annotated[int, Field(ge=1, le=100)] = 3
+    book_id_window_hours: Annotated[int, Field(ge=1, le=720)] = 24
+    cancel_failures_per_address: Annotated[int, Field(ge=1, le=1000)] = 10
+    cancel_address_window_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    cancel_failures_per_code: Annotated[int, Field(ge=1, le=100)] = 5
+    cancel_code_window_hours: Annotated[int, Field(ge=1, le=720)] = 24
 
     @model_validator(mode="after")
     def _rules(self) -> AppointmentSettings:

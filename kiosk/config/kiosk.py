@@ -11,6 +11,7 @@
     interleave_every = 3              # 1..100: interleave: one priority ticket after this many normal
     priority_bonus_minutes = 15       # 0..1440: wait_balanced: priority counts as this much more waiting
     auto_no_show_after_recalls = 0    # 0..20: no-show automatically after N recalls (0 = never)
+    closing_time = "17:30"            # "HH:MM": the day ends, tickets not served expire, counters close
     default_service_minutes = 5.0     # (0, 480]: service time assumed before there is history
     display_public = true             # the hall display needs no login (ticket and counter numbers only)
     max_body_bytes = 65536            # 1024..16 MiB; larger request bodies get 413
@@ -41,6 +42,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from kiosk.config.base import PathText, Table, Text
+from kiosk.queue.dayend import parse_closing_time
+from kiosk.queue.errors import InvalidInput
 
 
 def _upper(value: object) -> object:
@@ -62,6 +65,7 @@ class KioskSettings(Table):
     interleave_every: Annotated[int, Field(ge=1, le=100)] = 3
     priority_bonus_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 15
     auto_no_show_after_recalls: Annotated[int, Field(ge=0, le=20)] = 0
+    closing_time: Text = "17:30"  # the day ends then (kiosk/queue/dayend.py)
     default_service_minutes: Annotated[float, Field(gt=0, le=480)] = 5.0
     display_public: bool = True  # the hall display shows only ticket and counter numbers
     max_body_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 64 * 1024
@@ -102,6 +106,14 @@ class KioskSettings(Table):
     def tls_key_path(self) -> Path:
         """The server certificate's key."""
         return self.tls_key or Path(self.data_dir) / "tls" / "server.key"
+
+    @field_validator("closing_time")
+    @classmethod
+    def _time_of_day(cls, text: str) -> str:
+        try:
+            return parse_closing_time(text)
+        except InvalidInput:
+            raise ValueError(f'"{text[:20]}" is not a time of day as "HH:MM" (00:00-23:59)') from None
 
     @field_validator("timezone")
     @classmethod

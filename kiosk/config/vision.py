@@ -25,7 +25,7 @@ All settings are optional::
     demo_pause_s = 25.0       # and seconds of empty room after it (0..3600)
     face_reject_warn_share = 0.15  # 0.01..1: above this share of "Không phải tôi" answers today ...
     face_reject_min_answers = 20   # 1..10000: ... with at least this many answers, the monitor warns (docs/faces.md)
-    gallery_window_days = 90  # 1..3650, at most [kiosk] retention_days: the kiosks search only citizens seen
+    gallery_window_days = 30  # 1..3650, at most [kiosk] retention_days: the kiosks search only citizens seen
                               # (card read or face match confirmed) within this many days (docs/faces.md)
     keep_templates_outside_window = false  # false: templates of citizens outside the window are deleted
     # the kiosk.session.flow.FlowSettings fields, with the ranges checked there:
@@ -77,7 +77,7 @@ FLOW_KEYS = ("dwell_s", "gain_x", "gain_y", "camera_mirrored", "smoothing", "lea
              "max_templates", "anonymous_after_s", "pager_keypad_s", "pager_bound_s")
 
 #: the default gallery window; bench/bench_faces_scale.py measures what a centre's gallery size costs
-DEFAULT_GALLERY_WINDOW_DAYS = 90
+DEFAULT_GALLERY_WINDOW_DAYS = 30
 
 
 def _camera(value: Any) -> Any:

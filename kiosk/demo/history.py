@@ -20,7 +20,7 @@ services of a demo counter) for every ``TICKETS_PER_COUNTER`` tickets a day beyo
 2,000 a day). Service times then fill about 80 % of the counters' open hours (two to three minutes at
 2,000 a day; capped at 15 minutes), so the morning peak builds a queue that drains before lunch.
 At the end of each day every ticket is served, a no-show or cancelled, or expired by the engine's own day
-end (`QueueEngine.end_day`, where it exists); nothing is left waiting.
+end (`QueueEngine.end_day`); nothing is left waiting.
 
 Speed: one transaction per simulated day with ``synchronous = OFF`` (a seed that crashes is simply run
 again into a new directory); the connection goes back to ``FULL`` at the end.
@@ -302,12 +302,7 @@ class _Day:
 
     def _close_day(self) -> None:
         engine = self.engine
-        end_day = getattr(engine, "end_day", None)
-        if callable(end_day):  # the engine's own day end (ticket_expired) where it exists
-            end_day()
-        else:
-            for ticket in [*engine.waiting(), *engine.held()]:
-                engine.cancel(ticket.id, reason="Hết giờ làm việc")
+        engine.end_day()  # the engine's own day end: what is left expires (ticket_expired)
         for counter in engine.counters():
             if counter.state != "closed":
                 if counter.state == "open" and counter.current_ticket_id is not None:

@@ -18,6 +18,7 @@ STATE_VI = {
     "no_show": "Đã quá lượt (vắng mặt khi được gọi)",
     "held": "Tạm giữ – Quý khách vui lòng liên hệ quầy",
     "cancelled": "Đã hủy",
+    "expired": "Đã hết giờ làm việc – số thứ tự không còn hiệu lực, kính mời Quý khách lấy số mới",
 }
 LIVE_STATES = ("waiting", "called", "serving", "held")  # the page keeps updating in these
 

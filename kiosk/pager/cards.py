@@ -15,14 +15,14 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.queue.errors import IllegalTransition, InvalidInput, NotFound
-from kiosk.queue.events import TicketCancelled, TicketFinished, TicketNoShow
+from kiosk.queue.events import TicketCancelled, TicketExpired, TicketFinished, TicketNoShow
 
 log = logging.getLogger(__name__)
 
 OFFICER_KEY = "pager_officer_cards"
 BINDINGS_KEY = "pager_bindings"
 MAX_CARD = 0xFFFE
-FINAL_STATES = ("done", "no_show", "cancelled")
+FINAL_STATES = ("done", "no_show", "cancelled", "expired")
 BINDABLE_STATES = ("waiting", "held", "called")
 
 
@@ -172,6 +172,6 @@ class PagerCards:
 
     def release_finished(self, event: Any) -> None:
         """Bus subscriber: free the card of a ticket that is over."""
-        if isinstance(event, (TicketFinished, TicketNoShow, TicketCancelled)):
+        if isinstance(event, (TicketFinished, TicketNoShow, TicketCancelled, TicketExpired)):
             if self.citizen_card(event.ticket_id) is not None:
                 self.unbind(event.ticket_id)

@@ -14,9 +14,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from kiosk.queue import dayend
 from kiosk.queue import events as ev
 from kiosk.queue import transitions as tr
-from kiosk.queue.clock import Clock, ClockWatch, local_day
+from kiosk.queue.clock import Clock, ClockWatch, day_bounds, local_day
 from kiosk.queue.errors import IllegalTransition, InvalidInput, LimitReached, NotFound, ServiceClosed
 from kiosk.queue.forecast import Place, SimCounter, Waiting, forecast
 from kiosk.queue.model import PRIORITIES, Counter, Service, Ticket
@@ -40,12 +41,13 @@ class QueueSettings:
 
     policy: PriorityPolicy = PriorityPolicy()
     auto_no_show_after_recalls: int = 0  # 0 = never automatic
+    closing_time: str = dayend.CLOSING_TIME  # "HH:MM": the day ends (kiosk/queue/dayend.py)
 
     def to_json(self) -> str:
         return json.dumps({
             "policy": self.policy.name, "interleave_every": self.policy.interleave_every,
             "priority_bonus_minutes": self.policy.priority_bonus_minutes,
-            "auto_no_show_after_recalls": self.auto_no_show_after_recalls,
+            "auto_no_show_after_recalls": self.auto_no_show_after_recalls, "closing_time": self.closing_time,
         })
 
     @classmethod
@@ -62,7 +64,8 @@ class QueueSettings:
             raise InvalidInput(f"bad queue setting: {exc}") from None
         if not 0 <= auto <= 20:
             raise InvalidInput("auto_no_show_after_recalls must be between 0 and 20")
-        return cls(policy=policy, auto_no_show_after_recalls=auto)
+        closing = dayend.parse_closing_time(data.get("closing_time", base.closing_time))
+        return cls(policy=policy, auto_no_show_after_recalls=auto, closing_time=closing)
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ class QueueEngine:
         self._settings = self._load_settings(settings or QueueSettings())
         self._known_day: str | None = None  # kiosk.queue.days: the day whose `days` row is written
         self._clock_watch = ClockWatch(clock)  # a wall-clock step is logged; the queue's order ignores it
+        self._day_begun: str | None = None  # the local day whose earlier days this process has ended
+        self._ended_through: float | None = None  # the latest day-end cutoff applied (end_day_if_due)
 
     # -- settings -------------------------------------------------------------------------
     def _load_settings(self, default: QueueSettings) -> QueueSettings:
@@ -139,7 +144,10 @@ class QueueEngine:
     # -- transactions ---------------------------------------------------------------------
     def _run(self, action: Callable[[_Tx], Any]) -> Any:
         self._clock_watch.check()
+        self._begin_day()
+        return self._commit(action)
 
+    def _commit(self, action: Callable[[_Tx], Any]) -> Any:
         def body(conn: sqlite3.Connection) -> tuple[Any, _Tx]:
             tx = _Tx(conn, lambda at: local_day(self.clock, at), self._known_day)
             return action(tx), tx
@@ -638,6 +646,58 @@ class QueueEngine:
             return self._counter(tx.conn, counter)
 
         return self._run(action)
+
+    # -- the day's end (kiosk/queue/dayend.py) ------------------------------------------------
+    def end_day(self, cutoff: float | None = None) -> list[Ticket]:
+        """End the day at ``cutoff`` (default now): tickets issued before it and not served expire, idle
+        counters untouched since close. Returns the expired tickets; ending a day twice does nothing more."""
+        return self._commit(lambda tx: self._end_day(tx, self.clock.now() if cutoff is None else cutoff))
+
+    def end_day_if_due(self) -> list[Ticket]:
+        """The day-end ticker's call: end the day once its closing time (or the next day) has come."""
+        cutoff = dayend.due_cutoff(self.clock, self.clock.now(), self._settings.closing_time)
+        if self._ended_through is not None and cutoff <= self._ended_through:
+            return []
+        expired = self.end_day(cutoff)
+        self._ended_through = cutoff
+        self._day_begun = local_day(self.clock, cutoff)
+        return expired
+
+    def _begin_day(self) -> None:
+        """Before the first action of a local day (in this process), end the days before it: the service
+        may have been off at closing. Its own transaction: the day ends even if the action is refused."""
+        today = local_day(self.clock)
+        if today != self._day_begun:
+            self._commit(lambda tx: self._end_day(tx, day_bounds(self.clock, today)[0]))
+            self._day_begun = today
+
+    def _end_day(self, tx: _Tx, cutoff: float) -> list[Ticket]:
+        states = tuple(tr.TICKET_TRANSITIONS[dayend.EXPIRE])
+        # the open tickets only (index tickets_waiting by state): O(today) once the days before have ended
+        tickets = [Ticket.from_row(r) for r in tx.conn.execute(
+            f"SELECT * FROM tickets WHERE state IN ({', '.join('?' * len(states))}) AND issued_at < ? ORDER BY id",
+            [*states, cutoff])]
+        counters = [(self._counter(tx.conn, r[0]), r[1]) for r in tx.conn.execute(
+            "SELECT number, updated_at FROM counters WHERE state != ? ORDER BY number", [tr.CLOSED])]
+        todo = dayend.plan(self.clock, cutoff, tickets, counters)
+        now = self.clock.now()
+        holders = {c.current_ticket_id: c.number for c, _ in counters if c.current_ticket_id is not None}
+        expired = []
+        for ticket in todo.expire:
+            if ticket.id in holders:
+                self._update_counter(tx, holders[ticket.id], current_ticket_id=None)
+            expired.append(self._update_ticket(
+                tx, ticket.id, state=tr.check_ticket(dayend.EXPIRE, ticket), finished_at=now))
+            tx.record(ev.TicketExpired(
+                at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, was=ticket.state,
+                day=ticket.day, counter=ticket.counter,
+            ))
+        for number in todo.close:
+            c, current = self._situation(tx, number)
+            move = tr.check("close", c, current)
+            self._update_counter(tx, number, state=move.to_counter, pause_reason=None, officer_id=None)
+            tx.record(ev.CounterClosed(at=now, counter=number))
+        return expired
 
     # -- history --------------------------------------------------------------------------
     def events(self, since_id: int = 0, limit: int = 1000) -> Iterator[tuple[int, ev.Event]]:

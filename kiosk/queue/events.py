@@ -201,6 +201,17 @@ class TicketCancelled(TicketEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TicketExpired(TicketEvent):
+    """The day ended before a ticket was served (``was``: waiting, held, called or serving); not served."""
+
+    name: ClassVar[str] = "ticket_expired"
+    was: str
+    day: str  # the ticket's own day (an earlier one when its day ended at the next day's first action)
+    counter: int | None = None  # the counter that called or held it, if any
+    officer_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class CounterOpened(CounterEvent):
     """A counter opened."""
 
@@ -233,7 +244,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
         TicketIssued, TicketCalled, TicketRecalled, TicketStarted, TicketFinished, TicketNoShow,
-        TicketTransferred, TicketHeld, TicketReturned, TicketCancelled,
+        TicketTransferred, TicketHeld, TicketReturned, TicketCancelled, TicketExpired,
         CounterOpened, CounterPaused, CounterResumed, CounterClosed,
     )
 }

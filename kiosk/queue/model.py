@@ -19,7 +19,7 @@ PRIORITY_LABELS_VI = {
     "merit": "Người có công",
     "appointment": "Đặt lịch hẹn",
 }
-TICKET_STATES = ("waiting", "called", "serving", "done", "no_show", "held", "cancelled")
+TICKET_STATES = ("waiting", "called", "serving", "done", "no_show", "held", "cancelled", "expired")
 COUNTER_STATES = ("closed", "open", "paused")
 
 

@@ -27,6 +27,7 @@ class _TicketLife:
     finished: float | None = None
     outcome: str = "waiting"
     priority: str = "normal"
+    expired: float | None = None  # when its day ended before it was served
 
 
 @dataclass
@@ -128,7 +129,22 @@ def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = Non
                 if t.outcome == "waiting":
                     waiting[t.service] -= 1
                 t.outcome = "cancelled"
+            case ev.TicketExpired():
+                if t.outcome == "waiting":
+                    waiting[t.service] -= 1
+                elif t.outcome in ("called", "serving") and c:
+                    c.busy = False
+                t.outcome, t.expired = "expired", event.at
     advance(until)
+    # A day that ended at the next day's first action (kiosk/queue/dayend.py): its expiries come after it.
+    # By the day's tickets, then each one's events (``+e.at``: never a range over every later event).
+    for row in conn.execute(
+        "SELECT e.ticket_id, e.at FROM tickets t JOIN events e ON e.ticket_id = t.id "
+        "WHERE t.day = ? AND e.type = ? AND +e.at >= ?", [day, ev.TicketExpired.name, end]
+    ):
+        late = tickets.get(row["ticket_id"])
+        if late is not None:
+            late.outcome, late.expired = "expired", row["at"]
 
     per_service: dict[str, dict[str, Any]] = {}
     for code in sorted({t.service for t in tickets.values()} | set(sla)):
@@ -139,6 +155,10 @@ def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = Non
         over = [w for w in waits if w > sla.get(code, 1800)]
         # a citizen still waiting past the target is a breach too
         over += [until - t.issued for t in mine if t.outcome == "waiting" and until - t.issued > sla.get(code, 1800)]
+        # and so is one whose day ended before the call (closed at day end, never served)
+        expired = [t for t in mine if t.outcome == "expired" and t.called is None]
+        over += [t.expired - t.issued for t in expired
+                 if t.expired is not None and t.expired - t.issued > sla.get(code, 1800)]
         called = [t for t in mine if t.called is not None]
         no_show = sum(t.outcome == "no_show" for t in mine)
         per_service[code] = {
@@ -147,13 +167,15 @@ def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = Non
             "served": sum(t.outcome == "done" for t in mine),
             "no_show": no_show,
             "cancelled": sum(t.outcome == "cancelled" for t in mine),
+            "expired": sum(t.outcome == "expired" for t in mine),
             "mean_wait_s": _m(waits),
             "max_wait_s": round(max(waits), 1) if waits else None,
             "mean_walk_s": _m(walks),
             "mean_service_s": _m(services),
             "no_show_rate": round(no_show / len(called), 3) if called else None,
             "over_sla": len(over),
-            "over_sla_rate": round(len(over) / max(1, len(waits) + sum(t.outcome == "waiting" for t in mine)), 3),
+            "over_sla_rate": round(len(over) / max(1, len(waits) + sum(t.outcome == "waiting" for t in mine)
+                                                   + len(expired)), 3),
         }
     per_counter = {
         number: {"served": life.served, "idle_while_waiting_s": round(life.idle_waiting, 1)}
@@ -161,7 +183,7 @@ def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = Non
     }
     totals = {
         key: sum(s[key] for s in per_service.values())
-        for key in ("issued", "waiting", "served", "no_show", "cancelled", "over_sla")
+        for key in ("issued", "waiting", "served", "no_show", "cancelled", "expired", "over_sla")
     }
     all_waits = [t.called - t.issued for t in tickets.values() if t.called is not None]
     totals["mean_wait_s"] = _m(all_waits)

@@ -12,7 +12,8 @@ Actions: ``next`` (call the next waiting ticket), ``finish_next`` (finish the ti
 any, then call the next: ``POST /counters/N/next {"finish_current": true}``), ``call`` (a particular
 waiting or held ticket), ``recall``, ``start``, ``finish``, ``no_show``, ``hold``, ``transfer``,
 ``pause``, ``resume``, ``open``, ``close``; ticket-only: ``return`` (a held ticket back to its
-queue) and ``cancel``.
+queue), ``cancel`` and ``expire`` (the day ended before the ticket was served: kiosk/queue/dayend.py says
+when; a ticket being served expires only at the end of an earlier day).
 """
 from __future__ import annotations
 
@@ -71,6 +72,7 @@ TICKET_TRANSITIONS: dict[str, dict[str, str]] = {
     "transfer": {"waiting": "waiting", "held": "waiting", CALLED: "waiting", SERVING: "waiting"},
     "return": {"held": "waiting"},
     "cancel": {"waiting": "cancelled", "held": "cancelled"},
+    "expire": {"waiting": "expired", "held": "expired", CALLED: "expired", SERVING: "expired"},
 }
 
 # every action at a counter, in table order; the situations a counter can be in

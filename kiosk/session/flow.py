@@ -124,6 +124,10 @@ NOTICES: dict[str, tuple[str, str]] = {
               "Could not take a ticket — please try again or ask staff"),
     "pager_first": ("Mời Quý khách lấy số thứ tự trước, rồi đưa mã QR trên thẻ rung vào camera",
                     "Take a number first, then show the pager card's QR code"),
+    "booking_other_name": ("Lịch hẹn với số CCCD này được đặt dưới một họ tên khác với thẻ nên không dùng được. "
+                           "Mời Quý khách chọn lĩnh vực, hoặc hỏi cán bộ hướng dẫn.",
+                           "An appointment with this ID number was booked under another name and cannot be used. "
+                           "Please choose a service, or ask staff."),
     "not_me": ("Xin lỗi Quý khách. Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera, hoặc chạm để chọn "
                "lĩnh vực.", "Sorry. Please show the QR code of your ID card to the camera, or touch a service."),
 }
@@ -630,7 +634,9 @@ class KioskFlow:
     def _after_consent(self, now: float) -> None:
         ref = self.session.ref
         if ref is not None and self.appointments is not None:
-            due = self.appointments.due(ref.lookup)
+            # the card's ID number and name (a face: those of the card last read), so a booking made with this
+            # number under another name is not checked in here
+            due = self.appointments.due(ref.lookup, ref.holder)
             if due is not None:
                 try:
                     issued = self.appointments.check_in(due, citizen_key=ref.lookup)
@@ -639,6 +645,8 @@ class KioskFlow:
                 else:
                     self._show_ticket(issued, now)
                     return
+            elif self.appointments.due_in_another_name(ref.lookup, ref.holder):
+                self._set_notice("booking_other_name", now, kind="info")
         self._go(PRIORITY if ref is not None and ref.proposes_elderly else SERVICES, now)
 
     def _try_enrol(self, obs: Any, now: float) -> None:

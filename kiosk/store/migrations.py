@@ -302,6 +302,66 @@ def m010_gallery_window(db: sqlite_utils.Database) -> None:
         """)
 
 
+def m011_ticket_expired(db: sqlite_utils.Database) -> None:
+    """Tickets may be ``expired`` (the day ended before they were served: kiosk/queue/dayend.py).
+
+    Only the state's CHECK constraint widens, and every row already satisfies the wider one, so the table's
+    stored definition is edited in place (SQLite's documented procedure for changing a constraint, "ALTER
+    TABLE", section "Making Other Kinds Of Table Schema Changes") instead of copying a year of tickets into a
+    new table, which could not be done here anyway: migrations run in one transaction with foreign keys on,
+    and the tables that refer to ``tickets`` would refuse its drop.
+    """
+    old = "'held', 'cancelled'))"
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'tickets'").fetchone()[0]
+    if sql.count(old) != 1:
+        raise RuntimeError("tickets table: the state constraint is not the one migration 001 wrote")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'tickets'",
+                   [sql.replace(old, "'held', 'cancelled', 'expired'))")])
+        db.execute(f"PRAGMA schema_version = {int(version) + 1}")  # every connection reloads the schema
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+
+
+def m012_booking_binding(db: sqlite_utils.Database) -> None:
+    """A public booking bound to its citizen: ``holder`` is the keyed hash of the ID number with the card's
+    name (the kiosk checks a card in against both; the per-ID booking limit counts these rows, so it holds
+    across restarts), ``id_tail`` the keyed hash of the ID number's last 4 digits bound to the code (what
+    cancelling asks). Rows from before stay as they were (both NULL): bound by ID number alone, cancelled
+    by their 6-character code (docs/booking.md)."""
+    run_script(db, """
+        ALTER TABLE appointments ADD COLUMN holder TEXT;
+        ALTER TABLE appointments ADD COLUMN id_tail TEXT;
+        CREATE INDEX appointments_holder ON appointments (holder, created_at) WHERE holder IS NOT NULL;
+        """)
+
+
+def m013_sessions(db: sqlite_utils.Database) -> None:
+    """Login sessions kept in the store (kiosk.accounts.sessions): the cookie carries only a random id whose
+    hash keys a row here, so logout, a password change or a deactivation ends a session at once. A session
+    belongs to a person (user_id) or to a device signed in with its token (token_id)."""
+    run_script(db, """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            id_hash TEXT NOT NULL UNIQUE,
+            user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+            token_id INTEGER REFERENCES api_tokens(id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            last_seen_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            idle_s REAL NOT NULL,
+            ended_at REAL,
+            end_reason TEXT,
+            CHECK ((user_id IS NULL) <> (token_id IS NULL))
+        );
+        CREATE INDEX sessions_user_open ON sessions (user_id) WHERE ended_at IS NULL;
+        CREATE INDEX sessions_token_open ON sessions (token_id) WHERE ended_at IS NULL;
+        CREATE INDEX sessions_expires ON sessions (expires_at);
+        """)
+
+
 def m014_queue_order(db: sqlite_utils.Database) -> None:
     """The queue is ordered by ticket id (the order of issue), not the wall clock (kiosk/queue/priorities.py):
     ``tickets_queue`` gives the first waiting ticket of a service and priority category in id order with
@@ -322,6 +382,9 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (8, "service_standards", m008_service_standards),
     (9, "report_rollups", m009_report_rollups),
     (10, "gallery_window", m010_gallery_window),
+    (11, "ticket_expired", m011_ticket_expired),
+    (12, "booking_binding", m012_booking_binding),
+    (13, "sessions", m013_sessions),
     (14, "queue_order", m014_queue_order),
 ]
 

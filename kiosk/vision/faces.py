@@ -27,8 +27,9 @@ TEMPLATE_SIZE = 128
 @dataclass(frozen=True)
 class FaceModel:
     """What makes the templates: templates of two models are not comparable, and every threshold of
-    the decision rule belongs to one model. A replacement model (docs/faces_models.md) comes with its
-    own descriptor, and stored templates tagged with another ``name`` need re-enrolment."""
+    the decision rule belongs to one model. A replacement model (docs/faces.md, "Other face and liveness
+    models") comes with its own descriptor, and stored templates tagged with another ``name`` need
+    re-enrolment."""
 
     name: str
     version: str

@@ -52,14 +52,20 @@ class DecisionRule:
     cohort score; with too few identities for a cohort, the whole rule (the fallback).
     cohort_k: how many next-nearest identities form the probe's cohort.
     min_score: least cohort score, ``1 - distance / mean(cohort distances)``, above ``strict_threshold``.
+    min_crowd: with fewer identities enrolled than this, only ``strict_threshold`` accepts: in a small
+    gallery a stranger's nearest lookalike has nobody close behind it, so the margin cannot refuse it.
     agreement_frames: how many successive encodings of one tracked face must agree (kiosk only).
     """
 
+    # docs/faces.md "Decision rule": bench/faces_calibrate.py (leave-identities-out) and bench/bench_faces_scale.py
+    # (by gallery size). 0.48 + 0.05 holds strangers to 1.9 % of East Asian probes at 100 identities, but takes
+    # 14 % at 10 and 7.6 % at 30: a new centre's small gallery accepts only up to 0.38 until it has 50.
     threshold: float = 0.48
     min_margin: float = 0.05
-    strict_threshold: float = 0.48
+    strict_threshold: float = 0.38
     cohort_k: int = 3
     min_score: float = 0.0
+    min_crowd: int = 50
     agreement_frames: int = 2
 
     def __post_init__(self) -> None:
@@ -74,6 +80,8 @@ class DecisionRule:
         if not (0.0 < self.strict_threshold <= self.threshold):
             raise GalleryError(f"strict_threshold must be in (0, threshold={self.threshold}], "
                                f"not {self.strict_threshold}")
+        if isinstance(self.min_crowd, bool) or not isinstance(self.min_crowd, int) or not 1 <= self.min_crowd <= 10**6:
+            raise GalleryError(f"min_crowd must be an integer in [1, 1000000], not {self.min_crowd!r}")
         if self.agreement_frames < 1:
             raise GalleryError(f"agreement_frames must be at least 1, not {self.agreement_frames}")
 
@@ -162,15 +170,19 @@ def cohort_score(distances: Any, k: int) -> np.ndarray:
     return np.where(np.isnan(cohort), np.nan, np.where(cohort > 0.0, score, 0.0))
 
 
-def verdicts(distance: Any, margin: Any, score: Any, rule: DecisionRule = DEFAULT_RULE) -> np.ndarray:
+def verdicts(distance: Any, margin: Any, score: Any, rule: DecisionRule = DEFAULT_RULE,
+             identities: Any = None) -> np.ndarray:
     """The decision rule on arrays: an index into REASONS per probe (0 = accepted).
 
-    ``margin`` NaN: no second identity; ``score`` NaN: no cohort, so only ``strict_threshold`` accepts.
-    ``decide`` is this on one probe; the calibration bench calls it on thousands at once."""
+    ``margin`` NaN: no second identity; ``score`` NaN: no cohort, so only ``strict_threshold`` accepts;
+    ``identities``: how many are enrolled (None: a crowd, at least ``rule.min_crowd``).
+    ``decide`` is this on one probe; the benches call it on thousands at once."""
     d = np.asarray(distance, dtype=np.float64)
     mg = np.asarray(margin, dtype=np.float64)
     sc = np.asarray(score, dtype=np.float64)
     has_cohort = ~np.isnan(sc)
+    if identities is not None:
+        has_cohort = has_cohort & (np.asarray(identities) >= rule.min_crowd)
     cap = np.where(has_cohort, rule.threshold, rule.strict_threshold)
     with np.errstate(invalid="ignore"):
         not_distinct = has_cohort & (d > rule.strict_threshold) & (sc < rule.min_score)
@@ -201,13 +213,14 @@ def templates_from_buffer(buf: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 
 def decide(nearest: str | None, distance: float | None, margin: float | None,
-           rule: DecisionRule = DEFAULT_RULE, score: float | None = None) -> Match:
+           rule: DecisionRule = DEFAULT_RULE, score: float | None = None, identities: int | None = None) -> Match:
     """Apply the decision rule to the nearest identity, its distance, its margin and its cohort score
-    (None: no cohort, so only the strict threshold accepts)."""
+    (None: no cohort, so only the strict threshold accepts), in a gallery of ``identities`` (None: a crowd)."""
     if nearest is None or distance is None:
         return Match(None, None, None, None, False, "empty_gallery")
     nan = float("nan")
-    code = int(verdicts(distance, nan if margin is None else margin, nan if score is None else score, rule))
+    code = int(verdicts(distance, nan if margin is None else margin, nan if score is None else score, rule,
+                        identities))
     accepted = code == 0
     return Match(nearest if accepted else None, nearest, distance, margin, accepted, REASONS[code], score)
 
@@ -411,7 +424,13 @@ class Gallery:
             return decide(None, None, None, rule)
         margin = float(dists[1] - dists[0]) if len(names) > 1 else None
         score = float(cohort_score(dists, rule.cohort_k))
-        return decide(names[0], float(dists[0]), margin, rule, None if math.isnan(score) else score)
+        return decide(names[0], float(dists[0]), margin, rule, None if math.isnan(score) else score,
+                      self.identity_count())
+
+    def identity_count(self) -> int:
+        """How many identities have templates (what ``DecisionRule.min_crowd`` is compared with)."""
+        with self._lock:
+            return int(np.count_nonzero(np.bincount(self._owner[:self._size]))) if self._size else 0
 
     # -- serialisation ---------------------------------------------------------------------
 

@@ -29,12 +29,28 @@ MESSAGES_VI = {
     "illegal_transition": "Thao tác không hợp lệ ở trạng thái hiện tại.",
     "limit_reached": "Lĩnh vực này đã hết số trong ngày.",
     "person_limit_reached": "Công dân đã lấy đủ số lượt cho lĩnh vực này trong ngày.",
+    # the public booking page (kiosk/web/api/appointments.py; the 429s say how long to wait: kiosk/web/booking_guard.py)
+    "slot_full": "Giờ hẹn này đã hết chỗ. Quý khách vui lòng chọn giờ khác.",
+    "not_a_slot": "Giờ này không nhận đặt lịch. Quý khách vui lòng chọn một giờ hẹn trong danh sách.",
+    "too_far_ahead": "Ngày này chưa nhận (hoặc không còn nhận) đặt lịch. Quý khách vui lòng chọn ngày khác.",
+    "already_booked": "Quý khách đã có một lịch hẹn cho lĩnh vực này. Muốn đổi giờ, Quý khách vui lòng hủy lịch "
+                      "hẹn cũ trước.",
+    "invalid_id_number": "Số CCCD gồm 12 chữ số. Quý khách vui lòng kiểm tra lại.",
+    "invalid_full_name": "Quý khách vui lòng nhập họ và tên đúng như trên thẻ CCCD.",
+    "invalid_id_tail": "Quý khách vui lòng nhập 4 số cuối của số CCCD đã dùng khi đặt lịch.",
+    "appointment_not_found": "Mã hẹn hoặc 4 số cuối CCCD không đúng. Quý khách vui lòng kiểm tra lại.",
+    "appointment_cancelled": "Lịch hẹn này đã được hủy trước đó.",
+    "appointment_checked_in": "Lịch hẹn này đã được dùng để lấy số thứ tự, không thể hủy.",
+    "appointment_expired": "Lịch hẹn này đã quá giờ, không thể hủy.",
     "service_closed": "Lĩnh vực này hiện không nhận hồ sơ.",
     "too_large": "Dữ liệu gửi lên quá lớn.",
     "unsupported_media_type": "Định dạng dữ liệu không được hỗ trợ.",
     "invalid": "Dữ liệu không hợp lệ.",
     "no_consent": "Chưa có sự đồng ý của công dân.",
     "internal": "Lỗi hệ thống, thao tác chưa được thực hiện.",
+    "login_throttled": "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút hoặc liên hệ quản trị viên "
+                       "để mở khóa.",
+    "wrong_password": "Mật khẩu hiện tại không đúng.",
 }
 
 
@@ -44,9 +60,10 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def error_response(status: int, code: str, message: str):
+def error_response(status: int, code: str, message: str, message_vi: str | None = None):
+    """``message_vi``: a sentence for this answer (e.g. with the minutes to wait); else the code's."""
     response = jsonify({"error": {"code": code, "message": message,
-                                  "message_vi": MESSAGES_VI.get(code, "Thao tác không thực hiện được.")}})
+                                  "message_vi": message_vi or MESSAGES_VI.get(code, "Thao tác không thực hiện được.")}})
     response.status_code = status
     return response
 

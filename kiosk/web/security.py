@@ -1,4 +1,10 @@
-"""Who is asking (session or bearer token), role checks, and CSRF protection for forms."""
+"""Who is asking (session or bearer token), role checks, and CSRF protection for forms.
+
+The signed session cookie carries only ``sid`` (a random session id, kiosk.accounts.sessions: who it stands
+for, and whether it still stands, is in the store) and ``csrf`` (the forms' token). Signing in makes a new
+id and a new CSRF token (no session fixation); signing out ends the id in the store, so a copy of the cookie
+saved before opens nothing afterwards.
+"""
 from __future__ import annotations
 
 import hmac
@@ -9,6 +15,7 @@ from typing import Any
 
 from flask import current_app, g, request, session
 
+from kiosk.accounts import sessions
 from kiosk.accounts.registry import Principal, token_principal, token_principal_by_id, user_principal
 from kiosk.web.errors import ApiError
 
@@ -34,12 +41,31 @@ def principal_from_request() -> Principal | None:
         if principal is None:
             raise ApiError(401, "unauthorized", "unknown or revoked token")
         g.via_token = True
-    elif "uid" in session:
-        principal = user_principal(conn, int(session["uid"]))
-    elif "tid" in session:
-        principal = token_principal_by_id(conn, int(session["tid"]))
+    elif "sid" in session:
+        found = session_principal(session.get("sid"))
+        if found is None:
+            session.pop("sid", None)  # ended or expired: the cookie stops naming it
+        else:
+            g.session_id, principal = found
     g.principal = principal
     return principal
+
+
+def session_principal(raw: Any) -> tuple[int, Principal] | None:
+    """(session row id, principal) of a raw session id while the session and its user or token are valid;
+    marks it seen (at most once a minute)."""
+    kiosk = services()
+    conn, now = kiosk.store.conn(), kiosk.clock.now()
+    row = sessions.find_session(conn, raw, now)
+    if row is None:
+        return None
+    principal = (user_principal(conn, row.user_id) if row.user_id is not None
+                 else token_principal_by_id(conn, row.token_id))
+    if principal is None:
+        return None
+    if sessions.needs_touch(row, now):
+        kiosk.store.write(lambda tx: sessions.touch(tx, [row.id], now))
+    return row.id, principal
 
 
 def require(*roles: str) -> Callable:
@@ -84,10 +110,29 @@ def check_csrf() -> None:
 
 
 def login_session(principal: Principal) -> None:
+    """Sign in: the session this browser had (if any) ends, a new one starts with a new id and CSRF token."""
+    kiosk = services()
+    old, now = session.get("sid"), kiosk.clock.now()
+
+    def start(tx) -> str:
+        sessions.end_session(tx, old, now, "replaced")
+        if principal.kind == "user":
+            return sessions.create_session(tx, now, kiosk.session_policy, user_id=principal.id)
+        return sessions.create_session(tx, now, kiosk.session_policy, token_id=principal.id)
+
+    raw = kiosk.store.write(start)
     session.clear()
-    if principal.kind == "user":
-        session["uid"] = principal.id
-    else:
-        session["tid"] = principal.id
+    session["sid"] = raw
     session.permanent = True
+    g.pop("principal", None)
     csrf_token()
+
+
+def logout_session() -> None:
+    """Sign out: the session ends in the store at once, and the cookie is emptied."""
+    kiosk = services()
+    raw, now = session.get("sid"), kiosk.clock.now()
+    if raw:
+        kiosk.store.write(lambda tx: sessions.end_session(tx, raw, now, "logout"))
+        kiosk.socket_watch.check_soon()
+    session.clear()

@@ -169,3 +169,23 @@ def test_a_face_match_is_shown_masked_without_touching_last_seen(registry, clock
     assert registry.store.conn().execute("SELECT last_seen_at FROM citizens").fetchone()[0] == seen + 3600
     with pytest.raises(NotFound):
         registry.ref(ref.id + 99)
+
+
+def test_a_cards_holder_key_meets_the_name_as_typed_and_is_forgotten_with_the_citizen(registry, store, engine):
+    from datetime import timedelta
+
+    from core_fixtures import MORNING
+
+    from kiosk.queue.appointments import Appointments
+
+    ref = registry.remember_card({**CARD, "full_name": "NGUYỄN VĂN AN"})
+    assert ref.holder == registry.holder_key("001099012345", "nguyen  van an")
+    assert ref.holder != registry.holder_key("001099012345", "Nguyễn Văn Anh")
+    assert ref.holder != registry.holder_key("001099012346", "Nguyễn Văn An") and ref.holder != ref.lookup
+    assert registry.holder_key("001099012345", " .. ") is None
+    assert registry.id_tail_key("ABCDE23456", "2345") != registry.id_tail_key("ABCDE23457", "2345")
+    Appointments(engine).book("HT", MORNING + timedelta(hours=2), lookup=ref.lookup, holder=ref.holder,
+                              id_tail=lambda code: registry.id_tail_key(code, "2345"))
+    registry.delete(ref.id, OFFICER)
+    row = store.conn().execute("SELECT lookup, holder, id_tail FROM appointments").fetchone()
+    assert tuple(row) == (None, None, None)

@@ -80,7 +80,7 @@ def test_serve_with_bad_device_table_exits_with_message(tmp_path):
 
 @pytest.mark.parametrize("content, env, message", [
     ("[appointments]\nslot_minute = 20\n", {},
-     "Error: [appointments] slot_minute: unknown setting (known: book_days_ahead, capacity,"),
+     "Error: [appointments] slot_minute: unknown setting (known: book_address_window_minutes, book_days_ahead,"),
     ('[appointments]\nopening_hours = "07:30-11:30"\n', {},
      'Error: [appointments] opening_hours: must be a list of "HH:MM-HH:MM" spans, not a string'),
     ("[vision]\nbackoff_initial_s = 5\nbackoff_max_s = 1\n", {},
@@ -111,8 +111,10 @@ def test_serve_lists_every_problem_on_its_own_line(tmp_path):
         "Error: 3 problems in the configuration:",
         "  [kiosk] port: must be between 1 and 65535, not 0",
         "  [voice] repeat: must be between 1 and 5, not 9",
-        "  [appointments] slot_minute: unknown setting (known: book_days_ahead, capacity, early_minutes, "
-        "late_minutes, opening_hours, slot_minutes, weekdays)",
+        "  [appointments] slot_minute: unknown setting (known: book_address_window_minutes, book_days_ahead, "
+        "book_id_window_hours, book_per_address, book_per_id, cancel_address_window_minutes, "
+        "cancel_code_window_hours, cancel_failures_per_address, cancel_failures_per_code, capacity, "
+        "early_minutes, late_minutes, opening_hours, slot_minutes, weekdays)",
     ]
     assert not (tmp_path / "data").exists()
 

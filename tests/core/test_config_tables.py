@@ -30,11 +30,13 @@ BAD = {
         ("threads = 0", {}, "[kiosk] threads: must be between 1 and 1000"),
         ("prot = 8080", {}, "[kiosk] prot: unknown setting (known: auto_no_show_after_recalls,"),
         ('timezone = "Mars/Olympus_Mons"', {}, '[kiosk] timezone: unknown time zone "Mars/Olympus_Mons"'),
+        ('closing_time = "17:75"', {}, '[kiosk] closing_time: "17:75" is not a time of day as "HH:MM"'),
+        ("closing_time = 1730", {}, "[kiosk] closing_time:"),
         ('priority_policy = "vip"', {}, '[kiosk] priority_policy: must be "strict", "interleave" or "wait_balanced"'),
         ("default_service_minutes = 0", {}, "[kiosk] default_service_minutes: must be more than 0 and at most 480, not 0"),
         ('secret_key = "short"', {}, "[kiosk] secret_key:"),
         ("kiosk = 3", {}, "[kiosk] must be a table of settings"),
-        ("[visoin]\ncamera = 0", {}, "[visoin] unknown table (known: alerts, appointments, devices, led, pager"),
+        ("[visoin]\ncamera = 0", {}, "[visoin] unknown table (known: accounts, alerts, appointments, devices, led"),
         ("", {"KIOSK_PORT": "abc"}, '[kiosk] port: must be a whole number, not "abc" (from KIOSK_PORT)'),
         ("", {"KIOSK_RETENTION_DAYS": "0"}, "[kiosk] retention_days: must be between 1 and 3650, not 0 "
                                             "(from KIOSK_RETENTION_DAYS)"),
@@ -99,8 +101,14 @@ BAD = {
     ],
     "appointments": [
         ("[appointments]\nslot_minute = 20", {},
-         "[appointments] slot_minute: unknown setting (known: book_days_ahead, capacity, early_minutes, "
-         "late_minutes, opening_hours, slot_minutes, weekdays)"),
+         "[appointments] slot_minute: unknown setting (known: book_address_window_minutes, book_days_ahead, "
+         "book_id_window_hours, book_per_address, book_per_id, cancel_address_window_minutes, "
+         "cancel_code_window_hours, cancel_failures_per_address, cancel_failures_per_code, capacity, "
+         "early_minutes, late_minutes, opening_hours, slot_minutes, weekdays)"),
+        ("[appointments]\nbook_per_address = 0", {},
+         "[appointments] book_per_address: must be between 1 and 1000, not 0"),
+        ("[appointments]\ncancel_code_window_hours = 1000", {},
+         "[appointments] cancel_code_window_hours: must be between 1 and 720, not 1000"),
         ('[appointments]\nopening_hours = "07:30-11:30"', {},
          '[appointments] opening_hours: must be a list of "HH:MM-HH:MM" spans, not a string'),
         ('[appointments]\nopening_hours = ["7:30-11:30"]', {}, '"7:30-11:30" is not one'),
@@ -115,6 +123,12 @@ BAD = {
         ('[appointments]\nweekdays = "mon-fri"', {}, "[appointments] weekdays: must be a list of weekday numbers"),
         ("[appointments]\nslot_minutes = 2", {}, "[appointments] slot_minutes: must be between 5 and 240, not 2"),
         ("[appointments]\ncapacity = true", {}, "[appointments] capacity: must be a whole number, not true"),
+    ],
+    "accounts": [
+        ("[accounts]\nsession_max_hours = 0", {}, "[accounts] session_max_hours: must be between 0.25 and 168, not 0"),
+        ('[accounts]\nlogin_failures_per_account = "5"', {}, "[accounts] login_failures_per_account: must be"),
+        ("[accounts]\nsession_idle_minutes = 1", {}, "[accounts] session_idle_minutes: must be between 5 and 1440"),
+        ("[accounts]\nlockout_minutes = 5", {}, "[accounts] lockout_minutes: unknown setting"),
     ],
     "alerts": [
         ("[alerts]\nmax_waiting = 0", {}, "[alerts] max_waiting: must be between 1 and 10000, not 0"),
@@ -176,13 +190,15 @@ def test_layers_defaults_file_env_arguments(tmp_path):
 def test_top_level_and_kiosk_table_and_typed_tables(tmp_path):
     cfg = _load(tmp_path, 'centre_name = "Top"\nport = 1\n[kiosk]\nport = 2\n[pager]\nurl = "auto"\n'
                           "officer_cards = { 3 = 7 }\ncitizen_cards = [10, 20]\n[led]\nboards = { 2 = 12 }\n"
-                          '[appointments]\nopening_hours = ["08:00-12:00"]\nweekdays = [5]\nslot_minutes = 30')
+                          '[appointments]\nopening_hours = ["08:00-12:00"]\nweekdays = [5]\nslot_minutes = 30\n'
+                          "book_per_address = 20\ncancel_failures_per_code = 3")
     assert cfg.centre_name == "Top" and cfg.port == 2 and cfg.kiosk.port == 2
     assert cfg.pager.officer_cards == {3: 7} and cfg.pager.citizen_cards == (10, 20)
     assert cfg.led is not None and cfg.led.board_config().boards == {2: 12}
     rules = cfg.appointments.rules()
     assert isinstance(rules, AppointmentRules) and rules.opening_hours == ("08:00-12:00",) and rules.weekdays == (5,)
     assert rules.slot_minutes == 30 and rules.capacity == 2
+    assert rules.book_per_address == 20 and rules.cancel_failures_per_code == 3 and rules.book_per_id == 3
     settings = device_settings(cfg)
     assert settings.pager is cfg.pager and settings.led is cfg.led and settings.enabled
     assert Config.from_dict({}).led is None and Config.from_dict({"led": {}}).led is None

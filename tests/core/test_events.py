@@ -52,6 +52,8 @@ OLD_ROWS = [
      ev.TicketReturned(at=AT, ticket_id=3, number="A003", service="HT")),
     (old_row("ticket_cancelled", 3, None, 11, "HT", '{"number": "A003", "reason": ""}'),
      ev.TicketCancelled(at=AT, ticket_id=3, number="A003", service="HT", officer_id=11)),
+    (old_row("ticket_expired", 3, 1, None, "HT", '{"day": "2026-09-21", "number": "A003", "was": "called"}'),
+     ev.TicketExpired(at=AT, ticket_id=3, number="A003", service="HT", was="called", day="2026-09-21", counter=1)),
     (old_row("counter_opened", None, 2, 12, None, "{}"), ev.CounterOpened(at=AT, counter=2, officer_id=12)),
     (old_row("counter_paused", None, 2, 12, None, '{"reason": "Nghỉ giải lao"}'),
      ev.CounterPaused(at=AT, counter=2, officer_id=12, reason="Nghỉ giải lao")),

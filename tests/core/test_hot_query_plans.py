@@ -119,11 +119,16 @@ def test_hot_paths_never_scan_the_history(hot_app):
     track.disconnect("/track")
     cap.op = "purge"
     assert kiosk.citizens.purge_expired(1) > 0
+    cap.op = "day end"  # the closing-time ticker (the next day's first action ran it under "issue")
+    kiosk.clock.set(datetime(2026, 11, 25, 17, 31, tzinfo=centre_timezone()))
+    assert kiosk.engine.end_day_if_due()
     display.disconnect("/display")
     monitor.disconnect("/monitor")
     kiosk.store.conn().set_trace_callback(None)
 
-    assert set(cap.by_op) >= {"issue", "position", "call", "snapshot", "display connect", "tracking", "purge"}
+    assert set(cap.by_op) >= {"issue", "position", "call", "snapshot", "display connect", "tracking", "purge",
+                              "day end"}
+    assert any("FROM tickets WHERE state IN" in s for s in cap.by_op["day end"]), "the day end was not captured"
     assert any("FROM events" in s and "ticket_called" in s for s in cap.by_op["display connect"]), \
         "the snapshot on connect was not captured"
     check = sqlite3.connect(kiosk.store.path)

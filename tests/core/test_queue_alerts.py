@@ -213,6 +213,7 @@ def test_todays_events_newest_first_and_bounded(app, client, tokens, clock):
     kiosk = app.extensions["kiosk"]
     client.post("/api/v1/tickets", json={"service": "HT"}, headers=bearer(tokens["kiosk"]))
     clock.advance(24 * 3600)  # yesterday's events are not today's
+    kiosk.engine.open_counter(1)  # the day's first action ended yesterday: its ticket expired, counters closed
     for _ in range(3):
         client.post("/api/v1/tickets", json={"service": "HT"}, headers=bearer(tokens["kiosk"]))
         clock.advance(1)
@@ -224,6 +225,7 @@ def test_todays_events_newest_first_and_bounded(app, client, tokens, clock):
     assert got[0]["at"] >= got[1]["at"] >= got[2]["at"]
     everything = client.get("/api/v1/events/today?limit=100", headers=bearer(tokens["manager"])).json
     assert [e["type"] for e in everything].count("ticket_issued") == 3  # not yesterday's fourth
+    assert [e["type"] for e in everything][-1] == "ticket_expired"  # yesterday's, closed this morning
     for bad in ("0", "101", "x", "-1", "1e9"):
         r = client.get(f"/api/v1/events/today?limit={bad}", headers=bearer(tokens["manager"]))
         assert r.status_code == 422 and r.json["error"]["code"] == "invalid"

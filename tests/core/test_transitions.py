@@ -11,7 +11,7 @@ from kiosk.pager.link import BUTTONS, button_plan
 from kiosk.queue import transitions as tr
 from kiosk.queue.errors import IllegalTransition, QueueError
 
-TICKET_STATES = ("waiting", "called", "serving", "done", "no_show", "held", "cancelled")
+TICKET_STATES = ("waiting", "called", "serving", "done", "no_show", "held", "cancelled", "expired")
 
 # Refusals at counter 1 whose current ticket (if any) is A001, as the engine words them (unchanged by
 # the table: the same words as before it).
@@ -157,6 +157,10 @@ def put_ticket_in(engine, state: str) -> int:
         engine.hold(1)
     if state == "cancelled":
         engine.cancel(t.id)
+    if state == "expired":  # called, and the day ended (kiosk/queue/dayend.py); the counters open again
+        engine.end_day(engine.clock.now() + 1)
+        engine.open_counter(1)
+        engine.open_counter(3)
     assert engine.ticket(t.id).state == state
     return t.id
 

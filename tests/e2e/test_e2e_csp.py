@@ -16,7 +16,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 PAGES = [("lanhdao", "/monitor"), ("quay1", "/counter"), ("admin", "/admin"), (None, "/display"), (None, "/book"),
-         (None, "/login")]
+         (None, "/login"), ("quay1", "/account/password")]
 
 
 def _enforcing(browser, width: int, height: int):

@@ -28,6 +28,8 @@ def test_schema_matches_the_key_table(scope: str) -> None:
         assert (spec["minimum"], spec["maximum"], spec["default"]) == (key.minimum, key.maximum, key.default)
         assert int(spec["x-config-key"], 16) == key.code
     assert schema["additionalProperties"] is False
+    # $id names the file itself (v1.1: it said base.schema.json), so a validator resolving $schema finds it
+    assert schema["$id"] == f"https://kiosk.local/firmware_config/schema/{SCHEMAS[scope].name}"
 
 
 def test_spec_lists_every_config_key() -> None:

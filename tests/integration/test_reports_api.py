@@ -60,6 +60,18 @@ def _at(day: date, hour: int = 8) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
 
 
+def _morning(app, day: date, hour: int = 8) -> None:
+    """A new working day: its first action ends the days before (their tickets expire, counters close), and
+    the officers open their counters."""
+    kiosk = app.extensions["kiosk"]
+    kiosk.clock.set(_at(day, hour))
+    kiosk.engine.end_day_if_due()  # as the day-end ticker would, before the officers come
+    for c in kiosk.engine.counters():
+        if c.state != "open":
+            (kiosk.engine.resume if c.state == "paused" else kiosk.engine.open_counter)(c.number,
+                                                                                       app.officers.get(c.number))
+
+
 ACTIONS = st.one_of(
     # arrivals: 1-6 tickets of a service, a minute or so apart
     st.tuples(st.just("issue"), st.sampled_from(SERVICES), st.tuples(st.sampled_from(["normal", "normal", "elderly"]),
@@ -71,6 +83,8 @@ ACTIONS = st.one_of(
     st.tuples(st.sampled_from(["return", "cancel", "transfer"]), st.sampled_from(SERVICES), st.just(None)),
     st.tuples(st.just("advance"), st.integers(0, 900), st.just(None)),
     st.tuples(st.just("rate"), st.integers(1, 5), st.just(None)),
+    # closing time: the day-end ticker's run (what is left expires, counters close; late tickets wait)
+    st.tuples(st.just("closing"), st.just(None), st.just(None)),
 )
 
 
@@ -85,6 +99,10 @@ def _act(app, action: str, arg, extra, ratings: dict[int, int]) -> None:
                 clock.advance(gap)
         elif action == "advance":
             clock.advance(arg)
+        elif action == "closing":
+            closing = _at(datetime.fromtimestamp(clock.now(), TZ).date(), 17).replace(minute=30).timestamp()
+            clock.set(max(clock.now(), closing))
+            engine.end_day_if_due()
         elif action == "rate":
             done = [t for t in engine.tickets_of_day() if t.state == "done" and t.id not in ratings]
             if done:
@@ -125,6 +143,7 @@ def _report(client, token: str, first: date, last: date, by: str) -> dict:
 def _check_against_events(app, first: date, last: date, ratings: dict[int, int]) -> None:
     client, kiosk = app.test_client(), app.extensions["kiosk"]
     token = app.tokens["manager"]
+    kiosk.engine.end_day_if_due()  # what the ticker would do at this hour is done: it cannot change the days read
     now = kiosk.clock.now()
     lives = ticket_lives(all_events(client, token), TZ,
                          lambda day: min(day_bounds(kiosk.clock, day)[1], now))
@@ -170,11 +189,15 @@ def test_report_rows_equal_a_recomputation_from_the_events(report_app, days):
     first = _next_stretch(report_app)
     ratings: dict[int, int] = {}
     for i, actions in enumerate(days):
-        clock.set(_at(first + timedelta(days=i)))
+        _morning(report_app, first + timedelta(days=i))
         for action, arg, extra in actions:
             _act(report_app, action, arg, extra, ratings)
     last = first + timedelta(days=len(days) - 1)
     event(f"ratings: {bool(ratings)}")
+    expired = report_app.extensions["kiosk"].store.conn().execute(
+        "SELECT COUNT(*) FROM tickets WHERE day BETWEEN ? AND ? AND state = 'expired'", [first.isoformat(),
+                                                                                        last.isoformat()]).fetchone()[0]
+    event(f"expired at a day end: {bool(expired)}")
     event("outcomes of the last day: " + ",".join(sorted({t.state for t in report_app.extensions["kiosk"].engine.tickets_of_day()})))
     _check_against_events(report_app, first, last, ratings)  # the last day live, the others rolled up
     clock.set(_at(last + timedelta(days=3)))
@@ -185,7 +208,7 @@ def test_a_rating_given_after_the_day_was_rolled_up_counts(report_app):
     kiosk = report_app.extensions["kiosk"]
     engine, clock, client = kiosk.engine, kiosk.clock, report_app.test_client()
     day = _next_stretch(report_app)
-    clock.set(_at(day, 9))
+    _morning(report_app, day, 9)
     engine.issue_ticket("KD")
     clock.advance(60)
     t = engine.call_next(5, report_app.officers[5])
@@ -209,7 +232,7 @@ def _activity(app) -> tuple[date, date]:
     engine, clock = kiosk.engine, kiosk.clock
     first = _next_stretch(app)
     for i in range(2):
-        clock.set(_at(first + timedelta(days=i), 8))
+        _morning(app, first + timedelta(days=i))
         for code in ("HT", "DD", "HT", "KD"):
             engine.issue_ticket(code)
             clock.advance(200)

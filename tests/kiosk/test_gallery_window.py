@@ -84,12 +84,12 @@ def app_at(tmp_path):
 
 
 def test_a_citizen_seen_100_days_ago_is_not_in_a_90_day_gallery_until_their_card_is_read(app_at):
-    kiosk = app_at(keep_templates_outside_window=True)
+    kiosk = app_at(keep_templates_outside_window=True, gallery_window_days=90)
     old = _enrol(kiosk.citizens, {"id_number": ID_NUMBER, "full_name": "Trần Thị Bình"})
     app_at.clock.advance(100 * DAY)
     recent = _enrol(kiosk.citizens, OTHER_CARD, seeds=(7, 8))
 
-    kiosk = app_at(keep_templates_outside_window=True)  # the service starts again
+    kiosk = app_at(keep_templates_outside_window=True, gallery_window_days=90)  # the service starts again
     hub = kiosk.terminals
     assert hub.gallery.identities() == [str(recent)] and hub.gallery.count(str(recent)) == 2
     assert kiosk.citizens.face_templates_of(old) != []  # kept, sealed, outside the window
@@ -100,7 +100,7 @@ def test_a_citizen_seen_100_days_ago_is_not_in_a_90_day_gallery_until_their_card
 
 
 def test_citizens_leave_the_gallery_while_the_service_runs_and_their_templates_are_dropped(app_at):
-    kiosk = app_at()
+    kiosk = app_at(gallery_window_days=90)
     hub = kiosk.terminals
     first = _enrol(kiosk.citizens, {"id_number": ID_NUMBER, "full_name": "Trần Thị Bình"}, hub=hub)
     app_at.clock.advance(50 * DAY)
@@ -304,7 +304,7 @@ def test_the_window_queries_use_the_index_of_enrolled_citizens(tmp_path):
     ({"vision": {"gallery_window_days": 3651}}, "[vision] gallery_window_days: must be between 1 and 3650"),
     ({"vision": {"gallery_window_days": 400}},
      "[kiosk] retention_days: must be at least [vision] gallery_window_days (400), not 365"),
-    ({"retention_days": 30}, "[kiosk] retention_days: must be at least [vision] gallery_window_days (90), not 30"),
+    ({"retention_days": 20}, "[kiosk] retention_days: must be at least [vision] gallery_window_days (30), not 20"),
     ({"vision": {"keep_templates_outside_window": "sometimes"}},
      "[vision] keep_templates_outside_window: must be true or false"),
     ({"vision": {"max_templates": 2}}, "[vision] max_templates: must be at least enrol_templates (3), not 2"),
@@ -323,6 +323,6 @@ def test_gallery_settings_defaults_and_values():
         == (200, True, 4)
     default = Config.from_dict({})
     assert (default.vision.gallery_window_days, default.vision.keep_templates_outside_window,
-            default.vision.flow.max_templates) == (90, False, 6)
+            default.vision.flow.max_templates) == (30, False, 6)
     with pytest.raises(FlowError, match="max_templates must be at least enrol_templates"):
         FlowSettings(enrol_templates=4, max_templates=3)

@@ -35,6 +35,7 @@ def test_identify_prints_one_json_line_per_image_and_exits_0(tmp_path, shared_te
     by = {x["file"].split("/")[-1]: x for x in lines}
     assert by["img30.jpg"]["match"] == "matt" and by["img30.jpg"]["faces"] == 1
     assert by["img35.jpg"]["match"] is None and by["img35.jpg"]["distance"] > 0.48  # lookalike refused
+    assert by["img35.jpg"]["reason"] == "too_far" and by["img30.jpg"]["reason"] == "accepted"
     assert by["obama2_rgba.png"]["match"] == "obama"
     assert by["couple.jpg"]["faces"] == 2 and by["couple.jpg"]["match"] == "angelina"
     for name in ("broken.jpg", "missing.png"):

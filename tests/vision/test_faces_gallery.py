@@ -40,7 +40,7 @@ def test_match_finds_nearest_identity_with_exact_distance_and_margin() -> None:
 
 
 def test_decision_rule_threshold_margin_and_empty_gallery() -> None:
-    rule = DecisionRule(threshold=0.48, min_margin=0.05)
+    rule = DecisionRule(threshold=0.48, min_margin=0.05, strict_threshold=0.48)
     assert decide(None, None, None, rule).reason == "empty_gallery"
     assert decide("a", 0.50, 0.3, rule).reason == "too_far"
     assert decide("a", 0.40, 0.03, rule).reason == "ambiguous"
@@ -113,7 +113,9 @@ def test_serialisation_round_trip_and_damage() -> None:
 
 
 def _gallery_from(encs: dict, paths: list[str], rule: DecisionRule | None = None) -> Gallery:
-    g = Gallery(rule or DecisionRule())
+    # the rule as a gallery of at least min_crowd identities applies it: these 15 people stand in for a
+    # centre's crowd (the small-gallery gate, and East Asian faces, are in test_faces_rule.py)
+    g = Gallery(rule or DecisionRule(min_crowd=1))
     for p in paths:
         g.add(encs[p][0], encs[p][1])
     return g

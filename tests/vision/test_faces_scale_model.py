@@ -82,8 +82,8 @@ def test_the_decision_on_distance_rows_is_the_gallerys_own() -> None:
 
     spec = scale.make_rules(["current"])[0]
     rng = np.random.default_rng(4)
-    for _ in range(40):
-        n = int(rng.integers(1, 12))
+    for _ in range(60):
+        n = int(rng.integers(1, 80))  # both sides of DecisionRule.min_crowd
         dists = rng.uniform(0.3, 0.7, n)
         probe = np.zeros(128, dtype=np.float32)
         g = Gallery(DEFAULT_RULE)
@@ -92,7 +92,7 @@ def test_the_decision_on_distance_rows_is_the_gallerys_own() -> None:
             t[i] = d  # one template per identity at exactly distance d from the probe
             g.add(str(i), t)
         m = g.match(probe)
-        got = int(spec.propose(dists[None, :])[0])
+        got = int(spec.propose(dists[None, :], n)[0])
         assert got == (int(m.identity) if m.accepted else -1)
 
 

@@ -1,13 +1,13 @@
 """Admin API: services, counters, users, tokens and queue settings."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from kiosk.accounts import registry as accounts
 from kiosk.queue.catalog import save_counter, save_service
 from kiosk.runtime.bus import CatalogChanged
 from kiosk.web.body import field, json_body
-from kiosk.web.security import require, services
+from kiosk.web.security import principal_from_request, require, services
 
 bp = Blueprint("api_admin", __name__, url_prefix="/api/v1/admin")
 
@@ -85,8 +85,31 @@ def create_user():
 def set_active(user_id: int):
     active = field(json_body(), "active", bool)
     with services().store.transaction() as conn:
-        accounts.set_user_active(conn, user_id, active)
+        accounts.set_user_active(conn, user_id, active)  # a deactivated user's sessions end here
+    services().socket_watch.check_soon()  # and their open pages are disconnected now
     return jsonify({"id": user_id, "active": active})
+
+
+@bp.post("/users/<int:user_id>/password")
+@require("admin")
+def set_password(user_id: int):
+    """An administrator sets a user's password: every session of that user ends (but the one asking, when
+    an administrator sets their own)."""
+    password_hash = accounts.hash_password(json_body().get("password"))
+    me = principal_from_request()
+    keep = g.get("session_id") if me.kind == "user" and me.id == user_id else None
+    with services().store.transaction() as conn:
+        accounts.set_password_hash(conn, user_id, password_hash, keep_session=keep)
+    services().socket_watch.check_soon()
+    return jsonify({"id": user_id, "sessions_ended": True})
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@require("admin")
+def unlock_user(user_id: int):
+    """Forget the user's failed sign-ins (kiosk.accounts.login_guard) before the window would."""
+    services().login_guard.unlock(accounts.username_of(services().store.conn(), user_id))
+    return jsonify({"id": user_id, "unlocked": True})
 
 
 @bp.get("/tokens")
@@ -109,7 +132,8 @@ def create_token():
 @require("admin")
 def revoke_token(token_id: int):
     with services().store.transaction() as conn:
-        accounts.revoke_token(conn, token_id)
+        accounts.revoke_token(conn, token_id)  # its devices' sessions end here
+    services().socket_watch.check_soon()  # and its open sockets are disconnected now
     if services().terminals is not None:
         services().terminals.drop(token_id)  # a kiosk terminal stops with its token
     return jsonify({"id": token_id, "revoked": True})
@@ -132,4 +156,4 @@ def _settings_json():
     s = services().engine.settings
     return {"policy": s.policy.name, "interleave_every": s.policy.interleave_every,
             "priority_bonus_minutes": s.policy.priority_bonus_minutes,
-            "auto_no_show_after_recalls": s.auto_no_show_after_recalls}
+            "auto_no_show_after_recalls": s.auto_no_show_after_recalls, "closing_time": s.closing_time}

@@ -59,6 +59,42 @@ def _report_row_schema() -> dict[str, Any]:
     return {"type": "object", "required": list(props), "properties": props}
 
 
+_THROTTLED = {"$ref": "#/components/responses/Throttled"}
+_APPOINTMENT = {"$ref": "#/components/schemas/Appointment"}
+
+
+def _public_appointments(paths: dict[str, Any], code_param: list) -> None:
+    """The booking page's routes: no login; limited per address, per citizen and per code (docs/booking.md)."""
+    last4 = {"type": "string", "pattern": "^[0-9]{4}$", "description": "the last 4 digits of the ID number the "
+             "appointment was booked with"}
+    book = _op("Book an appointment", "public", ok="201", result=_APPOINTMENT, body={
+                   "type": "object", "required": ["service", "slot", "id_number", "full_name"], "properties": {
+                       "service": {"type": "string"}, "slot": {"type": "string", "format": "date-time"},
+                       "id_number": {"type": "string", "pattern": "^[0-9]{12}$"},
+                       "full_name": {"type": "string", "maxLength": 100,
+                                     "description": "as on the card; compared case-folded, without diacritics "
+                                                    "or extra spaces; kept only as a keyed hash"}}})
+    show = _op("An appointment by its code and the last 4 ID digits", "public", result=_APPOINTMENT,
+               params=[*code_param, {"name": "id_last4", "in": "query", "required": True, "schema": last4}])
+    cancel = _op("Cancel an appointment by its code and the last 4 ID digits", "public", result=_APPOINTMENT,
+                 params=code_param,
+                 body={"type": "object", "required": ["id_last4"], "properties": {"id_last4": last4}})
+    book["description"] += (" Bound to the ID number and the name as the CCCD shows them: the kiosk checks the card "
+                            "in against both. 409 slot_full, or already_booked (the same ID number and name hold a "
+                            "booking for the service); 429 booking_throttled (per address) or booking_id_limit "
+                            "(per citizen).")
+    wrong = (" 404 appointment_not_found for a wrong code and for wrong digits alike; each counts, and 429 "
+             "cancel_throttled follows too many (per address, per code).")
+    show["description"] += wrong
+    cancel["description"] += wrong + " 409 appointment_checked_in, appointment_cancelled, appointment_expired."
+    for op in (book, show, cancel):
+        op["security"] = []
+        op["responses"]["429"] = _THROTTLED
+    paths["/public/appointments"] = {"post": book}
+    paths["/public/appointments/{code}"] = {"get": show}
+    paths["/public/appointments/{code}/cancel"] = {"post": cancel}
+
+
 def document() -> dict[str, Any]:
     ticket_ref = {"$ref": "#/components/schemas/Ticket"}
     ticket_or_null = {"type": "object", "properties": {"ticket": {"oneOf": [ticket_ref, {"type": "null"}]}}}
@@ -126,6 +162,20 @@ def document() -> dict[str, Any]:
     paths["/admin/users"]["get"] = _op("List users", "admin")
     paths["/admin/users/{id}/active"] = {"post": _op("Activate or deactivate a user", "admin", body={
         "type": "object", "required": ["active"], "properties": {"active": {"type": "boolean"}}}, params=id_param)}
+    paths["/admin/users/{id}/password"] = {"post": _op(
+        "Set a user's password; every session of the user ends at once", "admin", body={
+            "type": "object", "required": ["password"], "properties": {"password": {"type": "string", "minLength": 8}}},
+        params=id_param)}
+    paths["/admin/users/{id}/unlock"] = {"post": _op(
+        "Forget the user's failed sign-ins (lift a sign-in lockout early)", "admin", params=id_param)}
+    change = _op("Change one's own password (current one checked under the sign-in throttle); the user's other "
+                 "sessions end, this one stays", "officer, manager, admin (a person's sign-in)", body={
+                     "type": "object", "required": ["current_password", "new_password"],
+                     "properties": {"current_password": {"type": "string"},
+                                    "new_password": {"type": "string", "minLength": 8}}})
+    change["responses"]["429"] = {**_ERR, "description": "too many wrong passwords: error code login_throttled, "
+                                                         "a Retry-After header"}
+    paths["/me/password"] = {"post": change}
     paths["/citizens/search"] = {"post": _op("Find a citizen by ID number (audited)", "officer, manager, admin", body={
         "type": "object", "required": ["id_number"], "properties": {"id_number": {"type": "string"}}})}
     paths["/citizens/{id}"] = {
@@ -139,12 +189,7 @@ def document() -> dict[str, Any]:
     paths["/public/slots"] = {"get": _op("Free appointment slots of a day", "public", params=[
         {"name": "service", "in": "query", "required": True, "schema": {"type": "string"}},
         {"name": "day", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}])}
-    paths["/public/appointments"] = {"post": _op("Book an appointment", "public", ok="201", body={
-        "type": "object", "required": ["service", "slot"], "properties": {
-            "service": {"type": "string"}, "slot": {"type": "string", "format": "date-time"},
-            "id_number": {"type": "string"}}})}
-    paths["/public/appointments/{code}"] = {"get": _op("An appointment by its code", "public", params=code_param)}
-    paths["/public/appointments/{code}/cancel"] = {"post": _op("Cancel an appointment", "public", params=code_param)}
+    _public_appointments(paths, code_param)
     paths["/appointments/{code}/check-in"] = {"post": _op("Check in: the appointment becomes a ticket",
                                                           "kiosk, officer, admin", ok="201", params=code_param)}
     issue = paths["/tickets"]["post"]["responses"]
@@ -203,7 +248,8 @@ def document() -> dict[str, Any]:
     paths["/openapi.json"] = {"get": {"summary": "This document", "security": [],
                                       "responses": {"200": {"description": "OK"}}}}
     paths["/admin/settings"] = {"get": _op("Queue settings", "manager, admin"),
-                                "put": _op("Change the priority policy", "admin", body={"type": "object"})}
+                                "put": _op("Change the priority policy, automatic no-show or closing time (HH:MM)", "admin",
+                                           body={"type": "object"})}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Kiosk and queue service of a one-stop-shop centre", "version": "1"},
@@ -214,10 +260,26 @@ def document() -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
                                 "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
             "responses": {"Error": {"description": "Refused; nothing changed", "content": {"application/json": {
-                "schema": {"type": "object", "required": ["error"], "properties": {"error": {
-                    "type": "object", "required": ["code", "message"],
-                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}}}}},
+                "schema": {"$ref": "#/components/schemas/Error"}}}},
+                          "Throttled": {"description": "Too many requests; nothing changed. Retry-After says when",
+                                        "headers": {"Retry-After": {"description": "seconds to wait",
+                                                                    "schema": {"type": "integer", "minimum": 1}}},
+                                        "content": {"application/json": {
+                                            "schema": {"$ref": "#/components/schemas/Error"}}}}},
             "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                   "message_vi": {"type": "string"}}}}},
+                "Appointment": {"type": "object", "required": ["code", "code_display", "service", "state",
+                                                               "ticket_id", "slot_start"], "properties": {
+                    "code": {"type": "string", "description": "10 characters of ABCDEFGHJKLMNPQRSTUVWXYZ23456789 "
+                                                              "(6 for bookings made before)"},
+                    "code_display": {"type": "string", "description": "the code grouped for reading: ABCDE-FGHJK"},
+                    "service": {"type": "string"},
+                    "state": {"type": "string", "enum": ["booked", "checked_in", "cancelled", "expired"]},
+                    "ticket_id": {"type": ["integer", "null"]},
+                    "slot_start": {"type": "string", "format": "date-time"}}},
                 "Device": _device_schema(),
                 "DeviceAlert": _device_schema(alert=True),
                 "Service": {"type": "object", "required": ["code", "name", "prefix"], "properties": {

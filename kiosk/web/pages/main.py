@@ -3,11 +3,19 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
+from kiosk.accounts.login_guard import Throttled
 from kiosk.accounts.registry import authenticate, token_principal
 from kiosk.web.errors import ApiError
-from kiosk.web.security import check_csrf, csrf_token, login_session, principal_from_request, services
+from kiosk.web.security import (
+    check_csrf,
+    csrf_token,
+    login_session,
+    logout_session,
+    principal_from_request,
+    services,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -51,40 +59,51 @@ def index():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
+    error, status, headers = None, 200, {}
     if request.method == "POST":
         try:
             check_csrf()
         except ApiError:
-            error = "Phiên đăng nhập đã hết hạn, vui lòng thử lại. / Session expired, please try again."
+            error, status = "Phiên đăng nhập đã hết hạn, vui lòng thử lại. / Session expired, please try again.", 401
         else:
-            principal = authenticate(services().store.conn(), request.form.get("username", ""),
-                                     request.form.get("password", ""))
-            if principal is None:
-                error = "Sai tên đăng nhập hoặc mật khẩu. / Wrong username or password."
+            username, password = request.form.get("username", ""), request.form.get("password", "")
+            outcome = services().login_guard.attempt(
+                username, request.remote_addr, lambda: authenticate(services().store.conn(), username, password))
+            if isinstance(outcome, Throttled):  # refused before any password check, whoever the username
+                error, status = f"{outcome.message_vi} / {outcome.message}", 429
+                headers["Retry-After"] = str(int(outcome.retry_after_s) + 1)
+            elif outcome is None:
+                error, status = "Sai tên đăng nhập hoặc mật khẩu. / Wrong username or password.", 401
             else:
-                login_session(principal)
-                default = {"officer": "/counter", "manager": "/monitor", "admin": "/admin"}[principal.role]
+                login_session(outcome)
+                default = {"officer": "/counter", "manager": "/monitor", "admin": "/admin"}[outcome.role]
                 return redirect(_safe_next(request.args.get("next") or default))
-    return render_template("login.html", **_context(error=error)), (401 if error else 200)
+    return render_template("login.html", **_context(error=error)), status, headers
 
 
 @bp.post("/logout")
 def logout():
     check_csrf()
-    session.clear()
+    logout_session()
     return redirect(url_for("pages.login"))
 
 
 @bp.get("/device")
 def device_login():
-    """A kiosk or display PC signs in once with its token (e.g. from its autostart URL)."""
-    principal = token_principal(services().store.conn(), request.args.get("token", ""))
-    if principal is None:
+    """A kiosk or display PC signs in once with its token (e.g. from its autostart URL); wrong tokens are
+    throttled by address like passwords."""
+    token = request.args.get("token", "")
+    outcome = services().login_guard.address_attempt(
+        request.remote_addr, lambda: token_principal(services().store.conn(), token))
+    if isinstance(outcome, Throttled):
+        error = f"{outcome.message_vi} / {outcome.message}"
+        return render_template("login.html", **_context(error=error)), 429, {
+            "Retry-After": str(int(outcome.retry_after_s) + 1)}
+    if outcome is None:
         return render_template("login.html", **_context(error="Mã thiết bị không hợp lệ. / Invalid device token.")), 401
-    login_session(principal)
+    login_session(outcome)
     default = {"kiosk": "/kiosk", "display": "/display", "officer": "/counter", "manager": "/monitor"}
-    return redirect(_safe_next(request.args.get("next") or default.get(principal.role, "/")))
+    return redirect(_safe_next(request.args.get("next") or default.get(outcome.role, "/")))
 
 
 @bp.get("/kiosk")

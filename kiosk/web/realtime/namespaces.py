@@ -16,11 +16,13 @@ from typing import Any
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, emit, join_room
 
-from kiosk.accounts.registry import Principal, token_principal, token_principal_by_id, user_principal
+from kiosk.accounts.registry import Principal, token_principal
 from kiosk.devices.displays import PUBLIC_ID, PUBLIC_NAME, token_display_id
 from kiosk.queue import events as ev
 from kiosk.queue.snapshot import queue_snapshot
 from kiosk.runtime.bus import CatalogChanged
+from kiosk.web.realtime.watch import SocketAuth
+from kiosk.web.security import session_principal
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +53,27 @@ def display_snapshot(snap: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _socket_principal(auth: Any) -> Principal | None:
+def _socket_principal(auth: Any) -> tuple[Principal | None, int | None]:
+    """(principal, session row id) of a connecting socket: a bearer token in ``auth``, else the session
+    cookie of its handshake (kiosk.web.security)."""
     conn = current_app.extensions["kiosk"].store.conn()
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
-        return token_principal(conn, auth["token"])
-    if "uid" in session:
-        return user_principal(conn, int(session["uid"]))
-    if "tid" in session:
-        return token_principal_by_id(conn, int(session["tid"]))
-    return None
+        return token_principal(conn, auth["token"]), None
+    found = session_principal(session.get("sid")) if "sid" in session else None
+    if found is None:
+        return None, None
+    return found[1], found[0]
+
+
+def _watched(principal: Principal, session_id: int | None) -> SocketAuth:
+    return SocketAuth(session_id, principal.id if principal.kind == "user" else None,
+                      principal.id if principal.kind == "token" else None)
 
 
 class _GuardedNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
         kiosk = current_app.extensions["kiosk"]
-        principal = _socket_principal(auth)
+        principal, session_id = _socket_principal(auth)
         allowed = NAMESPACE_ROLES[self.namespace]
         public = self.namespace == "/display" and kiosk.config.display_public
         if not public:
@@ -73,6 +81,8 @@ class _GuardedNamespace(Namespace):
                 raise ConnectionRefusedError("unauthorized")
             if principal.role != "admin" and principal.role not in allowed:
                 raise ConnectionRefusedError("forbidden")
+        if principal is not None:
+            kiosk.socket_watch.add(request.sid, self.namespace, _watched(principal, session_id))
         if principal is not None and principal.counter is not None:
             join_room(f"counter:{principal.counter}")
         if self.namespace == "/kiosk":
@@ -89,6 +99,7 @@ class _GuardedNamespace(Namespace):
             emit("queue_alerts", alerts_payload(kiosk.alerts.alerts(), kiosk.clock.now()))
 
     def on_disconnect(self, reason: Any = None) -> None:
+        current_app.extensions["kiosk"].socket_watch.remove(request.sid, self.namespace)
         if self.namespace == "/kiosk":
             from kiosk.web.realtime.kiosk import unseat_socket
 

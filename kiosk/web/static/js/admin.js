@@ -132,7 +132,31 @@
       el("td", {}, u.username), el("td", {}, u.full_name || ""), el("td", {}, ROLE_LABELS[u.role] || u.role),
       el("td", {}, u.counter_number ?? ""), el("td", {}, u.active ? "Hoạt động" : el("span", { class: "hot" }, "Đã khóa")),
       el("td", {}, el("button", { type: "button", class: "btn small" + (u.active ? " danger" : ""),
-        onclick: () => setActive(u, !u.active) }, u.active ? "Khóa" : "Mở khóa")))));
+        onclick: () => setActive(u, !u.active) }, u.active ? "Khóa" : "Mở khóa"),
+        el("button", { type: "button", class: "btn small", title: "Lift a sign-in lockout",
+          onclick: () => unlock(u) }, "Gỡ chặn đăng nhập"),
+        el("button", { type: "button", class: "btn small", title: "Set a new password (signs the user out everywhere)",
+          onclick: () => resetPassword(u) }, "Đặt mật khẩu")))));
+  }
+
+  async function unlock(u) {
+    try {
+      await api("POST", `/admin/users/${u.id}/unlock`);
+      toast("Đã gỡ chặn đăng nhập cho " + u.username, "ok");
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  }
+
+  async function resetPassword(u) {
+    const password = window.prompt(`Mật khẩu mới cho ${u.username} (ít nhất 8 ký tự; mọi phiên đăng nhập của tài khoản sẽ kết thúc) / New password`);
+    if (!password) return;
+    try {
+      await api("POST", `/admin/users/${u.id}/password`, { password });
+      toast("Đã đặt mật khẩu mới cho " + u.username + "; các phiên đăng nhập đã kết thúc", "ok");
+    } catch (err) {
+      toast(err.message, "error");
+    }
   }
 
   async function setActive(u, active) {

@@ -1,4 +1,6 @@
-// Booking page: a citizen chooses a service, a day and a free slot; gets a code.
+// Booking page: a citizen chooses a service, a day and a free slot, gives the ID number and the name as on the
+// card, and gets a code; or cancels a booking with the code and the last 4 digits of the ID number. Every
+// refusal shows the service's Vietnamese message (message_vi: it says how long to wait after a 429).
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -44,15 +46,37 @@
     $("book-form").addEventListener("submit", async (ev) => {
       ev.preventDefault(); showError("");
       if (!chosen) { showError("Vui lòng chọn giờ hẹn."); return; }
-      const body = { service: $("book-service").value, slot: chosen };
-      if ($("book-id").value) body.id_number = $("book-id").value;
+      const id = $("book-id").value.trim(), name = $("book-name").value.trim();
+      if (!/^[0-9]{12}$/.test(id)) { showError("Số CCCD gồm 12 chữ số. Quý khách vui lòng kiểm tra lại."); return; }
+      if (!name) { showError("Quý khách vui lòng nhập họ và tên đúng như trên thẻ CCCD."); return; }
+      const body = { service: $("book-service").value, slot: chosen, id_number: id, full_name: name };
       try {
         const a = await getJSON("/api/v1/public/appointments", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-        $("book-code").textContent = a.code; $("book-when").textContent = a.slot_start.replace("T", " ");
+        $("book-code").textContent = a.code_display || a.code; $("book-when").textContent = a.slot_start.slice(0, 16).replace("T", " ");
         $("book-form").hidden = true; $("book-done").hidden = false;
       } catch (e) { showError(e.message); loadSlots(); }
     });
+    $("cancel-form").addEventListener("submit", cancel);
     loadSlots();
   }
+
+  function showCancel(error, done) {
+    $("cancel-result").textContent = error; $("cancel-result").hidden = !error;
+    $("cancel-done").textContent = done; $("cancel-done").hidden = !done;
+  }
+
+  async function cancel(ev) {
+    ev.preventDefault(); showCancel("", "");
+    const code = $("cancel-code").value.toUpperCase().replace(/[\s-]/g, "");
+    const last4 = $("cancel-last4").value.trim();
+    if (!code) { showCancel("Quý khách vui lòng nhập mã hẹn.", ""); return; }
+    if (!/^[0-9]{4}$/.test(last4)) { showCancel("Quý khách vui lòng nhập 4 số cuối của số CCCD đã dùng khi đặt lịch.", ""); return; }
+    try {
+      const a = await getJSON(`/api/v1/public/appointments/${encodeURIComponent(code)}/cancel`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ id_last4: last4 }) });
+      showCancel("", `Đã hủy lịch hẹn ${a.code_display || a.code} lúc ${a.slot_start.slice(0, 16).replace("T", " ")}. Cảm ơn Quý khách.`);
+      $("cancel-form").reset(); loadSlots();
+    } catch (e) { showCancel(e.message, ""); }
+  }
+
   init().catch((e) => showError(e.message));
 })();

@@ -15,7 +15,7 @@
   };
   const TICKET_STATES = {
     waiting: "Đang chờ", called: "Đã gọi", serving: "Đang phục vụ", done: "Hoàn thành",
-    no_show: "Vắng mặt", held: "Tạm giữ", cancelled: "Đã hủy",
+    no_show: "Vắng mặt", held: "Tạm giữ", cancelled: "Đã hủy", expired: "Hết giờ, chưa phục vụ",
   };
   const COUNTER_STATES = { open: "Đang mở", paused: "Tạm dừng", closed: "Đóng" };
   const WEEKDAYS = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
@@ -97,6 +97,9 @@
     socket.on("connect", () => setOnline(true));
     socket.on("disconnect", () => setOnline(false));
     socket.on("connect_error", () => setOnline(false));
+    // the sign-in ended (logout elsewhere, password changed, account deactivated, token revoked): the
+    // server disconnects; reloading shows the login page (or the public page without the sign-in)
+    socket.on("session_ended", () => window.setTimeout(() => window.location.reload(), 200));
     Object.entries(handlers || {}).forEach(([event, fn]) => socket.on(event, fn));
     return socket;
   }

@@ -14,6 +14,7 @@
     ticket_issued: "cấp số", ticket_called: "gọi", ticket_recalled: "gọi lại", ticket_started: "bắt đầu phục vụ",
     ticket_finished: "hoàn thành", ticket_no_show: "vắng mặt", ticket_transferred: "chuyển lĩnh vực",
     ticket_held: "tạm giữ", ticket_returned: "trả về hàng đợi", ticket_cancelled: "hủy",
+    ticket_expired: "hết giờ, chưa phục vụ",
     counter_opened: "mở quầy", counter_paused: "tạm dừng", counter_resumed: "tiếp tục", counter_closed: "đóng quầy",
   };
   const st = { snap: null, stats: null, feed: [] };
@@ -40,6 +41,7 @@
       ["Đã cấp số", "Issued", t.issued], ["Đang chờ", "Waiting", t.waiting], ["Đã phục vụ", "Served", t.served],
       ["Vắng mặt", "No-show", t.no_show], ["Chờ trung bình", "Mean wait", duration(stats.totals.mean_wait_s)],
       ["Quá hạn", "Over target", stats.totals.over_sla ?? "—"],
+      ["Hết giờ, chưa phục vụ", "Expired at day end", stats.totals.expired ?? "—"],
       ["Hài lòng", "Satisfied", satisfied(stats.totals)],
     ];
     $("totals").replaceChildren(...totals.map(([vi, en, v]) => el("div", { class: "total" },

@@ -3,8 +3,8 @@
  * Socket.IO /track with the page's own signed pair ({ticket, sig} from the body's data attributes): the
  * server sends `track_update` {number, state, counter, position, people_ahead, estimated_wait_s, message}
  * on connect and whenever the ticket's place, wait or state changes. While the socket is down, the page
- * reads the same body from its own URL as JSON every POLL_MS instead. When the ticket is done the page
- * reloads once, for the rating form. Without JavaScript a <noscript> refresh every 60 s does the same.
+ * reads the same body from its own URL as JSON every POLL_MS instead. When the ticket reaches a final state
+ * (done: the rating form) the page reloads once. Without JavaScript a <noscript> refresh every 60 s does the same.
  */
 (function () {
   "use strict";
@@ -46,7 +46,7 @@
     const was = state;
     state = u.state;
     body.dataset.state = u.state;
-    if (u.state !== was && (u.state === "done" || u.state === "no_show" || u.state === "cancelled")) {
+    if (u.state !== was && ["done", "no_show", "cancelled", "expired"].indexOf(u.state) >= 0) {
       window.location.reload(); // the final page: the rating form after service
     }
   }
