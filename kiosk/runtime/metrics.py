@@ -61,9 +61,9 @@ class CentreCollector:
         yield from self._backups()
 
     def _today_events(self, conn, day: str, services: list[str]) -> Iterator[Any]:
-        rows = conn.execute("SELECT type, service_code, COUNT(*) FROM events WHERE id >= ? AND type IN (%s) "
-                            "GROUP BY type, service_code" % ",".join("?" * len(TODAY_EVENTS)),
-                            [first_event_id(conn, day), *TODAY_EVENTS]).fetchall()
+        marks = ",".join("?" * len(TODAY_EVENTS))
+        rows = conn.execute(f"SELECT type, service_code, COUNT(*) FROM events WHERE id >= ? AND type IN ({marks}) "
+                            "GROUP BY type, service_code", [first_event_id(conn, day), *TODAY_EVENTS]).fetchall()
         found: dict[str, dict[str, int]] = {}
         for kind, service, count in rows:
             found.setdefault(kind, {})[service or ""] = count
