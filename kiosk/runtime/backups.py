@@ -4,8 +4,9 @@ A backup is due when none was made since the latest scheduled moment (today's ``
 else yesterday's): so it is made at ``at`` each day, and a day the PC was off at that time is made up
 soon after the next start. The backups already in the folder say when the last one was (their names carry
 the local time, ``kiosk-YYYYMMDD-HHMMSS.db``), so a restart neither repeats nor forgets one. After each
-backup, those older than ``keep_days`` are removed; the newest is always kept, and files of other names
-(a backup made by hand into the same folder) are never touched.
+backup, those of days more than ``keep_days`` back are removed (one a day: the last ``keep_days`` stay);
+the newest is always kept, and files of other names (a backup made by hand into the same folder) are
+never touched.
 
 A failure (a full disk, a folder that went away) is logged as a warning and kept for ``/healthz``'s
 ``backup`` check and the ``kiosk_backup_*`` metrics; it never stops the service, and the next tick tries
@@ -67,9 +68,10 @@ def is_due(now: datetime, last: datetime | None, minute_of_day: int) -> bool:
 
 
 def to_remove(backups: list[tuple[datetime, Path]], now: datetime, keep_days: int) -> list[Path]:
-    """Backups older than ``keep_days`` (never the newest one)."""
-    limit = now - timedelta(days=keep_days)
-    return [path for at, path in backups[:-1] if at < limit]
+    """Backups of days more than ``keep_days`` back, counting today (never the newest one): one a day and
+    ``keep_days = 14`` keeps the last 14, whatever the minute each was made."""
+    oldest_kept = now.date() - timedelta(days=keep_days - 1)
+    return [path for at, path in backups[:-1] if at.date() < oldest_kept]
 
 
 @dataclass
