@@ -207,6 +207,7 @@ def restore_database(backup: Path, data_dir: Path, key_path: Path,
         finally:
             source.close()
         _mark_restored(incoming, Path(backup), now())
+        _same_owner(incoming, db if db.exists() else data_dir)
         kept = None
         if db.exists():
             kept = data_dir / f"{DB_FILE}.before-restore-{stamp}"
@@ -245,3 +246,15 @@ def _mark_restored(path: Path, backup: Path, at: float) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _same_owner(path: Path, like: Path) -> None:
+    """Give the restored file the owner and mode of the database it replaces (or of the data dir): a restore
+    run as root must not leave a file the service's user cannot write."""
+    try:
+        st = like.stat()
+        if os.geteuid() == 0:
+            os.chown(path, st.st_uid, st.st_gid)
+        os.chmod(path, (st.st_mode & 0o666) if like.is_file() else 0o600)
+    except OSError:
+        pass  # not root, or another filesystem: the file keeps this user's owner and umask

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 from click.testing import CliRunner
-from server_process import KIOSK, ServerProcess, checkout_env, create_token
+from server_process import KIOSK, ServerProcess, checkout_env, create_token, free_port
 
 from kiosk.app import create_app
 from kiosk.cli.main import main
@@ -72,6 +72,8 @@ def test_backup_during_a_burst_restores_the_events_up_to_the_backup_point(tmp_pa
         assert "in use by the service" in refused.output and "Stop it first" in refused.output, refused.output
         assert "Traceback" not in refused.output
         assert not list(data.glob("kiosk.db.before-restore-*"))
+        second = _kiosk("serve", "--data-dir", str(data), "--port", str(free_port()))
+        assert second.returncode == 2 and "in use by the service" in second.stderr, second.stderr
         metrics = requests.get(server.url + "/metrics", timeout=5)  # from this PC, no token
         assert metrics.status_code == 200 and "kiosk_tickets_issued_today" in metrics.text
     finally:
@@ -156,6 +158,10 @@ def test_restore_refuses_what_is_not_a_kiosk_backup_of_this_key(tmp_path):
     (target / "keys" / "citizen.key").write_bytes((source / "keys" / "citizen.key").read_bytes())
     result = _restore(backup, target)  # the backup's key restored first: accepted
     assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(target / "kiosk.db")
+    mark = conn.execute("SELECT value FROM settings WHERE key = 'restored_from_backup'").fetchone()
+    conn.close()
+    assert mark and '"file": "b.db"' in mark[0]
     app = create_app({"data_dir": str(target)})
     try:
         assert app.extensions["kiosk"].citizens.remember_card(dict(CARD)).is_new is False  # found: same key
