@@ -197,6 +197,8 @@ def restore_database(backup: Path, data_dir: Path, key_path: Path,
                 check_key_fits(key_path, source, backup)
             except KeyProblem as exc:
                 raise BackupError(str(exc)) from None
+            except sqlite3.Error as exc:  # a backup of a schema too old to hold citizens' tables
+                raise BackupError(f"{backup} cannot be checked against the key file ({exc})") from None
             source.execute("BEGIN")
             max_event, version = _max_event_id(source), _schema_version(source)
             db = data_dir / DB_FILE
