@@ -78,15 +78,17 @@ class CentreCollector:
         """Wait from issue to first call of today's tickets called so far, by service."""
         family = HistogramMetricFamily("kiosk_wait_seconds", "Wait from issue to the first call, tickets of today "
                                        "called so far, by service.", labels=["service"])
-        waits: dict[str, list[float]] = {code: [] for code in services}
-        for code, wait in conn.execute("SELECT service_code, called_at - issued_at FROM tickets WHERE day = ? "
-                                       "AND called_at IS NOT NULL", [day]):
-            waits.setdefault(code, []).append(max(0.0, float(wait)))
-        for code in sorted(waits):
-            values = waits[code]
-            buckets = [(str(bound), sum(1 for w in values if w <= bound)) for bound in WAIT_BUCKETS]
-            buckets.append(("+Inf", len(values)))
-            family.add_metric([code], buckets, sum_value=sum(values))
+        # one pass in SQL (a busy day has thousands of called tickets; a loop per bucket in Python costs ~100 ms)
+        buckets_sql = ", ".join(f"SUM(w <= {bound!r})" for bound in WAIT_BUCKETS)
+        rows = {row[0]: row[1:] for row in conn.execute(
+            f"SELECT service_code, COUNT(*), TOTAL(w), {buckets_sql} FROM (SELECT service_code, "
+            "MAX(0.0, called_at - issued_at) AS w FROM tickets WHERE day = ? AND called_at IS NOT NULL) "
+            "GROUP BY service_code", [day])}
+        for code in sorted(set(services) | set(rows)):
+            count, total, *under = rows.get(code, (0, 0.0, *([0] * len(WAIT_BUCKETS))))
+            buckets = [(str(bound), n or 0) for bound, n in zip(WAIT_BUCKETS, under, strict=True)]
+            buckets.append(("+Inf", count))
+            family.add_metric([code], buckets, sum_value=total)
         return family
 
     def _devices(self) -> Iterator[Any]:
