@@ -60,6 +60,8 @@ class KioskServices:
     session_policy: SessionPolicy = field(default_factory=SessionPolicy)
     login_guard: LoginGuard = field(default_factory=LoginGuard)
     socket_watch: Any = None  # kiosk.web.realtime.watch.SocketWatch
+    backups: Any = None  # kiosk.runtime.backups.DailyBackup: the daily automatic backup and its last answer
+    metrics: Any = None  # kiosk.web.metrics.Metrics: this app's Prometheus registry (GET /metrics)
 
     def close(self, timeout: float = 4.0) -> None:
         """Stop every background part in reverse start order, finishing what was accepted."""
@@ -167,6 +169,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.web.api import today as api_today
     from kiosk.web.errors import register_error_handlers
     from kiosk.web.headers import install_headers
+    from kiosk.web.metrics import install_metrics
     from kiosk.web.pages import account as pages_account
     from kiosk.web.pages import devices as pages_devices
     from kiosk.web.pages import main as pages
@@ -197,6 +200,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     kiosk.store_health.quick_check()  # passed in open_checked a moment ago: this records when
     quick = RepeatingTask(QUICK_CHECK_EVERY_S, kiosk.store_health.quick_check, "store-quick-check")
     supervisor.add("store-quick-check", quick.stop, start=quick.start)
+    kiosk.backups = _daily_backup(kiosk, supervisor)
     socketio = kiosk.socketio
 
     def alerts_changed(alerts: list) -> None:
@@ -226,6 +230,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
 
     register_error_handlers(app)
     install_headers(app)
+    kiosk.metrics = install_metrics(app, kiosk)
     # Order matters where rules overlap: the signed tracking routes of ratings before the devices' ones.
     for bp in (api_queue.bp, api_account.bp, api_today.bp, api_reports.bp, api_admin.bp, api_citizens.bp,
                api_appointments.bp, ratings.bp, openapi.bp, pages.bp, pages_account.bp, kiosk_live.bp,
@@ -234,3 +239,17 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     register_namespaces(kiosk.socketio)
     register_track(kiosk.socketio, tracking)
     kiosk_live.register_socket_handlers(kiosk.socketio)
+
+
+def _daily_backup(kiosk: KioskServices, supervisor: Supervisor):
+    """The daily automatic backup ([backup], kiosk.runtime.backups), asked every minute whether one is due."""
+    from kiosk.runtime.backups import FIRST_TICK_S, TICK_S, DailyBackup
+
+    settings = kiosk.config.backup
+    daily = DailyBackup(settings, kiosk.store.path, settings.folder(Path(kiosk.config.data_dir)), kiosk.clock.tz,
+                        now=kiosk.clock.now)
+    if settings.enabled:
+        task = RepeatingTask(TICK_S, daily.tick, "daily-backup", first_after_s=FIRST_TICK_S)
+        daily.stopping = task.stopping  # a backup in progress at SIGTERM ends at its next step
+        supervisor.add("daily-backup", task.stop, start=task.start)
+    return daily

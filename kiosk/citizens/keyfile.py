@@ -66,3 +66,34 @@ def open_vault(path: Path, store) -> Vault:
         raise KeyProblem(f"The key file {path} is not the key of this database (its check value differs): it is "
                          f"another centre's or a new one. {_restore(path)}")
     return vault
+
+
+def check_key_fits(path: Path, conn: sqlite3.Connection, source: Path | str = "the backup") -> None:
+    """Does the key file at ``path`` open the data sealed in the database of ``conn`` (a backup about to
+    be restored)? Reads only; raises KeyProblem saying which key to restore first."""
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", [KEY_CHECK]).fetchone()
+    recorded = row[0] if row else None
+    first = (f"Restore the key file that belongs to this backup (kept apart from the database backups, see "
+             f"docs/operations.md) to {path}, or set [kiosk] key_file to where it is, then run the restore again; "
+             f"the current database is unchanged.")
+    if not path.exists():
+        sealed = _sealed_rows(conn)
+        if recorded is not None or sealed:
+            raise KeyProblem(f"{source} holds data sealed under a key, but there is no key file at {path}. {first}")
+        return
+    try:
+        vault = Vault(load_or_create_key(path))
+    except (CryptoError, OSError) as exc:
+        raise KeyProblem(f"The key file {path} cannot be used ({exc}). {first}") from None
+    if recorded is not None:
+        if recorded != vault.lookup(KEY_CHECK):
+            raise KeyProblem(f"The key file {path} does not open the sealed data of {source} (its check value "
+                             f"differs): the backup was made under another key. {first}")
+        return
+    sample = conn.execute("SELECT record FROM citizens LIMIT 1").fetchone()
+    if sample is not None:
+        try:
+            vault.open(sample[0], RECORD_PURPOSE)
+        except CryptoError:
+            raise KeyProblem(f"The key file {path} does not open the citizens' records of {source}: it is "
+                             f"another key. {first}") from None

@@ -19,6 +19,8 @@ LAZY_COMMANDS = {
     "printer": "kiosk.cli.printer:printer",
     "tls": "kiosk.cli.tls:tls",
     "seed-history": "kiosk.cli.history:seed_history",
+    "backup": "kiosk.cli.backup:backup",
+    "restore": "kiosk.cli.backup:restore",
 }
 
 
@@ -87,6 +89,7 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
     ssl_context = _tls_context(cfg) if cfg.tls else None
     setup_logging(cfg.log_level)
     base = f"{cfg.url_scheme}://{cfg.host}:{cfg.port}"
+    lock = _lock_data_dir(Path(cfg.data_dir))  # held until this process ends: `kiosk restore` is refused
     if cfg.demo:
         from kiosk.demo.centre import seed_demo
         from kiosk.store.health import StoreUnusable, open_checked
@@ -125,6 +128,23 @@ def serve(demo: bool, data_dir: str | None, host: str | None, port: int | None, 
         sys.exit(run_server(factory, options, on_ready=lambda: click.echo(f"Serving on {base}")))
     except (StoreUnusable, KeyProblem) as exc:  # said plainly, exit status 2: nothing was started
         raise StartRefused(str(exc)) from None
+    finally:
+        lock.release()
+
+
+def _lock_data_dir(data_dir: Path):
+    """The data dir's lock (kiosk.store.lock), or StartRefused: another service or a restore holds it, or
+    the dir cannot be written."""
+    from kiosk.store.lock import DataDirBusy, DataDirLock
+
+    try:
+        return DataDirLock(data_dir, "serve").acquire()
+    except DataDirBusy as exc:
+        raise StartRefused(str(exc)) from None
+    except OSError as exc:
+        raise StartRefused(f"The data directory {data_dir} is not writable by this user ({exc.strerror or exc}): "
+                           f"the service keeps every ticket there, and its lock file kiosk.lock. Give it back "
+                           f"write permission (chown/chmod) and start again.") from None
 
 
 def _tls_context(cfg: Config):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import kiosk.config.appointments
+import kiosk.config.backup
 import kiosk.config.devices
 import kiosk.config.kiosk
 import kiosk.config.vision
@@ -36,7 +37,7 @@ BAD = {
         ("default_service_minutes = 0", {}, "[kiosk] default_service_minutes: must be more than 0 and at most 480, not 0"),
         ('secret_key = "short"', {}, "[kiosk] secret_key:"),
         ("kiosk = 3", {}, "[kiosk] must be a table of settings"),
-        ("[visoin]\ncamera = 0", {}, "[visoin] unknown table (known: accounts, alerts, appointments, devices, led"),
+        ("[visoin]\ncamera = 0", {}, "[visoin] unknown table (known: accounts, alerts, appointments, backup, devices, led"),
         ("", {"KIOSK_PORT": "abc"}, '[kiosk] port: must be a whole number, not "abc" (from KIOSK_PORT)'),
         ("", {"KIOSK_RETENTION_DAYS": "0"}, "[kiosk] retention_days: must be between 1 and 3650, not 0 "
                                             "(from KIOSK_RETENTION_DAYS)"),
@@ -136,6 +137,13 @@ BAD = {
         ("[alerts]\ncalled_not_started_minutes = 500", {}, "[alerts] called_not_started_minutes: must be between 0.5 and 240, not 500"),
         ("[alerts]\nenabled = 1", {}, "[alerts] enabled: must be true or false"),
         ("[alerts]\nidle_minutes = 5", {}, "[alerts] idle_minutes: unknown setting"),
+    ],
+    "backup": [
+        ('[backup]\nat = "6pm"', {}, '[backup] at: must be a time of day "HH:MM" like "18:00", not "6pm"'),
+        ("[backup]\nkeep_days = 0", {}, "[backup] keep_days: must be between 1 and 3650, not 0"),
+        ('[backup]\ndir = ""', {}, "[backup] dir: must be a path, not empty text"),
+        ("[backup]\nenabled = 1", {}, "[backup] enabled: must be true or false"),
+        ("[backup]\nkeep = 3", {}, "[backup] keep: unknown setting"),
     ],
 }
 CASES = [pytest.param(text, env, words, id=f"{table}-{i}") for table, cases in BAD.items()
@@ -266,7 +274,8 @@ def _docstring_example(module) -> str:
 
 EXAMPLES = [pytest.param(block, id=f"{path.name}-{i}") for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
             for i, block in enumerate(_toml_blocks(path))]
-MODULES = [kiosk.config.kiosk, kiosk.config.vision, kiosk.config.devices, kiosk.config.appointments]
+MODULES = [kiosk.config.kiosk, kiosk.config.vision, kiosk.config.devices, kiosk.config.appointments,
+           kiosk.config.backup]
 
 
 def test_the_readme_has_an_example():

@@ -146,4 +146,6 @@ def healthz():
     if health is None:
         return {"ok": True, "problems": [], "checks": {}}
     status = health.status()
+    if services().backups is not None:  # informs (the last backup's age, its last error); never fails health
+        status["checks"]["backup"] = services().backups.status()
     return status, (200 if status["ok"] else 503)
