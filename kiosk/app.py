@@ -62,6 +62,7 @@ class KioskServices:
     socket_watch: Any = None  # kiosk.web.realtime.watch.SocketWatch
     backups: Any = None  # kiosk.runtime.backups.DailyBackup: the daily automatic backup and its last answer
     metrics: Any = None  # kiosk.web.metrics.Metrics: this app's Prometheus registry (GET /metrics)
+    city_shipper: Any = None  # kiosk.city.shipper_task.CityShipperTask when [city] dsn is set
 
     def close(self, timeout: float = 4.0) -> None:
         """Stop every background part in reverse start order, finishing what was accepted."""
@@ -221,6 +222,10 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     rollups = RepeatingTask(3600, lambda: build_missing(kiosk.store, kiosk.clock, stopping=rollups.stopping),
                             "report-rollups", first_after_s=60)
     supervisor.add("report-rollups", rollups.stop, start=rollups.start)
+    if config.city.dsn:  # the city's copy of this centre's events (kiosk/city, docs/city.md)
+        from kiosk.city.shipper_task import start_city_shipper
+
+        kiosk.city_shipper = start_city_shipper(kiosk, supervisor)
 
     kiosk.socket_watch = SocketWatch(kiosk.socketio, kiosk.store, kiosk.clock)
     supervisor.add("socket-watch", kiosk.socket_watch.stop, start=kiosk.socket_watch.start)

@@ -21,6 +21,7 @@ LAZY_COMMANDS = {
     "seed-history": "kiosk.cli.history:seed_history",
     "backup": "kiosk.cli.backup:backup",
     "restore": "kiosk.cli.backup:restore",
+    "ship": "kiosk.cli.ship:ship",
 }
 
 

@@ -3,8 +3,8 @@
 ``Config`` is the whole configuration, validated at once: the ``[kiosk]`` settings as attributes of
 their own (``config.port``, ``config.data_dir`` …; kiosk/config/kiosk.py), and one typed model per
 table (``config.vision``, ``config.devices``, ``config.voice``, ``config.pager``, ``config.printer``,
-``config.led``, ``config.appointments``, ``config.alerts``, ``config.accounts``, ``config.backup``;
-kiosk/config/vision.py, devices.py, appointments.py, alerts.py, accounts.py, backup.py).
+``config.led``, ``config.appointments``, ``config.alerts``, ``config.accounts``, ``config.backup``,
+``config.city``; kiosk/config/vision.py, devices.py, appointments.py, alerts.py, accounts.py, backup.py, city.py).
 
 Every problem raises ConfigError with one line per problem naming ``[table] key``, e.g.
 ``[appointments] slot_minute: unknown setting (known: …)``.
@@ -26,6 +26,7 @@ from kiosk.config.alerts import AlertSettings
 from kiosk.config.appointments import AppointmentSettings
 from kiosk.config.backup import BackupSettings
 from kiosk.config.base import ConfigError, config_error, toml_value
+from kiosk.config.city import CitySettings
 from kiosk.config.devices import DevicesSettings, LedSettings, PagerSettings, PrinterSettings, VoiceSettings
 from kiosk.config.kiosk import KioskSettings
 from kiosk.config.vision import SWITCH_ENV, VisionSettings, parse_switch
@@ -42,7 +43,8 @@ class Config(KioskSettings):
     TABLES: ClassVar[dict[str, str]] = {"vision": "vision", "devices": "devices", "voice": "voice",
                                         "pager": "pager", "printer": "printer", "led": "led",
                                         "appointments": "appointments", "alerts": "alerts",
-                                        "accounts": "accounts", "backup": "backup"}
+                                        "accounts": "accounts", "backup": "backup",
+                                        "city": "city"}
 
     vision: VisionSettings = Field(default_factory=VisionSettings)
     devices: DevicesSettings = Field(default_factory=DevicesSettings)
@@ -54,6 +56,7 @@ class Config(KioskSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
+    city: CitySettings = Field(default_factory=CitySettings)
 
     @field_validator("led", mode="before")
     @classmethod
