@@ -46,11 +46,12 @@ from kiosk.citizens.registry import CitizenRegistry
 from kiosk.demo.centre import DEMO_COUNTERS, DEMO_SERVICES, seed_demo
 from kiosk.demo.people import invented_card, invented_face, invented_name
 from kiosk.queue.catalog import save_counter
-from kiosk.queue.clock import FakeClock, centre_timezone
+from kiosk.queue.clock import FakeClock, SystemClock, centre_timezone
 from kiosk.queue.engine import MAX_SEQ, QueueEngine, QueueSettings
 from kiosk.queue.errors import LimitReached
 from kiosk.queue.priorities import PriorityPolicy
 from kiosk.queue.ratings import rate
+from kiosk.reports.rollups import build_days, calendar_days, missing_days
 from kiosk.store import open_store
 
 MORNING = (7 * 60 + 30, 11 * 60 + 30)  # minutes after midnight
@@ -175,6 +176,13 @@ def seed_history(config: Any, days: int, per_day: int, seed: int = 0, last_day: 
             if progress and (i % every == 0 or i == len(calendar)):
                 progress(f"  {day.isoformat()}  day {i}/{len(calendar)}  {centre.tickets:,} tickets  "
                          f"{time.monotonic() - started:.0f} s")
+        if calendar:
+            # the report rollups a running centre would have built by now (hourly), so a seeded store's
+            # first year report reads rollups, not a year of events
+            if progress:
+                progress("  report rollups ...")
+            now = SystemClock(tz)
+            build_days(store, now, missing_days(conn, now, calendar_days(calendar[0], calendar[-1])))
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         counts = conn.execute(

@@ -55,6 +55,9 @@ def test_working_days_end_with_nothing_left_open(seeded_history):
     assert 0 < sum(n for p, n in priorities.items() if p != "normal") < 0.2 * summary.tickets
     # each day's first event is known (the hot paths start there)
     assert conn.execute("SELECT COUNT(*) FROM days").fetchone()[0] == 3
+    # and the report rollups a running centre would have built (a seeded year's first report reads them)
+    rolled = {r[0] for r in conn.execute("SELECT day FROM report_rollups WHERE dim = 'service'")}
+    assert rolled == set(days)
 
 
 def test_events_replay_to_the_stored_state(seeded_history):
