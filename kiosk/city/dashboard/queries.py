@@ -1,0 +1,182 @@
+"""The dashboard's reads over the city database: the centres' live table, a centre's services, city reports.
+
+All figures come from the ``daily`` rollups (kiosk/city/rollups.py), summed in PostgreSQL per group, then read
+into the centre's Cell so the ROW is computed by the centre's own code (kiosk/reports/cells.py). The p90 wait
+comes from the merged wait histograms (counts added bucket by bucket).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from kiosk.city.rollups import CELL_TO_DAILY, local_today
+from kiosk.queue.clock import centre_timezone
+from kiosk.reports import labels as vi
+from kiosk.reports.cells import Cell
+from kiosk.reports.query import FORMATS, ReportError, parse_query
+
+STALE_AFTER_S = 300.0  # no shipment nor heartbeat for 5 minutes: the centre is shown as out of touch
+BY = ("site", "service")
+BY_VI = {"site": "Trung tâm", "service": "Lĩnh vực"}
+BY_SLUG = {"site": "trung-tam", "service": "linh-vuc"}
+
+# SQL that sums a group's daily rows into the columns of one Cell (wait_hist concatenated, merged in Python)
+_SUMS = ", ".join(
+    f"max({c}) AS {c}" if c == "wait_max" else
+    f"coalesce(string_agg(nullif({c}, ''), ','), '') AS {c}" if c == "wait_hist" else
+    f"sum({c})::bigint AS {c}" for c in CELL_TO_DAILY.values())
+
+
+@dataclass(frozen=True)
+class CityQuery:
+    first: date
+    last: date
+    by: str = "site"
+    format: str = "json"
+    site: str | None = None
+
+
+def parse_city_query(args: Mapping[str, str]) -> CityQuery:
+    """The centre's date and format checks (kiosk.reports.query), then the city's groupings."""
+    by = args.get("by", "site")
+    if by not in BY:
+        raise ReportError(f"'by' must be one of {', '.join(BY)}")
+    q = parse_query({k: v for k, v in args.items() if k in ("from", "to", "format")})
+    site = args.get("site") or None
+    if site is not None and len(site) > 64:
+        raise ReportError("'site' is too long")
+    return CityQuery(q.first, q.last, by, q.format, site)
+
+
+def _merge_hist(text: str) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for part in text.split(","):
+        if part:
+            i, _, n = part.partition(":")
+            out[int(i)] = out.get(int(i), 0) + int(n)
+    return out
+
+
+def _cell(row: Mapping[str, Any]) -> Cell:
+    values = {f: (row[c] if row[c] is not None or f == "wait_max" else 0) for f, c in CELL_TO_DAILY.items()}
+    values["wait_hist"] = _merge_hist(row["wait_hist"] or "")
+    for f in ("wait_sum", "service_sum"):
+        values[f] = float(values[f])
+    return Cell(**values)
+
+
+def _rows(conn: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    from psycopg.rows import dict_row
+
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(sql, params).fetchall()
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return ts.isoformat(timespec="seconds") if ts is not None else None
+
+
+def _live(row: Mapping[str, Any], cell: Cell, waiting: int) -> dict[str, Any]:
+    figures = cell.row(None, "")
+    return {"issued_today": cell.issued, "waiting": waiting, "served_today": cell.served,
+            "wait_mean_s": figures["wait_mean_s"], "over_sla_pct": figures["over_sla_pct"],
+            "satisfied_pct": figures["satisfied_pct"]}
+
+
+def centres(conn: Any, now: float, stale_after_s: float = STALE_AFTER_S) -> list[dict[str, Any]]:
+    """DESIGN.md's centres table, plus ``stale`` and the times it is read from.
+
+    ``lag_s`` is the city clock's age of the newest sign of life (a shipped batch or a heartbeat), not the
+    age of the newest event: a quiet centre that ships its heartbeat is fresh; an offline one is stale."""
+    sites = _rows(conn, "SELECT site, name, timezone, last_shipment_at, heartbeat_at, last_event_at FROM sites "
+                        "ORDER BY site", [])
+    todays = {s["site"]: local_today(s["timezone"], now) for s in sites}
+    figures: dict[str, tuple[Cell, int]] = {}
+    if sites:
+        for r in _rows(conn, f"SELECT d.site, {_SUMS}, sum(waiting)::bigint AS waiting FROM daily d "
+                             "JOIN unnest(%s::text[], %s::date[]) AS t(site, day) ON d.site = t.site AND d.day = t.day "
+                             "GROUP BY d.site", [list(todays), list(todays.values())]):
+            figures[r["site"]] = (_cell(r), int(r["waiting"] or 0))
+    out = []
+    for s in sites:
+        seen = [t for t in (s["last_shipment_at"], s["heartbeat_at"]) if t is not None]
+        lag = round(now - max(seen).timestamp(), 1) if seen else None
+        cell, waiting = figures.get(s["site"], (Cell(), 0))
+        tz = centre_timezone(s["timezone"])
+        out.append({
+            "site": s["site"], "name": s["name"],
+            "last_event_at": (datetime.fromtimestamp(s["last_event_at"], tz).isoformat(timespec="seconds")
+                              if s["last_event_at"] is not None else None),
+            "lag_s": lag, "stale": lag is None or lag > stale_after_s,
+            "last_shipment_at": _iso(s["last_shipment_at"]), "heartbeat_at": _iso(s["heartbeat_at"]),
+            "day": todays[s["site"]].isoformat(),
+            **_live(s, cell, waiting),
+        })
+    return out
+
+
+def site_services(conn: Any, site: str, now: float) -> dict[str, Any] | None:
+    """One centre opened: its services today (None: no such centre)."""
+    found = _rows(conn, "SELECT site, name, timezone FROM sites WHERE site = %s", [site])
+    if not found:
+        return None
+    s = found[0]
+    today = local_today(s["timezone"], now)
+    rows = _rows(conn, f"SELECT d.service, {_SUMS}, sum(waiting)::bigint AS waiting FROM daily d "
+                       "WHERE d.site = %s AND d.day = %s GROUP BY d.service", [site, today])
+    by_code = {r["service"]: r for r in rows}
+    catalogue = _rows(conn, "SELECT code, name, sla_minutes FROM services WHERE site = %s ORDER BY code", [site])
+    codes = [c["code"] for c in catalogue] + sorted(set(by_code) - {c["code"] for c in catalogue})
+    names = {c["code"]: c for c in catalogue}
+    services = []
+    for code in codes:
+        r = by_code.get(code)
+        cell, waiting = (_cell(r), int(r["waiting"] or 0)) if r else (Cell(), 0)
+        meta = names.get(code, {})
+        services.append({"code": code, "name": meta.get("name", code), "sla_minutes": meta.get("sla_minutes"),
+                         **_live(s, cell, waiting)})
+    return {"site": site, "name": s["name"], "day": today.isoformat(), "services": services}
+
+
+def report(conn: Any, q: CityQuery) -> dict[str, Any]:
+    """``{"from", "to", "by", "rows": [ROW], "total": ROW}`` with the centre's ROW, per site or service."""
+    where, params = "d.day BETWEEN %s AND %s", [q.first, q.last]
+    if q.site is not None:
+        where += " AND d.site = %s"
+        params.append(q.site)
+    key = "d.site" if q.by == "site" else "d.service"
+    groups = _rows(conn, f"SELECT {key} AS key, {_SUMS} FROM daily d WHERE {where} GROUP BY {key} ORDER BY {key}",
+                   params)
+    if q.by == "site":
+        names = dict(conn.execute("SELECT site, name FROM sites").fetchall())
+    else:  # a service code names the same procedure in every centre; its name from the first centre having it
+        names = dict(conn.execute("SELECT DISTINCT ON (code) code, name FROM services ORDER BY code, site").fetchall())
+    total = Cell()
+    rows = []
+    for g in groups:
+        cell = _cell(g)
+        total.merge(cell)
+        rows.append(cell.row(g["key"], names.get(g["key"], g["key"])))
+    return {"from": q.first.isoformat(), "to": q.last.isoformat(), "by": q.by, "site": q.site, "rows": rows,
+            "total": total.row(None, vi.TOTAL_VI)}
+
+
+def report_columns(by: str) -> list[tuple[str, str]]:
+    from kiosk.reports import export
+
+    return [(k, BY_VI[by] if k == "label" else t) for k, t in export.report_columns("service")]
+
+
+def report_filename(q: CityQuery) -> str:
+    from kiosk.reports import export
+
+    centre = export.report_filename("service", q.first, q.last, q.format)  # bao-cao-PERIOD.EXT
+    stem, _, ext = centre.rpartition(".")
+    site = f"-{q.site}" if q.site else ""
+    return f"{stem.replace('bao-cao-', 'bao-cao-thanh-pho-')}{site}-theo-{BY_SLUG[q.by]}.{ext}"
+
+
+__all__ = ["BY", "FORMATS", "STALE_AFTER_S", "CityQuery", "ReportError", "centres", "parse_city_query", "report",
+           "report_columns", "report_filename", "site_services"]
