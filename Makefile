@@ -5,9 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 # System packages: zbar for pyzbar, espeak-ng for the Vietnamese voice, a font with Vietnamese
 # glyphs for printed tickets. For tests: tesseract (+ Vietnamese data) reads printed tickets back,
-# Chromium (+ Noto fonts) runs the browser tests; certutil (libnss3-tools) gives it the centre CA.
+# Chromium (+ Noto fonts) runs the browser tests; certutil (libnss3-tools) gives it the centre CA;
+# postgresql gives initdb/pg_ctl for the city tests' own throwaway cluster (tests/city/conftest.py).
 APT_PACKAGES := libzbar0 espeak-ng fonts-dejavu-core
-APT_TEST_PACKAGES := tesseract-ocr tesseract-ocr-vie chromium fonts-noto-core libnss3-tools
+APT_TEST_PACKAGES := tesseract-ocr tesseract-ocr-vie chromium fonts-noto-core libnss3-tools postgresql
 STAMP := $(VENV)/.installed
 
 .PHONY: run test install system-deps venv lint bench clean
