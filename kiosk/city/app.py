@@ -1,7 +1,6 @@
 """The city dashboard's Flask application (`kiosk city serve`): `create_city_app(dsn, config)`.
 
-Nothing happens at import time. The factory checks the database (it must hold the city schema), applies the
-dashboard's own migrations, and, when ``rollup_interval_s`` > 0, starts a thread that keeps the daily rollups
+Nothing happens at import time. The factory brings the city schema up to date (kiosk.city.db.migrate), and,
 current (kiosk/city/rollups.py): requests only read the rollups, so the dashboard stays fast at hundreds of
 centres; its figures are at most that interval behind the shipped events.
 
@@ -90,19 +89,14 @@ class CityApp(Flask):
     city: CityServices
 
 
-def _check_schema(services: CityServices) -> None:
-    from kiosk.city.dashboard import schema_extra
+def _migrate(services: CityServices) -> None:
+    """Bring the city schema up to date, as every shipper does at start (kiosk.city.db, concurrency-safe)."""
+    from kiosk.city.db import migrate
 
     conn = services.connect()
     try:
         conn.autocommit = False
-        try:
-            conn.execute("SELECT 1 FROM city_migrations LIMIT 1")
-        except Exception:  # noqa: BLE001 - any failure here means: not a city database
-            raise RuntimeError("the database has no city schema: ship a centre to it first "
-                               "(`kiosk ship --city DSN` creates it)") from None
-        conn.rollback()
-        schema_extra.apply(conn)
+        migrate(conn)
     finally:
         conn.close()
 
@@ -117,7 +111,7 @@ def create_city_app(dsn: str, config: dict[str, Any] | None = None) -> CityApp:
         dsn=dsn, now=cfg.get("now") or time.time, tz=centre_timezone(cfg.get("timezone", "Asia/Ho_Chi_Minh")),
         title=cfg.get("title", "Trung tâm Phục vụ hành chính công thành phố"),
         stale_after_s=float(cfg.get("stale_after_s", 300)), refresh_today_s=float(cfg.get("refresh_today_s", 60)))
-    _check_schema(services)
+    _migrate(services)
     app = CityApp(__name__, static_folder=None)
     app.config.update(
         SECRET_KEY=cfg.get("secret_key") or os.environ.get("KIOSK_CITY_SECRET_KEY") or secrets.token_hex(32),

@@ -28,7 +28,7 @@ from kiosk.queue.clock import centre_timezone
 from kiosk.reports.cells import Cell
 from kiosk.reports.histogram import from_text, to_text
 from kiosk.reports.replay import replay
-from kiosk.reports.rollups import DEFAULT_TARGET_S, roll_up
+from kiosk.reports.rollups import roll_up
 
 # Cell field -> daily column (the contract's names where it has one)
 CELL_TO_DAILY = {

@@ -45,15 +45,15 @@ def create_user(dsn: str, role: str, password: str | None, username: str) -> Non
     """A login for the city dashboard."""
     import psycopg
 
-    from kiosk.city.dashboard import schema_extra
     from kiosk.city.dashboard.users import CityUserError
     from kiosk.city.dashboard.users import create_user as create
+    from kiosk.city.db import migrate
 
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with psycopg.connect(dsn, connect_timeout=10) as conn:
-            schema_extra.apply(conn)
+            migrate(conn)
             user = create(conn, username.strip().lower(), password, role)
     except CityUserError as exc:
         raise click.ClickException(str(exc)) from None

@@ -1,0 +1,271 @@
+"""The city dashboard over a real PostgreSQL and two centres seeded by the real engine (kiosk seed-history):
+a site's city KPIs equal that centre's own GET /api/v1/reports; reports by site and service equal an
+independent recomputation from the city's events; CSV/XLSX hold the same numbers; freshness (fresh, stale,
+never shipped); logins, roles, CSRF; bad parameters get a 4xx; rollups rebuild only touched days."""
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import time
+from datetime import date, datetime
+
+import psycopg
+import pytest
+from app_support import bearer, role_tokens
+from dash_support import PASSWORD, TZ, expected, login, ship
+
+from kiosk.city import rollups
+from kiosk.city.app import create_city_app
+from kiosk.city.dashboard.users import CityUserError, create_user
+from kiosk.reports.histogram import error_bound
+
+LAST_DAY = date(2026, 11, 24)  # a Tuesday: working days Fri 20, Mon 23, Tue 24
+FIRST_DAY = date(2026, 11, 20)
+SITES = [("HN-BD", "Phường Ba Đình", 11), ("HN-HK", "Phường Hoàn Kiếm", 12)]
+ROW_FIELDS = ("issued", "served", "no_show", "cancelled", "expired", "wait_mean_s", "wait_p90_s", "wait_max_s",
+              "service_mean_s", "over_sla_pct", "ratings", "satisfied_pct")
+EVENING = datetime(2026, 11, 24, 19, 0, tzinfo=TZ).timestamp()  # the last day, after closing
+
+
+@pytest.fixture(scope="session")
+def centres(tmp_path_factory):
+    """Two centres' data dirs: 3 working days x 60 tickets, different seeds (made once)."""
+    from kiosk.config.core import Config
+    from kiosk.demo.history import seed_history
+
+    out = []
+    for site, name, seed in SITES:
+        folder = tmp_path_factory.mktemp(site) / "data"
+        seed_history(Config.from_dict({"data_dir": str(folder)}), 3, 60, seed=seed, last_day=LAST_DAY)
+        out.append((folder, site, name))
+    return out
+
+
+@pytest.fixture
+def city(city_dsn, centres):
+    with psycopg.connect(city_dsn) as conn:
+        for folder, site, name in centres:
+            ship(conn, folder, site, name)
+        rollups.build(conn, now=time.time())
+        create_user(conn, "quanly", PASSWORD, "city_manager")
+        create_user(conn, "quantri", PASSWORD, "city_admin")
+    return city_dsn
+
+
+@pytest.fixture
+def client(city):
+    app = create_city_app(city, {"rollup_interval_s": 0, "secret_key": "test"})
+    c = app.test_client()
+    assert login(c, "quanly").status_code == 302
+    return c
+
+
+def _report(client, **args):
+    query = "&".join(f"{k}={v}" for k, v in {"from": FIRST_DAY, "to": LAST_DAY, **args}.items())
+    r = client.get(f"/api/v1/city/reports?{query}")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r
+
+
+def _same_row(got: dict, want: dict, fields=ROW_FIELDS) -> None:
+    assert {k: got[k] for k in fields} == {k: want[k] for k in fields}, got["key"]
+
+
+# -- the issue's property ---------------------------------------------------------------------------------
+def test_a_sites_city_kpis_equal_that_centres_own_report(client, centres, tmp_path):
+    """For each centre: GET /api/v1/reports (the centre's app over its own store) by service, and the city's
+    report of that site by service and its row by site, hold the same ROW figures."""
+    from kiosk.app import create_app
+
+    by_site = {r["key"]: r for r in _report(client, by="site").get_json()["rows"]}
+    for folder, site, _ in centres:
+        data = tmp_path / site
+        shutil.copytree(folder, data)
+        centre = create_app({"data_dir": str(data)})
+        try:
+            token = role_tokens(centre.extensions["kiosk"])["manager"]
+            own = centre.test_client().get(f"/api/v1/reports?from={FIRST_DAY}&to={LAST_DAY}&by=service",
+                                           headers=bearer(token)).get_json()
+        finally:
+            centre.extensions["kiosk"].close()
+        city_rows = _report(client, by="service", site=site).get_json()
+        assert sorted(r["key"] for r in city_rows["rows"]) == sorted(r["key"] for r in own["rows"])
+        mine = {r["key"]: r for r in city_rows["rows"]}
+        for row in own["rows"]:
+            _same_row(mine[row["key"]], row)
+        _same_row(city_rows["total"], own["total"])
+        _same_row(by_site[site], own["total"])
+        assert own["total"]["issued"] > 100 and own["total"]["ratings"] > 0
+
+
+@pytest.mark.parametrize("by", ["site", "service"])
+def test_reports_equal_an_independent_computation(client, city, by):
+    body = _report(client, by=by).get_json()
+    assert (body["from"], body["to"], body["by"]) == (FIRST_DAY.isoformat(), LAST_DAY.isoformat(), by)
+    with psycopg.connect(city) as conn:
+        want = expected(conn, FIRST_DAY, LAST_DAY, by)
+    rows = {r["key"]: r for r in body["rows"]}
+    assert set(rows) == set(want)
+    exact = tuple(f for f in ROW_FIELDS if f != "wait_p90_s")
+    for key, w in want.items():
+        _same_row(rows[key], w, exact)
+        p90 = rows[key]["wait_p90_s"]
+        assert abs(p90 - w["wait_p90_exact"]) <= error_bound(w["wait_p90_exact"]) + 0.5
+    assert body["total"]["issued"] == sum(w["issued"] for w in want.values())
+    assert body["total"]["served"] == sum(w["served"] for w in want.values())
+    assert body["total"]["label"] == "Tổng cộng"
+
+
+def test_one_day_of_a_period_and_a_period_without_data(client):
+    one = _report(client, by="site", **{"from": LAST_DAY}).get_json()
+    whole = _report(client, by="site").get_json()
+    assert 0 < one["total"]["issued"] < whole["total"]["issued"]
+    empty = client.get("/api/v1/city/reports?from=2025-01-01&to=2025-01-31&by=site").get_json()
+    assert empty["rows"] == [] and empty["total"]["issued"] == 0 and empty["total"]["wait_mean_s"] is None
+
+
+def test_csv_and_xlsx_hold_the_same_numbers(client):
+    from openpyxl import load_workbook
+
+    body = _report(client, by="site").get_json()
+    r = _report(client, by="site", format="csv")
+    assert r.mimetype == "text/csv" and "attachment" in r.headers["Content-Disposition"]
+    assert "bao-cao-thanh-pho-2026-11-20_2026-11-24-theo-trung-tam.csv" in r.headers["Content-Disposition"]
+    lines = list(csv.reader(io.StringIO(r.get_data().decode("utf-8-sig"))))
+    assert lines[0][1] == "Trung tâm" and lines[0][2] == "Số phiếu đã cấp"
+    assert [line[0] for line in lines[1:-1]] == [row["key"] for row in body["rows"]]
+    for line, row in zip(lines[1:], [*body["rows"], body["total"]], strict=True):
+        assert int(line[2]) == row["issued"] and int(line[3]) == row["served"]
+        assert float(line[7]) == row["wait_mean_s"] and float(line[11]) == row["over_sla_pct"]
+    x = _report(client, by="service", format="xlsx")
+    sheet = load_workbook(io.BytesIO(x.get_data())).active
+    values = [list(r) for r in sheet.iter_rows(values_only=True)]
+    header = next(i for i, r in enumerate(values) if r and r[0] == "Mã")
+    service_body = _report(client, by="service").get_json()
+    table = values[header + 1:]
+    assert len(table) == len(service_body["rows"]) + 1
+    for got, row in zip(table, [*service_body["rows"], service_body["total"]], strict=True):
+        assert got[2] == row["issued"] and got[3] == row["served"] and got[12] == row["ratings"]
+        assert got[8] == row["wait_p90_s"] and got[13] == row["satisfied_pct"]
+
+
+# -- the centres' table -----------------------------------------------------------------------------------
+def test_centres_show_fresh_stale_and_never_shipped(city):
+    now = EVENING
+    with psycopg.connect(city) as conn:
+        conn.execute("UPDATE sites SET last_shipment_at = to_timestamp(%s), heartbeat_at = NULL WHERE site = %s",
+                     [now - 7200, "HN-HK"])  # offline for two hours
+        conn.execute("UPDATE sites SET last_shipment_at = to_timestamp(%s), heartbeat_at = to_timestamp(%s) "
+                     "WHERE site = %s", [now - 3600, now - 12, "HN-BD"])  # quiet, but its heartbeat is recent
+        conn.execute("INSERT INTO sites (site, name) VALUES ('HN-TX', 'Xã Thanh Xuân')")
+        rollups.build(conn, now=now)
+    app = create_city_app(city, {"rollup_interval_s": 0, "secret_key": "t", "now": lambda: now})
+    c = app.test_client()
+    login(c, "quanly")
+    rows = {r["site"]: r for r in c.get("/api/v1/city/centres").get_json()}
+    assert set(rows) == {"HN-BD", "HN-HK", "HN-TX"}
+    assert rows["HN-BD"]["stale"] is False and rows["HN-BD"]["lag_s"] == 12.0
+    assert rows["HN-HK"]["stale"] is True and rows["HN-HK"]["lag_s"] == 7200.0
+    assert rows["HN-TX"]["stale"] is True and rows["HN-TX"]["lag_s"] is None and rows["HN-TX"]["issued_today"] == 0
+    for site in ("HN-BD", "HN-HK"):  # today is the last seeded day: its figures are that day's report
+        r = rows[site]
+        assert set(r) >= {"site", "name", "last_event_at", "lag_s", "issued_today", "waiting", "served_today",
+                          "wait_mean_s", "over_sla_pct", "satisfied_pct"}
+        day = _report(c, by="site", site=site, **{"from": LAST_DAY}).get_json()["total"]
+        assert (r["issued_today"], r["served_today"], r["wait_mean_s"], r["over_sla_pct"], r["satisfied_pct"]) == \
+            (day["issued"], day["served"], day["wait_mean_s"], day["over_sla_pct"], day["satisfied_pct"])
+        assert r["waiting"] == 0 and r["last_event_at"].startswith("2026-11-24T")
+    services = c.get("/api/v1/city/centres/HN-BD/services").get_json()
+    assert services["site"] == "HN-BD" and services["day"] == "2026-11-24"
+    assert sum(s["issued_today"] for s in services["services"]) == rows["HN-BD"]["issued_today"]
+    assert all(s["name"] for s in services["services"])
+
+
+def test_the_page_is_vietnamese_with_no_inline_script(client):
+    r = client.get("/city")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Các trung tâm hôm nay" in page and 'lang="vi"' in page
+    assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+    assert "<script>" not in page and "<script src=" in page
+    assert client.get("/city/static/city.js").status_code == 200
+
+
+# -- logins -----------------------------------------------------------------------------------------------
+def test_city_login_is_required(city):
+    c = create_city_app(city, {"rollup_interval_s": 0, "secret_key": "t"}).test_client()
+    for url in ("/api/v1/city/centres", "/api/v1/city/reports?from=2026-11-20&to=2026-11-24",
+                "/api/v1/city/centres/HN-BD/services"):
+        r = c.get(url)
+        assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthorized"
+    assert c.get("/city").headers["Location"].endswith("/city/login")
+    assert login(c, "quanly", "wrong password!").status_code == 401
+    assert c.get("/api/v1/city/centres").status_code == 401
+    assert c.post("/city/login", data={"username": "quanly", "password": PASSWORD}).status_code == 403  # no CSRF
+    assert login(c, "quantri").status_code == 302
+    assert c.get("/api/v1/city/centres").status_code == 200
+
+
+def test_wrong_role_or_inactive_login_is_refused(city):
+    with psycopg.connect(city) as conn:
+        with pytest.raises(CityUserError):
+            create_user(conn, "truongphong", PASSWORD, "manager")  # a centre's role is no city role
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("INSERT INTO city_users (username, password_hash, role) VALUES ('x', 'h', 'officer')")
+        conn.rollback()
+        create_user(conn, "nghiviec", PASSWORD, "city_manager")
+        conn.execute("UPDATE city_users SET active = false WHERE username = 'nghiviec'")
+        conn.commit()
+    c = create_city_app(city, {"rollup_interval_s": 0, "secret_key": "t"}).test_client()
+    assert login(c, "nghiviec").status_code == 401
+    assert c.get("/api/v1/city/centres").status_code == 401
+
+
+def test_a_session_ends_when_its_user_is_deactivated(client, city):
+    assert client.get("/api/v1/city/centres").status_code == 200
+    with psycopg.connect(city) as conn:
+        conn.execute("UPDATE city_users SET active = false WHERE username = 'quanly'")
+    assert client.get("/api/v1/city/centres").status_code == 401
+
+
+# -- bad input --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("query", [
+    "", "from=2026-11-20", "from=2026-11-24&to=2026-11-20", "from=2026-11-20&to=2026-11-24&by=counter",
+    "from=2026-11-20&to=2026-11-24&format=pdf", "from=20-11-2026&to=2026-11-24", "from=2025-01-01&to=2026-11-24",
+    "from=2026-02-30&to=2026-03-01",
+])
+def test_bad_report_parameters_get_a_400(client, query):
+    r = client.get(f"/api/v1/city/reports?{query}")
+    assert r.status_code == 400
+    error = r.get_json()["error"]
+    assert error["code"] == "bad_request" and error["message"] and error["message_vi"]
+
+
+def test_unknown_centre_gets_a_404(client):
+    assert client.get("/api/v1/city/centres/NOPE/services").status_code == 404
+    r = client.get("/api/v1/city/reports?from=2026-11-20&to=2026-11-24&site=NOPE")
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+
+
+# -- incremental rollups ----------------------------------------------------------------------------------
+def test_rollups_rebuild_only_the_days_new_events_touch(city):
+    now = time.time()
+    with psycopg.connect(city) as conn:
+        assert rollups.build(conn, now=now) == 0  # nothing new since the fixture's build
+        before = dict(conn.execute("SELECT day, sum(cancelled) FROM daily WHERE site = 'HN-BD' GROUP BY day"))
+        built = dict(conn.execute("SELECT day, max(built_at) FROM daily WHERE site = 'HN-BD' GROUP BY day"))
+        # a late event of a ticket issued on the first day (arrives now, as from a centre catching up)
+        tid, eid = conn.execute(
+            "SELECT (SELECT ticket_id FROM events WHERE site = 'HN-BD' AND day = %s AND type = 'ticket_issued' "
+            "ORDER BY id LIMIT 1), (SELECT max(id) FROM events WHERE site = 'HN-BD')", [FIRST_DAY]).fetchone()
+        at = datetime(2026, 11, 25, 8, 0, tzinfo=TZ).timestamp()
+        conn.execute("INSERT INTO events (site, epoch, id, at, day, type, ticket_id, service, hash) "
+                     "SELECT 'HN-BD', 1, %s, %s, '2026-11-25', 'ticket_cancelled', %s, service, 'x' FROM events "
+                     "WHERE site = 'HN-BD' AND ticket_id = %s AND type = 'ticket_issued'", [eid + 1, at, tid, tid])
+        conn.commit()
+        assert rollups.build(conn, now=now + 1) == 1
+        after = dict(conn.execute("SELECT day, sum(cancelled) FROM daily WHERE site = 'HN-BD' GROUP BY day"))
+        rebuilt = dict(conn.execute("SELECT day, max(built_at) FROM daily WHERE site = 'HN-BD' GROUP BY day"))
+    assert after[FIRST_DAY] == before[FIRST_DAY] + 1  # its issue day, not the day the event came
+    assert {d for d in rebuilt if rebuilt[d] != built[d]} == {FIRST_DAY}
+    assert date(2026, 11, 25) not in after
