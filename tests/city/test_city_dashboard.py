@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import os
 import shutil
 import time
 from datetime import date, datetime
@@ -42,20 +44,48 @@ def centres(tmp_path_factory):
     return out
 
 
-@pytest.fixture
-def city(city_dsn, centres):
-    with psycopg.connect(city_dsn) as conn:
-        for folder, site, name in centres:
-            ship(conn, folder, site, name)
+@pytest.fixture(scope="session")
+def shipped_template(pg_cluster, city_template, centres):
+    """A city database holding both centres, built, with two logins (made once; tests clone it)."""
+    name = "dash_shipped"
+    pg_cluster.admin(f'CREATE DATABASE "{name}" TEMPLATE "{city_template}"')
+    with psycopg.connect(pg_cluster.dsn(name)) as conn:
+        for folder, site, title in centres:
+            ship(conn, folder, site, title)
         rollups.build(conn, now=time.time())
         create_user(conn, "quanly", PASSWORD, "city_manager")
         create_user(conn, "quantri", PASSWORD, "city_admin")
-    return city_dsn
+    return name
+
+
+_clones = itertools.count(1)
+
+
+def _clone(pg_cluster, template: str):
+    name = f"dash_{os.getpid()}_{next(_clones)}"
+    pg_cluster.admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return name
 
 
 @pytest.fixture
-def client(city):
-    app = create_city_app(city, {"rollup_interval_s": 0, "secret_key": "test"})
+def city(pg_cluster, shipped_template):
+    """This test's own copy (it may change it)."""
+    name = _clone(pg_cluster, shipped_template)
+    yield pg_cluster.dsn(name)
+    pg_cluster.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def shared_city(pg_cluster, shipped_template):
+    """A copy the read-only tests of this module share."""
+    name = _clone(pg_cluster, shipped_template)
+    yield pg_cluster.dsn(name)
+    pg_cluster.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def client(shared_city):
+    app = create_city_app(shared_city, {"rollup_interval_s": 0, "secret_key": "test"})
     c = app.test_client()
     assert login(c, "quanly").status_code == 302
     return c
@@ -100,10 +130,10 @@ def test_a_sites_city_kpis_equal_that_centres_own_report(client, centres, tmp_pa
 
 
 @pytest.mark.parametrize("by", ["site", "service"])
-def test_reports_equal_an_independent_computation(client, city, by):
+def test_reports_equal_an_independent_computation(client, shared_city, by):
     body = _report(client, by=by).get_json()
     assert (body["from"], body["to"], body["by"]) == (FIRST_DAY.isoformat(), LAST_DAY.isoformat(), by)
-    with psycopg.connect(city) as conn:
+    with psycopg.connect(shared_city) as conn:
         want = expected(conn, FIRST_DAY, LAST_DAY, by)
     rows = {r["key"]: r for r in body["rows"]}
     assert set(rows) == set(want)
@@ -221,7 +251,9 @@ def test_wrong_role_or_inactive_login_is_refused(city):
     assert c.get("/api/v1/city/centres").status_code == 401
 
 
-def test_a_session_ends_when_its_user_is_deactivated(client, city):
+def test_a_session_ends_when_its_user_is_deactivated(city):
+    client = create_city_app(city, {"rollup_interval_s": 0, "secret_key": "t"}).test_client()
+    login(client, "quanly")
     assert client.get("/api/v1/city/centres").status_code == 200
     with psycopg.connect(city) as conn:
         conn.execute("UPDATE city_users SET active = false WHERE username = 'quanly'")
