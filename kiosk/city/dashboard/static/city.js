@@ -119,7 +119,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     const today = new Date();
     $("report-to").value = isoDay(today);
-    $("report-from").value = isoDay(new Date(today.getFullYear(), today.getMonth(), 1));
+    $("report-from").value = isoDay(new Date(today.getFullYear(), today.getMonth(), today.getDate() - 30));
     $("report-form").addEventListener("submit", loadReport);
     for (const id of ["report-from", "report-to", "report-by"]) $(id).addEventListener("change", () => {
       $("download-xlsx").href = reportUrl("xlsx"); $("download-csv").href = reportUrl("csv");
