@@ -19,6 +19,7 @@ visit therefore counts a day later than in the centre; the two agree over any pe
 """
 from __future__ import annotations
 
+import struct
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,7 +27,7 @@ from typing import Any
 
 from kiosk.queue.clock import centre_timezone
 from kiosk.reports.cells import Cell
-from kiosk.reports.histogram import from_text, to_text
+from kiosk.reports.histogram import BUCKETS
 from kiosk.reports.replay import replay
 from kiosk.reports.rollups import roll_up
 
@@ -68,9 +69,30 @@ def local_today(tz_name: str, now: float) -> date:
     return datetime.fromtimestamp(now, centre_timezone(tz_name)).date()
 
 
+def hist_to_blob(counts: dict[int, int]) -> bytes:
+    """A wait histogram as little-endian uint16 (bucket, count) pairs (a count over 65,535 takes several)."""
+    pairs = []
+    for i, n in sorted(counts.items()):
+        while n > 0:
+            pairs += (i, min(n, 0xFFFF))
+            n -= 0xFFFF
+    return struct.pack(f"<{len(pairs)}H", *pairs)
+
+
+def hist_from_blobs(blob: bytes | None) -> dict[int, int]:
+    """The sum of the histograms in BLOB, one or many concatenated (string_agg of a group's rows)."""
+    import numpy as np
+
+    if not blob:
+        return {}
+    pairs = np.frombuffer(bytes(blob), dtype="<u2").reshape(-1, 2).astype(np.int64)
+    counts = np.bincount(pairs[:, 0], weights=pairs[:, 1], minlength=BUCKETS)
+    return {int(i): int(counts[i]) for i in np.flatnonzero(counts)}
+
+
 def cell_from_daily(row: Any) -> Cell:
     values = {f: row[c] for f, c in CELL_TO_DAILY.items()}
-    values["wait_hist"] = from_text(values["wait_hist"])
+    values["wait_hist"] = hist_from_blobs(values["wait_hist"])
     return Cell(**values)
 
 
@@ -110,7 +132,7 @@ def _save(conn: Any, site: str, day: date, built: SiteDay) -> None:
     rows = []
     for service, c in built.cells.items():
         values = [getattr(c, f) for f in CELL_TO_DAILY]
-        values[list(CELL_TO_DAILY).index("wait_hist")] = to_text(c.wait_hist)
+        values[list(CELL_TO_DAILY).index("wait_hist")] = hist_to_blob(c.wait_hist)
         rows.append([site, day, service, *values, c.ratings, c.satisfied, built.waiting.get(service, 0)])
     if rows:
         columns = ("site", "day", "service", *DAILY_COLUMNS)

@@ -101,13 +101,15 @@ V1_CORE = [
 ]
 
 # version 2 (the dashboard, kiosk/city/rollups.py): the contract's `daily` holds sums that add up across days,
-# but the centre's ROW also needs the p90 wait (a mergeable histogram), the base of the over-target share
+# but the centre's ROW also needs the p90 wait (a histogram that adds up across rows), the base of the over-target share
 # (tickets called, still waiting or expired: not every issued ticket) and the five rating levels; `waiting`
 # is the dashboard's "waiting now" as of the last build. `daily_marks` is where the incremental build got to.
 V2_DASHBOARD = [
     *(f"ALTER TABLE daily ADD COLUMN {c} int NOT NULL DEFAULT 0"
       for c in ("target_base", "served_in_target", "r1", "r2", "r3", "r4", "r5", "waiting")),
-    "ALTER TABLE daily ADD COLUMN wait_hist text NOT NULL DEFAULT ''",
+    # the wait histogram (kiosk/reports/histogram.py buckets) as little-endian uint16 pairs (bucket, count):
+    # a group's rows are concatenated by string_agg and added up by numpy in one call (kiosk/city/rollups.py)
+    "ALTER TABLE daily ADD COLUMN wait_hist bytea NOT NULL DEFAULT ''::bytea",
     "CREATE INDEX daily_day ON daily (day)",
     "CREATE INDEX events_ticket ON events (site, epoch, ticket_id)",
     """CREATE TABLE daily_marks (

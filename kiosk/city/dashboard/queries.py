@@ -15,7 +15,6 @@ from kiosk.city.rollups import CELL_TO_DAILY, cell_from_daily, local_today
 from kiosk.queue.clock import centre_timezone
 from kiosk.reports import labels as vi
 from kiosk.reports.cells import Cell
-from kiosk.reports.histogram import from_text
 from kiosk.reports.query import FORMATS, ReportError, parse_query
 
 STALE_AFTER_S = 300.0  # no shipment nor heartbeat for 5 minutes: the centre is shown as out of touch
@@ -23,11 +22,15 @@ BY = ("site", "service")
 BY_VI = {"site": "Trung tâm", "service": "Lĩnh vực"}
 BY_SLUG = {"site": "trung-tam", "service": "linh-vuc"}
 
-# the daily columns a Cell is read from (kiosk.city.rollups.cell_from_daily)
-_COLUMNS = ", ".join(f"d.{c}" for c in CELL_TO_DAILY.values())
-# Rows are merged in Python in the centre's order (day, then service code byte-wise, as SQLite's index gives
-# them), so float sums are added in the same order and a site's figures round exactly as the centre's do.
+# Groups are summed in PostgreSQL. Float sums are ordered aggregates in the centre's order (day, then service
+# code byte-wise, as its SQLite index gives them): added in the same order from the same per-day values, a
+# site's figures round exactly as the centre's do. Histograms are concatenated and added up by numpy.
 _ORDER = 'd.day, d.site, d.service COLLATE "C"'
+_AGGREGATES = ", ".join(
+    f"max(d.{c}) AS {c}" if c == "wait_max" else
+    f"string_agg(d.{c}, ''::bytea) AS {c}" if c == "wait_hist" else
+    f"sum(d.{c} ORDER BY {_ORDER}) AS {c}" if c in ("wait_sum", "service_sum") else
+    f"sum(d.{c})::bigint AS {c}" for c in CELL_TO_DAILY.values()) + ", sum(d.waiting)::bigint AS waiting"
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,24 @@ def parse_city_query(args: Mapping[str, str]) -> CityQuery:
     if site is not None and len(site) > 64:
         raise ReportError("'site' is too long")
     return CityQuery(q.first, q.last, by, q.format, site)
+
+
+def _aggregate(conn: Any, key: str, join: str, where: str, params: list[Any]
+               ) -> tuple[dict[str, tuple[Cell, int]], tuple[Cell, int]]:
+    """(cell, waiting) per KEY and of all the daily rows matched (one query: grouping sets)."""
+    groups: dict[str, tuple[Cell, int]] = {}
+    total: tuple[Cell, int] = (Cell(), 0)
+    sql = (f"SELECT {key} AS key, GROUPING({key}) AS whole, {_AGGREGATES} FROM daily d {join} WHERE {where} "
+           f"GROUP BY GROUPING SETS (({key}), ())")
+    for r in _rows(conn, sql, params):
+        if r["waiting"] is None:  # the empty total of no rows
+            continue
+        got = (cell_from_daily(r), int(r["waiting"]))
+        if r["whole"]:
+            total = got
+        else:
+            groups[r["key"]] = got
+    return groups, total
 
 
 def _rows(conn: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -79,12 +100,9 @@ def centres(conn: Any, now: float, stale_after_s: float = STALE_AFTER_S) -> list
     todays = {s["site"]: local_today(s["timezone"], now) for s in sites}
     figures: dict[str, tuple[Cell, int]] = {}
     if sites:
-        for r in _rows(conn, f"SELECT d.site, {_COLUMNS}, d.waiting FROM daily d JOIN unnest(%s::text[], "
-                             "%s::date[]) AS t(site, day) ON d.site = t.site AND d.day = t.day ORDER BY " + _ORDER,
-                       [list(todays), list(todays.values())]):
-            cell, waiting = figures.setdefault(r["site"], (Cell(), 0))
-            cell.merge(cell_from_daily(r))
-            figures[r["site"]] = (cell, waiting + r["waiting"])
+        groups, _ = _aggregate(conn, "d.site", "JOIN unnest(%s::text[], %s::date[]) AS t(site, day) "
+                               "ON d.site = t.site AND d.day = t.day", "true", [list(todays), list(todays.values())])
+        figures = groups
     out = []
     for s in sites:
         seen = [t for t in (s["last_shipment_at"], s["heartbeat_at"]) if t is not None]
@@ -110,15 +128,13 @@ def site_services(conn: Any, site: str, now: float) -> dict[str, Any] | None:
         return None
     s = found[0]
     today = local_today(s["timezone"], now)
-    by_code = {r["service"]: r for r in _rows(conn, f"SELECT d.service, {_COLUMNS}, d.waiting FROM daily d "
-                                                    "WHERE d.site = %s AND d.day = %s", [site, today])}
+    by_code, _ = _aggregate(conn, "d.service", "", "d.site = %s AND d.day = %s", [site, today])
     catalogue = _rows(conn, "SELECT code, name, sla_minutes FROM services WHERE site = %s ORDER BY code", [site])
     codes = [c["code"] for c in catalogue] + sorted(set(by_code) - {c["code"] for c in catalogue})
     names = {c["code"]: c for c in catalogue}
     services = []
     for code in codes:
-        r = by_code.get(code)
-        cell, waiting = (cell_from_daily(r), r["waiting"]) if r else (Cell(), 0)
+        cell, waiting = by_code.get(code, (Cell(), 0))
         meta = names.get(code, {})
         services.append({"code": code, "name": meta.get("name", code), "sla_minutes": meta.get("sla_minutes"),
                          **_live(s, cell, waiting)})
@@ -131,25 +147,14 @@ def report(conn: Any, q: CityQuery) -> dict[str, Any]:
     if q.site is not None:
         where += " AND d.site = %s"
         params.append(q.site)
-    groups: dict[str, Cell] = {}
-    total = Cell()
-    with conn.cursor() as cur:  # plain tuples: the month of 100 centres is ~20,000 rows
-        cur.execute(f"SELECT d.site, d.service, {_COLUMNS} FROM daily d WHERE {where} ORDER BY {_ORDER}", params)
-        fields = list(CELL_TO_DAILY)
-        hist = fields.index("wait_hist")
-        for row in cur:
-            values = list(row[2:])
-            values[hist] = from_text(values[hist])
-            cell = Cell(**dict(zip(fields, values, strict=True)))
-            groups.setdefault(row[0] if q.by == "site" else row[1], Cell()).merge(cell)
-            total.merge(cell)
+    groups, total = _aggregate(conn, "d.site" if q.by == "site" else "d.service", "", where, params)
     if q.by == "site":
         names = dict(conn.execute("SELECT site, name FROM sites").fetchall())
     else:  # a service code names the same procedure in every centre; its name from the first centre having it
         names = dict(conn.execute("SELECT DISTINCT ON (code) code, name FROM services ORDER BY code, site").fetchall())
-    rows = [groups[k].row(k, names.get(k, k)) for k in sorted(groups)]
+    rows = [groups[k][0].row(k, names.get(k, k)) for k in sorted(groups)]
     return {"from": q.first.isoformat(), "to": q.last.isoformat(), "by": q.by, "site": q.site, "rows": rows,
-            "total": total.row(None, vi.TOTAL_VI)}
+            "total": total[0].row(None, vi.TOTAL_VI)}
 
 
 def report_columns(by: str) -> list[tuple[str, str]]:
