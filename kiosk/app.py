@@ -52,6 +52,7 @@ class KioskServices:
     alerts: Any = None  # kiosk.queue.alert_watch.AlertWatch: the manager's alerts of the queue
     # today's answers to face matches and the "recognition unreliable" warning (kiosk.citizens.face_check_alarm)
     face_watch: Any = None  # kiosk.citizens.face_check_alarm.FaceCheckWatch
+    city_shipper: Any = None  # kiosk.city.shipper_task.CityShipperTask when [city] dsn is set
 
     def close(self, timeout: float = 4.0) -> None:
         """Stop every background part in reverse start order, finishing what was accepted."""
@@ -191,6 +192,10 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     rollups = RepeatingTask(3600, lambda: build_missing(kiosk.store, kiosk.clock, stopping=rollups.stopping),
                             "report-rollups", first_after_s=60)
     supervisor.add("report-rollups", rollups.stop, start=rollups.start)
+    if config.city.dsn:  # the city's copy of this centre's events (kiosk/city, docs/city.md)
+        from kiosk.city.shipper_task import start_city_shipper
+
+        kiosk.city_shipper = start_city_shipper(kiosk, supervisor)
 
     register_error_handlers(app)
     install_headers(app)

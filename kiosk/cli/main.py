@@ -19,6 +19,7 @@ LAZY_COMMANDS = {
     "printer": "kiosk.cli.printer:printer",
     "tls": "kiosk.cli.tls:tls",
     "seed-history": "kiosk.cli.history:seed_history",
+    "ship": "kiosk.cli.ship:ship",
     "city": "kiosk.cli.city:city",
 }
 

@@ -3,8 +3,8 @@
 ``Config`` is the whole configuration, validated at once: the ``[kiosk]`` settings as attributes of
 their own (``config.port``, ``config.data_dir`` …; kiosk/config/kiosk.py), and one typed model per
 table (``config.vision``, ``config.devices``, ``config.voice``, ``config.pager``, ``config.printer``,
-``config.led``, ``config.appointments``, ``config.alerts``; kiosk/config/vision.py, devices.py,
-appointments.py, alerts.py).
+``config.led``, ``config.appointments``, ``config.alerts``, ``config.city``; kiosk/config/vision.py,
+devices.py, appointments.py, alerts.py, city.py).
 
 Every problem raises ConfigError with one line per problem naming ``[table] key``, e.g.
 ``[appointments] slot_minute: unknown setting (known: …)``.
@@ -24,6 +24,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from kiosk.config.alerts import AlertSettings
 from kiosk.config.appointments import AppointmentSettings
 from kiosk.config.base import ConfigError, config_error, toml_value
+from kiosk.config.city import CitySettings
 from kiosk.config.devices import DevicesSettings, LedSettings, PagerSettings, PrinterSettings, VoiceSettings
 from kiosk.config.kiosk import KioskSettings
 from kiosk.config.vision import SWITCH_ENV, VisionSettings, parse_switch
@@ -39,7 +40,8 @@ class Config(KioskSettings):
     #: the tables besides [kiosk], by attribute name
     TABLES: ClassVar[dict[str, str]] = {"vision": "vision", "devices": "devices", "voice": "voice",
                                         "pager": "pager", "printer": "printer", "led": "led",
-                                        "appointments": "appointments", "alerts": "alerts"}
+                                        "appointments": "appointments", "alerts": "alerts",
+                                        "city": "city"}
 
     vision: VisionSettings = Field(default_factory=VisionSettings)
     devices: DevicesSettings = Field(default_factory=DevicesSettings)
@@ -49,6 +51,7 @@ class Config(KioskSettings):
     led: LedSettings | None = None  # None: no LED boards (an empty [led] table too)
     appointments: AppointmentSettings = Field(default_factory=AppointmentSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    city: CitySettings = Field(default_factory=CitySettings)
 
     @field_validator("led", mode="before")
     @classmethod

@@ -20,11 +20,14 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/city/centres.py
 
 SUPERUSER = "postgres"
 
@@ -205,3 +208,33 @@ def city_dsn(pg_cluster, city_template):
     name = _fresh_db(pg_cluster, city_template)
     yield pg_cluster.dsn(name)
     _drop_db(pg_cluster, name)
+
+
+# -- demo centres (tests/city/centres.py) ---------------------------------------------------------------
+SITES = ("ha-dong", "hoan-kiem", "long-bien")
+SEED_LAST_DAY = "2026-11-26"  # a Thursday: the centres' seeded history ends here, the tests add days after
+
+
+@pytest.fixture(scope="session")
+def centre_templates(tmp_path_factory):
+    """Three demo centres, each with two working days of history made by the real engine (once per session)."""
+    from datetime import date
+
+    from centres import seed_centre
+
+    root = tmp_path_factory.mktemp("centres")
+    out = {}
+    for i, site in enumerate(SITES):
+        seed_centre(root / site, days=2, per_day=80 + 40 * i, seed=i + 1, last_day=date.fromisoformat(SEED_LAST_DAY))
+        out[site] = root / site
+    return out
+
+
+@pytest.fixture
+def centres(tmp_path, centre_templates):
+    """This test's copies of the three centres' data dirs: {site: data_dir}."""
+    out = {}
+    for site, folder in centre_templates.items():
+        shutil.copytree(folder, tmp_path / site)
+        out[site] = tmp_path / site
+    return out

@@ -34,7 +34,7 @@ BAD = {
         ("default_service_minutes = 0", {}, "[kiosk] default_service_minutes: must be more than 0 and at most 480, not 0"),
         ('secret_key = "short"', {}, "[kiosk] secret_key:"),
         ("kiosk = 3", {}, "[kiosk] must be a table of settings"),
-        ("[visoin]\ncamera = 0", {}, "[visoin] unknown table (known: alerts, appointments, devices, led, pager"),
+        ("[visoin]\ncamera = 0", {}, "[visoin] unknown table (known: alerts, appointments, city, devices, led, pager"),
         ("", {"KIOSK_PORT": "abc"}, '[kiosk] port: must be a whole number, not "abc" (from KIOSK_PORT)'),
         ("", {"KIOSK_RETENTION_DAYS": "0"}, "[kiosk] retention_days: must be between 1 and 3650, not 0 "
                                             "(from KIOSK_RETENTION_DAYS)"),
@@ -122,6 +122,15 @@ BAD = {
         ("[alerts]\ncalled_not_started_minutes = 500", {}, "[alerts] called_not_started_minutes: must be between 0.5 and 240, not 500"),
         ("[alerts]\nenabled = 1", {}, "[alerts] enabled: must be true or false"),
         ("[alerts]\nidle_minutes = 5", {}, "[alerts] idle_minutes: unknown setting"),
+    ],
+    "city": [
+        ('[city]\nsite_code = "Hà Đông"', {}, '[city] site_code: must be 2..32 of a-z, 0-9 and "-"'),
+        ('[city]\nsite_code = "x"', {}, '[city] site_code: must be 2..32'),
+        ('[city]\ndsn = "postgresql://city@h/city"', {}, "[city] dsn: a centre that ships to the city needs site_code and site_name"),
+        ('[city]\ndsn = "mysql://h/city"\nsite_code = "ab"\nsite_name = "A"', {}, "[city] dsn: must be a PostgreSQL URL"),
+        ("[city]\nbatch_size = 10", {}, "[city] batch_size: must be between 100 and 50000, not 10"),
+        ('[city]\ninterval_s = "10"', {}, "[city] interval_s: must be a number"),
+        ("[city]\nsite = 1", {}, "[city] site: unknown setting"),
     ],
 }
 CASES = [pytest.param(text, env, words, id=f"{table}-{i}") for table, cases in BAD.items()
