@@ -25,9 +25,9 @@ import threading
 import time
 from pathlib import Path
 
-CENTRES = [("HN-BD", "Bộ phận một cửa phường Ba Đình", 1), ("HN-HK", "Bộ phận một cửa phường Hoàn Kiếm", 2),
-           ("HN-CG", "Bộ phận một cửa phường Cầu Giấy", 3)]
-OFFLINE = "HN-CG"
+CENTRES = [("ba-dinh", "Bộ phận một cửa phường Ba Đình", 1), ("hoan-kiem", "Bộ phận một cửa phường Hoàn Kiếm", 2),
+           ("cau-giay", "Bộ phận một cửa phường Cầu Giấy", 3)]
+OFFLINE = "cau-giay"
 
 
 def free_port() -> int:

@@ -15,10 +15,16 @@ PASSWORD = "mat-khau-thanh-pho-1"
 
 
 def ship(conn, data_dir, site: str, name: str) -> int:
-    """Ship one centre's data dir into the city (the city work's shipper where it exists, else the loader)."""
-    from kiosk.city.dashboard.loader_tmp import load_centre
+    """Ship one centre's data dir into the city with the centre's own shipper (`kiosk ship`, one pass)."""
+    from kiosk.city.setup import build_shipper
+    from kiosk.config.core import Config
 
-    return load_centre(conn, data_dir / "kiosk.db", site, name)
+    shipper = build_shipper(Config.from_dict({"data_dir": str(data_dir),
+                                              "city": {"site_code": site, "site_name": name}}))
+    try:
+        return shipper.ship_once(conn).events
+    finally:
+        shipper.reader.close()
 
 
 def login(client, username: str, password: str = PASSWORD):

@@ -24,7 +24,7 @@ from kiosk.reports.histogram import error_bound
 
 LAST_DAY = date(2026, 11, 24)  # a Tuesday: working days Fri 20, Mon 23, Tue 24
 FIRST_DAY = date(2026, 11, 20)
-SITES = [("HN-BD", "Phường Ba Đình", 11), ("HN-HK", "Phường Hoàn Kiếm", 12)]
+SITES = [("ba-dinh", "Phường Ba Đình", 11), ("hoan-kiem", "Phường Hoàn Kiếm", 12)]
 ROW_FIELDS = ("issued", "served", "no_show", "cancelled", "expired", "wait_mean_s", "wait_p90_s", "wait_max_s",
               "service_mean_s", "over_sla_pct", "ratings", "satisfied_pct")
 EVENING = datetime(2026, 11, 24, 19, 0, tzinfo=TZ).timestamp()  # the last day, after closing
@@ -185,20 +185,20 @@ def test_centres_show_fresh_stale_and_never_shipped(city):
     now = EVENING
     with psycopg.connect(city) as conn:
         conn.execute("UPDATE sites SET last_shipment_at = to_timestamp(%s), heartbeat_at = NULL WHERE site = %s",
-                     [now - 7200, "HN-HK"])  # offline for two hours
+                     [now - 7200, "hoan-kiem"])  # offline for two hours
         conn.execute("UPDATE sites SET last_shipment_at = to_timestamp(%s), heartbeat_at = to_timestamp(%s) "
-                     "WHERE site = %s", [now - 3600, now - 12, "HN-BD"])  # quiet, but its heartbeat is recent
-        conn.execute("INSERT INTO sites (site, name) VALUES ('HN-TX', 'Xã Thanh Xuân')")
+                     "WHERE site = %s", [now - 3600, now - 12, "ba-dinh"])  # quiet, but its heartbeat is recent
+        conn.execute("INSERT INTO sites (site, name) VALUES ('thanh-xuan', 'Xã Thanh Xuân')")
         rollups.build(conn, now=now)
     app = create_city_app(city, {"rollup_interval_s": 0, "secret_key": "t", "now": lambda: now})
     c = app.test_client()
     login(c, "quanly")
     rows = {r["site"]: r for r in c.get("/api/v1/city/centres").get_json()}
-    assert set(rows) == {"HN-BD", "HN-HK", "HN-TX"}
-    assert rows["HN-BD"]["stale"] is False and rows["HN-BD"]["lag_s"] == 12.0
-    assert rows["HN-HK"]["stale"] is True and rows["HN-HK"]["lag_s"] == 7200.0
-    assert rows["HN-TX"]["stale"] is True and rows["HN-TX"]["lag_s"] is None and rows["HN-TX"]["issued_today"] == 0
-    for site in ("HN-BD", "HN-HK"):  # today is the last seeded day: its figures are that day's report
+    assert set(rows) == {"ba-dinh", "hoan-kiem", "thanh-xuan"}
+    assert rows["ba-dinh"]["stale"] is False and rows["ba-dinh"]["lag_s"] == 12.0
+    assert rows["hoan-kiem"]["stale"] is True and rows["hoan-kiem"]["lag_s"] == 7200.0
+    assert rows["thanh-xuan"]["stale"] is True and rows["thanh-xuan"]["lag_s"] is None and rows["thanh-xuan"]["issued_today"] == 0
+    for site in ("ba-dinh", "hoan-kiem"):  # today is the last seeded day: its figures are that day's report
         r = rows[site]
         assert set(r) >= {"site", "name", "last_event_at", "lag_s", "issued_today", "waiting", "served_today",
                           "wait_mean_s", "over_sla_pct", "satisfied_pct"}
@@ -206,9 +206,9 @@ def test_centres_show_fresh_stale_and_never_shipped(city):
         assert (r["issued_today"], r["served_today"], r["wait_mean_s"], r["over_sla_pct"], r["satisfied_pct"]) == \
             (day["issued"], day["served"], day["wait_mean_s"], day["over_sla_pct"], day["satisfied_pct"])
         assert r["waiting"] == 0 and r["last_event_at"].startswith("2026-11-24T")
-    services = c.get("/api/v1/city/centres/HN-BD/services").get_json()
-    assert services["site"] == "HN-BD" and services["day"] == "2026-11-24"
-    assert sum(s["issued_today"] for s in services["services"]) == rows["HN-BD"]["issued_today"]
+    services = c.get("/api/v1/city/centres/ba-dinh/services").get_json()
+    assert services["site"] == "ba-dinh" and services["day"] == "2026-11-24"
+    assert sum(s["issued_today"] for s in services["services"]) == rows["ba-dinh"]["issued_today"]
     assert all(s["name"] for s in services["services"])
 
 
@@ -225,7 +225,7 @@ def test_the_page_is_vietnamese_with_no_inline_script(client):
 def test_city_login_is_required(city):
     c = create_city_app(city, {"rollup_interval_s": 0, "secret_key": "t"}).test_client()
     for url in ("/api/v1/city/centres", "/api/v1/city/reports?from=2026-11-20&to=2026-11-24",
-                "/api/v1/city/centres/HN-BD/services"):
+                "/api/v1/city/centres/ba-dinh/services"):
         r = c.get(url)
         assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthorized"
     assert c.get("/city").headers["Location"].endswith("/city/login")
@@ -284,20 +284,20 @@ def test_rollups_rebuild_only_the_days_new_events_touch(city):
     now = time.time()
     with psycopg.connect(city) as conn:
         assert rollups.build(conn, now=now) == 0  # nothing new since the fixture's build
-        before = dict(conn.execute("SELECT day, sum(cancelled) FROM daily WHERE site = 'HN-BD' GROUP BY day"))
-        built = dict(conn.execute("SELECT day, max(built_at) FROM daily WHERE site = 'HN-BD' GROUP BY day"))
+        before = dict(conn.execute("SELECT day, sum(cancelled) FROM daily WHERE site = 'ba-dinh' GROUP BY day"))
+        built = dict(conn.execute("SELECT day, max(built_at) FROM daily WHERE site = 'ba-dinh' GROUP BY day"))
         # a late event of a ticket issued on the first day (arrives now, as from a centre catching up)
         tid, eid = conn.execute(
-            "SELECT (SELECT ticket_id FROM events WHERE site = 'HN-BD' AND day = %s AND type = 'ticket_issued' "
-            "ORDER BY id LIMIT 1), (SELECT max(id) FROM events WHERE site = 'HN-BD')", [FIRST_DAY]).fetchone()
+            "SELECT (SELECT ticket_id FROM events WHERE site = 'ba-dinh' AND day = %s AND type = 'ticket_issued' "
+            "ORDER BY id LIMIT 1), (SELECT max(id) FROM events WHERE site = 'ba-dinh')", [FIRST_DAY]).fetchone()
         at = datetime(2026, 11, 25, 8, 0, tzinfo=TZ).timestamp()
         conn.execute("INSERT INTO events (site, epoch, id, at, day, type, ticket_id, service, hash) "
-                     "SELECT 'HN-BD', 1, %s, %s, '2026-11-25', 'ticket_cancelled', %s, service, 'x' FROM events "
-                     "WHERE site = 'HN-BD' AND ticket_id = %s AND type = 'ticket_issued'", [eid + 1, at, tid, tid])
+                     "SELECT 'ba-dinh', 1, %s, %s, '2026-11-25', 'ticket_cancelled', %s, service, 'x' FROM events "
+                     "WHERE site = 'ba-dinh' AND ticket_id = %s AND type = 'ticket_issued'", [eid + 1, at, tid, tid])
         conn.commit()
         assert rollups.build(conn, now=now + 1) == 1
-        after = dict(conn.execute("SELECT day, sum(cancelled) FROM daily WHERE site = 'HN-BD' GROUP BY day"))
-        rebuilt = dict(conn.execute("SELECT day, max(built_at) FROM daily WHERE site = 'HN-BD' GROUP BY day"))
+        after = dict(conn.execute("SELECT day, sum(cancelled) FROM daily WHERE site = 'ba-dinh' GROUP BY day"))
+        rebuilt = dict(conn.execute("SELECT day, max(built_at) FROM daily WHERE site = 'ba-dinh' GROUP BY day"))
     assert after[FIRST_DAY] == before[FIRST_DAY] + 1  # its issue day, not the day the event came
     assert {d for d in rebuilt if rebuilt[d] != built[d]} == {FIRST_DAY}
     assert date(2026, 11, 25) not in after

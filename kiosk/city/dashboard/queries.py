@@ -13,6 +13,7 @@ from typing import Any
 
 from kiosk.city.rollups import CELL_TO_DAILY, cell_from_daily, local_today
 from kiosk.queue.clock import centre_timezone
+from kiosk.reports import histogram
 from kiosk.reports import labels as vi
 from kiosk.reports.cells import Cell
 from kiosk.reports.query import FORMATS, ReportError, parse_query
@@ -56,20 +57,22 @@ def parse_city_query(args: Mapping[str, str]) -> CityQuery:
 
 def _aggregate(conn: Any, key: str, join: str, where: str, params: list[Any]
                ) -> tuple[dict[str, tuple[Cell, int]], tuple[Cell, int]]:
-    """(cell, waiting) per KEY and of all the daily rows matched (one query: grouping sets)."""
+    """(cell, waiting) per KEY and of all the daily rows matched.
+
+    The total is a query of its own: its float sums are ordered over all rows (as the centre's total), and
+    its histogram is the groups' added up (integers) rather than every row's blob sent a second time."""
     groups: dict[str, tuple[Cell, int]] = {}
-    total: tuple[Cell, int] = (Cell(), 0)
-    sql = (f"SELECT {key} AS key, GROUPING({key}) AS whole, {_AGGREGATES} FROM daily d {join} WHERE {where} "
-           f"GROUP BY GROUPING SETS (({key}), ())")
-    for r in _rows(conn, sql, params):
-        if r["waiting"] is None:  # the empty total of no rows
-            continue
-        got = (cell_from_daily(r), int(r["waiting"]))
-        if r["whole"]:
-            total = got
-        else:
-            groups[r["key"]] = got
-    return groups, total
+    for r in _rows(conn, f"SELECT {key} AS key, {_AGGREGATES} FROM daily d {join} WHERE {where} GROUP BY {key}",
+                   params):
+        groups[r["key"]] = (cell_from_daily(r), int(r["waiting"]))
+    if not groups:
+        return groups, (Cell(), 0)
+    scalars = _AGGREGATES.replace("string_agg(d.wait_hist, ''::bytea)", "NULL::bytea")
+    r = _rows(conn, f"SELECT {scalars} FROM daily d {join} WHERE {where}", params)[0]
+    total = cell_from_daily(r)
+    for cell, _ in groups.values():
+        histogram.merge(total.wait_hist, cell.wait_hist)
+    return groups, (total, int(r["waiting"]))
 
 
 def _rows(conn: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
