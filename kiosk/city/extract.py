@@ -70,12 +70,16 @@ class Extractor:
 
     def __init__(self, site: str, tz: tzinfo, officer_key: bytes) -> None:
         self.site, self.tz, self._officer_key = site, tz, officer_key
+        self._officers: dict[int, str] = {}  # a centre has tens of officers: each code computed once
 
     def officer(self, officer_id: int | None) -> str | None:
         if officer_id is None:
             return None
-        mac = hmac.new(self._officer_key, f"officer:{int(officer_id)}".encode(), hashlib.sha256)
-        return "o" + mac.hexdigest()[:16]
+        code = self._officers.get(officer_id)
+        if code is None:
+            mac = hmac.new(self._officer_key, f"officer:{int(officer_id)}".encode(), hashlib.sha256)
+            code = self._officers[officer_id] = "o" + mac.hexdigest()[:16]
+        return code
 
     def day(self, at: float) -> date:
         return datetime.fromtimestamp(at, self.tz).date()

@@ -24,6 +24,7 @@ epoch, the old epoch's rows stay as they are. How the city counts them once: doc
 """
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
@@ -35,7 +36,6 @@ from typing import Any
 from urllib.parse import quote
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from kiosk.city.extract import COLUMNS, Extractor, row_hash
 
@@ -222,7 +222,8 @@ class Shipper:
             with conn.cursor() as cur:
                 with cur.copy(_COPY) as copy:
                     for r in shipped:
-                        copy.write_row([Jsonb(r["data"]) if k == "data" else r[k] for k in COLUMNS])
+                        copy.write_row([json.dumps(r["data"], ensure_ascii=False) if k == "data" else r[k]
+                                        for k in COLUMNS])
                 cur.execute("INSERT INTO events SELECT * FROM ship_events ON CONFLICT DO NOTHING")
                 if cur.rowcount != len(shipped):
                     differ = cur.execute(

@@ -7,135 +7,24 @@ owned by nobody. Tests are skipped, with the reason, only where no PostgreSQL bi
 (`make test` installs the `postgresql` package; see the Makefile's APT_TEST_PACKAGES).
 
 Fixtures:
-- `pg_cluster` (session): a `PgCluster` with `.dsn(dbname)`, `.stop(mode)`, `.start()`, `.running()`.
+- `pg_cluster` (session): a `PgCluster` (kiosk/city/pgtemp.py) with `.dsn(dbname)`, `.stop(mode)`, `.start()`, `.running()`.
 - `pg_dsn`: the DSN of a fresh, empty database for this test.
 - `city_dsn`: the DSN of a fresh database holding the city schema (cloned from a migrated template).
 """
 from __future__ import annotations
 
-import glob
 import itertools
 import os
-import pwd
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
+from kiosk.city.pgtemp import PgCluster, find_pg_bin, free_port  # noqa: F401 - free_port for the tests
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/city/centres.py
-
-SUPERUSER = "postgres"
-
-
-def find_pg_bin() -> Path | None:
-    """The newest /usr/lib/postgresql/*/bin holding initdb and pg_ctl, else their folder on PATH."""
-    found = []
-    for folder in glob.glob("/usr/lib/postgresql/*/bin"):
-        path = Path(folder)
-        if (path / "initdb").exists() and (path / "pg_ctl").exists():
-            try:
-                found.append((int(path.parent.name), path))
-            except ValueError:
-                continue
-    if found:
-        return max(found)[1]
-    initdb = shutil.which("initdb")
-    if initdb and shutil.which("pg_ctl"):
-        return Path(os.path.realpath(initdb)).parent
-    return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _as_user_prefix() -> tuple[list[str], int | None, int | None]:
-    """How to run the server's commands as a non-root user: (argv prefix, uid, gid)."""
-    if os.geteuid() != 0:
-        return [], None, None
-    nobody = pwd.getpwnam("nobody")
-    if shutil.which("setpriv"):
-        return ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"], \
-            nobody.pw_uid, nobody.pw_gid
-    if shutil.which("runuser"):
-        return ["runuser", "-u", "nobody", "--"], nobody.pw_uid, nobody.pw_gid
-    raise RuntimeError("running as root without setpriv or runuser: cannot start PostgreSQL as non-root")
-
-
-class PgCluster:
-    """One initdb'd cluster in a temporary folder; start/stop like an operator would."""
-
-    def __init__(self, bin_dir: Path, root: Path):
-        self.bin_dir = bin_dir
-        self.root = root
-        self.data = root / "data"
-        self.sockets = root / "sockets"
-        self.log = root / "server.log"
-        self.port = free_port()
-        self.host = "127.0.0.1"
-        self._prefix, uid, gid = _as_user_prefix()
-        self.sockets.mkdir(parents=True)
-        if uid is not None:
-            for path in (root, self.sockets):
-                os.chown(path, uid, gid)
-            os.chmod(root, 0o755)
-        self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust",
-                  "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions", "--no-sync")
-        # Tests only: no fsync (the OS page cache survives a `pg_ctl stop -m immediate`, so crash
-        # recovery from the WAL is still exercised); a small footprint on a shared 2-core machine.
-        with open(self.data / "postgresql.conf", "a") as conf:
-            conf.write(
-                f"\nport = {self.port}\nlisten_addresses = '{self.host}'\n"
-                f"unix_socket_directories = '{self.sockets}'\n"
-                "fsync = off\nfull_page_writes = off\nshared_buffers = 32MB\nmax_connections = 60\n"
-                "log_min_messages = warning\n")
-
-    def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        argv = [*self._prefix, str(self.bin_dir / tool), *args]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=self.root)
-        if check and done.returncode != 0:
-            raise RuntimeError(f"{tool} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-        return done
-
-    def start(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start")
-
-    def stop(self, mode: str = "fast") -> None:
-        """`pg_ctl stop -m MODE`; `immediate` is a crash: no checkpoint, recovery at the next start."""
-        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
-
-    def running(self) -> bool:
-        return self._run("pg_ctl", "-D", str(self.data), "status", check=False).returncode == 0
-
-    def dsn(self, dbname: str = "postgres") -> str:
-        return f"postgresql://{SUPERUSER}@{self.host}:{self.port}/{dbname}"
-
-    def admin(self, sql: str) -> None:
-        """Run one statement outside a transaction (CREATE/DROP DATABASE) on the postgres database."""
-        import psycopg
-
-        with psycopg.connect(self.dsn(), autocommit=True) as conn:
-            conn.execute(sql)
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        import psycopg
-
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with psycopg.connect(self.dsn(), connect_timeout=2):
-                    return
-            except psycopg.OperationalError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,11 @@ from datetime import date
 
 import psycopg
 import pytest
-from centres import assert_city_equals_centre, centre_config, centre_rows, citizen_secrets, run_day
+from centres import assert_city_equals_centre, centre_config, centre_rows, citizen_secrets, extractor, run_day
 from test_resilience import ship, ship_cmd
 
 from kiosk.city.db import connect
+from kiosk.city.epochs import COUNTED_EVENTS_SQL
 from kiosk.city.setup import build_shipper
 from kiosk.city.ship import RestoreDetected, ShipError
 
@@ -87,6 +88,19 @@ def test_restored_centre_is_refused_then_ships_a_new_epoch(city_dsn, centres, tm
         state = conn.execute("SELECT epoch, high_water FROM sites WHERE site = %s", [site]).fetchone()
     assert kept == epoch1[1]
     assert state == (2, max(r["id"] for r in centre_rows(data, "events", "id")))
+    # the city counts each event once: a day from the newest epoch that has it (kiosk/city/epochs.py)
+    with psycopg.connect(city_dsn) as conn:
+        counted = dict(conn.execute(f"SELECT day::text, count(*) FROM ({COUNTED_EVENTS_SQL}) c WHERE site = %s "
+                                    f"GROUP BY day", [site]).fetchall())
+        lost = dict(conn.execute("SELECT day::text, count(*) FROM events WHERE site = %s AND epoch = 1 AND "
+                                 "day = '2026-11-27' GROUP BY day", [site]).fetchall())
+    ex = extractor(data, site)
+    centre_days: dict[str, int] = {}
+    for r in centre_rows(data, "events", "id, at"):
+        day = ex.day(r["at"]).isoformat()
+        centre_days[day] = centre_days.get(day, 0) + 1
+    assert lost and "2026-11-27" not in centre_days  # the day the restore lost at the centre
+    assert counted == {**centre_days, **lost}
     # and the next pass continues epoch 2 as usual
     run_day(data, date(2026, 12, 1), per_day=40, seed=23)
     assert ship(data, site, city_dsn).events > 0

@@ -66,3 +66,25 @@ def test_ratings_catalogue_and_officer_codes(city_dsn, centres):
 def test_wrong_dsn_fails_clearly_and_writes_nothing(pg_cluster, centres):
     with pytest.raises(psycopg.OperationalError):
         ship(centres["ha-dong"], "ha-dong", f"postgresql://postgres@127.0.0.1:{pg_cluster.port}/no_such_db")
+
+
+def run_cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "kiosk.cli.main", "ship", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_cli_ships_one_pass_and_refuses_bad_settings(city_dsn, centres, tmp_path):
+    data = centres["hoan-kiem"]
+    done = run_cli("--city", city_dsn, "--data-dir", str(data), "--site-code", "hoan-kiem", "--site-name", "Hoàn Kiếm")
+    assert done.returncode == 0, done.stderr
+    assert "events/s" in done.stdout and "postgresql://postgres@127.0.0.1" in done.stdout
+    bad = run_cli("--city", city_dsn, "--data-dir", str(data), "--site-code", "Hoàn Kiếm", "--site-name", "x")
+    assert bad.returncode == 2 and "[city] site_code" in bad.stderr
+    nodsn = run_cli("--data-dir", str(data), "--site-code", "ab", "--site-name", "x")
+    assert nodsn.returncode == 2 and "--city" in nodsn.stderr
+    (data / "keys" / "citizen.key").unlink()
+    nokey = run_cli("--city", city_dsn, "--data-dir", str(data), "--site-code", "hoan-kiem", "--site-name", "x")
+    assert nokey.returncode == 1 and "key file" in nokey.stderr
