@@ -2,8 +2,9 @@
 
 A PostgreSQL in a temporary folder (initdb + pg_ctl, as `nobody` when run as root, on a free port), three
 demo centres with seeded history (`kiosk seed-history`, different seeds), shipped to it, the city dashboard
-(`kiosk city serve`'s app) and a login printed. Two centres then keep sending heartbeats; the third stays
-"offline" (its last shipment two hours ago) to show how a centre out of touch looks. Ctrl-C stops it all and
+(`kiosk city serve`'s app) and a login printed. Two centres then keep shipping (`kiosk ship --follow`, with
+its heartbeats); the third stays "offline" (its last shipment two hours ago) to show how a centre out of
+touch looks. Ctrl-C stops it all and
 removes the folder.
 
     python -m kiosk.city.demo [--days 5] [--per-day 60] [--port 8090]
@@ -11,17 +12,13 @@ removes the folder.
 from __future__ import annotations
 
 import argparse
-import glob
 import os
-import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -30,52 +27,22 @@ CENTRES = [("ba-dinh", "Bộ phận một cửa phường Ba Đình", 1), ("hoan
 OFFLINE = "cau-giay"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def temp_postgres(root: Path):
+    """A throwaway cluster (kiosk.city.pgtemp), started."""
+    from kiosk.city.pgtemp import PgCluster, find_pg_bin
 
-
-class TempPostgres:
-    """A throwaway PostgreSQL cluster in ROOT (trust auth on 127.0.0.1 only)."""
-
-    def __init__(self, root: Path) -> None:
-        found = sorted((int(Path(d).parent.name), Path(d)) for d in glob.glob("/usr/lib/postgresql/*/bin")
-                       if Path(d, "initdb").exists() and Path(d).parent.name.isdigit())
-        if not found:
-            raise SystemExit("PostgreSQL is not installed: apt-get install postgresql (make city-demo does it)")
-        self.bin, self.root, self.port = found[-1][1], root, free_port()
-        self.prefix: list[str] = []
-        (root / "sock").mkdir(parents=True)
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            nobody = pwd.getpwnam("nobody")
-            self.prefix = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"]
-            for p in (root, root / "sock"):
-                os.chown(p, nobody.pw_uid, nobody.pw_gid)
-            os.chmod(root, 0o755)
-        self._run("initdb", "-D", str(root / "pg"), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
-                  "--locale=C.UTF-8")
-        with open(root / "pg" / "postgresql.conf", "a") as conf:
-            conf.write(f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
-                       f"unix_socket_directories = '{root / 'sock'}'\n")
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run([*self.prefix, str(self.bin / tool), *args], check=True, capture_output=True, cwd=self.root,
-                       timeout=120)
-
-    def start(self) -> None:
-        self._run("pg_ctl", "-D", str(self.root / "pg"), "-l", str(self.root / "pg.log"), "-w", "start")
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.root / "pg"), "-m", "fast", "-w", "stop")
-
-    def dsn(self, db: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        raise SystemExit("PostgreSQL is not installed: apt-get install postgresql (make city-demo does it)")
+    pg = PgCluster(bin_dir, root)
+    pg.start()
+    pg.wait_ready()
+    return pg
 
 
 def seed(root: Path, days: int, per_day: int) -> list[tuple[Path, str, str]]:
     """The three centres' data dirs, seeded in parallel by `kiosk seed-history`."""
-    kiosk = [sys.executable, "-c", "from kiosk.cli.main import main; main()"]
+    kiosk = kiosk_command()
     jobs = []
     for site, name, number in CENTRES:
         data = root / site
@@ -90,33 +57,30 @@ def seed(root: Path, days: int, per_day: int) -> list[tuple[Path, str, str]]:
     return out
 
 
-def ship_all(dsn: str, centres: list[tuple[Path, str, str]]) -> None:
-    """Ship each centre (the temporary loader until `kiosk ship` lands; see kiosk/city/dashboard/loader_tmp.py)."""
+def kiosk_command() -> list[str]:
+    return [sys.executable, "-c", "from kiosk.cli.main import main; main()"]
+
+
+def ship_all(dsn: str, centres: list[tuple[Path, str, str]]) -> list[subprocess.Popen]:
+    """`kiosk ship` each centre once (the catch-up), then `kiosk ship --follow` for those online (their
+    heartbeats keep them fresh); the offline one's last shipment is set two hours back."""
     import psycopg
 
-    from kiosk.city.dashboard.loader_tmp import load_centre
-    from kiosk.city.db import migrate
-
+    followers = []
+    for data, site, name in centres:
+        args = [*kiosk_command(), "ship", "--city", dsn, "--data-dir", str(data), "--site-code", site,
+                "--site-name", name]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            raise SystemExit(f"kiosk ship of {site} failed: {done.stderr.strip()[-500:]}")
+        print(f"  {done.stdout.strip()}")
+        if site != OFFLINE:
+            followers.append(subprocess.Popen([*args, "--follow"], stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL))
     with psycopg.connect(dsn) as conn:
-        migrate(conn)
-        for data, site, name in centres:
-            shipped = time.time() - (7200 if site == OFFLINE else 0)
-            n = load_centre(conn, data / "kiosk.db", site, name, shipped_at=shipped)
-            print(f"  {site} {name}: {n:,} events shipped")
-
-
-def heartbeats(dsn: str, stop: threading.Event) -> None:
-    """What a following shipper does between batches: the centres that are online say so."""
-    import psycopg
-
-    while not stop.is_set():
-        try:
-            with psycopg.connect(dsn) as conn:
-                conn.execute("UPDATE sites SET heartbeat_at = now(), centre_clock = extract(epoch FROM now()) "
-                             "WHERE site <> %s", [OFFLINE])
-        except psycopg.Error:
-            pass
-        stop.wait(20)
+        conn.execute("UPDATE sites SET last_shipment_at = now() - interval '2 hours', "
+                     "heartbeat_at = now() - interval '2 hours' WHERE site = %s", [OFFLINE])
+    return followers
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
@@ -141,22 +105,21 @@ def main(argv: list[str] | None = None) -> None:
     root = Path(tempfile.mkdtemp(prefix="kiosk-city-demo-"))
     os.chmod(root, 0o755)  # the server's user (nobody, under root) reaches its folder inside
     started = time.monotonic()
-    pg = TempPostgres(root / "db")  # a folder of its own: the server's user owns it
-    stop = threading.Event()
+    pg = None
+    followers: list[subprocess.Popen] = []
     app = None
     try:
-        pg.start()
-        with psycopg.connect(pg.dsn(), autocommit=True) as conn:
-            conn.execute('CREATE DATABASE "city"')
+        pg = temp_postgres(root / "db")  # a folder of its own: the server's user owns it
+        pg.admin('CREATE DATABASE "city"')
         dsn = pg.dsn("city")
         print(f"PostgreSQL in {root / 'db'} on port {pg.port}")
         print(f"Seeding three demo centres ({args.days} working days x about {args.per_day} tickets) ...")
         centres = seed(root, args.days, args.per_day)
-        ship_all(dsn, centres)
+        print("Shipping them (kiosk ship) ...")
+        followers = ship_all(dsn, centres)
         password = secrets.token_urlsafe(9)
         with psycopg.connect(dsn) as conn:
             create_user(conn, "thanhpho", password, "city_manager")
-        threading.Thread(target=heartbeats, args=(dsn, stop), daemon=True).start()
         app = create_city_app(dsn, {"rollup_interval_s": 15})
         server = make_server(args.host, args.port, app, threaded=True)
         print(f"Ready in {time.monotonic() - started:.0f} s.")
@@ -168,12 +131,19 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        stop.set()
+        for proc in followers:  # the shippers this demo started, by their handles
+            proc.terminate()
+        for proc in followers:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         if app is not None and app.city.builder is not None:
             app.city.builder.stop()
         try:
-            pg.stop()
-        except Exception:  # noqa: BLE001 - never started, or already gone
+            if pg is not None:
+                pg.stop()
+        except Exception:  # noqa: BLE001 - already gone
             pass
         shutil.rmtree(root, ignore_errors=True)
 

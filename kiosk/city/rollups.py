@@ -10,8 +10,9 @@ a build replays only the days of the tickets touched by newer events (a late eve
 catching up, a call of yesterday's ticket — rebuilds the ticket's issue day), the days of newer ratings, and
 the site's today at most every ``refresh_today_s`` (its waiting tickets' over-target share grows with time).
 
-Epochs: a restored centre ships a new epoch. A day is replayed from the newest epoch that issued tickets on
-it (ticket ids are only unique within an epoch), so a day re-shipped under a new epoch is not counted twice.
+Epochs: a restored centre ships a new epoch. A day is replayed from the newest epoch that has events of it
+(kiosk/city/epochs.py, the one rule; ticket ids are only unique within an epoch), so a day re-shipped under
+a new epoch is not counted twice, and a day only the old epoch holds still counts.
 
 Ratings carry no ticket in the contract's ``ratings`` table: a rating counts in its own day and service
 (its service is the ticket's, as the centre records it). A rating made after midnight for yesterday's
@@ -100,7 +101,7 @@ def replay_day(conn: Any, site: str, day: date, tz_name: str, now: float) -> Sit
     """Replay the tickets SITE issued on DAY (newest epoch of that day) into service cells (pure read)."""
     from psycopg.rows import dict_row
 
-    epoch = conn.execute("SELECT max(epoch) FROM events WHERE site = %s AND day = %s AND type = 'ticket_issued'",
+    epoch = conn.execute("SELECT max(epoch) FROM events WHERE site = %s AND day = %s",  # kiosk/city/epochs.py
                          [site, day]).fetchone()[0]
     if epoch is None:
         return SiteDay({}, {})

@@ -301,3 +301,22 @@ def test_rollups_rebuild_only_the_days_new_events_touch(city):
     assert after[FIRST_DAY] == before[FIRST_DAY] + 1  # its issue day, not the day the event came
     assert {d for d in rebuilt if rebuilt[d] != built[d]} == {FIRST_DAY}
     assert date(2026, 11, 25) not in after
+
+
+def test_a_day_reshipped_under_a_new_epoch_counts_once(city):
+    """A restored centre ships its history again as epoch 2 (kiosk ship --new-epoch): the city's figures stay
+    those of the centre, each day from its newest epoch (kiosk/city/epochs.py)."""
+    c = create_city_app(city, {"rollup_interval_s": 0, "secret_key": "t"}).test_client()
+    login(c, "quanly")
+    before = _report(c, by="site").get_json()
+    with psycopg.connect(city) as conn:
+        conn.execute("INSERT INTO events SELECT site, 2, id, at, day, type, ticket_id, number, service, counter, "
+                     "officer, priority, data, hash FROM events WHERE site = 'ba-dinh' AND epoch = 1 AND day >= %s",
+                     [date(2026, 11, 23)])  # the restored backup holds the last two days
+        conn.execute("INSERT INTO ratings SELECT site, 2, id, at, day, service, counter, score FROM ratings "
+                     "WHERE site = 'ba-dinh' AND day >= %s", [date(2026, 11, 23)])
+        conn.execute("UPDATE sites SET epoch = 2 WHERE site = 'ba-dinh'")
+        conn.commit()
+        assert rollups.build(conn, now=time.time()) == 2
+    after = _report(c, by="site").get_json()
+    assert after["rows"] == before["rows"] and after["total"] == before["total"]
