@@ -236,6 +236,42 @@ def test_city_login_is_required(city):
     assert c.get("/api/v1/city/centres").status_code == 200
 
 
+def test_a_city_manager_may_not_list_logins_an_admin_may(city):
+    manager = create_city_app(city, {"rollup_interval_s": 0, "secret_key": "t"}).test_client()
+    login(manager, "quanly")
+    r = manager.get("/api/v1/city/users")
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "forbidden"
+    admin = create_city_app(city, {"rollup_interval_s": 0, "secret_key": "t"}).test_client()
+    login(admin, "quantri")
+    listed = admin.get("/api/v1/city/users").get_json()
+    assert [(u["username"], u["role"]) for u in listed] == [("quanly", "city_manager"), ("quantri", "city_admin")]
+    assert all("password" not in key for u in listed for key in u)
+
+
+def test_the_dashboard_builds_its_rollups_in_the_background(city, centres, tmp_path):
+    """No explicit build: the app's thread picks up a newly shipped centre within its interval."""
+    from kiosk.config.core import Config
+    from kiosk.demo.history import seed_history
+
+    folder = tmp_path / "data"
+    seed_history(Config.from_dict({"data_dir": str(folder)}), 1, 20, seed=5, last_day=LAST_DAY)
+    app = create_city_app(city, {"rollup_interval_s": 0.2, "secret_key": "t"})
+    try:
+        c = app.test_client()
+        login(c, "quanly")
+        with psycopg.connect(city) as conn:
+            ship(conn, folder, "long-bien", "Phường Long Biên")
+        deadline = time.monotonic() + 30
+        while True:
+            rows = {r["key"]: r for r in _report(c, by="site").get_json()["rows"]}
+            if "long-bien" in rows or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert rows["long-bien"]["issued"] > 0
+    finally:
+        app.city.builder.stop()
+
+
 def test_wrong_role_or_inactive_login_is_refused(city):
     with psycopg.connect(city) as conn:
         with pytest.raises(CityUserError):

@@ -3,6 +3,7 @@
 GET /api/v1/city/centres                       every centre, its freshness and today's figures
 GET /api/v1/city/centres/SITE/services         one centre opened: its services today
 GET /api/v1/city/reports?from&to&by=site|service[&site=SITE][&format=csv|xlsx]
+GET /api/v1/city/users                         the city's logins (city_admin only)
 """
 from __future__ import annotations
 
@@ -63,3 +64,11 @@ def reports():
         data = export.to_xlsx(titles, columns, body["rows"], body["total"])
     return Response(data, mimetype=MIME[q.format], headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@bp.get("/users")
+@require_city("city_admin")
+def users():
+    rows = db().execute("SELECT username, role, active, created_at FROM city_users ORDER BY username").fetchall()
+    return jsonify([{"username": u, "role": r, "active": a, "created_at": c.isoformat(timespec="seconds")}
+                    for u, r, a, c in rows])

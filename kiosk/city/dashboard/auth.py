@@ -36,7 +36,7 @@ def current_user() -> CityUser | None:
 
 
 def require_city(*roles: str) -> Callable:
-    """Allow only logged-in city users of ROLES (city_admin always); CSRF on writes."""
+    """Allow only logged-in city users of ROLES (no roles: any city role; city_admin always); CSRF on writes."""
     allowed = set(roles or ROLES) | {"city_admin"}
 
     def decorate(view: Callable) -> Callable:
