@@ -112,3 +112,48 @@ def expected(conn, first, last, by: str) -> dict[str, dict[str, Any]]:
             "ratings": len(s), "satisfied_pct": round(100 * sum(x >= 4 for x in s) / len(s), 1) if s else None,
         }
     return out
+
+
+ROW_FIELDS = ("issued", "served", "no_show", "cancelled", "expired", "wait_mean_s", "wait_p90_s", "wait_max_s",
+              "service_mean_s", "over_sla_pct", "ratings", "satisfied_pct")
+
+
+def centre_report(data_dir, first, last, copy_to) -> dict[str, Any]:
+    """The centre's own GET /api/v1/reports by service over FIRST..LAST (its app over a copy of DATA_DIR)."""
+    import shutil
+
+    from app_support import bearer, role_tokens
+
+    from kiosk.app import create_app
+
+    shutil.copytree(data_dir, copy_to)
+    centre = create_app({"data_dir": str(copy_to)})
+    try:
+        token = role_tokens(centre.extensions["kiosk"])["manager"]
+        r = centre.test_client().get(f"/api/v1/reports?from={first}&to={last}&by=service", headers=bearer(token))
+        assert r.status_code == 200, r.get_data(as_text=True)
+        return r.get_json()
+    finally:
+        centre.extensions["kiosk"].close()
+
+
+def assert_city_kpis_equal_centre(dsn: str, data_dir, site: str, first, last, copy_to) -> dict[str, Any]:
+    """The city's rollups brought up to date, then SITE's city report by service (and its total) holds the
+    same ROW figures as the centre's own report of the period; returns the centre's report."""
+    import time
+
+    import psycopg
+
+    from kiosk.city import rollups
+    from kiosk.city.dashboard import queries
+
+    with psycopg.connect(dsn) as conn:
+        rollups.build(conn, now=time.time())
+        city = queries.report(conn, queries.CityQuery(first, last, "service", "json", site))
+    own = centre_report(data_dir, first, last, copy_to)
+    mine = {r["key"]: r for r in city["rows"]}
+    assert sorted(mine) == sorted(r["key"] for r in own["rows"]), site
+    for row in [*own["rows"], own["total"]]:
+        got = mine[row["key"]] if row["key"] is not None else city["total"]
+        assert {k: got[k] for k in ROW_FIELDS} == {k: row[k] for k in ROW_FIELDS}, (site, row["key"])
+    return own

@@ -8,14 +8,12 @@ import csv
 import io
 import itertools
 import os
-import shutil
 import time
 from datetime import date, datetime
 
 import psycopg
 import pytest
-from app_support import bearer, role_tokens
-from dash_support import PASSWORD, TZ, expected, login, ship
+from dash_support import PASSWORD, ROW_FIELDS, TZ, assert_city_kpis_equal_centre, expected, login, ship
 
 from kiosk.city import rollups
 from kiosk.city.app import create_city_app
@@ -25,8 +23,6 @@ from kiosk.reports.histogram import error_bound
 LAST_DAY = date(2026, 11, 24)  # a Tuesday: working days Fri 20, Mon 23, Tue 24
 FIRST_DAY = date(2026, 11, 20)
 SITES = [("ba-dinh", "Phường Ba Đình", 11), ("hoan-kiem", "Phường Hoàn Kiếm", 12)]
-ROW_FIELDS = ("issued", "served", "no_show", "cancelled", "expired", "wait_mean_s", "wait_p90_s", "wait_max_s",
-              "service_mean_s", "over_sla_pct", "ratings", "satisfied_pct")
 EVENING = datetime(2026, 11, 24, 19, 0, tzinfo=TZ).timestamp()  # the last day, after closing
 
 
@@ -103,24 +99,13 @@ def _same_row(got: dict, want: dict, fields=ROW_FIELDS) -> None:
 
 
 # -- the issue's property ---------------------------------------------------------------------------------
-def test_a_sites_city_kpis_equal_that_centres_own_report(client, centres, tmp_path):
+def test_a_sites_city_kpis_equal_that_centres_own_report(client, shared_city, centres, tmp_path):
     """For each centre: GET /api/v1/reports (the centre's app over its own store) by service, and the city's
-    report of that site by service and its row by site, hold the same ROW figures."""
-    from kiosk.app import create_app
-
+    report of that site by service (through the city's API) and its row by site, hold the same ROW figures."""
     by_site = {r["key"]: r for r in _report(client, by="site").get_json()["rows"]}
     for folder, site, _ in centres:
-        data = tmp_path / site
-        shutil.copytree(folder, data)
-        centre = create_app({"data_dir": str(data)})
-        try:
-            token = role_tokens(centre.extensions["kiosk"])["manager"]
-            own = centre.test_client().get(f"/api/v1/reports?from={FIRST_DAY}&to={LAST_DAY}&by=service",
-                                           headers=bearer(token)).get_json()
-        finally:
-            centre.extensions["kiosk"].close()
+        own = assert_city_kpis_equal_centre(shared_city, folder, site, FIRST_DAY, LAST_DAY, tmp_path / site)
         city_rows = _report(client, by="service", site=site).get_json()
-        assert sorted(r["key"] for r in city_rows["rows"]) == sorted(r["key"] for r in own["rows"])
         mine = {r["key"]: r for r in city_rows["rows"]}
         for row in own["rows"]:
             _same_row(mine[row["key"]], row)
