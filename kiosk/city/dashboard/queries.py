@@ -86,7 +86,7 @@ def _iso(ts: datetime | None) -> str | None:
     return ts.isoformat(timespec="seconds") if ts is not None else None
 
 
-def _live(row: Mapping[str, Any], cell: Cell, waiting: int) -> dict[str, Any]:
+def _live(cell: Cell, waiting: int) -> dict[str, Any]:
     figures = cell.row(None, "")
     return {"issued_today": cell.issued, "waiting": waiting, "served_today": cell.served,
             "wait_mean_s": figures["wait_mean_s"], "over_sla_pct": figures["over_sla_pct"],
@@ -119,7 +119,7 @@ def centres(conn: Any, now: float, stale_after_s: float = STALE_AFTER_S) -> list
             "lag_s": lag, "stale": lag is None or lag > stale_after_s,
             "last_shipment_at": _iso(s["last_shipment_at"]), "heartbeat_at": _iso(s["heartbeat_at"]),
             "day": todays[s["site"]].isoformat(),
-            **_live(s, cell, waiting),
+            **_live(cell, waiting),
         })
     return out
 
@@ -140,7 +140,7 @@ def site_services(conn: Any, site: str, now: float) -> dict[str, Any] | None:
         cell, waiting = by_code.get(code, (Cell(), 0))
         meta = names.get(code, {})
         services.append({"code": code, "name": meta.get("name", code), "sla_minutes": meta.get("sla_minutes"),
-                         **_live(s, cell, waiting)})
+                         **_live(cell, waiting)})
     return {"site": site, "name": s["name"], "day": today.isoformat(), "services": services}
 
 
