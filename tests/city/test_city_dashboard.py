@@ -8,6 +8,7 @@ import csv
 import io
 import itertools
 import os
+import re
 import shutil
 import time
 from datetime import date, datetime
@@ -358,3 +359,76 @@ def test_a_centre_offline_for_a_day_catches_up_and_its_kpis_still_equal(city, ce
         assert shipped > 200
         assert rollups.build(conn, now=time.time()) == 1
     assert_city_kpis_equal_centre(city, data, site, FIRST_DAY, date(2026, 11, 25), tmp_path / "copy")
+
+
+# -- the page in a browser --------------------------------------------------------------------------------
+@pytest.mark.e2e
+def test_the_page_in_chromium_shows_freshness_and_opens_a_centre(city):
+    """The real `kiosk city serve` and Debian's Chromium: log in, the centres' table with «Cập nhật … trước»
+    and, in red, «Mất kết nối 2 giờ»; a click opens the centre's services; the report's rows and downloads."""
+    import subprocess
+    import sys
+
+    import requests
+
+    from kiosk.city.pgtemp import free_port
+
+    chromium = "/usr/bin/chromium"
+    if not os.access(chromium, os.X_OK):
+        pytest.skip("Chromium not found at /usr/bin/chromium: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    with psycopg.connect(city) as conn:
+        conn.execute("UPDATE sites SET last_shipment_at = now() - interval '12 seconds', heartbeat_at = NULL")
+        conn.execute("UPDATE sites SET last_shipment_at = now() - interval '2 hours' WHERE site = 'hoan-kiem'")
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", "from kiosk.cli.main import main; main()", "city", "serve",
+                               "--dsn", city, "--port", str(port), "--rollup-interval", "0"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{base}/city/login", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and server.poll() is None, "kiosk city serve did not start"
+                time.sleep(0.2)
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
+            page = browser.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto(f"{base}/city")
+            page.fill("input[name=username]", "quanly")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_selector("#centres-table tbody tr")
+            fresh = page.locator("#centres-table tbody tr[data-site='ba-dinh'] td").nth(1)
+            stale = page.locator("#centres-table tbody tr[data-site='hoan-kiem'] td").nth(1)
+            assert fresh.inner_text().startswith("Cập nhật 1") and "giây trước" in fresh.inner_text()
+            assert stale.inner_text().startswith("Mất kết nối 2 giờ")
+            assert stale.get_attribute("class") == "stale" and fresh.get_attribute("class") == "fresh"
+            assert page.eval_on_selector("#centres-table tbody tr[data-site='hoan-kiem'] td.stale",
+                                         "e => getComputedStyle(e).color") == "rgb(192, 21, 47)"
+            page.click("#centres-table tbody tr[data-site='ba-dinh']")
+            page.wait_for_selector("#services-panel:not([hidden])")
+            assert "Phường Ba Đình" in page.inner_text("#services-heading")
+            assert page.locator("#services-table tbody tr").count() >= 5
+            page.fill("#report-from", FIRST_DAY.isoformat())
+            page.fill("#report-to", LAST_DAY.isoformat())
+            page.click("#report-form button[type=submit]")
+            page.wait_for_function("document.querySelectorAll('#report-table tbody tr').length === 2")
+            total = page.inner_text("#report-table tfoot tr td:nth-child(2)")
+            api = requests.Session()
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', api.get(f"{base}/city/login").text).group(1)
+            api.post(f"{base}/city/login", data={"username": "quanly", "password": PASSWORD, "csrf_token": csrf})
+            body = api.get(f"{base}/api/v1/city/reports?from={FIRST_DAY}&to={LAST_DAY}&by=site").json()
+            assert total == f"{body['total']['issued']:,}".replace(",", ".")  # vi-VN groups with dots
+            assert "format=xlsx" in page.get_attribute("#download-xlsx", "href")
+            browser.close()
+        assert problems == []
+    finally:
+        server.terminate()
+        server.wait(15)
