@@ -432,3 +432,41 @@ def test_the_page_in_chromium_shows_freshness_and_opens_a_centre(city):
     finally:
         server.terminate()
         server.wait(15)
+
+
+def test_after_a_restore_and_a_new_epoch_the_kpis_equal_the_restored_centre(city, centres, tmp_path):
+    """The centre is restored from a backup (a day lost), goes on with reused event ids, is refused, then
+    ships epoch 2 (`--new-epoch`): the days it still holds and the new one equal its own report; the lost day
+    still counts at the city (from epoch 1), where nothing of it is dropped."""
+    import centres as centre_days
+
+    from kiosk.city.setup import build_shipper
+    from kiosk.city.ship import RestoreDetected
+    from kiosk.config.core import Config
+
+    folder, site, name = centres[1]
+    data, saved = tmp_path / "centre", tmp_path / "backup"
+    shutil.copytree(folder, data)
+    shutil.copytree(folder, saved)  # last night's backup (the centre is not running: a plain copy is whole)
+    lost, new = date(2026, 11, 25), date(2026, 11, 26)
+    centre_days.run_day(data, lost, 60, seed=31)
+    with psycopg.connect(city) as conn:
+        assert ship(conn, data, site, name) > 0
+    shutil.rmtree(data)
+    shutil.copytree(saved, data)  # the restore
+    centre_days.run_day(data, new, 60, seed=32)
+    shipper = build_shipper(Config.from_dict({"data_dir": str(data), "city": {"site_code": site, "site_name": name}}))
+    try:
+        with psycopg.connect(city) as conn:
+            with pytest.raises(RestoreDetected):
+                shipper.ship_once(conn)
+            assert shipper.new_epoch(conn) == 2
+            assert shipper.ship_once(conn).events > 0
+    finally:
+        shipper.reader.close()
+    assert_city_kpis_equal_centre(city, data, site, FIRST_DAY, LAST_DAY, tmp_path / "c1")
+    assert_city_kpis_equal_centre(city, data, site, new, new, tmp_path / "c2")
+    c = create_city_app(city, {"rollup_interval_s": 0, "secret_key": "t"}).test_client()
+    login(c, "quanly")
+    kept = _report(c, by="site", site=site, **{"from": lost, "to": lost}).get_json()["total"]
+    assert kept["issued"] > 0  # the day the restore lost at the centre is still the city's
