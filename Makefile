@@ -11,7 +11,7 @@ APT_PACKAGES := libzbar0 espeak-ng fonts-dejavu-core
 APT_TEST_PACKAGES := tesseract-ocr tesseract-ocr-vie chromium fonts-noto-core libnss3-tools postgresql
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install system-deps venv lint bench clean
+.PHONY: run test install system-deps venv lint bench clean city-demo
 
 run: install
 	$(BIN)/kiosk serve --demo
@@ -48,6 +48,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 install: system-deps $(STAMP)
+
+# The city's view on one machine: PostgreSQL in a temp folder, three seeded centres shipped to it, the dashboard.
+city-demo: install
+	@dpkg -s postgresql >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; }
+	$(BIN)/python -m kiosk.city.demo
 
 lint: install
 	$(BIN)/ruff check kiosk hardware tests bench

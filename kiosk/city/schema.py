@@ -100,7 +100,31 @@ V1_CORE = [
     )""",
 ]
 
+# version 2 (the dashboard, kiosk/city/rollups.py): the contract's `daily` holds sums that add up across days,
+# but the centre's ROW also needs the p90 wait (a histogram that adds up across rows), the base of the over-target share
+# (tickets called, still waiting or expired: not every issued ticket) and the five rating levels; `waiting`
+# is the dashboard's "waiting now" as of the last build. `daily_marks` is where the incremental build got to.
+V2_DASHBOARD = [
+    *(f"ALTER TABLE daily ADD COLUMN {c} int NOT NULL DEFAULT 0"
+      for c in ("target_base", "served_in_target", "r1", "r2", "r3", "r4", "r5", "waiting")),
+    # the wait histogram (kiosk/reports/histogram.py buckets) as little-endian uint16 pairs (bucket, count):
+    # a group's rows are concatenated by string_agg and added up by numpy in one call (kiosk/city/rollups.py)
+    "ALTER TABLE daily ADD COLUMN wait_hist bytea NOT NULL DEFAULT ''::bytea",
+    "CREATE INDEX daily_day ON daily (day)",
+    "CREATE INDEX events_ticket ON events (site, epoch, ticket_id)",
+    """CREATE TABLE daily_marks (
+        site text PRIMARY KEY REFERENCES sites(site),
+        event_epoch int NOT NULL DEFAULT 0,    -- the newest (epoch, id) of the events built
+        event_id bigint NOT NULL DEFAULT 0,
+        rating_epoch int NOT NULL DEFAULT 0,   -- the newest (epoch, id) of the ratings built
+        rating_id bigint NOT NULL DEFAULT 0,
+        today date,                            -- the site's day with tickets, built at today_built_at
+        today_built_at timestamptz
+    )""",
+]
+
 # (version, name, statements), in order
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "core", V1_CORE),
+    (2, "dashboard_rollups", V2_DASHBOARD),
 ]

@@ -22,6 +22,7 @@ LAZY_COMMANDS = {
     "backup": "kiosk.cli.backup:backup",
     "restore": "kiosk.cli.backup:restore",
     "ship": "kiosk.cli.ship:ship",
+    "city": "kiosk.cli.city:city",
 }
 
 

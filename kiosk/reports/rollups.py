@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,8 +23,9 @@ Cells = dict[tuple[str, str], Cell]  # (dimension, key) -> cell
 DEFAULT_TARGET_S = 1800  # as day_statistics, for a service no longer in the catalogue
 
 
-def roll_up(facts: Iterable[TicketFact], targets: dict[str, float], until: float, clock: Clock) -> Cells:
-    """The cells of one day's ticket facts (pure)."""
+def roll_up(facts: Iterable[TicketFact], targets: dict[str, float], until: float, clock: Clock,
+            dimensions: Collection[str] = DIMENSIONS) -> Cells:
+    """The cells of one day's ticket facts (pure), in DIMENSIONS (the city keeps only "service")."""
     cells: Cells = {}
 
     def cell(dim: str, key: str) -> Cell:
@@ -36,9 +37,13 @@ def roll_up(facts: Iterable[TicketFact], targets: dict[str, float], until: float
     for t in facts:
         target = targets.get(t.service, DEFAULT_TARGET_S)
         for dim, key in (("service", t.service), ("counter", _key(t.counter)), ("officer", _key(t.officer))):
+            if dim not in dimensions:
+                continue
             c = cell(dim, key)
             c.add_arrival(t, target, until)
             c.add_outcome(t)
+        if "hour" not in dimensions:
+            continue
         cell("hour", _hour(t.issued_at, clock)).add_arrival(t, target, until)
         cell("hour", _hour(t.outcome_at if t.outcome_at is not None else t.issued_at, clock)).add_outcome(t)
     return cells

@@ -33,7 +33,7 @@ def test_version_one_is_the_contract_schema(pg_dsn):
     with connect(pg_dsn) as conn:
         assert migrate(conn) == [v for v, _, _ in MIGRATIONS]
         for table, cols in CONTRACT_COLUMNS.items():
-            assert columns(conn, table) == cols, table
+            assert columns(conn, table)[:len(cols)] == cols, table  # later versions add columns at the end
         keys = dict(conn.execute(
             "SELECT tc.table_name, string_agg(kcu.column_name, ',' ORDER BY kcu.ordinal_position) "
             "FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage kcu "
@@ -42,7 +42,7 @@ def test_version_one_is_the_contract_schema(pg_dsn):
         assert keys["events"] == "site,epoch,id" and keys["ratings"] == "site,epoch,id"
         indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'events'")}
         assert {"events_site_day", "events_day"} <= indexes
-        assert schema_version(conn) == 1
+        assert schema_version(conn) == MIGRATIONS[-1][0]
 
 
 def test_migrate_again_is_a_no_op(city_dsn):
@@ -67,7 +67,8 @@ def test_concurrent_migrations_apply_once(pg_dsn):
     for t in threads:
         t.join(30)
     assert not errors
-    assert sorted(results, key=len) == [[], [], [1]]
+    # each migration applied by exactly one of them (one caller may apply version 1, another version 2)
+    assert len(results) == 3 and sorted(v for r in results for v in r) == [v for v, _, _ in MIGRATIONS]
 
 
 def test_score_outside_one_to_five_is_refused(city_dsn):
