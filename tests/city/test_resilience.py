@@ -13,6 +13,7 @@ from datetime import date
 
 import psycopg
 from centres import assert_city_equals_centre, centre_config, centre_rows, run_day
+from dash_support import assert_city_kpis_equal_centre
 
 from kiosk.city.db import connect
 from kiosk.city.setup import build_shipper
@@ -66,7 +67,13 @@ def shipper_waits_on_lock(dsn) -> bool:
                             "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO events%%'").fetchone()[0] > 0
 
 
-def test_centre_offline_for_a_day_catches_up(city_dsn, centres):
+def assert_kpis_equal(dsn: str, data, site: str, copy_to) -> None:
+    """The city's figures of SITE over all its days equal that centre's own report (issue 11)."""
+    first, last = centre_rows(data, "tickets", "MIN(day), MAX(day)")[0]
+    assert_city_kpis_equal_centre(dsn, data, site, date.fromisoformat(first), date.fromisoformat(last), copy_to)
+
+
+def test_centre_offline_for_a_day_catches_up(city_dsn, centres, tmp_path):
     for site, data in centres.items():
         ship(data, site, city_dsn)
     offline = "ha-dong"
@@ -81,10 +88,11 @@ def test_centre_offline_for_a_day_catches_up(city_dsn, centres):
     assert result.events == backlog and result.batches == -(-backlog // 500)
     for site, data in centres.items():
         assert_city_equals_centre(city_dsn, data, site)
+        assert_kpis_equal(city_dsn, data, site, tmp_path / f"report-{site}")
     print(f"\ncatch-up after a day offline: {result.line()}")
 
 
-def test_shipper_killed_in_the_middle_of_a_batch(city_dsn, centres):
+def test_shipper_killed_in_the_middle_of_a_batch(city_dsn, centres, tmp_path):
     site, data = "long-bien", centres["long-bien"]
     total = len(centre_rows(data, "events", "id"))
     proc = subprocess.Popen(ship_cmd(data, site, city_dsn, "--follow", batch_size=100),
@@ -111,9 +119,10 @@ def test_shipper_killed_in_the_middle_of_a_batch(city_dsn, centres):
     assert done.returncode == 0, done.stderr
     assert f"shipped {total - high_water:,} events" in done.stdout
     assert_city_equals_centre(city_dsn, data, site)
+    assert_kpis_equal(city_dsn, data, site, tmp_path / "report-copy")
 
 
-def test_postgresql_stopped_immediately_under_a_shipper(pg_cluster, city_dsn, centres):
+def test_postgresql_stopped_immediately_under_a_shipper(pg_cluster, city_dsn, centres, tmp_path):
     site, data = "hoan-kiem", centres["hoan-kiem"]
     run_day(data, DAY_AFTER, per_day=100, seed=9)
     total = len(centre_rows(data, "events", "id"))
@@ -143,9 +152,10 @@ def test_postgresql_stopped_immediately_under_a_shipper(pg_cluster, city_dsn, ce
             proc.kill()
             proc.wait()
     assert assert_city_equals_centre(city_dsn, data, site) == total
+    assert_kpis_equal(city_dsn, data, site, tmp_path / "report-copy")
 
 
-def test_two_shippers_of_one_site_never_overlap(city_dsn, centres):
+def test_two_shippers_of_one_site_never_overlap(city_dsn, centres, tmp_path):
     site, data = "ha-dong", centres["ha-dong"]
     run_day(data, DAY_AFTER, per_day=150, seed=11)
     total = len(centre_rows(data, "events", "id"))
@@ -169,9 +179,10 @@ def test_two_shippers_of_one_site_never_overlap(city_dsn, centres):
     assert sum(r.events for r in results) == total
     assert sum(1 for r in results if r.events) >= 1
     assert assert_city_equals_centre(city_dsn, data, site) == total
+    assert_kpis_equal(city_dsn, data, site, tmp_path / "report-copy")
 
 
-def test_two_shipper_processes_at_once(city_dsn, centres):
+def test_two_shipper_processes_at_once(city_dsn, centres, tmp_path):
     site, data = "long-bien", centres["long-bien"]
     cmds = [ship_cmd(data, site, city_dsn, batch_size=100) for _ in range(2)]
     procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -179,3 +190,4 @@ def test_two_shipper_processes_at_once(city_dsn, centres):
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     assert_city_equals_centre(city_dsn, data, site)
+    assert_kpis_equal(city_dsn, data, site, tmp_path / "report-copy")
