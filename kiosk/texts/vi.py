@@ -98,6 +98,9 @@ REFUSALS = {
     "daily_limit": "Lĩnh vực {service} đã hết số trong ngày (tối đa {limit} số).",
     "person_daily_limit": "Quý khách đã lấy {count} số cho lĩnh vực {service} hôm nay (tối đa {limit}).",
     "prefix_exhausted": "Đã hết số thứ tự trong ngày cho tiền tố {prefix}.",
+    # appointments at the kiosk (kiosk/queue/appointments.py)
+    "check_in_early": "Chưa đến giờ làm thủ tục. Quý khách vui lòng quay lại từ {at}.",
+    "check_in_late": "Đã quá giờ làm thủ tục của lịch hẹn (đến {at}). Quý khách vui lòng lấy số thứ tự thông thường.",
     # the catalogue (kiosk/queue/catalog.py)
     "service_exists": "Lĩnh vực mã {service} đã tồn tại.",
     "prefix_taken": "Tiền tố {prefix} đã được dùng cho lĩnh vực {service}.",

@@ -96,7 +96,7 @@ def test_every_specific_refusal_has_its_sentence(key):
 @pytest.mark.parametrize("key", sorted(vi.REFUSALS))
 def test_specific_sentences_filled_with_values_read_as_vietnamese(key):
     values = {"counter": 1, "ticket": "A001", "service": "Tư pháp – Hộ tịch", "prefix": "A", "limit": 200,
-              "count": 2, "holder": 3, "verb": "start", "state": "served", "counter_state": "paused",
+              "count": 2, "holder": 3, "at": "07:00", "verb": "start", "state": "served", "counter_state": "paused",
               "role": "kiosk"}
     sentence = vi.error_vi("conflict", key, values)
     _check_sentence(sentence)
@@ -108,6 +108,8 @@ def test_the_issue_s_examples():
         "Quầy 1 chưa gọi số nào để bắt đầu phục vụ."
     assert vi.error_vi("exists", "prefix_taken", {"prefix": "A", "service": "Tư pháp – Hộ tịch"}) == \
         "Tiền tố A đã được dùng cho lĩnh vực Tư pháp – Hộ tịch."
+    assert vi.error_vi("outside_window", "check_in_early", {"at": "07:00"}) == \
+        "Chưa đến giờ làm thủ tục. Quý khách vui lòng quay lại từ 07:00."
 
 
 def test_missing_values_fall_back_to_the_code_s_sentence():
