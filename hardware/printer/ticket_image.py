@@ -186,11 +186,11 @@ def ticket_lines(ticket: TicketData) -> dict[str, str]:
     # A no-break space keeps a number and its unit on one line.
     wait_text = "dưới 1\u00a0phút" if wait == 0 else f"khoảng {wait}\u00a0phút"
     return {
-        "number_label": "SỐ THỨ TỰ CỦA BẠN",
-        "people_ahead": f"Số người chờ trước bạn: {ticket.people_ahead}",
+        "number_label": "SỐ THỨ TỰ CỦA QUÝ KHÁCH",
+        "people_ahead": f"Số người chờ trước Quý khách: {ticket.people_ahead}",
         "wait": f"Thời gian chờ dự kiến: {wait_text}",
         "issued": "Giờ lấy số: " + ticket.issued_at.strftime("%H:%M  %d/%m/%Y"),
-        "qr_caption": "Quét mã QR để theo dõi lượt của bạn",
+        "qr_caption": "Quét mã QR để theo dõi lượt của Quý khách",
         "footer": "Xin vui lòng chờ đến lượt được gọi số",
     }
 

@@ -51,7 +51,7 @@ def warning_text(confirmed: int, rejected: int, level: RejectLevel) -> dict[str,
         "vi": (f"Nhận diện khuôn mặt đang không đáng tin cậy tại trung tâm: hôm nay {rejected}/{answers} lượt "
                f"({share}) công dân trả lời “Không phải tôi” (ngưỡng cảnh báo {limit}). Đề nghị kiểm tra vị trí, "
                "độ nét của camera và ánh sáng; nếu tỉ lệ vẫn cao, hãy tắt nhận diện khuôn mặt. Công dân vẫn lấy "
-               "số bằng thẻ CCCD hoặc chạm màn hình."),
+               "số bằng thẻ căn cước/CCCD hoặc chạm màn hình."),
         "en": (f"Face recognition is unreliable at this centre: today {rejected} of {answers} answers ({share}) "
                f"were “No, it's not me” (warning level {limit}). Check the camera's position and focus and the "
                "lighting; if the share stays high, turn face recognition off. Citizens still take tickets with "

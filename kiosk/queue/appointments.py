@@ -278,9 +278,13 @@ class Appointments:
         now = self.clock.now()
         if appt.state != "booked":
             raise IllegalTransition(f"appointment is {appt.state}")
-        if not appt.slot_start - self.rules.early_minutes * 60 <= now <= appt.slot_start + self.rules.late_minutes * 60:
+        opens, closes = appt.slot_start - self.rules.early_minutes * 60, appt.slot_start + self.rules.late_minutes * 60
+        if not opens <= now <= closes:
+            early = now < opens
+            at = datetime.fromtimestamp(opens if early else closes, self.clock.tz).strftime("%H:%M")
             raise IllegalTransition("check-in opens 30 minutes before the slot and closes 15 minutes after it",
-                                    code="outside_window")
+                                    code="outside_window", text="check_in_early" if early else "check_in_late",
+                                    values={"at": at})
         issued = self.engine.issue_ticket(appt.service, "appointment", channel="appointment", citizen_key=citizen_key)
         with self.engine.store.transaction() as conn:
             conn.execute("UPDATE appointments SET state = 'checked_in', ticket_id = ? WHERE id = ?",

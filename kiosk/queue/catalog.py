@@ -47,15 +47,17 @@ def save_service(conn: sqlite3.Connection, data: dict[str, Any], create: bool) -
         raise InvalidInput("code must be 1-32 letters, digits, '-' or '_'")
     exists = conn.execute("SELECT 1 FROM services WHERE code = ?", [code]).fetchone() is not None
     if create and exists:
-        raise QueueError(f"service {code} already exists", code="exists")
+        raise QueueError(f"service {code} already exists", code="exists", text="service_exists",
+                         values={"service": code})
     if not create and not exists:
         raise NotFound(f"no service with code {code!r}")
     prefix = data.get("prefix")
     if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
         raise InvalidInput("prefix must be one or two capital letters A-Z")
-    clash = conn.execute("SELECT code FROM services WHERE prefix = ? AND code != ?", [prefix, code]).fetchone()
+    clash = conn.execute("SELECT code, name FROM services WHERE prefix = ? AND code != ?", [prefix, code]).fetchone()
     if clash:
-        raise QueueError(f"prefix {prefix} is already used by service {clash[0]}", code="exists")
+        raise QueueError(f"prefix {prefix} is already used by service {clash[0]}", code="exists",
+                         text="prefix_taken", values={"prefix": prefix, "service": clash[1]})
     row = {
         "code": code,
         "name": _text(data.get("name"), "name"),

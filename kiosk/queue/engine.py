@@ -165,7 +165,7 @@ class QueueEngine:
             raise InvalidInput("service must be a service code (text)")
         row = conn.execute("SELECT * FROM services WHERE code = ?", [code]).fetchone()
         if row is None:
-            raise NotFound(f"no service with code {code!r}")
+            raise NotFound(f"no service with code {code!r}", text="no_service", values={"service": code})
         return Service.from_row(row)
 
     @staticmethod
@@ -174,7 +174,7 @@ class QueueEngine:
             raise InvalidInput("counter must be a counter number")
         row = conn.execute("SELECT * FROM counters WHERE number = ?", [number]).fetchone()
         if row is None:
-            raise NotFound(f"no counter number {number}")
+            raise NotFound(f"no counter number {number}", text="no_counter", values={"counter": number})
         services = tuple(
             r[0] for r in conn.execute(
                 "SELECT service_code FROM counter_services WHERE counter_number = ? ORDER BY rank, service_code",
@@ -193,7 +193,7 @@ class QueueEngine:
             raise InvalidInput("ticket id must be a whole number")
         row = conn.execute("SELECT * FROM tickets WHERE id = ?", [ticket_id]).fetchone()
         if row is None:
-            raise NotFound(f"no ticket with id {ticket_id}")
+            raise NotFound(f"no ticket with id {ticket_id}", text="no_ticket")
         return Ticket.from_row(row)
 
     def services(self) -> list[Service]:
@@ -317,7 +317,8 @@ class QueueEngine:
                                         known.estimated_wait_s if known else 0, replayed=True)
             svc = self._service(tx.conn, service)
             if not svc.is_open:
-                raise ServiceClosed(f"service {svc.code} is not taking tickets now")
+                raise ServiceClosed(f"service {svc.code} is not taking tickets now", text="service_closed_now",
+                                    values={"service": svc.name})
             now = self.clock.now()
             day = local_day(self.clock, now)
             issued_today = tx.conn.execute(
@@ -325,7 +326,8 @@ class QueueEngine:
                 [day, svc.code],
             ).fetchone()[0]
             if svc.daily_limit is not None and issued_today >= svc.daily_limit:
-                raise LimitReached(f"service {svc.code} has reached its daily limit of {svc.daily_limit} tickets")
+                raise LimitReached(f"service {svc.code} has reached its daily limit of {svc.daily_limit} tickets",
+                                   text="daily_limit", values={"service": svc.name, "limit": svc.daily_limit})
             if citizen_key and svc.person_daily_limit is not None:
                 mine = tx.conn.execute(
                     "SELECT COUNT(*) FROM tickets WHERE day = ? AND service_code = ? AND citizen_key = ?",
@@ -335,13 +337,15 @@ class QueueEngine:
                     raise LimitReached(
                         f"this citizen already has {mine} ticket(s) for {svc.code} today "
                         f"(limit {svc.person_daily_limit})",
-                        code="person_limit_reached",
+                        code="person_limit_reached", text="person_daily_limit",
+                        values={"count": mine, "service": svc.name, "limit": svc.person_daily_limit},
                     )
             seq = tx.conn.execute(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE day = ? AND prefix = ?", [day, svc.prefix]
             ).fetchone()[0]
             if seq > MAX_SEQ:
-                raise LimitReached(f"no ticket numbers left today for prefix {svc.prefix}")
+                raise LimitReached(f"no ticket numbers left today for prefix {svc.prefix}", text="prefix_exhausted",
+                                   values={"prefix": svc.prefix})
             number = f"{svc.prefix}{seq:03d}"
             cur = tx.conn.execute(
                 "INSERT INTO tickets (day, prefix, seq, number, service_code, priority, state, channel, "
@@ -453,7 +457,8 @@ class QueueEngine:
             ticket = self._ticket(tx.conn, ticket_id)
             tr.check_ticket("call", ticket)
             if ticket.service not in c.services:
-                raise IllegalTransition(f"counter {counter} does not serve {ticket.service}")
+                raise IllegalTransition(f"counter {counter} does not serve {ticket.service}", text="counter_not_serving",
+                                        values={"counter": counter, "service": ticket.service})
             tr.check("call", c, current)
             return self._do_call(tx, c, ticket, officer_id)
 
@@ -552,7 +557,9 @@ class QueueEngine:
             ticket = self._ticket(tx.conn, ticket_id)
             to = tr.check_ticket("return", ticket)
             if counter is not None and ticket.counter not in (None, counter):
-                raise IllegalTransition(f"ticket {ticket.number} was held by counter {ticket.counter}")
+                raise IllegalTransition(f"ticket {ticket.number} was held by counter {ticket.counter}",
+                                        text="ticket_held_elsewhere",
+                                        values={"ticket": ticket.number, "holder": ticket.counter})
             back = self._update_ticket(tx, ticket.id, state=to, counter_number=None)
             tx.record(ev.TicketReturned(
                 at=self.clock.now(), ticket_id=ticket.id, number=ticket.number, service=ticket.service,
@@ -571,11 +578,14 @@ class QueueEngine:
             ticket = self._ticket(tx.conn, ticket_id)
             target = self._service(tx.conn, service)
             if target.code == ticket.service:
-                raise InvalidInput(f"ticket {ticket.number} is already in {target.code}")
+                raise InvalidInput(f"ticket {ticket.number} is already in {target.code}", text="ticket_same_service",
+                                   values={"ticket": ticket.number, "service": target.name})
             to = tr.check_ticket("transfer", ticket)
             if ticket.state in tr.AT_COUNTER:
                 if counter is not None and ticket.counter != counter:
-                    raise IllegalTransition(f"ticket {ticket.number} belongs to counter {ticket.counter}")
+                    raise IllegalTransition(f"ticket {ticket.number} belongs to counter {ticket.counter}",
+                                            text="ticket_other_counter",
+                                            values={"ticket": ticket.number, "holder": ticket.counter})
                 holder, current = self._situation(tx, ticket.counter)
                 tr.check("transfer", holder, current)
                 self._update_counter(tx, holder.number, current_ticket_id=None)

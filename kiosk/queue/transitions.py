@@ -110,52 +110,74 @@ def _words(state: str) -> str:
 
 def refusal(action: str, counter: Counter, current: Ticket | None) -> str:
     """Why ``action`` is not allowed at ``counter`` with ``current``, in the words the API returns."""
+    return _refusal(action, counter, current)[0]
+
+
+def _refusal(action: str, counter: Counter, current: Ticket | None) -> tuple[str, str, dict]:
+    """(English reason, key of the Vietnamese sentence in kiosk/texts/vi.py, the values it shows)."""
     n, state = counter.number, counter.state
     if action in _VERBS:
         if current is None:
-            return f"counter {n} has no current ticket to {_VERBS[action]}"
-        return f"cannot {_VERBS[action]} ticket {current.number}: it is {_words(current.state)}"
+            return f"counter {n} has no current ticket to {_VERBS[action]}", "counter_no_current", \
+                {"counter": n, "verb": action}
+        return f"cannot {_VERBS[action]} ticket {current.number}: it is {_words(current.state)}", \
+            "ticket_wrong_state", {"verb": action, "ticket": current.number, "state": current.state}
     states = {t.counter for t in COUNTER_TRANSITIONS if t.action == action}
+    values = {"counter": n, "counter_state": state, "verb": action}
     if action in _CALLING:
         if state not in states:
-            return f"counter {n} is {state}: open or resume it before calling"
+            return f"counter {n} is {state}: open or resume it before calling", "counter_not_open_to_call", values
         busy = current.number if current is not None else "a ticket"
-        hint = "finish it" if current is not None and current.state == SERVING else "start it or mark it no-show"
-        return f"counter {n} is still busy with {busy}: {hint} first"
+        serving = current is not None and current.state == SERVING
+        hint = "finish it" if serving else "start it or mark it no-show"
+        return f"counter {n} is still busy with {busy}: {hint} first", \
+            "counter_busy_serving" if serving else "counter_busy_called", {**values, "ticket": busy}
     if action == "open":
-        return f"counter {n} is already {state}"
+        return f"counter {n} is already {state}", "counter_already", values
     if action == "resume":
-        return f"counter {n} is {state}, not paused"
+        return f"counter {n} is {state}, not paused", "counter_not_paused", values
     if state not in states:
-        return f"counter {n} is already closed" if action == "close" else \
-            f"counter {n} is {state}: only an open counter can pause"
+        if action == "close":
+            return f"counter {n} is already closed", "counter_already", values
+        return f"counter {n} is {state}: only an open counter can pause", "counter_not_open_to_pause", values
     busy = current.number if current is not None else "a ticket"
-    return f"counter {n} is busy with {busy}: finish, hold or transfer it before you {action}"
+    return f"counter {n} is busy with {busy}: finish, hold or transfer it before you {action}", \
+        "counter_busy_to_leave", {**values, "ticket": busy}
 
 
 def ticket_refusal(action: str, ticket: Ticket) -> str:
     """Why ``action`` cannot take ``ticket`` from its state, in the words the API returns."""
+    return _ticket_refusal(action, ticket)[0]
+
+
+def _ticket_refusal(action: str, ticket: Ticket) -> tuple[str, str, dict]:
     state = _words(ticket.state)
+    values = {"ticket": ticket.number, "state": ticket.state}
     if action == "call":
-        return f"ticket {ticket.number} is {state}, not waiting"
+        return f"ticket {ticket.number} is {state}, not waiting", "ticket_not_waiting", values
     if action == "return":
-        return f"ticket {ticket.number} is {state}, not held"
+        return f"ticket {ticket.number} is {state}, not held", "ticket_not_held", values
     if action == "cancel":
-        return f"ticket {ticket.number} is {state}: cannot cancel"
-    return f"ticket {ticket.number} is {state}"
+        return f"ticket {ticket.number} is {state}: cannot cancel", "ticket_cannot_cancel", values
+    return f"ticket {ticket.number} is {state}", "ticket_state", values
+
+
+def _refused(reason: tuple[str, str, dict]) -> IllegalTransition:
+    message, text, values = reason
+    return IllegalTransition(message, text=text, values=values)
 
 
 def require_counter_state(action: str, counter: Counter, current: Ticket | None) -> None:
     """Refuse when no situation of ``counter``'s state allows ``action`` (its current ticket aside)."""
     if not any(t.action == action and t.counter == counter.state for t in COUNTER_TRANSITIONS):
-        raise IllegalTransition(refusal(action, counter, current))
+        raise _refused(_refusal(action, counter, current))
 
 
 def check(action: str, counter: Counter, current: Ticket | None) -> Transition:
     """The transition of ``action`` at ``counter`` now; IllegalTransition when the table forbids it."""
     found = transition(action, counter.state, current.state if current is not None else IDLE)
     if found is None:
-        raise IllegalTransition(refusal(action, counter, current))
+        raise _refused(_refusal(action, counter, current))
     return found
 
 
@@ -163,7 +185,7 @@ def check_ticket(action: str, ticket: Ticket) -> str:
     """The state ``action`` takes ``ticket`` to; IllegalTransition when the table forbids it."""
     to = ticket_transition(action, ticket.state)
     if to is None:
-        raise IllegalTransition(ticket_refusal(action, ticket))
+        raise _refused(_ticket_refusal(action, ticket))
     return to
 
 

@@ -83,7 +83,8 @@ PROMPTS = {
     PRESENT: ("Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera — hoặc nghiêng đầu để đưa con trỏ "
               "tới lĩnh vực và giữ yên",
               "Show your ID card's QR code — or move your head to point at a service and hold still"),
-    CONSENT: ("Ghi nhớ khuôn mặt của Quý khách cho lần sau?", "Remember your face for next time?"),
+    CONSENT: ("Quý khách có muốn lưu khuôn mặt để lần sau không cần đưa thẻ?",
+              "Would you like to keep your face, so that next time you need no card?"),
     ENROLLING: ("Quý khách vui lòng nhìn thẳng vào camera, chớp mắt hoặc quay nhẹ đầu",
                 "Please look at the camera, blink or turn your head a little"),
     CONFIRM: ("Đúng là Quý khách?", "Is this you?"),  # with the masked name: see KioskFlow.snapshot
@@ -124,7 +125,7 @@ NOTICES: dict[str, tuple[str, str]] = {
               "Could not take a ticket — please try again or ask staff"),
     "pager_first": ("Mời Quý khách lấy số thứ tự trước, rồi đưa mã QR trên thẻ rung vào camera",
                     "Take a number first, then show the pager card's QR code"),
-    "booking_other_name": ("Lịch hẹn với số CCCD này được đặt dưới một họ tên khác với thẻ nên không dùng được. "
+    "booking_other_name": ("Lịch hẹn với số thẻ căn cước/CCCD này được đặt dưới một họ tên khác với thẻ nên không dùng được. "
                            "Mời Quý khách chọn lĩnh vực, hoặc hỏi cán bộ hướng dẫn.",
                            "An appointment with this ID number was booked under another name and cannot be used. "
                            "Please choose a service, or ask staff."),
@@ -439,7 +440,7 @@ class KioskFlow:
                 # a masked name ends with an initial's full stop ("Nguyễn V. A."): no second one after it
                 prompt_vi, prompt_en = (text.format(name=ref.masked_name.rstrip(".")) for text in CONFIRM_PROMPT)
             if self.state == SERVICES and ref is not None:
-                prompt_vi, prompt_en = f"Xin chào {ref.masked_name}! Mời chọn lĩnh vực", "Welcome! Please choose a service"
+                prompt_vi, prompt_en = f"Kính chào Quý khách {ref.masked_name}. Mời Quý khách chọn lĩnh vực", "Welcome! Please choose a service"
             if self.state == TICKET and self._pager_offered():
                 prompt_vi, prompt_en = PAGER_PROMPT
             return {

@@ -78,7 +78,8 @@ def require(*roles: str) -> Callable:
             if principal is None:
                 raise ApiError(401, "unauthorized", "log in or send a bearer token")
             if principal.role != "admin" and principal.role not in roles:
-                raise ApiError(403, "forbidden", f"role {principal.role} may not do this")
+                raise ApiError(403, "forbidden", f"role {principal.role} may not do this", text="role_may_not",
+                               values={"role": principal.role})
             if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("via_token"):
                 check_csrf()
             return view(*args, **kwargs)
@@ -93,7 +94,8 @@ def require_counter(principal: Principal, counter: int) -> None:
     if principal.role == "admin":
         return
     if principal.role != "officer" or principal.counter != counter:
-        raise ApiError(403, "forbidden", f"you may act only on your own counter, not counter {counter}")
+        raise ApiError(403, "forbidden", f"you may act only on your own counter, not counter {counter}",
+                   text="not_your_counter", values={"counter": counter})
 
 
 def csrf_token() -> str:

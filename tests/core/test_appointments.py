@@ -16,6 +16,7 @@ from kiosk.queue.appointments import (
     grouped_code,
 )
 from kiosk.queue.errors import IllegalTransition, InvalidInput, LimitReached
+from kiosk.texts.vi import error_vi
 
 
 @pytest.fixture
@@ -42,8 +43,11 @@ def test_check_in_window_and_priority(appts, engine, clock):
     slot = MORNING + timedelta(hours=2)
     a = appts.book("HT", slot, lookup="citizen-2")
     assert appts.due("citizen-2") is None
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransition) as early:
         appts.check_in(a)
+    opens = (slot - timedelta(minutes=30)).astimezone(clock.tz).strftime("%H:%M")
+    assert error_vi(early.value.code, early.value.text, early.value.values) == \
+        f"Chưa đến giờ làm thủ tục. Quý khách vui lòng quay lại từ {opens}."
     engine.issue_ticket("HT")  # a walk-in who came earlier
     clock.set(slot - timedelta(minutes=20))
     due = appts.due("citizen-2")

@@ -29,7 +29,7 @@ def test_book_then_cancel_on_the_page(browser, server, shots):
         page.fill("#book-id", "0010990123")  # two digits short: the page says so in Vietnamese, sends nothing
         page.fill("#book-name", "Nguyễn Văn An")
         page.click("#book-form button[type=submit]")
-        assert page.text_content("#book-result") == "Số CCCD gồm 12 chữ số. Quý khách vui lòng kiểm tra lại."
+        assert page.text_content("#book-result") == "Số thẻ căn cước/CCCD gồm 12 chữ số. Quý khách vui lòng kiểm tra lại."
         page.fill("#book-id", "001099012345")
         page.fill("#book-name", "Nguyễn Văn An")
         page.click("#book-form button[type=submit]")
@@ -43,7 +43,7 @@ def test_book_then_cancel_on_the_page(browser, server, shots):
         page.fill("#cancel-last4", "9999")
         page.click("#cancel-form button[type=submit]")
         page.wait_for_selector("#cancel-result:not([hidden])")
-        assert page.text_content("#cancel-result") == ("Mã hẹn hoặc 4 số cuối CCCD không đúng. "
+        assert page.text_content("#cancel-result") == ("Mã hẹn hoặc 4 số cuối thẻ căn cước/CCCD không đúng. "
                                                        "Quý khách vui lòng kiểm tra lại.")
         page.fill("#cancel-last4", "2345")
         page.click("#cancel-form button[type=submit]")

@@ -88,7 +88,7 @@ def test_camera_kiosk_preview_consent_touch_ticket_and_pager_keypad(kiosk_page, 
     # the card comes into view: the consent overlay with the masked demo citizen
     page.wait_for_selector("#kc-overlay:not([hidden]) .kc-tile[data-tile='consent:no']", timeout=15000)
     assert page.inner_text(".kc-citizen") == "Nguyễn V. A. · 0010******45"
-    assert "Ghi nhớ khuôn mặt" in page.inner_text(".kc-prompt")
+    assert "Quý khách có muốn lưu khuôn mặt" in page.inner_text(".kc-prompt")
     assert "Nguyễn Văn An" not in page.content() and "001058012345" not in page.content()
     # the preview stays in sight during the session, between the tile columns, covering no tile
     assert page.is_visible("#kiosk-aux canvas.kc-preview")

@@ -45,7 +45,8 @@ def test_admin_creates_a_service_and_a_token_shown_once(new_page, server, shots)
     page.fill(f"{form} [name=name]", "Trùng tiền tố")
     page.click(f"{form} button[type=submit]")
     page.wait_for_selector(f"{form} .error:not([hidden])")
-    assert "Không lưu được" in page.inner_text(f"{form} .error")
+    assert page.inner_text(f"{form} .error") == \
+        "Không lưu được: Tiền tố A đã được dùng cho lĩnh vực Tư pháp – Hộ tịch."  # the server's sentence
     assert page.locator("#services-table tr[data-code='BAD']").count() == 0
 
     page.click("[data-tab=tokens]")

@@ -152,7 +152,7 @@ def test_ocr_reads_number_and_vietnamese_words(width: int, number: str) -> None:
     image = render_ticket(ticket, width)
     text = " ".join(ocr(image).split())  # phrases may wrap differently on 58 and 80 mm
     assert number in ocr_ticket_number(image)
-    for phrase in ("Một cửa", "Hà Đông", "Hộ tịch", "SỐ THỨ TỰ", "chờ trước bạn: 7",
+    for phrase in ("Một cửa", "Hà Đông", "Hộ tịch", "SỐ THỨ TỰ", "chờ trước Quý khách: 7",
                    "khoảng 25 phút", "08:15", "21/11/2026", "theo dõi lượt"):
         assert phrase in text, f"{phrase!r} not read on the {width} mm ticket:\n{text}"
     assert "Ưu tiên: người cao tuổi" in text

@@ -143,7 +143,7 @@ def test_cancel_and_lookup_need_code_and_last_digits_and_answer_alike(booking):
     for r in (wrong_digits, wrong_code, garbage, look):
         assert r.status_code == 404 and r.json == wrong_digits.json
     assert wrong_digits.json["error"]["code"] == "appointment_not_found"
-    assert _vi(wrong_digits) == "Mã hẹn hoặc 4 số cuối CCCD không đúng. Quý khách vui lòng kiểm tra lại."
+    assert _vi(wrong_digits) == "Mã hẹn hoặc 4 số cuối thẻ căn cước/CCCD không đúng. Quý khách vui lòng kiểm tra lại."
     r = client.post(f"/api/v1/public/appointments/{code}/cancel", json={})
     assert r.status_code == 422 and r.json["error"]["code"] == "invalid_id_tail"
     owner = _client(booking, "198.51.100.51")

@@ -56,5 +56,5 @@ def test_a_booking_in_another_name_is_not_checked_in_by_the_card(tmp_path):
     snap = _show_card(k)
     assert snap["state"] == "services"  # she chooses like any walk-in; the other booking stays unused
     assert snap["notice"]["code"] == "booking_other_name" and snap["notice"]["vi"].startswith(
-        "Lịch hẹn với số CCCD này được đặt dưới một họ tên khác")
+        "Lịch hẹn với số thẻ căn cước/CCCD này được đặt dưới một họ tên khác")
     assert _states(k) == {"DD": "booked"}

@@ -56,7 +56,7 @@ def test_first_visit_with_card_and_consent_then_recognised_by_face(tmp_path):
     assert confirm["prompt"]["vi"] == "Kính chào Quý khách Trần T. B. Đúng là Quý khách?"
     assert snap["state"] == "services" and snap["via"] == "face"
     assert snap["citizen"]["name"] == "Trần T. B." and snap["citizen"]["has_face"] is True
-    assert snap["prompt"]["vi"].startswith("Xin chào Trần T. B.")
+    assert snap["prompt"]["vi"].startswith("Kính chào Quý khách Trần T. B.")
     walk(k, PERSON, pos, CENTRE)
     snap, _ = dwell(k, PERSON, "svc:HT", CENTRE, until="ticket")
     assert snap["state"] == "ticket" and snap["ticket"]["number"] == "A001"

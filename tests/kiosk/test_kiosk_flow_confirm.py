@@ -194,7 +194,7 @@ def test_the_confirm_answer_by_touch(tmp_path):
     leave(k)
     assert enter_live(k, PERSON)["state"] == "confirm"
     snap = k.flow.choose("confirm:yes")
-    assert snap["state"] == "services" and snap["prompt"]["vi"].startswith("Xin chào Trần T. B.")
+    assert snap["state"] == "services" and snap["prompt"]["vi"].startswith("Kính chào Quý khách Trần T. B.")
     assert k.flow.choose("svc:DD")["state"] == "ticket"
     assert _tickets(k)[-1]["citizen_key"] == k.citizens.lookup_key("079090001234")
     assert [c["outcome"] for c in _checks(k)] == ["confirmed"]

@@ -189,7 +189,8 @@ def _ticket_counter_scope(ticket_id: int):
     principal = principal_from_request()
     t = _engine().ticket(ticket_id)
     if principal.role == "officer" and t.state in ("called", "serving") and t.counter != principal.counter:
-        raise ApiError(403, "forbidden", f"ticket {t.number} is at counter {t.counter}, not yours")
+        raise ApiError(403, "forbidden", f"ticket {t.number} is at counter {t.counter}, not yours",
+                       text="ticket_at_other_counter", values={"ticket": t.number, "holder": t.counter})
     return principal
 
 

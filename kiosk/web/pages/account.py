@@ -40,5 +40,5 @@ def password_page():
                      status=422)
     if throttled is not None:
         return _form(error=f"{throttled.message_vi} / {throttled.message}", status=429)
-    return _form(message="Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc. "
+    return _form(message="Đã đổi mật khẩu. Các phiên đăng nhập khác của tài khoản đã kết thúc. "
                          "/ Password changed; your other sessions were signed out.")

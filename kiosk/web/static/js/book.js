@@ -45,10 +45,10 @@
     $("book-day").addEventListener("change", loadSlots);
     $("book-form").addEventListener("submit", async (ev) => {
       ev.preventDefault(); showError("");
-      if (!chosen) { showError("Vui lòng chọn giờ hẹn."); return; }
+      if (!chosen) { showError("Quý khách vui lòng chọn giờ hẹn."); return; }
       const id = $("book-id").value.trim(), name = $("book-name").value.trim();
-      if (!/^[0-9]{12}$/.test(id)) { showError("Số CCCD gồm 12 chữ số. Quý khách vui lòng kiểm tra lại."); return; }
-      if (!name) { showError("Quý khách vui lòng nhập họ và tên đúng như trên thẻ CCCD."); return; }
+      if (!/^[0-9]{12}$/.test(id)) { showError("Số thẻ căn cước/CCCD gồm 12 chữ số. Quý khách vui lòng kiểm tra lại."); return; }
+      if (!name) { showError("Quý khách vui lòng nhập họ và tên đúng như trên thẻ căn cước/CCCD."); return; }
       const body = { service: $("book-service").value, slot: chosen, id_number: id, full_name: name };
       try {
         const a = await getJSON("/api/v1/public/appointments", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
@@ -70,7 +70,7 @@
     const code = $("cancel-code").value.toUpperCase().replace(/[\s-]/g, "");
     const last4 = $("cancel-last4").value.trim();
     if (!code) { showCancel("Quý khách vui lòng nhập mã hẹn.", ""); return; }
-    if (!/^[0-9]{4}$/.test(last4)) { showCancel("Quý khách vui lòng nhập 4 số cuối của số CCCD đã dùng khi đặt lịch.", ""); return; }
+    if (!/^[0-9]{4}$/.test(last4)) { showCancel("Quý khách vui lòng nhập 4 số cuối của số thẻ căn cước/CCCD đã dùng khi đặt lịch.", ""); return; }
     try {
       const a = await getJSON(`/api/v1/public/appointments/${encodeURIComponent(code)}/cancel`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ id_last4: last4 }) });
       showCancel("", `Đã hủy lịch hẹn ${a.code_display || a.code} lúc ${a.slot_start.slice(0, 16).replace("T", " ")}. Cảm ơn Quý khách.`);

@@ -11,7 +11,7 @@
     merit: "Người có công",
   };
   const PRIORITY_LABELS_EN = {
-    normal: "Regular", elderly: "Elderly", disabled: "Disability", pregnant: "Pregnant", merit: "Merit (người có công)",
+    normal: "Regular", elderly: "Elderly", disabled: "Disability", pregnant: "Pregnant", merit: "Persons with meritorious service",
   };
   const TICKET_STATES = {
     waiting: "Đang chờ", called: "Đã gọi", serving: "Đang phục vụ", done: "Hoàn thành",
@@ -20,12 +20,14 @@
   const COUNTER_STATES = { open: "Đang mở", paused: "Tạm dừng", closed: "Đóng" };
   const WEEKDAYS = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
 
-  /** An API refusal: HTTP status, the stable error code and the server's message. */
+  /** An API refusal: HTTP status, the stable error code and the server's Vietnamese sentence (message_vi,
+   * from kiosk/texts/vi.py: pages show only that); `english` keeps the server's English message. */
   class ApiError extends Error {
-    constructor(status, code, message) {
+    constructor(status, code, message, english) {
       super(message);
       this.status = status;
       this.code = code;
+      this.english = english || "";
     }
   }
 
@@ -67,7 +69,7 @@
     if (!response.ok) {
       const e = (data && data.error) || {};
       throw new ApiError(response.status, e.code || "http_" + response.status,
-        e.message || "Lỗi " + response.status);
+        e.message_vi || "Lỗi máy chủ " + response.status + ", thao tác chưa được thực hiện.", e.message);
     }
     return data;
   }

@@ -47,8 +47,8 @@
       if (payload.unprinted && ns === "/kiosk" && window.kioskUI) {
         const t = payload.unprinted;
         window.kioskUI.showMessage({
-          vi: "Máy in: " + (payload.message || "không in được") + ". Số thứ tự của bạn là " + t.number +
-            " (" + t.service_name + "), " + t.people_ahead + " người chờ trước bạn. Vui lòng ghi nhớ số.",
+          vi: "Máy in: " + (payload.message || "không in được") + ". Số thứ tự của Quý khách là " + t.number +
+            " (" + t.service_name + "), " + t.people_ahead + " người chờ trước Quý khách. Quý khách vui lòng ghi nhớ số.",
           en: "The printer cannot print. Your ticket number is " + t.number + ". Please remember it.",
         }, { kind: "info", timeoutMs: 30000 });
       }

@@ -335,7 +335,7 @@
         return { vi: "Ki-ốt chưa được cấp quyền lấy số. Vui lòng báo cán bộ hướng dẫn.",
           en: "This kiosk is not signed in." };
       default:
-        return { vi: "Không lấy được số thứ tự. Vui lòng thử lại hoặc hỏi cán bộ hướng dẫn.", en: err.message || "" };
+        return { vi: "Không lấy được số thứ tự. Vui lòng thử lại hoặc hỏi cán bộ hướng dẫn.", en: err.english || "" };
     }
   }
 

@@ -40,7 +40,7 @@
   function refusal(err, card, number) {
     const f = REFUSALS[err.code];
     return f ? f(card, number) : { vi: "Chưa gắn được thẻ rung — vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
-      en: err.message || "" };
+      en: err.english || "" };
   }
 
   function say(kind, text) {

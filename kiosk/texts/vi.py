@@ -1,0 +1,142 @@
+"""The Vietnamese catalogue: one sentence per API error code, and one per specific refusal with its values.
+
+Staff pages and citizens' pages show ``message_vi`` only (kiosk/web/static/js/common.js), so every sentence
+here is whole Vietnamese (no English word inside), polite to citizens ("Quý khách"), and NFC.
+A refusal raised with ``text=KEY, values={...}`` gets ``REFUSALS[KEY]`` filled in; any other error its code's
+sentence in ``ERRORS``. tests/core/test_texts_vi.py checks every code raised anywhere in kiosk/ is here.
+"""
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+# Said when a code is unknown (a new code without its sentence fails tests/core/test_texts_vi.py).
+GENERIC = "Thao tác không thực hiện được."
+
+ERRORS = {
+    # HTTP-level answers (kiosk/web/errors.py HTTP_CODES)
+    "bad_request": "Yêu cầu gửi lên không đúng định dạng, thao tác chưa được thực hiện.",
+    "unauthorized": "Vui lòng đăng nhập (hoặc dùng mã thiết bị) để thực hiện thao tác này.",
+    "forbidden": "Tài khoản đang dùng không có quyền thực hiện thao tác này.",
+    "csrf": "Phiên làm việc đã hết hạn, vui lòng tải lại trang.",
+    "not_found": "Không tìm thấy mục được yêu cầu; có thể đã bị xóa hoặc địa chỉ không đúng.",
+    "method_not_allowed": "Thao tác này không được hỗ trợ tại địa chỉ này.",
+    "conflict": "Thao tác không thực hiện được vì trạng thái hiện tại không cho phép.",
+    "too_large": "Dữ liệu gửi lên quá lớn.",
+    "unsupported_media_type": "Định dạng dữ liệu gửi lên không được hỗ trợ.",
+    "too_many_requests": "Thao tác quá nhiều lần trong thời gian ngắn, vui lòng thử lại sau ít phút.",
+    "internal": "Lỗi hệ thống, thao tác chưa được thực hiện.",
+    # the queue domain (kiosk/queue/errors.py)
+    "invalid": "Dữ liệu nhập vào không hợp lệ, vui lòng kiểm tra lại.",
+    "exists": "Mục này đã tồn tại.",
+    "illegal_transition": "Thao tác không hợp lệ ở trạng thái hiện tại của quầy hoặc số thứ tự.",
+    "limit_reached": "Lĩnh vực này đã hết số trong ngày.",
+    "person_limit_reached": "Quý khách đã lấy đủ số lượt cho lĩnh vực này trong ngày.",
+    "service_closed": "Lĩnh vực này hiện không nhận hồ sơ.",
+    "no_consent": "Chưa có sự đồng ý của công dân nên không lưu khuôn mặt.",
+    # accounts
+    "login_throttled": "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút hoặc liên hệ quản trị viên "
+                       "để mở khóa.",
+    "wrong_password": "Mật khẩu hiện tại không đúng.",
+    # the public booking page (kiosk/web/api/appointments.py; the 429s say how long to wait: kiosk/web/booking_guard.py)
+    "slot_full": "Giờ hẹn này đã hết chỗ. Quý khách vui lòng chọn giờ khác.",
+    "not_a_slot": "Giờ này không nhận đặt lịch. Quý khách vui lòng chọn một giờ hẹn trong danh sách.",
+    "too_far_ahead": "Ngày này chưa nhận (hoặc không còn nhận) đặt lịch. Quý khách vui lòng chọn ngày khác.",
+    "already_booked": "Quý khách đã có một lịch hẹn cho lĩnh vực này. Muốn đổi giờ, Quý khách vui lòng hủy lịch "
+                      "hẹn cũ trước.",
+    "invalid_id_number": "Số thẻ căn cước/CCCD gồm 12 chữ số. Quý khách vui lòng kiểm tra lại.",
+    "invalid_full_name": "Quý khách vui lòng nhập họ và tên đúng như trên thẻ căn cước/CCCD.",
+    "invalid_id_tail": "Quý khách vui lòng nhập 4 số cuối của số thẻ căn cước/CCCD đã dùng khi đặt lịch.",
+    "appointment_not_found": "Mã hẹn hoặc 4 số cuối thẻ căn cước/CCCD không đúng. Quý khách vui lòng kiểm tra lại.",
+    "appointment_booked": "Lịch hẹn này vẫn đang chờ Quý khách đến làm thủ tục.",
+    "appointment_cancelled": "Lịch hẹn này đã được hủy trước đó.",
+    "appointment_checked_in": "Lịch hẹn này đã được dùng để lấy số thứ tự, không thể hủy.",
+    "appointment_expired": "Lịch hẹn này đã quá giờ, không thể hủy.",
+    "outside_window": "Chưa đến (hoặc đã quá) giờ làm thủ tục cho lịch hẹn này: Quý khách vui lòng đến trong "
+                      "khoảng 30 phút trước đến 15 phút sau giờ hẹn.",
+    "booking_throttled": "Quý khách đã đặt quá nhiều lịch hẹn trong thời gian ngắn, vui lòng thử lại sau.",
+    "booking_id_limit": "Quý khách đã đặt quá nhiều lịch hẹn với số thẻ căn cước/CCCD này, vui lòng thử lại sau.",
+    "already_rated": "Lượt làm thủ tục này đã được đánh giá, cảm ơn Quý khách.",
+    "cancel_throttled": "Quý khách đã nhập sai quá nhiều lần, vui lòng thử lại sau.",
+    # devices
+    "no_pager": "Trung tâm chưa lắp đặt trạm phát thẻ rung.",
+    "no_terminal": "Kết nối này không thuộc một ki-ốt (thiếu mã thiết bị ki-ốt).",
+    "card_out_of_range": "Số thẻ rung này không thuộc dải thẻ phát cho công dân.",
+    "card_busy": "Thẻ rung này đang được dùng cho một số thứ tự khác.",
+    "ticket_over": "Số thứ tự này đã được phục vụ xong, không cần thẻ rung.",
+    "ticket_has_card": "Số thứ tự này đã được phát thẻ rung.",
+}
+
+# Specific refusals: the values of the case in the sentence (keys are raised as ``text=``).
+REFUSALS = {
+    # counters and tickets (kiosk/queue/transitions.py)
+    "counter_no_current": "Quầy {counter} chưa gọi số nào để {verb}.",
+    "ticket_wrong_state": "Không thể {verb} số {ticket}: số này {state}.",
+    "counter_not_open_to_call": "Quầy {counter} đang {counter_state}: vui lòng mở quầy hoặc tiếp tục làm việc "
+                                "trước khi gọi số.",
+    "counter_busy_serving": "Quầy {counter} đang phục vụ số {ticket}: vui lòng kết thúc số này trước.",
+    "counter_busy_called": "Quầy {counter} vừa gọi số {ticket}: vui lòng bắt đầu phục vụ hoặc đánh dấu vắng mặt "
+                           "trước.",
+    "counter_already": "Quầy {counter} đã {counter_state} rồi.",
+    "counter_not_paused": "Quầy {counter} đang {counter_state}, không ở trạng thái tạm dừng.",
+    "counter_not_open_to_pause": "Quầy {counter} đang {counter_state}: chỉ quầy đang mở mới tạm dừng được.",
+    "counter_busy_to_leave": "Quầy {counter} đang có số {ticket}: vui lòng kết thúc, giữ lại hoặc chuyển số này "
+                             "trước khi {verb}.",
+    "ticket_not_waiting": "Số {ticket} {state}, không còn trong hàng chờ.",
+    "ticket_not_held": "Số {ticket} {state}, không phải số đang được giữ lại.",
+    "ticket_cannot_cancel": "Số {ticket} {state}: không thể hủy.",
+    "ticket_state": "Số {ticket} {state}.",
+    # the engine (kiosk/queue/engine.py)
+    "no_service": "Không có lĩnh vực mã {service}.",
+    "no_counter": "Không có quầy số {counter}.",
+    "no_ticket": "Không tìm thấy số thứ tự này.",
+    "counter_not_serving": "Quầy {counter} không phục vụ lĩnh vực {service}.",
+    "ticket_held_elsewhere": "Số {ticket} đang được giữ lại tại quầy {holder}.",
+    "ticket_same_service": "Số {ticket} đã ở lĩnh vực {service} rồi.",
+    "ticket_other_counter": "Số {ticket} đang ở quầy {holder}, không phải quầy này.",
+    "service_closed_now": "Lĩnh vực {service} hiện không nhận hồ sơ.",
+    "daily_limit": "Lĩnh vực {service} đã hết số trong ngày (tối đa {limit} số).",
+    "person_daily_limit": "Quý khách đã lấy {count} số cho lĩnh vực {service} hôm nay (tối đa {limit}).",
+    "prefix_exhausted": "Đã hết số thứ tự trong ngày cho tiền tố {prefix}.",
+    # appointments at the kiosk (kiosk/queue/appointments.py)
+    "check_in_early": "Chưa đến giờ làm thủ tục. Quý khách vui lòng quay lại từ {at}.",
+    "check_in_late": "Đã quá giờ làm thủ tục của lịch hẹn (đến {at}). Quý khách vui lòng lấy số thứ tự thông thường.",
+    # the catalogue (kiosk/queue/catalog.py)
+    "service_exists": "Lĩnh vực mã {service} đã tồn tại.",
+    "prefix_taken": "Tiền tố {prefix} đã được dùng cho lĩnh vực {service}.",
+    # staff (kiosk/web/security.py, kiosk/web/api/queue.py)
+    "not_your_counter": "Tài khoản này chỉ thao tác được trên quầy của mình, không phải quầy {counter}.",
+    "ticket_at_other_counter": "Số {ticket} đang ở quầy {holder}, không phải quầy của Quý khách.",
+    "role_may_not": "Vai trò {role} không được thực hiện thao tác này.",
+}
+
+# Verbs and states as they read inside the sentences above.
+VERBS = {"recall": "gọi lại", "start": "bắt đầu phục vụ", "finish": "kết thúc", "no_show": "đánh dấu vắng mặt",
+         "hold": "giữ lại", "transfer": "chuyển", "close": "đóng quầy", "pause": "tạm dừng", "cancel": "hủy"}
+TICKET_STATES = {"waiting": "đang chờ", "called": "đã được gọi", "serving": "đang được phục vụ",
+                 "served": "đã phục vụ xong", "no_show": "đã bị đánh dấu vắng mặt", "held": "đang được giữ lại",
+                 "transferred": "đã được chuyển", "cancelled": "đã bị hủy", "expired": "đã hết hạn trong ngày",
+                 "closed": "đã đóng cuối ngày"}
+COUNTER_STATES = {"open": "mở", "paused": "tạm dừng", "closed": "đóng"}
+ROLES = {"kiosk": "ki-ốt", "officer": "cán bộ", "manager": "lãnh đạo", "admin": "quản trị", "display": "màn hình",
+         "device": "thiết bị"}
+
+
+def _word(table: dict[str, str], value: Any) -> Any:
+    return table.get(value, value) if isinstance(value, str) else value
+
+
+def error_vi(code: str, text: str | None = None, values: dict[str, Any] | None = None) -> str:
+    """The sentence for a refusal: the specific one with its values where known, else the code's."""
+    template = REFUSALS.get(text or "")
+    if template is not None:
+        shown = dict(values or {})
+        for key, table in (("verb", VERBS), ("state", TICKET_STATES), ("counter_state", COUNTER_STATES),
+                           ("role", ROLES)):
+            if key in shown:
+                shown[key] = _word(table, shown[key])
+        try:
+            return unicodedata.normalize("NFC", template.format(**shown))
+        except (KeyError, IndexError, ValueError):
+            pass  # a raise site without all values: the code's sentence below still says what happened
+    return ERRORS.get(code, GENERIC)
