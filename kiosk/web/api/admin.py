@@ -1,12 +1,14 @@
-"""Admin API: services, counters, users, tokens and queue settings."""
+"""Admin API: services, counters, users, tokens, queue settings and the hall's announcements."""
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
 from kiosk.accounts import registry as accounts
+from kiosk.display.notices import NoticeError, load_notices, parse_notices, save_notices
 from kiosk.queue.catalog import save_counter, save_service
 from kiosk.runtime.bus import CatalogChanged
 from kiosk.web.body import field, json_body
+from kiosk.web.errors import error_response
 from kiosk.web.security import principal_from_request, require, services
 
 bp = Blueprint("api_admin", __name__, url_prefix="/api/v1/admin")
@@ -157,3 +159,22 @@ def _settings_json():
     return {"policy": s.policy.name, "interleave_every": s.policy.interleave_every,
             "priority_bonus_minutes": s.policy.priority_bonus_minutes,
             "auto_no_show_after_recalls": s.auto_no_show_after_recalls, "closing_time": s.closing_time}
+
+
+@bp.get("/announcements")
+@require("manager")
+def get_announcements():
+    return jsonify({"lines": load_notices(services().store.conn())})
+
+
+@bp.put("/announcements")
+@require("admin")
+def put_announcements():
+    """The hall display's line of announcements; the write's CatalogChanged pushes it to /display."""
+    try:
+        lines = parse_notices(json_body())
+    except NoticeError as exc:
+        return error_response(422, "invalid", exc.message, exc.message_vi)
+    with services().store.transaction() as conn:
+        save_notices(conn, lines)
+    return jsonify({"lines": lines})

@@ -250,6 +250,9 @@ def document() -> dict[str, Any]:
     paths["/admin/settings"] = {"get": _op("Queue settings", "manager, admin"),
                                 "put": _op("Change the priority policy, automatic no-show or closing time (HH:MM)", "admin",
                                            body={"type": "object"})}
+    paths["/admin/announcements"] = {"get": _op("The hall display's announcements", "manager, admin"),
+                                     "put": _op("Set the hall display's announcements ({lines: [text]})", "admin",
+                                                body={"type": "object"})}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Kiosk and queue service of a one-stop-shop centre", "version": "1"},

@@ -18,6 +18,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, emit, jo
 
 from kiosk.accounts.registry import Principal, token_principal
 from kiosk.devices.displays import PUBLIC_ID, PUBLIC_NAME, token_display_id
+from kiosk.display.notices import load_notices
 from kiosk.queue import events as ev
 from kiosk.queue.snapshot import queue_snapshot
 from kiosk.runtime.bus import CatalogChanged
@@ -39,8 +40,9 @@ CALL_QUIET_S = 0.15
 DISPLAY_INTERVAL_S = 1.0  # the hall's screens: at most one snapshot a second
 
 
-def display_snapshot(snap: dict[str, Any]) -> dict[str, Any]:
-    """The hall's share of a snapshot: what a TV shows, a fraction of the bytes to every screen."""
+def display_snapshot(snap: dict[str, Any], notices: list[str] | None = None) -> dict[str, Any]:
+    """The hall's share of a snapshot: what a TV shows, a fraction of the bytes to every screen; with the
+    centre's line of announcements (kiosk.display.notices), so an admin's change reaches the hall live."""
     return {
         "at": snap["at"], "day": snap["day"], "recent_calls": snap["recent_calls"],
         "services": [{k: s[k] for k in ("code", "name", "name_en", "prefix", "is_open", "waiting")}
@@ -50,6 +52,7 @@ def display_snapshot(snap: dict[str, Any]) -> dict[str, Any]:
                                                    ("id", "number", "service", "priority", "state", "called_at")}}
                      for c in snap["counters"]],
         "today": snap["today"],
+        "notices": notices or [],
     }
 
 
@@ -90,7 +93,8 @@ class _GuardedNamespace(Namespace):
 
             seat_socket(principal, auth)
         snap = queue_snapshot(kiosk.engine)
-        emit("queue_snapshot", display_snapshot(snap) if self.namespace == "/display" else snap)
+        emit("queue_snapshot", display_snapshot(snap, load_notices(kiosk.store.conn()))
+             if self.namespace == "/display" else snap)
         if self.namespace == "/display" and kiosk.displays is not None:
             _display_connected(kiosk.displays, principal)
         if self.namespace == "/monitor" and kiosk.alerts is not None:
@@ -190,10 +194,11 @@ class SocketFanout:
     def _push_snapshot(self) -> None:
         with self.app.app_context():
             snap = queue_snapshot(self.engine)
+            notices = load_notices(self.engine.store.conn())
         for ns in NAMESPACE_ROLES:
             if ns != "/display":
                 self.socketio.emit("queue_snapshot", snap, namespace=ns)
-        self._to_the_hall(display_snapshot(snap))
+        self._to_the_hall(display_snapshot(snap, notices))
 
     def _to_the_hall(self, share: dict[str, Any]) -> None:
         """The hall's share, only when what a screen shows changed, at most once a DISPLAY_INTERVAL_S:

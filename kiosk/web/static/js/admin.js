@@ -235,6 +235,11 @@
     fill($("settings-form"), await api("GET", "/admin/settings"));
   }
 
+  // -- the hall display's announcements ----------------------------------------------------
+  async function loadNotices() {
+    $("notices-lines").value = (await api("GET", "/admin/announcements")).lines.join("\n");
+  }
+
   // -- wiring ------------------------------------------------------------------------------
   function showTab(name) {
     document.querySelectorAll(".tabs button").forEach((b) => b.classList.toggle("on", b.dataset.tab === name));
@@ -314,12 +319,22 @@
         await loadSettings();
       }
     });
+
+    const nf = $("notices-form");
+    nf.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const lines = $("notices-lines").value.normalize("NFC").split("\n");
+      if (await submit(nf, () => api("PUT", "/admin/announcements", { lines }))) {
+        toast("Đã lưu thông báo trên màn hình sảnh", "ok");
+        await loadNotices();
+      }
+    });
   }
 
   async function start() {
     wire();
     await loadServices();
-    await Promise.all([loadCounters(), loadUsers(), loadTokens(), loadSettings(), loadTerminals()]);
+    await Promise.all([loadCounters(), loadUsers(), loadTokens(), loadSettings(), loadTerminals(), loadNotices()]);
   }
 
   window.adminUI = { showTab };

@@ -14,9 +14,11 @@
       node = document.createElement("div");
       node.id = "devices-badge";
       node.setAttribute("role", "status");
-      node.style.cssText = "position:fixed;right:.5rem;bottom:.5rem;padding:.3rem .6rem;border-radius:.4rem;" +
-        "background:#222;color:#fff;font-size:.85rem;opacity:.85;z-index:50";
-      document.body.appendChild(node);
+      // a page with a place for it (the monitor) keeps it in the flow: floating, it covered a table
+      const slot = document.getElementById("devices-badge-slot");
+      node.style.cssText = (slot ? "display:inline-block;" : "position:fixed;right:.5rem;bottom:.5rem;z-index:50;") +
+        "padding:.3rem .6rem;border-radius:.4rem;background:#222;color:#fff;font-size:.85rem;opacity:.85";
+      (slot || document.body).appendChild(node);
     }
     return node;
   }

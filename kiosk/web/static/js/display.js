@@ -102,8 +102,8 @@
   }
 
   function renderWaiting() {
+    $("waiting-strip").toggleAttribute("data-many", st.services.length > 6);
     $("waiting-strip").replaceChildren(
-      el("span", { class: "wchip label" }, el("strong", {}, "Đang chờ"), el("small", {}, "waiting")),
       ...st.services.map((s) => el("span", { class: "wchip" + (s.is_open ? "" : " closed"), dataset: { service: s.code } },
         el("span", { class: "wprefix" }, s.prefix), el("span", { class: "wname" }, s.name),
         el("span", { class: "wcount" }, String(s.waiting)))));

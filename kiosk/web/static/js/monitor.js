@@ -21,6 +21,9 @@
   const $ = (id) => document.getElementById(id);
 
   const pct = (v) => (v === null || v === undefined ? "—" : Math.round(v * 100) + "%");
+  // one unit per column (the header says "phút"): "5 phút" beside "3 giây" wrapped and misled
+  const minutes = (s) => (s === null || s === undefined || Number.isNaN(s) ? "—"
+    : (Math.round(s / 6) / 10).toLocaleString("vi-VN", { minimumFractionDigits: 1, maximumFractionDigits: 1 }));
 
   function longestWait(s) {
     // ticks between snapshots: the oldest waiting ticket is first in `next`
@@ -57,8 +60,8 @@
         el("td", { class: "n" }, s.over_sla ? el("span", { class: "hot" }, String(s.over_sla)) : "0"),
         el("td", { class: "n" }, String(x.issued ?? "—")),
         el("td", { class: "n" }, String(x.served ?? "—")),
-        el("td", { class: "n" }, duration(x.mean_wait_s)),
-        el("td", { class: "n" }, duration(x.mean_service_s)),
+        el("td", { class: "n" }, minutes(x.mean_wait_s)),
+        el("td", { class: "n" }, minutes(x.mean_service_s)),
         el("td", { class: "n" }, pct(x.no_show_rate)),
         el("td", { class: "n" }, pct(x.over_sla_rate)),
         el("td", { class: "n" }, satisfied(x)));
