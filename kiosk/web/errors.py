@@ -27,6 +27,9 @@ MESSAGES_VI = {
     "conflict": "Thao tác không thực hiện được.",
     "exists": "Đã tồn tại.",
     "illegal_transition": "Thao tác không hợp lệ ở trạng thái hiện tại.",
+    "no_show_too_soon": "Số này vừa được gọi, chưa đủ thời gian tối thiểu để đánh dấu vắng mặt. Vui lòng chờ "
+                        "công dân thêm ít phút hoặc gọi lại.",
+    "ticket_number_not_found": "Không có số thứ tự này trong ngày hôm nay. Vui lòng kiểm tra lại số vừa nhập.",
     "limit_reached": "Lĩnh vực này đã hết số trong ngày.",
     "person_limit_reached": "Công dân đã lấy đủ số lượt cho lĩnh vực này trong ngày.",
     # the public booking page (kiosk/web/api/appointments.py; the 429s say how long to wait: kiosk/web/booking_guard.py)
