@@ -411,10 +411,7 @@ class QueueEngine:
     def _do_finish(self, tx: _Tx, c: Counter, ticket: Ticket, officer_id: int | None, action: str,
                    service_unknown: bool = False) -> Ticket:
         now = self.clock.now()
-        changes: dict[str, Any] = {"finished_at": now}
-        if service_unknown:  # no start was seen: the row keeps no start, so recent means skip it too
-            changes["started_at"] = None
-        done = self._update_ticket(tx, ticket.id, state=tr.check_ticket(action, ticket), **changes)
+        done = self._update_ticket(tx, ticket.id, state=tr.check_ticket(action, ticket), finished_at=now)
         self._update_counter(tx, c.number, current_ticket_id=None)
         tx.record(ev.TicketFinished(
             at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, counter=c.number,
@@ -538,7 +535,9 @@ class QueueEngine:
     def finish_unstarted(self, counter: int, officer_id: int | None = None) -> Ticket:
         """A ticket only called is finished at once (the pager card's "finish" on a called ticket): it is
         started and finished in one transaction, and its finish event says ``service_unknown``, so the
-        statistics leave it out of the mean service time (unknown, not zero: kiosk.queue.stats.service_time)."""
+        statistics leave it out of the mean service time (unknown, not zero: kiosk.queue.stats.service_time).
+        The row's start and finish are the same instant, which the recent mean of the estimates skips
+        (``_mean_service_seconds`` counts durations above zero only)."""
 
         def action(tx: _Tx) -> Ticket:
             c, ticket, _ = self._checked(tx, "start", counter)

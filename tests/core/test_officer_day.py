@@ -65,7 +65,8 @@ def test_finish_unstarted_records_an_unknown_service_time(engine, clock, store):
     engine.call_next(1, officer_id=None)
     clock.advance(90)
     done = engine.finish_unstarted(1)
-    assert done.state == "done" and done.started_at is None
+    assert done.state == "done" and done.started_at == done.finished_at  # one instant: no duration
+    assert engine._mean_service_seconds(store.conn(), "HT") == engine.default_service_seconds  # not 0
     finish = [e for _, e in engine.events() if isinstance(e, TicketFinished)][-1]
     assert finish.service_unknown is True and finish.payload()["service_unknown"] is True
     # a served one for comparison: 120 s of service
