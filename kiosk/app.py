@@ -105,6 +105,7 @@ def create_app(config: Config | dict[str, Any] | None = None, clock: Clock | Non
     settings = QueueSettings(
         policy=PriorityPolicy(config.priority_policy, config.interleave_every, config.priority_bonus_minutes),
         auto_no_show_after_recalls=config.auto_no_show_after_recalls, closing_time=config.closing_time,
+        no_show_min_s=config.no_show_min_s,
     )
     engine = QueueEngine(store, clock, settings, publish=bus.publish,
                          default_service_seconds=config.default_service_minutes * 60)

@@ -32,4 +32,5 @@ def make_app(parent: Path, template: Path, extra: dict[str, Any] | None = None, 
     data = parent / "app"
     if not data.exists():
         shutil.copytree(template, data)
-    return create_app({"data_dir": str(data), **(extra or {})}, clock=clock)
+    # no minimum wait before a no-show (default 60 s) unless a test asks for one: tests call and mark at once
+    return create_app({"data_dir": str(data), "no_show_min_s": 0, **(extra or {})}, clock=clock)

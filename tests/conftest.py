@@ -14,6 +14,9 @@ from kiosk.store import open_store
 # checkouts (an editable install points at one of them).
 _ROOT = str(Path(__file__).resolve().parent.parent)
 os.environ["PYTHONPATH"] = os.pathsep.join([_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])])
+# The `kiosk serve` processes of the tests mark a no-show at once (the 60 s default minimum since the call
+# is tested on its own: tests/core/test_officer_day.py, tests/e2e/test_e2e_officer_day.py).
+os.environ.setdefault("KIOSK_NO_SHOW_MIN_S", "0")
 
 
 @pytest.fixture(scope="session")

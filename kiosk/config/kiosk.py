@@ -11,6 +11,7 @@
     interleave_every = 3              # 1..100: interleave: one priority ticket after this many normal
     priority_bonus_minutes = 15       # 0..1440: wait_balanced: priority counts as this much more waiting
     auto_no_show_after_recalls = 0    # 0..20: no-show automatically after N recalls (0 = never)
+    no_show_min_s = 60                # 0..3600: an officer's no-show needs this long since the last call
     closing_time = "17:30"            # "HH:MM": the day ends, tickets not served expire, counters close
     default_service_minutes = 5.0     # (0, 480]: service time assumed before there is history
     display_public = true             # the hall display needs no login (ticket and counter numbers only)
@@ -65,6 +66,7 @@ class KioskSettings(Table):
     interleave_every: Annotated[int, Field(ge=1, le=100)] = 3
     priority_bonus_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 15
     auto_no_show_after_recalls: Annotated[int, Field(ge=0, le=20)] = 0
+    no_show_min_s: Annotated[int, Field(ge=0, le=3600)] = 60  # seconds since the (last) call (engine.no_show)
     closing_time: Text = "17:30"  # the day ends then (kiosk/queue/dayend.py)
     default_service_minutes: Annotated[float, Field(gt=0, le=480)] = 5.0
     display_public: bool = True  # the hall display shows only ticket and counter numbers

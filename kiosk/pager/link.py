@@ -17,7 +17,8 @@ engine refuses it with its reason. What that gives:
 | recall  | called                        | ``recall``                                       |
 | no_show | called                        | ``no_show``                                      |
 | finish  | serving                       | ``finish``                                       |
-| finish  | called                        | ``start`` then ``finish`` (served at once)       |
+| finish  | called                        | ``start`` then ``finish`` (served at once; the   |
+|         |                               | finish says ``service_unknown``: no service time)|
 
 "next" on a called ticket starts it rather than skipping the citizen who is standing at the
 counter: skipping is what "no_show" is for, and one button must never lose a citizen. "finish"
@@ -123,6 +124,8 @@ class PagerLink:
             "finish": lambda: engine.finish(counter, officer),
         }
         ticket = None
+        if plan == ("start", "finish"):  # one transaction whose finish says the service time is unknown
+            return _REPORTED[plan], engine.finish_unstarted(counter, officer)
         for action in plan:  # each step is checked by the engine again: a race is refused, not guessed
             ticket = steps[action]()
         return _REPORTED.get(plan, plan[0]), ticket

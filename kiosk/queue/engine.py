@@ -42,12 +42,16 @@ class QueueSettings:
     policy: PriorityPolicy = PriorityPolicy()
     auto_no_show_after_recalls: int = 0  # 0 = never automatic
     closing_time: str = dayend.CLOSING_TIME  # "HH:MM": the day ends (kiosk/queue/dayend.py)
+    # an officer's no-show needs this many seconds since the (last) call: the citizen must have had time to
+    # walk up. 0 here (the bare engine); `[kiosk] no_show_min_s` gives the service's default (60).
+    no_show_min_s: int = 0
 
     def to_json(self) -> str:
         return json.dumps({
             "policy": self.policy.name, "interleave_every": self.policy.interleave_every,
             "priority_bonus_minutes": self.policy.priority_bonus_minutes,
             "auto_no_show_after_recalls": self.auto_no_show_after_recalls, "closing_time": self.closing_time,
+            "no_show_min_s": self.no_show_min_s,
         })
 
     @classmethod
@@ -60,12 +64,18 @@ class QueueSettings:
                 priority_bonus_minutes=int(data.get("priority_bonus_minutes", base.policy.priority_bonus_minutes)),
             )
             auto = int(data.get("auto_no_show_after_recalls", base.auto_no_show_after_recalls))
+            min_s = data.get("no_show_min_s", base.no_show_min_s)
+            if isinstance(min_s, bool) or not isinstance(min_s, int | float):
+                raise TypeError("no_show_min_s must be a number of seconds")
+            min_s = int(min_s)
         except (TypeError, ValueError) as exc:
             raise InvalidInput(f"bad queue setting: {exc}") from None
         if not 0 <= auto <= 20:
             raise InvalidInput("auto_no_show_after_recalls must be between 0 and 20")
+        if not 0 <= min_s <= 3600:
+            raise InvalidInput("no_show_min_s must be between 0 and 3600")
         closing = dayend.parse_closing_time(data.get("closing_time", base.closing_time))
-        return cls(policy=policy, auto_no_show_after_recalls=auto, closing_time=closing)
+        return cls(policy=policy, auto_no_show_after_recalls=auto, closing_time=closing, no_show_min_s=min_s)
 
 
 @dataclass(frozen=True)
@@ -226,6 +236,20 @@ class QueueEngine:
             args.append(service)
         rows = self.store.conn().execute(sql + " ORDER BY id", args).fetchall()
         return [Ticket.from_row(r) for r in rows]
+
+    def ticket_by_number(self, number: Any, day: str | None = None) -> Ticket:
+        """Today's (or ``day``'s) ticket of a number such as "A012" (typed by an officer: case and blanks
+        do not matter). Numbers are unique in a day: each service has its own prefix."""
+        if not isinstance(number, str) or not number.strip():
+            raise InvalidInput("number must be a ticket number such as A012")
+        wanted = "".join(number.split()).upper()
+        if len(wanted) > 10:
+            raise InvalidInput("number must be a ticket number such as A012")
+        row = self.store.conn().execute("SELECT * FROM tickets WHERE day = ? AND number = ? ORDER BY id DESC LIMIT 1",
+                                        [day or local_day(self.clock), wanted]).fetchone()
+        if row is None:
+            raise NotFound(f"no ticket {wanted} today", code="ticket_number_not_found")
+        return Ticket.from_row(row)
 
     def held(self) -> list[Ticket]:
         rows = self.store.conn().execute("SELECT * FROM tickets WHERE state = 'held' ORDER BY id").fetchall()
@@ -388,13 +412,14 @@ class QueueEngine:
         c, current = self._situation(tx, counter)
         return c, current, tr.check(action, c, current)
 
-    def _do_finish(self, tx: _Tx, c: Counter, ticket: Ticket, officer_id: int | None, action: str) -> Ticket:
+    def _do_finish(self, tx: _Tx, c: Counter, ticket: Ticket, officer_id: int | None, action: str,
+                   service_unknown: bool = False) -> Ticket:
         now = self.clock.now()
         done = self._update_ticket(tx, ticket.id, state=tr.check_ticket(action, ticket), finished_at=now)
         self._update_counter(tx, c.number, current_ticket_id=None)
         tx.record(ev.TicketFinished(
             at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, counter=c.number,
-            officer_id=officer_id,
+            officer_id=officer_id, service_unknown=service_unknown,
         ))
         return done
 
@@ -512,6 +537,27 @@ class QueueEngine:
 
         return self._run(action)
 
+    def finish_unstarted(self, counter: int, officer_id: int | None = None) -> Ticket:
+        """A ticket only called is finished at once (the pager card's "finish" on a called ticket): it is
+        started and finished in one transaction, and its finish event says ``service_unknown``, so the
+        statistics leave it out of the mean service time (unknown, not zero: kiosk.queue.stats.service_time).
+        The row's start and finish are the same instant, which the recent mean of the estimates skips
+        (``_mean_service_seconds`` counts durations above zero only)."""
+
+        def action(tx: _Tx) -> Ticket:
+            c, ticket, _ = self._checked(tx, "start", counter)
+            assert ticket is not None
+            now = self.clock.now()
+            self._update_ticket(tx, ticket.id, state=tr.check_ticket("start", ticket), started_at=now)
+            tx.record(ev.TicketStarted(
+                at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, counter=counter,
+                officer_id=officer_id,
+            ))
+            return self._do_finish(tx, c, self._ticket(tx.conn, ticket.id), officer_id, "finish",
+                                   service_unknown=True)
+
+        return self._run(action)
+
     def _do_no_show(self, tx: _Tx, c: Counter, ticket: Ticket, officer_id: int | None, automatic: bool) -> Ticket:
         now = self.clock.now()
         gone = self._update_ticket(tx, ticket.id, state=tr.check_ticket("no_show", ticket), finished_at=now)
@@ -523,11 +569,19 @@ class QueueEngine:
         return gone
 
     def no_show(self, counter: int, officer_id: int | None = None) -> Ticket:
-        """The called citizen did not come."""
+        """The called citizen did not come. Refused (``no_show_too_soon``) before ``no_show_min_s`` seconds
+        since the last call or recall: a citizen called a moment ago is still walking to the counter."""
 
         def action(tx: _Tx) -> Ticket:
             c, ticket, _ = self._checked(tx, "no_show", counter)
             assert ticket is not None
+            least = self._settings.no_show_min_s
+            since = self.clock.now() - ticket.called_at if ticket.called_at is not None else None
+            # a negative span is a wall clock stepped back: no wait is known, so nothing is refused
+            if least and since is not None and 0 <= since < least:
+                raise IllegalTransition(
+                    f"ticket {ticket.number} was called {int(since)} s ago; a no-show needs {least} s since the "
+                    f"last call", code="no_show_too_soon")
             return self._do_no_show(tx, c, ticket, officer_id, automatic=False)
 
         return self._run(action)

@@ -145,6 +145,14 @@ class TicketFinished(TicketEvent):
     name: ClassVar[str] = "ticket_finished"
     counter: int
     officer_id: int | None = None
+    # finished without a start of its own (a called ticket finished at once): its service time is unknown
+    service_unknown: bool = False
+
+    def data(self) -> dict[str, Any]:
+        data = super().data()
+        if not self.service_unknown:  # the usual case keeps the row as it always was
+            del data["service_unknown"]
+        return data
 
 
 @dataclass(frozen=True, kw_only=True)

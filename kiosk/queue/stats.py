@@ -28,6 +28,7 @@ class _TicketLife:
     outcome: str = "waiting"
     priority: str = "normal"
     expired: float | None = None  # when its day ended before it was served
+    service_unknown: bool = False  # finished without a start of its own (kiosk.queue.events.TicketFinished)
 
 
 @dataclass
@@ -106,6 +107,7 @@ def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = Non
             case ev.TicketFinished() | ev.TicketNoShow():
                 t.finished = event.at
                 t.outcome = "done" if isinstance(event, ev.TicketFinished) else "no_show"
+                t.service_unknown = isinstance(event, ev.TicketFinished) and event.service_unknown
                 if c:
                     c.busy = False
                     c.served += isinstance(event, ev.TicketFinished)
@@ -150,8 +152,10 @@ def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = Non
     for code in sorted({t.service for t in tickets.values()} | set(sla)):
         mine = [t for t in tickets.values() if t.service == code]
         waits = [t.called - t.issued for t in mine if t.called is not None]
-        walks = [t.started - t.called for t in mine if t.started is not None and t.called is not None]
-        services = [t.finished - t.started for t in mine if t.finished is not None and t.started is not None]
+        # a start recorded with its finish is no arrival time either: both are unknown
+        walks = [t.started - t.called for t in mine
+                 if t.started is not None and t.called is not None and not t.service_unknown]
+        services = [d for t in mine if (d := service_time(t.started, t.finished, t.service_unknown)) is not None]
         over = [w for w in waits if w > sla.get(code, 1800)]
         # a citizen still waiting past the target is a breach too
         over += [until - t.issued for t in mine if t.outcome == "waiting" and until - t.issued > sla.get(code, 1800)]
@@ -197,6 +201,15 @@ def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = Non
     return {"day": day, "services": per_service, "counters": per_counter, "totals": totals}
 
 
+def service_time(started: float | None, finished: float | None, unknown: bool = False) -> float | None:
+    """The one rule of a ticket's service time (these statistics and kiosk/reports/replay.py): finish - start,
+    unknown (None, never 0) without both or when the finish says ``service_unknown`` (a called ticket finished
+    at once by the pager card: start and finish were recorded at the same instant)."""
+    if unknown or started is None or finished is None:
+        return None
+    return finished - started
+
+
 def officer_day(conn: sqlite3.Connection, clock: Clock, officer_id: int, day: str | None = None) -> dict[str, Any]:
     """One officer's own figures for a local day (the console shows them): tickets served and no-shows,
     the mean service time (start -> finish of the tickets they finished), and the ratings of those tickets.
@@ -215,8 +228,9 @@ def officer_day(conn: sqlite3.Connection, clock: Clock, officer_id: int, day: st
                 started[event.ticket_id] = event.at
             case ev.TicketFinished():
                 finished.add(event.ticket_id)
-                if event.ticket_id in started:
-                    durations.append(event.at - started[event.ticket_id])
+                spent = service_time(started.get(event.ticket_id), event.at, event.service_unknown)
+                if spent is not None:
+                    durations.append(spent)
             case ev.TicketNoShow():
                 no_show += 1
     rated = [r for r in conn.execute("SELECT ticket_id, score FROM ratings WHERE at >= ? AND at < ?", [start, end])

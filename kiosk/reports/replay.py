@@ -3,7 +3,8 @@
 The definitions are those of kiosk/queue/stats.py (day_statistics), ticket by ticket:
 - a ticket belongs to its last service (a transfer moves it, keeping its issue time);
 - wait = issue -> first call after its last transfer (a recall is no new call);
-- service time = start -> finish (or no-show);
+- service time = start -> finish (or no-show), unknown for a finish with ``service_unknown``
+  (kiosk.queue.stats.service_time, the one rule);
 - over the target (the service's ``sla_minutes``): a wait longer than it, or a citizen still waiting
   (at the day's end, or now for today) or closed at day end (``ticket_expired``) past it; the share is
   over those that were called, still wait, or expired;
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.queue import events as ev
+from kiosk.queue.stats import service_time
 
 # The day end's event (the `dayend` work adds its class to kiosk/queue/events.py): a ticket still waiting
 # or held at closing time; not served.
@@ -46,6 +48,7 @@ class TicketFact:
     counter: int | None = None
     officer: int | None = None
     rating: int | None = None
+    service_unknown: bool = False  # finished without a start of its own: no service time (kiosk.queue.stats)
 
     @property
     def wait_s(self) -> float | None:
@@ -53,9 +56,7 @@ class TicketFact:
 
     @property
     def service_s(self) -> float | None:
-        if self.started_at is None or self.finished_at is None:
-            return None
-        return self.finished_at - self.started_at
+        return service_time(self.started_at, self.finished_at, self.service_unknown)
 
     def target_wait(self, until: float) -> float | None:
         """The wait that is held against the service's target (None: not counted either way)."""
@@ -66,6 +67,12 @@ class TicketFact:
         if self.outcome == "expired" and self.outcome_at is not None:
             return self.outcome_at - self.issued_at
         return None
+
+
+def _service_unknown(row: Mapping[str, Any]) -> bool:
+    """The finish's ``service_unknown`` flag, read as its own column (the rollups select
+    ``json_extract(data, '$.service_unknown')``); rows without that column: False."""
+    return "service_unknown" in row.keys() and bool(row["service_unknown"])
 
 
 def replay(rows: Iterable[Mapping[str, Any]], ratings: Mapping[int, int] | None = None) -> list[TicketFact]:
@@ -90,6 +97,7 @@ def replay(rows: Iterable[Mapping[str, Any]], ratings: Mapping[int, int] | None 
         elif kind in (_FINISHED, _NO_SHOW):
             t.finished_at = at
             t.outcome = "done" if kind == _FINISHED else "no_show"
+            t.service_unknown = kind == _FINISHED and _service_unknown(row)
             t.outcome_at = at
             t.counter = row["counter_number"] if row["counter_number"] is not None else t.counter
             t.officer = row["officer_id"] if row["officer_id"] is not None else t.officer

@@ -53,7 +53,8 @@ def day_cells(conn: sqlite3.Connection, clock: Clock, day: str) -> Cells:
     """Replay the tickets issued on DAY (with their later events and ratings) into cells."""
     _, end = day_bounds(clock, day)
     rows = conn.execute(
-        "SELECT e.type, e.at, e.ticket_id, e.counter_number, e.officer_id, e.service_code "
+        "SELECT e.type, e.at, e.ticket_id, e.counter_number, e.officer_id, e.service_code, "
+        "CASE WHEN e.type = 'ticket_finished' THEN json_extract(e.data, '$.service_unknown') END AS service_unknown "
         "FROM tickets t JOIN events e ON e.ticket_id = t.id WHERE t.day = ? ORDER BY e.id", [day])
     ratings = dict(conn.execute(
         "SELECT r.ticket_id, r.score FROM tickets t JOIN ratings r ON r.ticket_id = t.id WHERE t.day = ?",

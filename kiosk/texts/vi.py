@@ -30,6 +30,9 @@ ERRORS = {
     "invalid": "Dữ liệu nhập vào không hợp lệ, vui lòng kiểm tra lại.",
     "exists": "Mục này đã tồn tại.",
     "illegal_transition": "Thao tác không hợp lệ ở trạng thái hiện tại của quầy hoặc số thứ tự.",
+    "no_show_too_soon": "Số này vừa được gọi, chưa đủ thời gian tối thiểu để đánh dấu vắng mặt. Vui lòng chờ "
+                        "công dân thêm ít phút hoặc gọi lại.",
+    "ticket_number_not_found": "Không có số thứ tự này trong ngày hôm nay. Vui lòng kiểm tra lại số vừa nhập.",
     "limit_reached": "Lĩnh vực này đã hết số trong ngày.",
     "person_limit_reached": "Quý khách đã lấy đủ số lượt cho lĩnh vực này trong ngày.",
     "service_closed": "Lĩnh vực này hiện không nhận hồ sơ.",

@@ -54,7 +54,7 @@ def hot_app(tmp_path, seeded_history):
     data = tmp_path / "data"
     shutil.copytree(folder, data)
     clock = FakeClock(datetime(2026, 11, 25, 9, 0, tzinfo=centre_timezone()))  # the next working day
-    app = create_app({"data_dir": str(data), "retention_days": 3650}, clock=clock)
+    app = create_app({"data_dir": str(data), "retention_days": 3650, "no_show_min_s": 0}, clock=clock)
     kiosk = app.extensions["kiosk"]
     open_demo_counters(kiosk.engine)
     app.tokens = role_tokens(kiosk)

@@ -123,7 +123,8 @@ def test_console_buttons_follow_the_snapshot_and_actions_are_not_reread(officer_
     console.wait_for_function(f"document.getElementById('current-number').textContent === {first['number']!r}")
     assert server.api("GET", f"/tickets/{second['id']}", server.tokens["admin"]).json()["state"] == "done"
     _assert_buttons_follow(console, _settled_actions(console, 2))
-    console.click("#act-no-show")
+    console.click("#act-no-show")  # asks first (tests/e2e/test_e2e_officer_day.py)
+    console.click("#no-show-dialog[open] #no-show-confirm")
     console.wait_for_function("document.body.dataset.ticketState === 'none'")
     _assert_buttons_follow(console, _settled_actions(console, 2))
 

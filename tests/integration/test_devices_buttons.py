@@ -44,6 +44,8 @@ def test_button_mapping(devices_app, client, tokens, sims):
     _press(app, sims, 1, "finish")  # finish a called ticket: started and finished at once
     ticket_c = app.extensions["kiosk"].engine.ticket(c["id"])
     assert ticket_c.state == "done" and ticket_c.started_at is not None
+    finish = [e for _, e in app.extensions["kiosk"].engine.events() if e.name == "ticket_finished"][-1]
+    assert finish.ticket_id == c["id"] and finish.service_unknown is True  # no service time: unknown, not 0
 
     link = app.extensions["kiosk"].devices.link
     _press(app, sims, 1, "recall")  # nothing to recall: refused, nothing changes

@@ -158,7 +158,8 @@ def _settings_json():
     s = services().engine.settings
     return {"policy": s.policy.name, "interleave_every": s.policy.interleave_every,
             "priority_bonus_minutes": s.policy.priority_bonus_minutes,
-            "auto_no_show_after_recalls": s.auto_no_show_after_recalls, "closing_time": s.closing_time}
+            "auto_no_show_after_recalls": s.auto_no_show_after_recalls, "closing_time": s.closing_time,
+            "no_show_min_s": s.no_show_min_s}
 
 
 @bp.get("/announcements")

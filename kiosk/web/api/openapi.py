@@ -135,8 +135,10 @@ def document() -> dict[str, Any]:
         paths[f"/counters/{{n}}/{action}"] = {"post": _op(summary, "officer of counter n, admin", body=body,
                                                           result=ticket_or_null, params=_counter_param())}
     paths["/counters/{n}/call"] = {"post": _op("Call a particular ticket", "officer of counter n, admin",
-                                               body={"type": "object", "required": ["ticket_id"],
-                                                     "properties": {"ticket_id": {"type": "integer"}}},
+                                               body={"type": "object", "description": "ticket_id, or number: today's ticket "
+                                                     "of that number (e.g. A012, typed on the console)",
+                                                     "properties": {"ticket_id": {"type": "integer"},
+                                                                    "number": {"type": "string"}}},
                                                result=ticket_or_null, params=_counter_param())}
     paths["/counters/{n}/pause"] = {"post": _op("Pause with a reason", "officer of counter n, admin",
                                                 body={"type": "object", "required": ["reason"],

@@ -124,7 +124,11 @@ def call_next(n: int):
 @require("officer")
 def call_ticket(n: int):
     who = _acting_counter(n)
-    ticket_id = field(json_body(), "ticket_id", int)
+    data = json_body()
+    if "number" in data and "ticket_id" not in data:  # typed on the console: today's ticket of that number
+        ticket_id = _engine().ticket_by_number(field(data, "number", str)).id
+    else:
+        ticket_id = field(data, "ticket_id", int)
     return _ticket_or_null(_engine().call_ticket(n, ticket_id, who.officer_id))
 
 

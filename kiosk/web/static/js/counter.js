@@ -30,8 +30,8 @@
       run: (c) => post(`/counters/${c.number}/start`) },
     { id: "finish", actions: ["finish"], vi: "Hoàn thành", en: "Finish", key: "f",
       run: (c) => post(`/counters/${c.number}/finish`) },
-    { id: "no-show", actions: ["no_show"], vi: "Vắng mặt", en: "No-show", key: "x",
-      run: (c) => post(`/counters/${c.number}/no-show`) },
+    // asks first: a no-show ends the citizen's turn (the server also refuses one too soon after the call)
+    { id: "no-show", actions: ["no_show"], vi: "Vắng mặt", en: "No-show", key: "x", run: (c, t) => openNoShow(t) },
     { id: "hold", actions: ["hold"], vi: "Tạm giữ", en: "Hold", key: "h",
       run: (c) => post(`/counters/${c.number}/hold`) },
     { id: "transfer", actions: ["transfer"], vi: "Chuyển", en: "Transfer", key: "t", run: (c, t) => openTransfer(t) },
@@ -235,10 +235,34 @@
 
     renderWaiting(c);
     renderHeld(c);
+    renderCallNumber(c);
   }
 
   function callTicket(c, id) {
     return answer("call", () => post(`/counters/${c.number}/call`, { ticket_id: id }), (r) => "Đã gọi số " + r.ticket.number);
+  }
+
+  /** The typed number (e.g. "a12" or "A012") is resolved by the server to today's ticket of that number. */
+  async function submitCallNumber(ev) {
+    ev.preventDefault();
+    const c = myCounter();
+    const raw = $("call-number").value.replace(/\s+/g, "").toUpperCase();
+    const m = raw.match(/^([A-Z]+)(\d{1,3})$/);
+    if (!c || !m) {
+      showError({ status: 422, message: "Vui lòng nhập số thứ tự, ví dụ A012 / Type a ticket number, e.g. A012" });
+      return;
+    }
+    const number = m[1] + m[2].padStart(3, "0");
+    await answer("call", () => post(`/counters/${c.number}/call`, { number }), (r) => {
+      $("call-number").value = "";
+      return "Đã gọi số " + r.ticket.number;
+    });
+  }
+
+  function renderCallNumber(c) {
+    const off = locked() || !allows(c, "call");
+    $("call-number").disabled = off;
+    $("call-number-submit").disabled = off;
   }
 
   function renderWaiting(c) {
@@ -299,6 +323,21 @@
     await answer("pause", () => post(`/counters/${c.number}/pause`, { reason }), () => "Đã tạm dừng: " + reason);
   }
 
+  function openNoShow(t) {
+    $("no-show-number").textContent = t.number;
+    $("no-show-since").textContent = "Gọi lúc " + window.K.timeOfDay(t.called_at) + " (" +
+      ageText(t.called_at, "") + " trước)" + (t.recalls ? ", đã gọi lại " + t.recalls + " lần" : "");
+    $("no-show-dialog").showModal();
+    return null;
+  }
+
+  async function submitNoShow(ev) {
+    ev.preventDefault();
+    $("no-show-dialog").close();
+    const c = myCounter();
+    await answer("no-show", () => post(`/counters/${c.number}/no-show`), DONE_TEXT["no-show"]);
+  }
+
   function openTransfer(t) {
     $("transfer-number").textContent = t.number;
     $("transfer-service").replaceChildren(...st.snap.services.filter((s) => s.code !== t.service).map((s) =>
@@ -341,6 +380,8 @@
     document.querySelectorAll("dialog [data-close]").forEach((b) => b.addEventListener("click", () => b.closest("dialog").close()));
     $("pause-form").addEventListener("submit", submitPause);
     $("transfer-form").addEventListener("submit", submitTransfer);
+    $("no-show-form").addEventListener("submit", submitNoShow);
+    $("call-number-form").addEventListener("submit", submitCallNumber);
     document.addEventListener("keydown", onKey);
     st.me = await api("GET", "/me");
     const asked = parseInt(new URLSearchParams(window.location.search).get("counter") || "", 10);
