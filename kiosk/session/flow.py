@@ -624,7 +624,10 @@ class KioskFlow:
             ref = self.citizens.ref(int(face.identity))
         except (NotFound, ValueError, TypeError):
             return  # deleted meanwhile (the gallery catches up through on_forget)
+        booking = self.session.extra.get("booking_code")  # a booking's QR shown just before: the face confirms
         self.session = _Session(ref=ref, via="face", track_id=face.track_id, started=now, last_input=now)
+        if booking is not None:
+            self.session.extra["booking_code"] = booking
         self.notice = None
         self._go(CONFIRM, now)
 
