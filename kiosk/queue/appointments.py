@@ -45,6 +45,23 @@ def clean_code(code: Any) -> str:
     return text
 
 
+# The booking's QR (shown on the confirmation page, read by the kiosk's camera): this prefix and the code. It
+# carries nothing of the citizen; at the kiosk it only selects the booking, the card still confirms who it is.
+BOOKING_QR_PREFIX = "KIOSK-BOOKING:"
+
+
+def booking_qr_payload(code: str) -> str:
+    """The text of a booking's QR: ``KIOSK-BOOKING:ABCDEFGHJK``."""
+    return BOOKING_QR_PREFIX + code
+
+
+def code_from_qr(text: Any) -> str:
+    """The code of a booking QR's text, or "" when it is not one."""
+    if not isinstance(text, str) or not text.startswith(BOOKING_QR_PREFIX):
+        return ""
+    return clean_code(text[len(BOOKING_QR_PREFIX):])
+
+
 def grouped_code(code: str) -> str:
     """``ABCDEFGHJK`` -> ``ABCDE-FGHJK`` (a 6-character code: ``ABC-DEF``), for reading aloud and typing."""
     size = CODE_GROUP if len(code) > LEGACY_CODE_LENGTH else 3
@@ -258,6 +275,15 @@ class Appointments:
         and, when the booking holds a name, with the name of the card they show (``holder``). A booking made
         with their number under another name is never theirs."""
         row = self._due_where("(holder IS NULL OR holder = ?)", lookup, holder)
+        return _row(row) if row else None
+
+    def selected_for_card(self, code: str, lookup: str, holder: str | None) -> Appointment | None:
+        """The booking of ``code`` (read from its QR) when it is this card's: booked with its ID number and, when
+        the booking holds a name, with the card's name (``due``'s rule); else None, whatever was wrong."""
+        text = clean_code(code)
+        row = self.engine.store.conn().execute(
+            "SELECT * FROM appointments WHERE code = ? AND lookup = ? AND (holder IS NULL OR holder = ?)",
+            [text, lookup, holder]).fetchone() if text else None
         return _row(row) if row else None
 
     def due_in_another_name(self, lookup: str, holder: str | None) -> bool:

@@ -47,6 +47,7 @@ import numpy as np
 
 from kiosk.citizens.registry import CitizenRef
 from kiosk.pager.labels import PagerBindError, bound_text, refusal_text
+from kiosk.queue.appointments import BOOKING_QR_PREFIX, code_from_qr
 from kiosk.queue.errors import LimitReached, NotFound, QueueError, ServiceClosed
 
 __all__ = [
@@ -129,6 +130,20 @@ NOTICES: dict[str, tuple[str, str]] = {
                            "Mời Quý khách chọn lĩnh vực, hoặc hỏi cán bộ hướng dẫn.",
                            "An appointment with this ID number was booked under another name and cannot be used. "
                            "Please choose a service, or ask staff."),
+    "booking_qr_read": ("Đã đọc mã lịch hẹn. Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera để xác nhận.",
+                        "Appointment code read. Please show your ID card's QR code to confirm it is you."),
+    "booking_qr_unknown": ("Mã lịch hẹn này không dùng được (không có, đã hủy hoặc đã làm thủ tục). Mời Quý khách "
+                           "đưa thẻ căn cước/CCCD vào camera, hoặc hỏi cán bộ hướng dẫn.",
+                           "This appointment code cannot be used (unknown, cancelled or checked in). Please show "
+                           "your ID card, or ask staff."),
+    "booking_qr_other_card": ("Lịch hẹn của mã QR vừa đọc không được đặt với thẻ căn cước/CCCD này nên không dùng "
+                              "được. Mời Quý khách chọn lĩnh vực, hoặc hỏi cán bộ hướng dẫn.",
+                              "The appointment of the QR code just read was not booked with this ID card. Please "
+                              "choose a service, or ask staff."),
+    "booking_qr_outside_window": ("Lịch hẹn chưa đến giờ làm thủ tục hoặc đã quá giờ (từ 30 phút trước đến 15 phút "
+                                  "sau giờ hẹn). Mời Quý khách chọn lĩnh vực, hoặc hỏi cán bộ hướng dẫn.",
+                                  "The appointment is not open for check-in now. Please choose a service, or ask "
+                                  "staff."),
     "not_me": ("Xin lỗi Quý khách. Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera, hoặc chạm để chọn "
                "lĩnh vực.", "Sorry. Please show the QR code of your ID card to the camera, or touch a service."),
 }
@@ -528,8 +543,11 @@ class KioskFlow:
 
     def _card(self, record: Any, face: Any, now: float) -> None:
         ref = self.citizens.remember_card(record.to_json())
+        booking = self.session.extra.get("booking_code")  # a booking's QR shown just before the card
         self.session = _Session(ref=ref, via="card", track_id=face.track_id if face is not None else None,
                                 started=now, last_input=now)
+        if booking is not None:
+            self.session.extra["booking_code"] = booking
         self.notice = None
         if ref.has_face or self.citizens.declined_face(ref.id, self.consent_text_version):
             self._after_consent(now)  # enrolled already, or said no to this very text: not asked again
@@ -545,8 +563,11 @@ class KioskFlow:
             return False
 
     def _label(self, text: str, now: float) -> None:
-        """A pager card's QR label in view."""
+        """A pager card's QR label, or a booking's QR, in view."""
         s = self.session
+        if text.startswith(BOOKING_QR_PREFIX):
+            self._booking_qr(text, now)
+            return
         if self.bind_pager is None:
             return
         if self.state in (IDLE, PRESENT):
@@ -568,6 +589,28 @@ class KioskFlow:
             return
         self._pager_done(card, now)
 
+    def _booking_qr(self, text: str, now: float) -> None:
+        """A booking's QR (from the confirmation page) in view: it selects that booking; the card shown next
+        confirms who it is (docs/booking.md, "The booking's QR"). Only before a card or face started a session."""
+        if self.appointments is None or self.state not in (IDLE, PRESENT):
+            return
+        if text == self.session.extra.get("booking_qr"):
+            return  # the same QR stays in view for many frames
+        self.session.extra["booking_qr"] = text
+        try:
+            appt = self.appointments.get(code_from_qr(text))
+        except QueueError:
+            appt = None
+        if appt is None or appt.state != "booked":
+            self.session.extra.pop("booking_code", None)
+            self._set_notice("booking_qr_unknown", now)
+        else:
+            self.session.extra["booking_code"] = appt.code
+            self._set_notice("booking_qr_read", now, kind="info")
+            self.notice["until"] = now + self.settings.idle_timeout_s
+        self.session.last_input = now
+        self._go(PRESENT, now)
+
     def _pager_done(self, card: int, now: float) -> None:
         s = self.session
         if s.ticket is None:
@@ -582,7 +625,10 @@ class KioskFlow:
             ref = self.citizens.ref(int(face.identity))
         except (NotFound, ValueError, TypeError):
             return  # deleted meanwhile (the gallery catches up through on_forget)
+        booking = self.session.extra.get("booking_code")  # a booking's QR shown just before: the face confirms
         self.session = _Session(ref=ref, via="face", track_id=face.track_id, started=now, last_input=now)
+        if booking is not None:
+            self.session.extra["booking_code"] = booking
         self.notice = None
         self._go(CONFIRM, now)
 
@@ -634,7 +680,10 @@ class KioskFlow:
 
     def _after_consent(self, now: float) -> None:
         ref = self.session.ref
-        if ref is not None and self.appointments is not None:
+        if ref is not None and self.appointments is not None and self.session.extra.get("booking_code"):
+            if self._check_in_selected(ref, now):
+                return
+        elif ref is not None and self.appointments is not None:
             # the card's ID number and name (a face: those of the card last read), so a booking made with this
             # number under another name is not checked in here
             due = self.appointments.due(ref.lookup, ref.holder)
@@ -649,6 +698,23 @@ class KioskFlow:
             elif self.appointments.due_in_another_name(ref.lookup, ref.holder):
                 self._set_notice("booking_other_name", now, kind="info")
         self._go(PRIORITY if ref is not None and ref.proposes_elderly else SERVICES, now)
+
+    def _check_in_selected(self, ref: CitizenRef, now: float) -> bool:
+        """Check in the booking selected by its QR when the card is its citizen's (the same rule as ``due``);
+        False (a notice says why) when it is not, or not now: the citizen then chooses a service."""
+        code = self.session.extra.pop("booking_code")
+        appt = self.appointments.selected_for_card(code, ref.lookup, ref.holder)
+        if appt is None:
+            self._set_notice("booking_qr_other_card", now)
+            return False
+        try:
+            issued = self.appointments.check_in(appt, citizen_key=ref.lookup)
+        except QueueError as exc:
+            self._set_notice("booking_qr_outside_window" if getattr(exc, "code", "") == "outside_window"
+                             else "booking_qr_unknown", now)
+            return False
+        self._show_ticket(issued, now)
+        return True
 
     def _try_enrol(self, obs: Any, now: float) -> None:
         s = self.session

@@ -21,6 +21,7 @@ import logging
 from typing import Any
 
 from kiosk.config.vision import VisionConfig, vision_config
+from kiosk.queue.appointments import BOOKING_QR_PREFIX
 from kiosk.session.flow import FlowSettings
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,8 @@ def worker_settings(cfg: VisionConfig, camera: Any = "default", pager_prefix: st
             source = {"kind": "camera", "camera": cfg.camera, "width": cfg.width, "height": cfg.height,
                       "backoff_initial_s": cfg.backoff_initial_s, "backoff_max_s": cfg.backoff_max_s}
     return WorkerSettings(source=source, faces=cfg.faces, max_fps=cfg.max_fps, presence_fps=cfg.presence_fps,
-                          qr_passes=cfg.qr_passes, text_prefixes=(prefix,) if prefix else (),
+                          qr_passes=cfg.qr_passes,
+                          text_prefixes=((prefix,) if prefix else ()) + (BOOKING_QR_PREFIX,),
                           preview_interval_s=preview_s, preview_max_side=cfg.preview_max_side,
                           deadline_s=cfg.worker_deadline_s)
 

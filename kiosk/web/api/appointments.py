@@ -15,6 +15,7 @@ from kiosk.citizens.names import normalise_name
 from kiosk.queue.appointments import BookingThrottled, NoSuchAppointment, clean_code
 from kiosk.queue.errors import IllegalTransition, LimitReached
 from kiosk.web.body import field, json_body
+from kiosk.web.booking_confirm import confirmation
 from kiosk.web.booking_guard import BookingGuard
 from kiosk.web.errors import ApiError
 from kiosk.web.security import require, services
@@ -107,7 +108,9 @@ def book():
     except Exception:
         _guard().give_back_booking()
         raise
-    return jsonify(appt.to_api(services().clock.tz)), 201
+    tz = services().clock.tz
+    name = services().engine.service(appt.service).name
+    return jsonify(confirmation(appt.to_api(tz), appt.slot_start, name, tz)), 201
 
 
 def _verified(code: str, id_last4, action):

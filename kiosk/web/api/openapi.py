@@ -284,7 +284,11 @@ def document() -> dict[str, Any]:
                     "service": {"type": "string"},
                     "state": {"type": "string", "enum": ["booked", "checked_in", "cancelled", "expired"]},
                     "ticket_id": {"type": ["integer", "null"]},
-                    "slot_start": {"type": "string", "format": "date-time"}}},
+                    "slot_start": {"type": "string", "format": "date-time"},
+                    # only in the 201 of a booking (the confirmation, docs/booking.md)
+                    "service_name": {"type": "string"},
+                    "when_vi": {"type": "string", "description": "the slot as read: 07:30, thứ Tư 02/12/2026"},
+                    "qr": {"type": "string", "description": "data:image/svg+xml;base64 QR of KIOSK-BOOKING:CODE"}}},
                 "Device": _device_schema(),
                 "DeviceAlert": _device_schema(alert=True),
                 "Service": {"type": "object", "required": ["code", "name", "prefix"], "properties": {

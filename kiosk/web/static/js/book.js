@@ -52,11 +52,16 @@
       const body = { service: $("book-service").value, slot: chosen, id_number: id, full_name: name };
       try {
         const a = await getJSON("/api/v1/public/appointments", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-        $("book-code").textContent = a.code_display || a.code; $("book-when").textContent = a.slot_start.slice(0, 16).replace("T", " ");
+        $("book-code").textContent = a.code_display || a.code;
+        $("book-service-name").textContent = a.service_name || a.service;
+        $("book-when").textContent = a.when_vi || a.slot_start.slice(0, 16).replace("T", " ");
+        $("book-qr").src = a.qr;  // the server renders it (data: URL): KIOSK-BOOKING:CODE, nothing of the citizen
+        $("cancel-code").value = a.code_display || a.code;  // the link below leads to the cancel form, code filled in
         $("book-form").hidden = true; $("book-done").hidden = false;
       } catch (e) { showError(e.message); loadSlots(); }
     });
     $("cancel-form").addEventListener("submit", cancel);
+    $("book-cancel-link").addEventListener("click", () => setTimeout(() => $("cancel-last4").focus(), 0));
     loadSlots();
   }
 
