@@ -51,6 +51,11 @@ MESSAGES_VI = {
     "login_throttled": "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút hoặc liên hệ quản trị viên "
                        "để mở khóa.",
     "wrong_password": "Mật khẩu hiện tại không đúng.",
+    # the rating tablet at a counter (kiosk/web/pages/rate.py)
+    "already_rated": "Lượt giao dịch này đã được đánh giá. Cảm ơn Quý khách.",
+    "wrong_counter": "Lượt giao dịch này không được phục vụ tại quầy này.",
+    "wrong_tablet": "Máy đánh giá này thuộc quầy khác.",
+    "rating_expired": "Đã hết thời gian đánh giá tại quầy. Quý khách có thể đánh giá qua mã QR trên phiếu.",
 }
 
 
