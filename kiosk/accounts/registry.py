@@ -168,7 +168,7 @@ def create_token(conn: sqlite3.Connection, role: Any, counter: int | None = None
     if role not in TOKEN_ROLES:
         raise InvalidInput(f"role must be one of {', '.join(TOKEN_ROLES)}")
     if role in ("officer", "rating") and counter is None:
-        raise InvalidInput(f"an {role} token needs --counter")
+        raise InvalidInput(f"{'an officer' if role == 'officer' else 'a rating'} token needs --counter")
     _counter_exists(conn, counter)
     token = "kt_" + secrets.token_urlsafe(32)
     conn.execute(

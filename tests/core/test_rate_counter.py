@@ -115,6 +115,8 @@ def test_only_a_rating_token_connects_to_rate(app, tokens):
     assert sio(app, "/rate", auth={"token": tablets[1]}).is_connected("/rate")
     for ns in ("/counter", "/kiosk", "/monitor"):  # the tablet sees no queue, no names
         assert not sio(app, ns, auth={"token": tablets[1]}).is_connected(ns), ns
+    for path in ("/api/v1/queue", "/api/v1/counters", "/api/v1/stats"):
+        assert app.test_client().get(path, headers=bearer(tablets[1])).status_code == 403, path
 
 
 def test_the_page_is_the_tablets_own_counter(app, tokens):
