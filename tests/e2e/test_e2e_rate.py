@@ -1,4 +1,4 @@
-"""The rating tablet of a counter in Chromium: signed in once with a rating token made on the admin API, it
+"""The rating tablet of a counter in Chromium: signed in once with a rating token made on the admin page, it
 idles with "Cảm ơn Quý khách"; the officer finishes a ticket on the console of that counter, the tablet asks
 about that ticket (its number only), a tap on 5 stores the rating of that ticket, and the ticket's tracking
 link is refused afterwards. A question left unanswered goes back to idle after its timeout."""
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from e2e_helpers import login
 
 pytestmark = pytest.mark.e2e
 
@@ -17,6 +18,23 @@ def _tablet_token(server, counter: int) -> str:
                    {"role": "rating", "counter": counter, "label": f"Máy đánh giá quầy {counter}"})
     assert r.status_code == 201, r.text
     return r.json()["token"]
+
+
+def _tablet_token_from_admin(new_page, server, counter: int) -> str:
+    """The admin page's Mã thiết bị tab makes the tablet's token (role rating, bound to COUNTER)."""
+    page = new_page(1600, 900)
+    login(page, server, "admin", "/admin")
+    page.click("[data-tab=tokens]")
+    page.select_option("#token-form [name=role]", "rating")
+    page.wait_for_selector(f"#token-form [name=counter] option[value='{counter}']", state="attached")
+    page.select_option("#token-form [name=counter]", str(counter))
+    page.fill("#token-form [name=label]", f"Máy đánh giá quầy {counter}")
+    page.click("#token-form button[type=submit]")
+    page.wait_for_selector("#token-once:not([hidden])")
+    token = page.inner_text("#token-value").strip()
+    page.wait_for_selector("#tokens-table td:text('Đánh giá tại quầy')")
+    page.close()
+    return token
 
 
 def _serving_at(server, counter: int) -> dict:
@@ -43,7 +61,7 @@ def _open_tablet(new_page, server, token: str, install_clock: bool = False):
 
 
 def test_finish_at_the_counter_then_tap_5_on_its_tablet(new_page, officer_page, server, shots):
-    tablet = _open_tablet(new_page, server, _tablet_token(server, COUNTER))
+    tablet = _open_tablet(new_page, server, _tablet_token_from_admin(new_page, server, COUNTER))
     ticket = _serving_at(server, COUNTER)
     console = officer_page(COUNTER)
     console.wait_for_function("document.body.dataset.ticketState === 'serving'")
