@@ -191,3 +191,21 @@ def test_migration_17_keeps_every_device_and_its_session(tmp_path):
         assert kiosk_token.startswith("kt_")
     finally:
         store.close()
+
+
+def test_a_tablet_reconnecting_gets_the_open_question_only(app, client, tokens, clock):
+    tablets = rating_tokens(app)
+    ticket = serve(client, tokens)
+    clock.advance(10)
+    back = sio(app, "/rate", auth={"token": tablets[1]})  # reloaded 10 s after the finish
+    got = events_named(back, "/rate", "rate_prompt")
+    assert len(got) == 1 and got[0]["ticket_id"] == ticket["id"] and got[0]["timeout_s"] == COUNTER_PROMPT_S - 10
+    assert events_named(sio(app, "/rate", auth={"token": tablets[3]}), "/rate", "rate_prompt", timeout=0.5) == []
+    assert rate(client, tablets[1], 1, ticket["id"], 4).status_code == 201
+    rated = sio(app, "/rate", auth={"token": tablets[1]})  # answered: nothing more to ask
+    assert events_named(rated, "/rate", "rate_prompt", timeout=0.5) == []
+    later = serve(client, tokens)
+    clock.advance(COUNTER_PROMPT_S + 1)
+    gone = sio(app, "/rate", auth={"token": tablets[1]})  # the question's time is over
+    assert events_named(gone, "/rate", "rate_prompt", timeout=0.5) == []
+    assert rating_of(app.extensions["kiosk"].engine, later["id"]) is None
