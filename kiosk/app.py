@@ -175,8 +175,10 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.web.pages import account as pages_account
     from kiosk.web.pages import devices as pages_devices
     from kiosk.web.pages import main as pages
+    from kiosk.web.pages import rate as pages_rate
     from kiosk.web.realtime import kiosk as kiosk_live
     from kiosk.web.realtime.namespaces import SocketFanout, register_namespaces
+    from kiosk.web.realtime.rate import RateFanout, register_rate
     from kiosk.web.realtime.track import TrackFanout, register_track
     from kiosk.web.realtime.watch import SocketWatch
 
@@ -189,6 +191,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     tracking = TrackFanout(kiosk.socketio, kiosk.engine, app)  # the citizens' tracking pages, live
     kiosk.bus.subscribe(tracking)
     supervisor.add("track-fanout", lambda deadline: tracking.stop())
+    kiosk.bus.subscribe(RateFanout(kiosk.socketio, kiosk.engine))  # the counters' rating tablets
     kiosk.vision_config = kiosk_session.vision_config(config)
     kiosk.face_watch = kiosk_session.face_check_watch(kiosk, supervisor)
     kiosk.terminals = TerminalHub(kiosk, kiosk.vision_config, app.config["SECRET_KEY"])
@@ -240,10 +243,11 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     # Order matters where rules overlap: the signed tracking routes of ratings before the devices' ones.
     for bp in (api_queue.bp, api_account.bp, api_today.bp, api_reports.bp, api_admin.bp, api_citizens.bp,
                api_appointments.bp, ratings.bp, openapi.bp, pages.bp, pages_account.bp, kiosk_live.bp,
-               api_devices.bp, pages_devices.bp):
+               api_devices.bp, pages_devices.bp, pages_rate.bp):
         app.register_blueprint(bp)
     register_namespaces(kiosk.socketio)
     register_track(kiosk.socketio, tracking)
+    register_rate(kiosk.socketio)
     kiosk_live.register_socket_handlers(kiosk.socketio)
 
 

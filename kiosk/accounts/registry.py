@@ -19,7 +19,7 @@ from kiosk.queue.errors import InvalidInput, NotFound, QueueError
 from kiosk.runtime.blocking import run_blocking
 
 USER_ROLES = ("officer", "manager", "admin")
-TOKEN_ROLES = ("kiosk", "officer", "manager", "admin", "display")
+TOKEN_ROLES = ("kiosk", "officer", "manager", "admin", "display", "rating")  # rating: a counter's tablet (/rate)
 USERNAME_RE = re.compile(r"^[a-z0-9._-]{2,40}$")
 HASHES_AT_ONCE = 2  # scrypt takes a core while it runs; the centre's PC may have only two
 
@@ -167,8 +167,8 @@ def create_token(conn: sqlite3.Connection, role: Any, counter: int | None = None
     """A new bearer token; only its hash is stored, so it is shown once."""
     if role not in TOKEN_ROLES:
         raise InvalidInput(f"role must be one of {', '.join(TOKEN_ROLES)}")
-    if role == "officer" and counter is None:
-        raise InvalidInput("an officer token needs --counter")
+    if role in ("officer", "rating") and counter is None:
+        raise InvalidInput(f"{'an officer' if role == 'officer' else 'a rating'} token needs --counter")
     _counter_exists(conn, counter)
     token = "kt_" + secrets.token_urlsafe(32)
     conn.execute(

@@ -169,8 +169,8 @@ def token() -> None:
 
 
 @token.command("create")
-@click.option("--role", required=True, type=click.Choice(["kiosk", "officer", "manager", "admin", "display"]))
-@click.option("--counter", type=int, help="Counter number (required for officer tokens).")
+@click.option("--role", required=True, type=click.Choice(["kiosk", "officer", "manager", "admin", "display", "rating"]))
+@click.option("--counter", type=int, help="Counter number (required for officer and rating tokens).")
 @click.option("--label", default="", help="What the token is for.")
 @click.option("--name", default="", help="A kiosk terminal's name, shown on the monitor (same as --label).")
 @click.option("--data-dir", type=click.Path(file_okay=False))

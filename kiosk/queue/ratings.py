@@ -17,12 +17,20 @@ SCORES_VI = {
 SATISFIED_MIN = 4  # "Hài lòng" or "Rất hài lòng": the satisfied share counts scores from here up
 RATING_WINDOW_S = 24 * 3600  # a rating belongs to the visit: the same day, not weeks later
 MAX_COMMENT = 300
+# The counter's tablet (page /rate) asks for this long after the officer finishes, then thanks and goes idle;
+# the grace lets a tap at the last second still count (the tablet's clock and the LAN).
+COUNTER_PROMPT_S = 30
+COUNTER_GRACE_S = 5
+
+
+def _check_score(score: Any) -> None:
+    if isinstance(score, bool) or not isinstance(score, int) or score not in SCORES_VI:
+        raise InvalidInput("score must be a whole number from 1 to 5")
 
 
 def rate(engine: QueueEngine, ticket_id: int, score: Any, comment: Any = "") -> dict[str, Any]:
     """Record the rating of a finished ticket; refuses a second one."""
-    if isinstance(score, bool) or not isinstance(score, int) or score not in SCORES_VI:
-        raise InvalidInput("score must be a whole number from 1 to 5")
+    _check_score(score)
     if comment is None:
         comment = ""
     if not isinstance(comment, str):
@@ -44,6 +52,20 @@ def rate(engine: QueueEngine, ticket_id: int, score: Any, comment: Any = "") -> 
             [ticket_id, score, comment, ticket.service, ticket.counter, now],
         )
     return {"ticket_id": ticket_id, "score": score, "label": SCORES_VI[score]}
+
+
+def rate_at_counter(engine: QueueEngine, counter: int, ticket_id: Any, score: Any) -> dict[str, Any]:
+    """A rating from counter N's tablet: only of a ticket finished at that counter, only while the tablet
+    asks; then the same record and the same once-per-ticket rule as the tracking link's (``rate``)."""
+    if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
+        raise InvalidInput("ticket must be a ticket id")
+    _check_score(score)
+    ticket = engine.ticket(ticket_id)
+    if ticket.state != "done" or ticket.counter != counter:
+        raise QueueError(f"ticket {ticket.number} was not finished at counter {counter}", code="wrong_counter")
+    if ticket.finished_at is not None and engine.clock.now() - ticket.finished_at > COUNTER_PROMPT_S + COUNTER_GRACE_S:
+        raise QueueError("the tablet's time to rate this visit has passed", code="rating_expired")
+    return rate(engine, ticket_id, score)
 
 
 def rating_of(engine: QueueEngine, ticket_id: int) -> int | None:

@@ -371,6 +371,33 @@ def m014_queue_order(db: sqlite_utils.Database) -> None:
         """)
 
 
+TOKEN_ROLES_OLD = "role IN ('kiosk', 'officer', 'manager', 'admin', 'display')"
+TOKEN_ROLES_17 = "role IN ('kiosk', 'officer', 'manager', 'admin', 'display', 'rating')"
+
+
+def m017_rating_tokens(db: sqlite_utils.Database) -> None:
+    """Token role ``rating``: a counter's rating tablet (page /rate). SQLite cannot alter a CHECK, and the
+    usual rebuild of api_tokens (new table, copy, drop) would cascade-delete every session of a device
+    (sessions.token_id ON DELETE CASCADE) and needs foreign keys off, which cannot change inside this
+    transaction. A CHECK that only admits one more value leaves every stored row valid, so this is SQLite's
+    documented in-place edit of the table's definition (https://sqlite.org/lang_altertable.html, section 7):
+    the new text in sqlite_schema and a new schema_version, checked before the transaction commits."""
+    row = db.execute("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'api_tokens'").fetchone()
+    if row is None or row[0].count(TOKEN_ROLES_OLD) != 1:
+        raise RuntimeError("api_tokens is not the table migration 17 expects")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute("UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = 'api_tokens'",
+                   [row[0].replace(TOKEN_ROLES_OLD, TOKEN_ROLES_17)])
+        db.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+    problems = [r[0] for r in db.execute("PRAGMA integrity_check").fetchall()]
+    if problems != ["ok"]:
+        raise RuntimeError(f"migration 17: integrity_check says {problems}")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "core", m001_core),
     (2, "citizens", m002_citizens),
@@ -386,6 +413,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (12, "booking_binding", m012_booking_binding),
     (13, "sessions", m013_sessions),
     (14, "queue_order", m014_queue_order),
+    (17, "rating_tokens", m017_rating_tokens),
 ]
 
 

@@ -30,6 +30,9 @@ ERRORS = {
     "invalid": "Dữ liệu nhập vào không hợp lệ, vui lòng kiểm tra lại.",
     "exists": "Mục này đã tồn tại.",
     "illegal_transition": "Thao tác không hợp lệ ở trạng thái hiện tại của quầy hoặc số thứ tự.",
+    "wrong_counter": "Lượt giao dịch này không được phục vụ tại quầy này.",
+    "wrong_tablet": "Máy đánh giá này thuộc quầy khác.",
+    "rating_expired": "Đã hết thời gian đánh giá tại quầy. Quý khách có thể đánh giá qua mã QR trên phiếu.",
     "no_show_too_soon": "Số này vừa được gọi, chưa đủ thời gian tối thiểu để đánh dấu vắng mặt. Vui lòng chờ "
                         "công dân thêm ít phút hoặc gọi lại.",
     "ticket_number_not_found": "Không có số thứ tự này trong ngày hôm nay. Vui lòng kiểm tra lại số vừa nhập.",

@@ -59,3 +59,17 @@ def test_kiosk_page_runs_under_its_csp(browser, server):
         assert errors == []
     finally:
         ctx.close()
+
+
+def test_rating_tablet_page_runs_under_its_csp(browser, server):
+    token = server.api("POST", "/admin/tokens", server.tokens["admin"], {"role": "rating", "counter": 1}).json()["token"]
+    ctx, page, errors = _enforcing(browser, 1024, 600)
+    try:
+        page.goto(f"{server.url}/device?token={token}")
+        page.wait_for_url("**/rate?counter=1")
+        page.wait_for_selector("body[data-connected='yes']", timeout=15000)
+        page.wait_for_timeout(1500)
+        assert page.evaluate("() => window.__cspViolations") == []
+        assert errors == []
+    finally:
+        ctx.close()

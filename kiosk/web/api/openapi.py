@@ -144,6 +144,11 @@ def document() -> dict[str, Any]:
                                                 body={"type": "object", "required": ["reason"],
                                                       "properties": {"reason": {"type": "string", "maxLength": 200}}},
                                                 params=_counter_param())}
+    paths["/counters/{n}/rating"] = {"post": _op(
+        "Rate the ticket just finished at counter n (its rating tablet, page /rate; once per ticket)",
+        "rating token of counter n", ok="201", params=_counter_param(),
+        body={"type": "object", "required": ["ticket", "score"],
+              "properties": {"ticket": {"type": "integer"}, "score": {"type": "integer", "minimum": 1, "maximum": 5}}})}
     for action in ("resume", "open", "close"):
         paths[f"/counters/{{n}}/{action}"] = {"post": _op(f"{action.capitalize()} the counter",
                                                           "officer of counter n, admin", params=_counter_param())}

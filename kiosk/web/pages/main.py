@@ -102,7 +102,8 @@ def device_login():
     if outcome is None:
         return render_template("login.html", **_context(error="Mã thiết bị không hợp lệ. / Invalid device token.")), 401
     login_session(outcome)
-    default = {"kiosk": "/kiosk", "display": "/display", "officer": "/counter", "manager": "/monitor"}
+    default = {"kiosk": "/kiosk", "display": "/display", "officer": "/counter", "manager": "/monitor",
+               "rating": f"/rate?counter={outcome.counter}"}
     return redirect(_safe_next(request.args.get("next") or default.get(outcome.role, "/")))
 
 

@@ -3,7 +3,8 @@
 (function () {
   "use strict";
   const { api, el, toast, COUNTER_STATES } = window.K;
-  const ROLE_LABELS = { officer: "Cán bộ quầy", manager: "Lãnh đạo", admin: "Quản trị", kiosk: "Ki-ốt", display: "Màn hình" };
+  const ROLE_LABELS = { officer: "Cán bộ quầy", manager: "Lãnh đạo", admin: "Quản trị", kiosk: "Ki-ốt", display: "Màn hình",
+    rating: "Đánh giá tại quầy" };
   const st = { services: [], counters: [], counterServices: [] };
   const $ = (id) => document.getElementById(id);
 
