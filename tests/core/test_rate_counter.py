@@ -49,7 +49,7 @@ def test_finish_asks_that_counters_tablet_only_and_the_score_is_that_tickets(app
     assert tuple(row) == (1, "HT")
     again = rate(client, tablets[1], 1, ticket["id"], 1)  # a second tap, or a second citizen
     assert again.status_code == 409 and again.json["error"]["code"] == "already_rated"
-    assert again.json["error"]["message_vi"] == "Lượt giao dịch này đã được đánh giá. Cảm ơn Quý khách."
+    assert again.json["error"]["message_vi"] == "Lượt làm thủ tục này đã được đánh giá, cảm ơn Quý khách."
     path = tracking_path(app.config["SECRET_KEY"], ticket["id"])
     late = client.post(path + "/rating", json={"score": 2})  # then the tracking link: refused too
     assert late.status_code == 409 and late.json["error"]["code"] == "already_rated"
