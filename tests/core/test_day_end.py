@@ -8,8 +8,7 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-import sqlite_utils
-from app_support import bearer, make_app, role_tokens
+from app_support import bearer, make_app, role_tokens, store_at_version
 from core_fixtures import MORNING, make_catalogue
 
 from kiosk.demo.centre import open_demo_counters
@@ -21,7 +20,6 @@ from kiosk.queue.events import CounterClosed, TicketExpired
 from kiosk.queue.model import Counter, Ticket
 from kiosk.queue.stats import day_statistics
 from kiosk.store import open_store
-from kiosk.store.migrations import MIGRATIONS
 
 TZ = centre_timezone()
 CLOSING = MORNING.replace(hour=17, minute=30)
@@ -211,16 +209,7 @@ def test_the_rule_alone():
 def test_migration_lets_an_older_store_hold_expired_tickets(tmp_path):
     """A store made before the day end (schema 10) takes the new state; its rows and checks stay."""
     path = tmp_path / "data" / "kiosk.db"
-    path.parent.mkdir()
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("BEGIN IMMEDIATE")
-    db = sqlite_utils.Database(conn)
-    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL)")
-    for number, name, apply in MIGRATIONS:
-        if number <= 10:
-            apply(db)
-            db.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", [number, name])
+    conn = store_at_version(path.parent, 10)
     conn.execute("INSERT INTO services (code, name, prefix) VALUES ('HT', 'Hộ tịch', 'A')")
     conn.execute("INSERT INTO tickets (day, prefix, seq, number, service_code, priority, state, issued_at) "
                  "VALUES ('2026-11-20', 'A', 1, 'A001', 'HT', 'normal', 'waiting', 1)")

@@ -3,6 +3,7 @@ Socket.IO /rate to that counter's tablet only; the score links to that ticket, o
 tablet and the tracking link comes first; another counter's tablet cannot rate it; the ask times out."""
 from __future__ import annotations
 
+from app_support import store_at_version
 from core_fixtures import bearer
 from test_sockets import events_named, sio
 
@@ -151,23 +152,12 @@ def test_migration_17_keeps_every_device_and_its_session(tmp_path):
     import sqlite3
 
     import pytest
-    import sqlite_utils
 
     from kiosk.accounts.sessions import SessionPolicy, create_session, find_session
     from kiosk.store import open_store
-    from kiosk.store.migrations import MIGRATIONS
 
     path = tmp_path / "data" / "kiosk.db"
-    path.parent.mkdir()
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("BEGIN IMMEDIATE")
-    db = sqlite_utils.Database(conn)
-    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL)")
-    for number, name, apply in MIGRATIONS:
-        if number <= 14:
-            apply(db)
-            db.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", [number, name])
+    conn = store_at_version(path.parent, 14)
     kiosk_token = create_token(conn, "kiosk", label="Ki-ốt 1")
     raw = create_session(conn, 1000.0, SessionPolicy(), token_id=1)
     with pytest.raises(sqlite3.IntegrityError):

@@ -5,8 +5,6 @@ in the session checked on every write (form field or X-CSRF-Token header).
 """
 from __future__ import annotations
 
-import hmac
-import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,9 +13,9 @@ from flask import g, session
 
 from kiosk.city.dashboard.users import ROLES, CityUser, active_user
 from kiosk.web.errors import ApiError
+from kiosk.web.security import check_csrf, csrf_token  # one copy of the CSRF rule (the centre's)
 
-CSRF_HEADER = "X-CSRF-Token"
-
+__all__ = ["check_csrf", "csrf_token", "current_user", "db", "login_session"]
 
 def db() -> Any:
     """This request's connection to the city database (opened on first use, closed at teardown)."""
@@ -56,21 +54,6 @@ def require_city(*roles: str) -> Callable:
         return wrapper
 
     return decorate
-
-
-def csrf_token() -> str:
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(24)
-    return session["csrf"]
-
-
-def check_csrf() -> None:
-    from flask import request
-
-    sent = request.headers.get(CSRF_HEADER) or request.form.get("csrf_token", "")
-    expected = session.get("csrf")
-    if not expected or not sent or not hmac.compare_digest(str(sent), str(expected)):
-        raise ApiError(403, "csrf", "missing or wrong CSRF token; reload the page")
 
 
 def login_session(user: CityUser) -> None:
