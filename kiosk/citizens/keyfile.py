@@ -53,13 +53,9 @@ def open_vault(path: Path, store) -> Vault:
         raise KeyProblem(f"The citizens' data key {path} cannot be used ({exc}). {_restore(path)}") from None
     check = vault.lookup(KEY_CHECK)
     if recorded is None:
-        sample = conn.execute("SELECT record FROM citizens LIMIT 1").fetchone()
-        if sample is not None:
-            try:
-                vault.open(sample[0], RECORD_PURPOSE)
-            except CryptoError:
-                raise KeyProblem(f"The key file {path} does not open the citizens' records of this database: it "
-                                 f"is another key. {_restore(path)}") from None
+        if not _opens_a_record(vault, conn):
+            raise KeyProblem(f"The key file {path} does not open the citizens' records of this database: it "
+                             f"is another key. {_restore(path)}")
         with store.transaction() as tx:
             tx.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [KEY_CHECK, check])
     elif recorded != check:
@@ -90,10 +86,19 @@ def check_key_fits(path: Path, conn: sqlite3.Connection, source: Path | str = "t
             raise KeyProblem(f"The key file {path} does not open the sealed data of {source} (its check value "
                              f"differs): the backup was made under another key. {first}")
         return
+    if not _opens_a_record(vault, conn):
+        raise KeyProblem(f"The key file {path} does not open the citizens' records of {source}: it is "
+                         f"another key. {first}")
+
+
+def _opens_a_record(vault: Vault, conn: sqlite3.Connection) -> bool:
+    """Does ``vault`` open a citizen's record of ``conn`` (True when there is none to try)? For stores made
+    before the key check value was recorded."""
     sample = conn.execute("SELECT record FROM citizens LIMIT 1").fetchone()
-    if sample is not None:
-        try:
-            vault.open(sample[0], RECORD_PURPOSE)
-        except CryptoError:
-            raise KeyProblem(f"The key file {path} does not open the citizens' records of {source}: it is "
-                             f"another key. {first}") from None
+    if sample is None:
+        return True
+    try:
+        vault.open(sample[0], RECORD_PURPOSE)
+    except CryptoError:
+        return False
+    return True

@@ -45,12 +45,17 @@ class BackupResult:
     seconds: float
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def _fsync(path: Path | str, flags: int = os.O_RDONLY) -> None:
+    """Flush a file (or a folder: its entries) to the disk."""
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    _fsync(path)
 
 
 def _why(exc: BaseException) -> str:
@@ -96,11 +101,7 @@ def copy_checked(source: sqlite3.Connection, out: Path, stopping: Callable[[], b
             copied = copied or dest.execute("PRAGMA page_count").fetchone()[0]
         finally:
             dest.close()
-        fd = os.open(tmp, os.O_RDWR)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync(tmp, os.O_RDWR)
         os.replace(tmp, out)
         _fsync_dir(out.parent)
         return copied, out.stat().st_size
@@ -243,11 +244,7 @@ def _mark_restored(path: Path, backup: Path, at: float) -> None:
                      "value = excluded.value", [MARK_RESTORED, json.dumps({"at": at, "file": backup.name})])
     finally:
         conn.close()
-    fd = os.open(path, os.O_RDWR)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _fsync(path, os.O_RDWR)
 
 
 def _same_owner(path: Path, like: Path) -> None:
