@@ -16,8 +16,9 @@ import psycopg
 
 from kiosk.citizens.crypto import Vault, load_or_create_key
 from kiosk.citizens.registry import RECORD_PURPOSE, CitizenRegistry
+from kiosk.city.db import connect
 from kiosk.city.extract import Extractor, officer_key
-from kiosk.city.setup import key_path, read_citizen_key
+from kiosk.city.setup import build_shipper, key_path, read_citizen_key
 from kiosk.config.core import Config
 from kiosk.demo import history
 from kiosk.queue.clock import FakeClock, centre_timezone
@@ -54,6 +55,16 @@ def run_day(data_dir: Path, day: date, per_day: int, seed: int) -> None:
             history._Day(centre, day, random.Random(f"{seed}:{day.isoformat()}")).run()
     finally:
         store.close()
+
+
+def ship(data_dir: Path, site: str, dsn: str, **city):
+    """One shipping pass of the centre in DATA_DIR to the city at DSN (the code `kiosk ship` runs)."""
+    shipper = build_shipper(centre_config(data_dir, site, dsn, **city))
+    try:
+        with connect(dsn) as conn:
+            return shipper.ship_once(conn)
+    finally:
+        shipper.reader.close()
 
 
 def extractor(data_dir: Path, site: str) -> Extractor:

@@ -12,22 +12,10 @@ import time
 from datetime import date
 
 import psycopg
-from centres import assert_city_equals_centre, centre_config, centre_rows, run_day
+from centres import assert_city_equals_centre, centre_rows, run_day, ship
 from dash_support import assert_city_kpis_equal_centre
 
-from kiosk.city.db import connect
-from kiosk.city.setup import build_shipper
-
 DAY_AFTER = date(2026, 11, 27)  # the Friday after the seeded history
-
-
-def ship(data_dir, site, dsn, **city):
-    shipper = build_shipper(centre_config(data_dir, site, dsn, **city))
-    try:
-        with connect(dsn) as conn:
-            return shipper.ship_once(conn)
-    finally:
-        shipper.reader.close()
 
 
 def ship_cmd(data_dir, site, dsn, *extra, batch_size=100, interval_s=1):

@@ -10,8 +10,16 @@ from datetime import date
 
 import psycopg
 import pytest
-from centres import assert_city_equals_centre, centre_config, centre_rows, citizen_secrets, extractor, run_day
-from test_resilience import ship, ship_cmd
+from centres import (
+    assert_city_equals_centre,
+    centre_config,
+    centre_rows,
+    citizen_secrets,
+    extractor,
+    run_day,
+    ship,
+)
+from test_resilience import ship_cmd
 
 from kiosk.city.db import connect
 from kiosk.city.epochs import COUNTED_EVENTS_SQL

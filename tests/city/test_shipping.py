@@ -3,20 +3,10 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from centres import assert_city_equals_centre, centre_config, centre_rows
+from centres import assert_city_equals_centre, centre_rows, ship
 
 from kiosk.city.db import connect
-from kiosk.city.setup import build_shipper
 from kiosk.city.ship import verify_copy
-
-
-def ship(data_dir, site, dsn, **city):
-    shipper = build_shipper(centre_config(data_dir, site, dsn, **city))
-    try:
-        with connect(dsn) as conn:
-            return shipper.ship_once(conn)
-    finally:
-        shipper.reader.close()
 
 
 def test_three_centres_ship_their_events_once(city_dsn, centres):
