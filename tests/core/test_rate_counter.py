@@ -185,7 +185,11 @@ def test_migration_17_keeps_every_device_and_its_session(tmp_path):
 
 def test_a_tablet_reconnecting_gets_the_open_question_only(app, client, tokens, clock):
     tablets = rating_tokens(app)
+    before = sio(app, "/rate", auth={"token": tablets[1]})
     ticket = serve(client, tokens)
+    # the live question (sent from the event bus's thread) has reached the room before the reload below,
+    # so the reloaded tablet can only get the question still open at its connect
+    assert [p["ticket_id"] for p in events_named(before, "/rate", "rate_prompt")] == [ticket["id"]]
     clock.advance(10)
     back = sio(app, "/rate", auth={"token": tablets[1]})  # reloaded 10 s after the finish
     got = events_named(back, "/rate", "rate_prompt")
@@ -195,6 +199,8 @@ def test_a_tablet_reconnecting_gets_the_open_question_only(app, client, tokens, 
     rated = sio(app, "/rate", auth={"token": tablets[1]})  # answered: nothing more to ask
     assert events_named(rated, "/rate", "rate_prompt", timeout=0.5) == []
     later = serve(client, tokens)
+    # as above: the live question of that finish is delivered before the next tablet connects
+    assert [p["ticket_id"] for p in events_named(rated, "/rate", "rate_prompt")] == [later["id"]]
     clock.advance(COUNTER_PROMPT_S + 1)
     gone = sio(app, "/rate", auth={"token": tablets[1]})  # the question's time is over
     assert events_named(gone, "/rate", "rate_prompt", timeout=0.5) == []
