@@ -238,7 +238,10 @@
 
   // -- the hall display's announcements ----------------------------------------------------
   async function loadNotices() {
-    $("notices-lines").value = (await api("GET", "/admin/announcements")).lines.join("\n");
+    const box = $("notices-lines");
+    const lines = (await api("GET", "/admin/announcements")).lines.join("\n");
+    // a load answered after the administrator started typing must not wipe what was typed
+    if (box.dataset.dirty !== "1") box.value = lines;
   }
 
   // -- wiring ------------------------------------------------------------------------------
@@ -322,11 +325,13 @@
     });
 
     const nf = $("notices-form");
+    $("notices-lines").addEventListener("input", () => { $("notices-lines").dataset.dirty = "1"; });
     nf.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       const lines = $("notices-lines").value.normalize("NFC").split("\n");
       if (await submit(nf, () => api("PUT", "/admin/announcements", { lines }))) {
         toast("Đã lưu thông báo trên màn hình sảnh", "ok");
+        $("notices-lines").dataset.dirty = "0";
         await loadNotices();
       }
     });
