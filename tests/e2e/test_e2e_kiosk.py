@@ -6,6 +6,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 import pytest
+from e2e_helpers import open_kiosk
 
 pytestmark = pytest.mark.e2e
 
@@ -19,14 +20,7 @@ window.setInterval = (fn, ms, ...args) => { window.__intervals.push(ms || 0); re
 
 
 def _kiosk(new_page, server, init_script: str | None = None):
-    page = new_page(1920, 1080)
-    if init_script:
-        page.add_init_script(init_script)
-    page.goto(f"{server.url}/device?token={server.logins['kiosk-token']}")
-    page.wait_for_url("**/kiosk")
-    page.wait_for_selector(".tile[data-code='XD']")
-    page.wait_for_function("document.body.dataset.connected === 'yes'")
-    return page
+    return open_kiosk(new_page, server, init_script, tile="XD")
 
 
 def test_kiosk_issues_a_ticket_by_clicking_a_tile(new_page, server, shots):

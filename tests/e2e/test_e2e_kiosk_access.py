@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from e2e_helpers import open_kiosk
 from e2e_server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -24,13 +25,7 @@ def _colours(page, selector: str) -> tuple[str, str]:
 
 
 def _kiosk(new_page, server, idle_ms: int = 90000):
-    page = new_page(1920, 1080)
-    page.add_init_script(f"window.kioskAccessIdleMs = {idle_ms};")
-    page.goto(f"{server.url}/device?token={server.logins['kiosk-token']}")
-    page.wait_for_url("**/kiosk")
-    page.wait_for_selector(".tile[data-code='HT']")
-    page.wait_for_function("document.body.dataset.connected === 'yes'")
-    return page
+    return open_kiosk(new_page, server, f"window.kioskAccessIdleMs = {idle_ms};")
 
 
 def test_large_text_by_one_touch_holds_for_the_visit_and_resets_after_the_ticket(new_page, server, shots):
