@@ -63,6 +63,7 @@ class KioskServices:
     backups: Any = None  # kiosk.runtime.backups.DailyBackup: the daily automatic backup and its last answer
     metrics: Any = None  # kiosk.web.metrics.Metrics: this app's Prometheus registry (GET /metrics)
     city_shipper: Any = None  # kiosk.city.shipper_task.CityShipperTask when [city] dsn is set
+    rating_tablets: Any = None  # kiosk.devices.rating_tablets.RatingTablets: the counters' tablets on the board
 
     def close(self, timeout: float = 4.0) -> None:
         """Stop every background part in reverse start order, finishing what was accepted."""
@@ -155,6 +156,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.devices.health_setup import build_health
     from kiosk.devices.hub import build_devices
     from kiosk.devices.providers import printer_health
+    from kiosk.devices.rating_tablets import RatingTablets, active_tablets
     from kiosk.queue.alert_watch import AlertWatch, alerts_payload
     from kiosk.reports.rollups import build_missing
     from kiosk.session import setup as kiosk_session
@@ -176,6 +178,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.web.pages import devices as pages_devices
     from kiosk.web.pages import main as pages
     from kiosk.web.pages import rate as pages_rate
+    from kiosk.web.pages.texts import install_texts
     from kiosk.web.realtime import kiosk as kiosk_live
     from kiosk.web.realtime.namespaces import SocketFanout, register_namespaces
     from kiosk.web.realtime.rate import RateFanout, register_rate
@@ -201,6 +204,8 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     kiosk.health, kiosk.displays = build_health(kiosk, supervisor)
     kiosk.health.add_provider(lambda: terminal_health(kiosk.terminals, printer_health, skip_url=(
         kiosk.devices.settings.printer.url if kiosk.devices is not None else None)), "terminals")
+    kiosk.rating_tablets = RatingTablets(lambda: active_tablets(kiosk.store.conn()))
+    kiosk.health.add_provider(kiosk.rating_tablets.health, "rating-tablets")
     kiosk.store_health = StoreHealth(kiosk.store)
     kiosk.store_health.quick_check()  # passed in open_checked a moment ago: this records when
     quick = RepeatingTask(QUICK_CHECK_EVERY_S, kiosk.store_health.quick_check, "store-quick-check")
@@ -240,6 +245,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     register_error_handlers(app)
     install_headers(app)
     kiosk.metrics = install_metrics(app, kiosk)
+    install_texts(app)  # the pages' texts: t() in templates, /texts/vi.js for scripts
     # Order matters where rules overlap: the signed tracking routes of ratings before the devices' ones.
     for bp in (api_queue.bp, api_account.bp, api_today.bp, api_reports.bp, api_admin.bp, api_citizens.bp,
                api_appointments.bp, ratings.bp, openapi.bp, pages.bp, pages_account.bp, kiosk_live.bp,

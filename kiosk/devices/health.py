@@ -29,7 +29,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-KINDS = ("kiosk", "display", "printer", "pager", "led", "camera")
+KINDS = ("kiosk", "display", "printer", "pager", "led", "camera", "rating")  # rating: a counter's tablet (/rate)
 STATES = ("online", "offline", "fault")
 POLL_S = 2.0
 LOG_EVERY_S = 300.0

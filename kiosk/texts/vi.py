@@ -146,3 +146,13 @@ def error_vi(code: str, text: str | None = None, values: dict[str, Any] | None =
         except (KeyError, IndexError, ValueError):
             pass  # a raise site without all values: the code's sentence below still says what happened
     return ERRORS.get(code, GENERIC)
+
+
+# The pages' texts (templates and scripts share them: kiosk/web/pages/texts.py); kept in their own file.
+from kiosk.texts.vi_pages import PAGES  # noqa: E402
+
+
+def page_text(key: str, **values: Any) -> str:
+    """A page's text with its values filled in; a key not in PAGES is a bug (KeyError), caught by the tests."""
+    text = PAGES[key]
+    return unicodedata.normalize("NFC", text.format(**values) if values else text)

@@ -66,6 +66,9 @@ class RateNamespace(Namespace):
             raise ConnectionRefusedError("forbidden")
         current_app.extensions["kiosk"].socket_watch.add(request.sid, NAMESPACE, _watched(principal, session_id))
         join_room(room(principal.counter))
+        tablets = current_app.extensions["kiosk"].rating_tablets
+        if tablets is not None:  # the health board's row of this tablet (GET /api/v1/devices)
+            tablets.connected(request.sid, principal.id)
         try:
             pending = pending_prompt(current_app.extensions["kiosk"].engine, principal.counter)
         except Exception:  # the tablet still gets the next question
@@ -76,6 +79,9 @@ class RateNamespace(Namespace):
 
     def on_disconnect(self, reason: Any = None) -> None:
         current_app.extensions["kiosk"].socket_watch.remove(request.sid, NAMESPACE)
+        tablets = current_app.extensions["kiosk"].rating_tablets
+        if tablets is not None:
+            tablets.disconnected(request.sid)
 
 
 class RateFanout:
