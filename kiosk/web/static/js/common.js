@@ -3,22 +3,27 @@
 (function () {
   "use strict";
 
-  const PRIORITY_LABELS = {
-    normal: "Thường",
-    elderly: "Người cao tuổi",
-    disabled: "Người khuyết tật",
-    pregnant: "Phụ nữ mang thai",
-    merit: "Người có công",
-  };
+  /** A page text from the catalogue (kiosk/texts/vi_pages.py, loaded as /texts/vi.js by base.html) with its
+   * `{name}` values filled in; an unknown key shows itself (tests/core/test_page_texts.py keeps them known). */
+  function T(key, values) {
+    const texts = window.KIOSK_TEXTS || {};
+    const text = Object.prototype.hasOwnProperty.call(texts, key) ? texts[key] : key;
+    if (!values) return text;
+    return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+  }
+  /** {code: text} of the keys "<prefix>.<code>" for each code. */
+  function table(prefix, codes) {
+    return Object.fromEntries(codes.map((code) => [code, T(prefix + "." + code)]));
+  }
+
+  const PRIORITY_LABELS = table("priority", ["normal", "elderly", "disabled", "pregnant", "merit"]);
   const PRIORITY_LABELS_EN = {
     normal: "Regular", elderly: "Elderly", disabled: "Disability", pregnant: "Pregnant", merit: "Persons with meritorious service",
   };
-  const TICKET_STATES = {
-    waiting: "Đang chờ", called: "Đã gọi", serving: "Đang phục vụ", done: "Hoàn thành",
-    no_show: "Vắng mặt", held: "Tạm giữ", cancelled: "Đã hủy", expired: "Hết giờ, chưa phục vụ",
-  };
-  const COUNTER_STATES = { open: "Đang mở", paused: "Tạm dừng", closed: "Đóng" };
-  const WEEKDAYS = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
+  const TICKET_STATES = table("ticket_state",
+    ["waiting", "called", "serving", "done", "no_show", "held", "cancelled", "expired"]);
+  const COUNTER_STATES = table("counter_state", ["open", "paused", "closed"]);
+  const WEEKDAYS = [0, 1, 2, 3, 4, 5, 6].map((d) => T("weekday." + d));
 
   /** An API refusal: HTTP status, the stable error code and the server's Vietnamese sentence (message_vi,
    * from kiosk/texts/vi.py: pages show only that); `english` keeps the server's English message. */
@@ -56,7 +61,7 @@
     try {
       response = await fetch("/api/v1" + path, opts);
     } catch (err) {
-      throw new ApiError(0, "network", "Không kết nối được máy chủ / Cannot reach the server");
+      throw new ApiError(0, "network", T("common.network_error") + " / Cannot reach the server");
     } finally {
       if (timer) clearTimeout(timer);
     }
@@ -69,7 +74,7 @@
     if (!response.ok) {
       const e = (data && data.error) || {};
       throw new ApiError(response.status, e.code || "http_" + response.status,
-        e.message_vi || "Lỗi máy chủ " + response.status + ", thao tác chưa được thực hiện.", e.message);
+        e.message_vi || T("common.server_error", { status: response.status }), e.message);
     }
     return data;
   }
@@ -127,10 +132,10 @@
   function duration(seconds) {
     if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "—";
     const s = Math.max(0, Math.round(seconds));
-    if (s < 60) return s + " giây";
+    if (s < 60) return T("common.seconds", { n: s });
     const m = Math.round(s / 60);
-    if (m < 60) return m + " phút";
-    return Math.floor(m / 60) + " giờ " + String(m % 60).padStart(2, "0") + " phút";
+    if (m < 60) return T("common.minutes", { n: m });
+    return T("common.hours_minutes", { h: Math.floor(m / 60), mm: String(m % 60).padStart(2, "0") });
   }
 
   /** Compact "mm:ss" or "h:mm:ss" for tables. */
@@ -216,7 +221,7 @@
   }
 
   window.K = {
-    PRIORITY_LABELS, PRIORITY_LABELS_EN, TICKET_STATES, COUNTER_STATES, ApiError,
+    T, PRIORITY_LABELS, PRIORITY_LABELS_EN, TICKET_STATES, COUNTER_STATES, ApiError,
     api, connect, el, duration, clockDuration, timeOfDay, dateVi, startClock, toast, nfc,
     learnSkew, serverNow, ageSeconds, csrf, requestKey,
   };

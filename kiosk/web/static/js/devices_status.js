@@ -4,7 +4,9 @@
 (function () {
   "use strict";
 
-  const PAGE_VI = { sent: "đã gửi", delivered: "đã nhận", unreachable: "không liên lạc được" };
+  const T = window.K.T;
+  const PAGE_VI = { sent: T("devices.page_sent"), delivered: T("devices.page_delivered"),
+    unreachable: T("devices.page_unreachable") };
   const ns = ["/counter", "/monitor", "/kiosk"].find((p) => window.location.pathname.startsWith(p)) || "/monitor";
   const st = { pager: null, printer: null, lastPage: null };
 
@@ -26,13 +28,14 @@
   function render() {
     const parts = [];
     if (st.pager && st.pager.configured !== false) {
-      parts.push("Thẻ rung: " + (st.pager.link === "up" ? "kết nối" : "MẤT KẾT NỐI"));
+      parts.push(T("devices.pager", { state: T(st.pager.link === "up" ? "devices.pager_up" : "devices.pager_down") }));
     }
     if (st.printer && st.printer.configured !== false && ns !== "/counter") {
-      parts.push("Máy in: " + (st.printer.message || st.printer.status));
+      parts.push(T("devices.printer", { state: st.printer.message || st.printer.status }));
     }
     if (st.lastPage && ns !== "/kiosk") {
-      parts.push("Thẻ " + st.lastPage.card + " · " + st.lastPage.ticket + ": " + (PAGE_VI[st.lastPage.status] || st.lastPage.status));
+      parts.push(T("devices.page", { card: st.lastPage.card, ticket: st.lastPage.ticket,
+        state: PAGE_VI[st.lastPage.status] || st.lastPage.status }));
     }
     const node = badge();
     node.textContent = parts.join(" | ");
@@ -49,8 +52,8 @@
       if (payload.unprinted && ns === "/kiosk" && window.kioskUI) {
         const t = payload.unprinted;
         window.kioskUI.showMessage({
-          vi: "Máy in: " + (payload.message || "không in được") + ". Số thứ tự của Quý khách là " + t.number +
-            " (" + t.service_name + "), " + t.people_ahead + " người chờ trước Quý khách. Quý khách vui lòng ghi nhớ số.",
+          vi: T("devices.unprinted", { problem: payload.message || T("devices.cannot_print"), number: t.number,
+            service: t.service_name, ahead: t.people_ahead }),
           en: "The printer cannot print. Your ticket number is " + t.number + ". Please remember it.",
         }, { kind: "info", timeoutMs: 30000 });
       }

@@ -8,13 +8,13 @@
  * monitor.js adds `window.monitorDevices.handlers` to its /monitor connection. */
 (function () {
   "use strict";
-  const { api, el, timeOfDay } = window.K;
+  const { api, el, timeOfDay, T } = window.K;
 
-  const KINDS = {
-    kiosk: ["Ki-ốt", "Kiosk"], display: ["Màn hình", "Display"], printer: ["Máy in", "Printer"],
-    pager: ["Trạm thẻ rung", "Pager base"], led: ["Bảng LED", "LED boards"], camera: ["Camera", "Camera"],
-  };
-  const STATES = { online: "Hoạt động", offline: "Mất kết nối", fault: "Báo lỗi" };
+  const KINDS_EN = { kiosk: "Kiosk", display: "Display", printer: "Printer", pager: "Pager base", led: "LED boards",
+    camera: "Camera", rating: "Rating tablet" };
+  const KINDS = Object.fromEntries(Object.entries(KINDS_EN).map(([k, en]) => [k, [T("monitor.kind." + k), en]]));
+  const STATES = { online: T("monitor.device.online"), offline: T("monitor.device.offline"),
+    fault: T("monitor.device.fault") };
   const tiles = new Map(); // device id -> its tile element
   const alerts = new Map(); // device id -> active device_alert payload
   const notices = new Map(); // centre-level warning id -> its banner line (an element)
@@ -22,8 +22,8 @@
   const $ = (id) => document.getElementById(id);
 
   function seen(lastSeen) {
-    return lastSeen === null || lastSeen === undefined ? "chưa có tín hiệu"
-      : "cập nhật lúc " + timeOfDay(new Date(lastSeen * 1000), true);
+    return lastSeen === null || lastSeen === undefined ? T("monitor.device.never_seen")
+      : T("monitor.device.seen_at", { time: timeOfDay(new Date(lastSeen * 1000), true) });
   }
 
   function makeTile(d) {
@@ -73,13 +73,13 @@
     const fault = all.filter((a) => a.state === "fault");
     const lines = [];
     if (offline.length) lines.push(el("div", { class: "db-line", dataset: { state: "offline" } },
-      el("strong", {}, "Thiết bị mất kết nối: "), offline.map((a) => a.name).join(", ")));
+      el("strong", {}, T("monitor.device.offline_list")), offline.map((a) => a.name).join(", ")));
     if (fault.length) lines.push(el("div", { class: "db-line", dataset: { state: "fault" } },
-      el("strong", {}, "Thiết bị báo lỗi: "), fault.map((a) => a.name + (a.detail ? ` (${a.detail})` : "")).join(", ")));
+      el("strong", {}, T("monitor.device.fault_list")), fault.map((a) => a.name + (a.detail ? ` (${a.detail})` : "")).join(", ")));
     lines.push(...notices.values());
     const count = all.length + notices.size;
     if (sound.locked && count) lines.push(el("div", { class: "db-hint" },
-      "Nhấn vào trang để bật âm thanh cảnh báo", el("small", {}, "click the page to enable alert sounds")));
+      T("monitor.device.sound_hint"), el("small", {}, "click the page to enable alert sounds")));
     banner.replaceChildren(...lines);
     banner.hidden = count === 0;
     banner.dataset.count = String(count);

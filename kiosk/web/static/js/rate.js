@@ -61,13 +61,11 @@
     current = null; // one tap counts; a second tap while the answer comes does nothing
     try {
       await K.api("POST", "/counters/" + counter + "/rating", { ticket: prompt.ticket_id, score });
-      thanks("Cảm ơn Quý khách đã đánh giá!");
+      thanks(K.T("rate.thanks"));
     } catch (err) {
-      const texts = {
-        already_rated: "Lượt giao dịch này đã được đánh giá. Cảm ơn Quý khách!",
-        rating_expired: "Đã hết thời gian đánh giá. Cảm ơn Quý khách!",
-      };
-      thanks(texts[err.code] || "Chưa ghi nhận được đánh giá. Quý khách vui lòng đánh giá qua mã QR trên phiếu.");
+      // the server's own sentence where the refusal is the citizen's news (kiosk/texts/vi.py "already_rated")
+      const texts = { already_rated: err.message, rating_expired: K.T("rate.expired") };
+      thanks(texts[err.code] || K.T("rate.failed"));
     }
   }
 
