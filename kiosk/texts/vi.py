@@ -71,6 +71,11 @@ ERRORS = {
     "card_busy": "Thẻ rung này đang được dùng cho một số thứ tự khác.",
     "ticket_over": "Số thứ tự này đã được phục vụ xong, không cần thẻ rung.",
     "ticket_has_card": "Số thứ tự này đã được phát thẻ rung.",
+    # the kiosk's camera frames over Socket.IO (kiosk/terminals/frames.py FrameRefused; too_large above)
+    "not_jpeg": "Ảnh camera gửi lên không phải ảnh JPEG hợp lệ, ảnh này được bỏ qua.",
+    "too_frequent": "Camera gửi ảnh nhanh hơn mức cho phép, ảnh này được bỏ qua.",
+    "bad_message": "Dữ liệu camera gửi lên không đúng định dạng, ảnh này được bỏ qua.",
+    "camera_off": "Ki-ốt này dùng camera riêng, không nhận ảnh từ camera của trình duyệt.",
 }
 
 # Specific refusals: the values of the case in the sentence (keys are raised as ``text=``).
@@ -114,6 +119,10 @@ REFUSALS = {
     "not_your_counter": "Tài khoản này chỉ thao tác được trên quầy của mình, không phải quầy {counter}.",
     "ticket_at_other_counter": "Số {ticket} đang ở quầy {holder}, không phải quầy của Quý khách.",
     "role_may_not": "Vai trò {role} không được thực hiện thao tác này.",
+    # the kiosk's touches and camera reports over Socket.IO (kiosk/web/realtime/kiosk.py)
+    "kiosk_choice_body": "Lựa chọn gửi lên không đúng định dạng. Quý khách vui lòng chạm lại vào ô cần chọn.",
+    "kiosk_choice_unknown": "Lựa chọn này không có trên màn hình hiện tại. Quý khách vui lòng chạm lại vào ô cần chọn.",
+    "camera_report_body": "Báo lỗi camera gửi lên không đúng định dạng.",
 }
 
 # Verbs and states as they read inside the sentences above.

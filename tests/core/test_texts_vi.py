@@ -48,11 +48,11 @@ def _raised() -> tuple[set[str], set[str]]:
             for kw in node.keywords:
                 if kw.arg == "code" and _str(kw.value):
                     codes.add(_str(kw.value))
-                if kw.arg == "text" and _str(kw.value) and name in QUEUE_ERRORS | {"ApiError"}:
+                if kw.arg == "text" and _str(kw.value) and name in QUEUE_ERRORS | {"ApiError", "ack_refused"}:
                     texts.add(_str(kw.value))
             if name in ("ApiError", "error_response") and len(node.args) >= 2 and _str(node.args[1]):
                 codes.add(_str(node.args[1]))
-            if name == "throttled" and node.args and _str(node.args[0]):
+            if name in ("throttled", "FrameRefused", "ack_refused") and node.args and _str(node.args[0]):
                 codes.add(_str(node.args[0]))
             if name in QUEUE_ERRORS and len(node.args) >= 2 and _str(node.args[1]):
                 codes.add(_str(node.args[1]))
@@ -79,7 +79,8 @@ def _check_sentence(sentence: str) -> None:
 def test_the_source_raises_many_codes():
     """The scan works: it finds the codes the issue names, and the specific keys of the engine."""
     assert {"illegal_transition", "exists", "no_pager", "card_busy", "outside_window", "slot_full"} <= CODES
-    assert {"counter_no_current", "prefix_taken", "not_your_counter", "no_counter"} <= TEXTS
+    assert {"counter_no_current", "prefix_taken", "not_your_counter", "no_counter", "kiosk_choice_unknown"} <= TEXTS
+    assert {"not_jpeg", "too_frequent", "camera_off"} <= CODES  # the Socket.IO acks' codes (FrameRefused)
 
 
 @pytest.mark.parametrize("code", sorted(CODES))

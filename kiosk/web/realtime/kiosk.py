@@ -17,6 +17,8 @@ Page -> server:
   ``kiosk_camera``   ``{"ok": false, "error": "denied"|"not_found"|"ended"|…}``: the page lost its webcam
   ``kiosk_choose``   ``{"tile": ID}`` a touch on a tile; acknowledged with ``{"ok", "state"|"error"}``
   ``kiosk_get_state`` acknowledged with the state (and the page learns its rate)
+Every refused event's ack also carries ``code`` and ``message_vi``, the catalogue's Vietnamese sentence
+(kiosk/texts/vi.py, as the HTTP errors' ``message_vi``), besides its ``error`` (and ``message``).
 
 HTTP: ``GET /api/v1/kiosk/state``, ``POST /api/v1/kiosk/choose`` ``{"tile"}`` (kiosk; admin with
 ``?terminal=ID``); ``GET /api/v1/kiosk/terminals`` (admin, manager) and ``PUT
@@ -42,8 +44,9 @@ from kiosk.session.flow import FlowError
 from kiosk.terminals import registry as terminals_db
 from kiosk.terminals.frames import FrameRefused
 from kiosk.terminals.live import KioskLive
+from kiosk.texts import vi
 from kiosk.web.body import json_body
-from kiosk.web.errors import ApiError
+from kiosk.web.errors import ApiError, error_response
 from kiosk.web.security import principal_from_request, require
 
 __all__ = ["KioskLive", "bp", "register_socket_handlers", "seat_socket", "unseat_socket"]
@@ -96,14 +99,25 @@ def _session_of(terminal: Any) -> Any:
     return terminal.live
 
 
+def ack_refused(code: str, *, text: str | None = None, values: dict[str, Any] | None = None,
+                **fields: Any) -> dict[str, Any]:
+    """The ack of a refused event: ``fields`` as each event always sent them, with ``code`` and ``message_vi``."""
+    return {"ok": False, **fields, "code": code, "message_vi": vi.error_vi(code, text, values)}
+
+
+def _api_refused(exc: ApiError, **fields: Any) -> dict[str, Any]:
+    return ack_refused(exc.code, text=exc.text, values=exc.values, **fields)
+
+
 def _choose(terminal: Any, data: Any) -> dict[str, Any]:
     live = _session_of(terminal)
     if not isinstance(data, dict) or not isinstance(data.get("tile"), str):
-        return {"ok": False, "error": "send {\"tile\": ID}"}
+        message = "send {\"tile\": ID}"
+        return ack_refused("invalid", text="kiosk_choice_body", error=message)
     try:
         live.flow.choose(data["tile"], by="touch")
     except FlowError as exc:
-        return {"ok": False, "error": str(exc)}
+        return ack_refused("invalid", text="kiosk_choice_unknown", error=str(exc))
     return {"ok": True, "state": live.snapshot()}
 
 
@@ -116,7 +130,7 @@ def register_socket_handlers(socketio: Any) -> None:
             _, terminal = _seated()
             return _choose(terminal, data)
         except ApiError as exc:
-            return {"ok": False, "error": exc.message}
+            return _api_refused(exc, error=exc.message)
 
     @socketio.on("kiosk_get_state", namespace=NAMESPACE)
     def on_get_state(data: Any = None) -> dict[str, Any]:
@@ -126,7 +140,7 @@ def register_socket_handlers(socketio: Any) -> None:
                 emit("kiosk_rate", {"fps": terminal.tell_rate()})
             return {"ok": True, "state": _session_of(terminal).snapshot()}
         except ApiError as exc:
-            return {"ok": False, "error": exc.message}
+            return _api_refused(exc, error=exc.message)
 
     @socketio.on("kiosk_frame", namespace=NAMESPACE)
     def on_frame(data: Any = None) -> dict[str, Any]:
@@ -134,18 +148,19 @@ def register_socket_handlers(socketio: Any) -> None:
             _, terminal = _seated(kiosk_only=True)
             return {"ok": True, "accepted": terminal.push_frame(data)}
         except ApiError as exc:
-            return {"ok": False, "error": exc.code, "message": exc.message}
+            return _api_refused(exc, error=exc.code, message=exc.message)
         except FrameRefused as exc:
-            return {"ok": False, "error": exc.code, "message": str(exc)}
+            return ack_refused(exc.code, error=exc.code, message=str(exc))
 
     @socketio.on("kiosk_camera", namespace=NAMESPACE)
     def on_camera(data: Any = None) -> dict[str, Any]:
         try:
             _, terminal = _seated(kiosk_only=True)
         except ApiError as exc:
-            return {"ok": False, "error": exc.code, "message": exc.message}
+            return _api_refused(exc, error=exc.code, message=exc.message)
         if not isinstance(data, dict) or data.get("ok") is not False or not isinstance(data.get("error", ""), str):
-            return {"ok": False, "error": "invalid", "message": 'send {"ok": false, "error": "denied"}'}
+            message = 'send {"ok": false, "error": "denied"}'
+            return ack_refused("invalid", text="camera_report_body", error="invalid", message=message)
         if terminal.browser:
             terminal.camera_failed(data.get("error") or "unavailable")
         return {"ok": True}
@@ -178,7 +193,7 @@ def post_choose():
     data = json_body()
     result = _choose(_terminal_of_request(), data)
     if not result["ok"]:
-        raise ApiError(422, "invalid", result["error"])
+        return error_response(422, "invalid", result["error"], result["message_vi"])
     return jsonify(result["state"])
 
 
