@@ -28,7 +28,7 @@ BINDABLE_STATES = ("waiting", "held", "called")
 
 def _card_id(value: Any, what: str = "card") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CARD:
-        raise InvalidInput(f"{what} must be a card number 1..{MAX_CARD}")
+        raise InvalidInput(f"{what} must be a card number 1..{MAX_CARD}", text="card_number", values={"max_card": MAX_CARD})
     return value
 
 

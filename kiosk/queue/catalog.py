@@ -17,12 +17,13 @@ def _text(value: Any, field: str, max_len: int = 120, required: bool = True) -> 
     if value is None and not required:
         return ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text")
+        raise InvalidInput(f"{field} must be text", text="field_text", values={"field": field})
     value = unicodedata.normalize("NFC", " ".join(value.split()))
     if required and not value:
-        raise InvalidInput(f"{field} is required")
+        raise InvalidInput(f"{field} is required", text="field_required", values={"field": field})
     if len(value) > max_len:
-        raise InvalidInput(f"{field} is too long ({max_len} characters at most)")
+        raise InvalidInput(f"{field} is too long ({max_len} characters at most)", text="field_too_long",
+                           values={"field": field, "max_len": max_len})
     return value
 
 
@@ -30,13 +31,14 @@ def _opt_int(value: Any, field: str, low: int, high: int) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise InvalidInput(f"{field} must be a whole number")
+        raise InvalidInput(f"{field} must be a whole number", text="field_whole_number", values={"field": field})
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise InvalidInput(f"{field} must be a whole number") from None
+        raise InvalidInput(f"{field} must be a whole number", text="field_whole_number", values={"field": field}) from None
     if not low <= number <= high:
-        raise InvalidInput(f"{field} must be between {low} and {high}")
+        raise InvalidInput(f"{field} must be between {low} and {high}", text="field_between",
+                           values={"field": field, "low": low, "high": high})
     return number
 
 
@@ -44,16 +46,16 @@ def save_service(conn: sqlite3.Connection, data: dict[str, Any], create: bool) -
     """Create or update a service from a dict of its fields; returns its code."""
     code = data.get("code")
     if not isinstance(code, str) or not CODE_RE.match(code):
-        raise InvalidInput("code must be 1-32 letters, digits, '-' or '_'")
+        raise InvalidInput("code must be 1-32 letters, digits, '-' or '_'", text="service_code_format")
     exists = conn.execute("SELECT 1 FROM services WHERE code = ?", [code]).fetchone() is not None
     if create and exists:
         raise QueueError(f"service {code} already exists", code="exists", text="service_exists",
                          values={"service": code})
     if not create and not exists:
-        raise NotFound(f"no service with code {code!r}")
+        raise NotFound(f"no service with code {code!r}", text="no_service", values={"service": code})
     prefix = data.get("prefix")
     if not isinstance(prefix, str) or not PREFIX_RE.match(prefix):
-        raise InvalidInput("prefix must be one or two capital letters A-Z")
+        raise InvalidInput("prefix must be one or two capital letters A-Z", text="prefix_format")
     clash = conn.execute("SELECT code, name FROM services WHERE prefix = ? AND code != ?", [prefix, code]).fetchone()
     if clash:
         raise QueueError(f"prefix {prefix} is already used by service {clash[0]}", code="exists",
@@ -91,23 +93,24 @@ def save_counter(
     """
     num = _opt_int(number, "number", 1, 999)
     if num is None:
-        raise InvalidInput("number is required")
+        raise InvalidInput("number is required", text="field_required", values={"field": "number"})
     exists = conn.execute("SELECT 1 FROM counters WHERE number = ?", [num]).fetchone() is not None
     if create and exists:
-        raise QueueError(f"counter {num} already exists", code="exists")
+        raise QueueError(f"counter {num} already exists", code="exists", text="counter_exists", values={"counter": num})
     if not create and not exists:
-        raise NotFound(f"no counter number {num}")
+        raise NotFound(f"no counter number {num}", text="no_counter", values={"counter": num})
     label = _text(name, "name") if name is not None else f"Quầy {num}"
     if not isinstance(services, (list, tuple)) or not services:
-        raise InvalidInput("a counter serves at least one service")
+        raise InvalidInput("a counter serves at least one service", text="counter_needs_service")
     ranked: list[tuple[str, int]] = []
     for i, item in enumerate(services, start=1):
         code, rank = (item[0], item[1]) if isinstance(item, (list, tuple)) else (item, i)
         if not isinstance(code, str) or conn.execute("SELECT 1 FROM services WHERE code = ?", [code]).fetchone() is None:
-            raise InvalidInput(f"unknown service {code!r}")
+            raise InvalidInput(f"unknown service {code!r}", text="no_service", values={"service": code})
         ranked.append((code, _opt_int(rank, "rank", 1, 100) or 1))
     if len({c for c, _ in ranked}) != len(ranked):
-        raise InvalidInput("a service is listed twice")
+        twice = next(c for c, _ in ranked if [d for d, _ in ranked].count(c) > 1)
+        raise InvalidInput("a service is listed twice", text="service_listed_twice", values={"service": twice})
     if create:
         conn.execute("INSERT INTO counters (number, name) VALUES (?, ?)", [num, label])
     else:

@@ -172,7 +172,8 @@ class QueueEngine:
     @staticmethod
     def _service(conn: sqlite3.Connection, code: Any) -> Service:
         if not isinstance(code, str) or not code:
-            raise InvalidInput("service must be a service code (text)")
+            raise InvalidInput("service must be a service code (text)", text="field_text",
+                               values={"field": "service"})
         row = conn.execute("SELECT * FROM services WHERE code = ?", [code]).fetchone()
         if row is None:
             raise NotFound(f"no service with code {code!r}", text="no_service", values={"service": code})
@@ -181,7 +182,8 @@ class QueueEngine:
     @staticmethod
     def _counter(conn: sqlite3.Connection, number: Any) -> Counter:
         if isinstance(number, bool) or not isinstance(number, int):
-            raise InvalidInput("counter must be a counter number")
+            raise InvalidInput("counter must be a counter number", text="field_whole_number",
+                               values={"field": "counter"})
         row = conn.execute("SELECT * FROM counters WHERE number = ?", [number]).fetchone()
         if row is None:
             raise NotFound(f"no counter number {number}", text="no_counter", values={"counter": number})
@@ -200,7 +202,7 @@ class QueueEngine:
     @staticmethod
     def _ticket(conn: sqlite3.Connection, ticket_id: Any) -> Ticket:
         if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
-            raise InvalidInput("ticket id must be a whole number")
+            raise InvalidInput("ticket id must be a whole number", text="ticket_id_number")
         row = conn.execute("SELECT * FROM tickets WHERE id = ?", [ticket_id]).fetchone()
         if row is None:
             raise NotFound(f"no ticket with id {ticket_id}", text="no_ticket")
@@ -241,10 +243,10 @@ class QueueEngine:
         """Today's (or ``day``'s) ticket of a number such as "A012" (typed by an officer: case and blanks
         do not matter). Numbers are unique in a day: each service has its own prefix."""
         if not isinstance(number, str) or not number.strip():
-            raise InvalidInput("number must be a ticket number such as A012")
+            raise InvalidInput("number must be a ticket number such as A012", text="ticket_number_format")
         wanted = "".join(number.split()).upper()
         if len(wanted) > 10:
-            raise InvalidInput("number must be a ticket number such as A012")
+            raise InvalidInput("number must be a ticket number such as A012", text="ticket_number_format")
         row = self.store.conn().execute("SELECT * FROM tickets WHERE day = ? AND number = ? ORDER BY id DESC LIMIT 1",
                                         [day or local_day(self.clock), wanted]).fetchone()
         if row is None:

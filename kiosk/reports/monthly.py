@@ -17,7 +17,8 @@ def parse_year(text: str | None, clock: Clock) -> int:
     if text is None or text == "":
         return date.fromisoformat(local_day(clock)).year
     if not text.isdigit() or not FIRST_YEAR <= int(text) <= LAST_YEAR:
-        raise ReportError(f"'year' must be a year from {FIRST_YEAR} to {LAST_YEAR}")
+        raise ReportError(f"'year' must be a year from {FIRST_YEAR} to {LAST_YEAR}", "report_year",
+                          {"first": FIRST_YEAR, "last": LAST_YEAR})
     return int(text)
 
 

@@ -28,7 +28,12 @@ WAIT_CHART_BOUNDS_S = (300, 600, 900, 1200, 1800, 2700, 3600)
 
 
 class ReportError(ValueError):
-    """A report asked for with wrong parameters (the API answers 400)."""
+    """A report asked for with wrong parameters (the API answers 400); ``text``/``values`` name its Vietnamese
+    sentence (kiosk/texts/vi.py REFUSALS), as for the queue's errors."""
+
+    def __init__(self, message: str, text: str | None = None, values: dict | None = None) -> None:
+        super().__init__(message)
+        self.text, self.values = text, dict(values or {})
 
 
 @dataclass(frozen=True)
@@ -42,27 +47,29 @@ class ReportQuery:
 def _date(args: Mapping[str, str], name: str) -> date:
     text = args.get(name)
     if not text:
-        raise ReportError(f"'{name}' is required (YYYY-MM-DD)")
+        raise ReportError(f"'{name}' is required (YYYY-MM-DD)", "field_required", {"field": name})
     try:
         if len(text) != 10:
             raise ValueError
         return date.fromisoformat(text)
     except ValueError:
-        raise ReportError(f"'{name}' must be a date as YYYY-MM-DD, not {text[:20]!r}") from None
+        raise ReportError(f"'{name}' must be a date as YYYY-MM-DD, not {text[:20]!r}", "param_date",
+                          {"field": name}) from None
 
 
 def parse_query(args: Mapping[str, str]) -> ReportQuery:
     first, last = _date(args, "from"), _date(args, "to")
     if first > last:
-        raise ReportError("'from' is after 'to'")
+        raise ReportError("'from' is after 'to'", "report_from_after_to")
     if (last - first).days + 1 > MAX_DAYS:
-        raise ReportError(f"a report spans at most {MAX_DAYS} days; use the monthly summary for longer")
+        raise ReportError(f"a report spans at most {MAX_DAYS} days; use the monthly summary for longer",
+                          "report_too_long", {"max_days": MAX_DAYS})
     by = args.get("by", "service")
     if by not in BY:
-        raise ReportError(f"'by' must be one of {', '.join(BY)}")
+        raise ReportError(f"'by' must be one of {', '.join(BY)}", "report_by")
     fmt = args.get("format", "json")
     if fmt not in FORMATS:
-        raise ReportError(f"'format' must be one of {', '.join(FORMATS)}")
+        raise ReportError(f"'format' must be one of {', '.join(FORMATS)}", "report_format")
     return ReportQuery(first, last, by, fmt)
 
 

@@ -123,7 +123,58 @@ REFUSALS = {
     "kiosk_choice_body": "Lựa chọn gửi lên không đúng định dạng. Quý khách vui lòng chạm lại vào ô cần chọn.",
     "kiosk_choice_unknown": "Lựa chọn này không có trên màn hình hiện tại. Quý khách vui lòng chạm lại vào ô cần chọn.",
     "camera_report_body": "Báo lỗi camera gửi lên không đúng định dạng.",
+    # bad values where the raising code knows the field (kiosk/web/body.py, kiosk/queue/catalog.py, …);
+    # {field} is the field's Vietnamese name (FIELDS below): a field without one says the code's sentence
+    "field_required": "Chưa có {field}: thông tin này là bắt buộc.",
+    "field_wrong_type": "{field} không đúng kiểu: cần {kind}.",
+    "field_out_of_range": "{field} quá lớn hoặc quá nhỏ.",
+    "field_text": "{field} phải là chữ.",
+    "field_too_long": "{field} dài quá {max_len} ký tự.",
+    "field_whole_number": "{field} phải là một số nguyên.",
+    "field_between": "{field} phải là số nguyên từ {low} đến {high}.",
+    "param_date": "{field} phải là một ngày dạng năm-tháng-ngày, ví dụ 2026-12-02.",
+    "param_date_range": "{field} phải là một ngày từ {first} đến {last}.",
+    "unknown_fields": "Dữ liệu gửi lên có thông tin không được nhận: {fields}.",
+    "body_required": "Thao tác này cần dữ liệu gửi kèm nhưng không nhận được gì.",
+    "body_too_deep": "Dữ liệu gửi lên lồng nhau quá {depth} tầng.",
+    "body_bad_unicode": "Dữ liệu gửi lên có ký tự không hợp lệ.",
+    "body_not_json": "Dữ liệu gửi lên không đúng định dạng JSON.",
+    "body_not_object": "Dữ liệu gửi lên phải là một nhóm thông tin (đối tượng JSON), không phải một giá trị đơn lẻ.",
+    "service_code_format": "Mã lĩnh vực gồm 1 đến 32 ký tự: chữ cái không dấu, chữ số, dấu gạch ngang hoặc gạch dưới.",
+    "prefix_format": "Tiền tố gồm 1 hoặc 2 chữ cái in hoa từ A đến Z.",
+    "counter_exists": "Quầy số {counter} đã tồn tại.",
+    "counter_needs_service": "Mỗi quầy phải phục vụ ít nhất một lĩnh vực.",
+    "service_listed_twice": "Lĩnh vực {service} được chọn hai lần cho cùng một quầy.",
+    "ticket_number_format": "Số thứ tự gồm tiền tố và chữ số, ví dụ A012.",
+    "ticket_id_number": "Mã lượt giao dịch phải là một số nguyên.",
+    "card_number": "Số thẻ rung phải là một số từ 1 đến {max_card}.",
+    "card_body": "Vui lòng gửi số thẻ rung hoặc nội dung mã QR trên thẻ (một trong hai).",
+    # reports (kiosk/reports/query.py, monthly.py ReportError)
+    "report_from_after_to": "Từ ngày phải trước hoặc trùng Đến ngày.",
+    "report_too_long": "Một báo cáo gồm tối đa {max_days} ngày; với khoảng dài hơn, vui lòng dùng báo cáo tổng hợp "
+                       "theo tháng.",
+    "report_by": "Cách thống kê chưa đúng: chọn theo lĩnh vực, quầy, cán bộ, ngày hoặc giờ.",
+    "report_format": "Định dạng tải về chỉ nhận JSON, CSV hoặc Excel (xlsx).",
+    "report_year": "Năm phải từ {first} đến {last}.",
 }
+
+# API field names as they read in a sentence (REFUSALS' {field}): the ones staff can get wrong on a page.
+FIELDS = {
+    "service": "Lĩnh vực", "services": "Danh sách lĩnh vực", "counter": "Quầy", "number": "Số",
+    "ticket": "Lượt giao dịch", "ticket_id": "Lượt giao dịch", "score": "Mức đánh giá", "comment": "Góp ý",
+    "priority": "Đối tượng ưu tiên", "label": "Nội dung mã QR", "card": "Số thẻ rung", "slot": "Giờ hẹn",
+    "finish_current": "Lựa chọn kết thúc số đang phục vụ", "name": "Tên", "name_en": "Tên tiếng Anh",
+    "code": "Mã", "prefix": "Tiền tố", "daily_limit": "Số lượt tối đa trong ngày",
+    "person_daily_limit": "Số lượt tối đa mỗi người trong ngày", "sla_minutes": "Thời gian chờ mục tiêu (phút)",
+    "sort": "Thứ tự hiển thị", "max_waiting": "Số người chờ tối đa", "rank": "Thứ tự ưu tiên của lĩnh vực",
+    "from": "Từ ngày", "to": "Đến ngày", "day": "Ngày", "date": "Ngày", "limit": "Số dòng", "days": "Số ngày",
+    "terminal": "Ki-ốt", "reason": "Lý do", "note": "Ghi chú", "username": "Tên đăng nhập", "password": "Mật khẩu",
+    "role": "Vai trò", "full_name": "Họ và tên", "id_number": "Số thẻ căn cước/CCCD", "phone": "Số điện thoại",
+    "cards": "Bảng thẻ rung của cán bộ", "tile": "Lựa chọn",
+}
+# The kinds a field can expect (kiosk/web/body.py field()).
+KINDS = {"int": "một số nguyên", "str": "chữ", "bool": "có hoặc không", "list": "một danh sách",
+         "dict": "một nhóm thông tin", "float": "một số"}
 
 # Verbs and states as they read inside the sentences above.
 VERBS = {"recall": "gọi lại", "start": "bắt đầu phục vụ", "finish": "kết thúc", "no_show": "đánh dấu vắng mặt",
@@ -144,10 +195,10 @@ def _word(table: dict[str, str], value: Any) -> Any:
 def error_vi(code: str, text: str | None = None, values: dict[str, Any] | None = None) -> str:
     """The sentence for a refusal: the specific one with its values where known, else the code's."""
     template = REFUSALS.get(text or "")
-    if template is not None:
+    if template is not None and ("field" not in (values or {}) or (values or {})["field"] in FIELDS):
         shown = dict(values or {})
         for key, table in (("verb", VERBS), ("state", TICKET_STATES), ("counter_state", COUNTER_STATES),
-                           ("role", ROLES)):
+                           ("role", ROLES), ("field", FIELDS), ("kind", KINDS)):
             if key in shown:
                 shown[key] = _word(table, shown[key])
         try:

@@ -30,12 +30,14 @@ def _finite(text: str) -> float:
 def _check(value: Any, depth: int = 0) -> None:
     """Refuse what JSON allows but text and numbers here cannot hold: deep nesting, lone surrogates."""
     if depth > MAX_DEPTH:
-        raise ApiError(400, "bad_request", f"the body nests deeper than {MAX_DEPTH} levels")
+        raise ApiError(400, "bad_request", f"the body nests deeper than {MAX_DEPTH} levels", text="body_too_deep",
+                       values={"depth": MAX_DEPTH})
     if isinstance(value, str):
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise ApiError(400, "bad_request", "the body holds text that is not valid Unicode (a lone surrogate)") from None
+            raise ApiError(400, "bad_request", "the body holds text that is not valid Unicode (a lone surrogate)",
+                           text="body_bad_unicode") from None
     elif isinstance(value, dict):
         for key, item in value.items():
             _check(key, depth + 1)
@@ -74,16 +76,18 @@ def day_param(name: str, required: bool = False) -> str | None:
     text = request.args.get(name)
     if text is None:
         if required:
-            raise ApiError(422, "invalid", f"'{name}' is required (YYYY-MM-DD)")
+            raise ApiError(422, "invalid", f"'{name}' is required (YYYY-MM-DD)", text="field_required",
+                           values={"field": name})
         return None
     try:
         day = date.fromisoformat(text) if len(text) == 10 else None
     except ValueError:
         day = None
     if day is None:
-        raise ApiError(422, "invalid", f"'{name}' must be a date YYYY-MM-DD")
+        raise ApiError(422, "invalid", f"'{name}' must be a date YYYY-MM-DD", text="param_date", values={"field": name})
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ApiError(422, "invalid", f"'{name}' must be between {FIRST_DAY} and {LAST_DAY}")
+        raise ApiError(422, "invalid", f"'{name}' must be between {FIRST_DAY} and {LAST_DAY}", text="param_date_range",
+                       values={"field": name, "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
     return day.isoformat()
 
 
@@ -94,7 +98,8 @@ def int_param(name: str, default: int, low: int = 0, high: int = SQLITE_INT_MAX)
         return default
     text = text.strip()
     if not text.lstrip("-").isdigit() or len(text) > 20 or not low <= int(text) <= high:
-        raise ApiError(422, "invalid", f"'{name}' must be a whole number from {low} to {high}")
+        raise ApiError(422, "invalid", f"'{name}' must be a whole number from {low} to {high}", text="field_between",
+                       values={"field": name, "low": low, "high": high})
     return int(text)
 
 
@@ -103,18 +108,20 @@ def json_body(allow_empty: bool = False) -> dict[str, Any]:
     if not raw.strip():
         if allow_empty:
             return {}
-        raise ApiError(400, "bad_request", "a JSON object body is required")
+        raise ApiError(400, "bad_request", "a JSON object body is required", text="body_required")
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "send Content-Type: application/json")
     if _nesting(raw) > MAX_DEPTH:
-        raise ApiError(400, "bad_request", f"the body nests deeper than {MAX_DEPTH} levels")
+        raise ApiError(400, "bad_request", f"the body nests deeper than {MAX_DEPTH} levels", text="body_too_deep",
+                       values={"depth": MAX_DEPTH})
     try:
         data = json.loads(raw, parse_constant=_constant, parse_float=_finite)
     except (ValueError, RecursionError):
-        raise ApiError(400, "bad_request", "the body is not valid JSON (numbers must be finite)") from None
+        raise ApiError(400, "bad_request", "the body is not valid JSON (numbers must be finite)",
+                       text="body_not_json") from None
     _check(data)
     if not isinstance(data, dict):
-        raise ApiError(400, "bad_request", "the body must be a JSON object")
+        raise ApiError(400, "bad_request", "the body must be a JSON object", text="body_not_object")
     return data
 
 
@@ -122,13 +129,15 @@ def field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], requir
           default: Any = None) -> Any:
     if name not in data or data[name] is None:
         if required:
-            raise ApiError(422, "invalid", f"'{name}' is required")
+            raise ApiError(422, "invalid", f"'{name}' is required", text="field_required", values={"field": name})
         return default
     value = data[name]
-    if isinstance(value, bool) and kind is not bool and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        raise ApiError(422, "invalid", f"'{name}' has the wrong type")
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    wrong = {"text": "field_wrong_type", "values": {"field": name, "kind": kinds[0].__name__}}
+    if isinstance(value, bool) and kind is not bool and bool not in kinds:
+        raise ApiError(422, "invalid", f"'{name}' has the wrong type", **wrong)
     if not isinstance(value, kind):
-        raise ApiError(422, "invalid", f"'{name}' has the wrong type")
+        raise ApiError(422, "invalid", f"'{name}' has the wrong type", **wrong)
     if isinstance(value, int) and not isinstance(value, bool) and not -SQLITE_INT_MAX <= value <= SQLITE_INT_MAX:
-        raise ApiError(422, "invalid", f"'{name}' is out of range")
+        raise ApiError(422, "invalid", f"'{name}' is out of range", text="field_out_of_range", values={"field": name})
     return value

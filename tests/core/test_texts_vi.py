@@ -52,6 +52,8 @@ def _raised() -> tuple[set[str], set[str]]:
                     texts.add(_str(kw.value))
             if name in ("ApiError", "error_response") and len(node.args) >= 2 and _str(node.args[1]):
                 codes.add(_str(node.args[1]))
+            if name == "ReportError" and len(node.args) >= 2 and _str(node.args[1]):
+                texts.add(_str(node.args[1]))
             if name in ("throttled", "FrameRefused", "ack_refused") and node.args and _str(node.args[0]):
                 codes.add(_str(node.args[0]))
             if name in QUEUE_ERRORS and len(node.args) >= 2 and _str(node.args[1]):
@@ -98,7 +100,9 @@ def test_every_specific_refusal_has_its_sentence(key):
 def test_specific_sentences_filled_with_values_read_as_vietnamese(key):
     values = {"counter": 1, "ticket": "A001", "service": "Tư pháp – Hộ tịch", "prefix": "A", "limit": 200,
               "count": 2, "holder": 3, "at": "07:00", "verb": "start", "state": "served", "counter_state": "paused",
-              "role": "kiosk"}
+              "role": "kiosk", "field": "service", "kind": "int", "max_len": 120, "low": 1, "high": 999,
+              "first": "2000-01-01", "last": "9998-12-31", "depth": 32, "fields": "«x»", "max_card": 65534,
+              "max_days": 366}
     sentence = vi.error_vi("conflict", key, values)
     _check_sentence(sentence)
     assert "{" not in sentence
@@ -116,3 +120,55 @@ def test_the_issue_s_examples():
 def test_missing_values_fall_back_to_the_code_s_sentence():
     assert vi.error_vi("illegal_transition", "counter_no_current", {}) == vi.ERRORS["illegal_transition"]
     assert vi.error_vi("no_such_code") == vi.GENERIC
+
+
+def test_a_field_reads_by_its_vietnamese_name_and_an_unnamed_one_falls_back():
+    assert vi.error_vi("invalid", "field_wrong_type", {"field": "service", "kind": "str"}) == \
+        "Lĩnh vực không đúng kiểu: cần chữ."
+    assert vi.error_vi("invalid", "field_required", {"field": "no_such_field"}) == vi.ERRORS["invalid"]
+
+
+def test_every_field_and_kind_reads_as_vietnamese():
+    for table in (vi.FIELDS, vi.KINDS):
+        for word in table.values():
+            assert unicodedata.normalize("NFC", word) == word
+            assert not {w.lower() for w in re.findall(r"[A-Za-z]+", word)} & STOP, word
+
+
+def _answer_vi(response) -> str:
+    assert 400 <= response.status_code < 500, response.json
+    sentence = response.json["error"]["message_vi"]
+    _check_sentence(sentence)
+    assert sentence not in vi.ERRORS.values(), f"the code's generic sentence, not the case's: {sentence}"
+    return sentence
+
+
+def test_bad_values_in_the_api_say_which_field_and_what_is_expected(client, tokens):
+    from core_fixtures import bearer
+
+    kiosk, admin, manager = (bearer(tokens[r]) for r in ("kiosk", "admin", "manager"))
+    assert _answer_vi(client.post("/api/v1/tickets", json={"service": 5}, headers=kiosk)) == \
+        "Lĩnh vực không đúng kiểu: cần chữ."
+    assert _answer_vi(client.post("/api/v1/tickets", json={}, headers=kiosk)) == \
+        "Chưa có Lĩnh vực: thông tin này là bắt buộc."
+    assert "đối tượng JSON" in _answer_vi(client.post("/api/v1/tickets", json=[1], headers=kiosk))
+    assert _answer_vi(client.post("/api/v1/tickets", data="{", headers={**kiosk, "Content-Type": "application/json"})) \
+        == vi.REFUSALS["body_not_json"]
+    assert _answer_vi(client.get("/api/v1/reports?from=12/02/2026&to=2026-12-02&by=day", headers=manager)) == \
+        "Từ ngày phải là một ngày dạng năm-tháng-ngày, ví dụ 2026-12-02."
+    assert _answer_vi(client.get("/api/v1/reports?from=2026-12-03&to=2026-12-02", headers=manager)) == \
+        vi.REFUSALS["report_from_after_to"]
+    assert _answer_vi(client.get("/api/v1/reports/monthly?year=1900", headers=manager)) == "Năm phải từ 2000 đến 2100."
+    service = {"code": "XX", "name": "Thử", "prefix": "x1"}
+    assert _answer_vi(client.post("/api/v1/admin/services", json=service, headers=admin)) == vi.REFUSALS["prefix_format"]
+    service = {"code": "XX", "name": "", "prefix": "X"}
+    assert _answer_vi(client.post("/api/v1/admin/services", json=service, headers=admin)) == \
+        "Chưa có Tên: thông tin này là bắt buộc."
+    service = {"code": "XX", "name": "Thử", "prefix": "X", "daily_limit": 5000}
+    assert _answer_vi(client.post("/api/v1/admin/services", json=service, headers=admin)) == \
+        "Số lượt tối đa trong ngày phải là số nguyên từ 1 đến 999."
+    counter = {"number": 40, "name": "Quầy 40", "services": ["HT", "HT"]}
+    assert _answer_vi(client.post("/api/v1/admin/counters", json=counter, headers=admin)) == \
+        "Lĩnh vực HT được chọn hai lần cho cùng một quầy."
+    assert _answer_vi(client.post("/api/v1/tickets/1/pager", json={"card": 1, "x": 2}, headers=kiosk)) == \
+        "Dữ liệu gửi lên có thông tin không được nhận: «x»."

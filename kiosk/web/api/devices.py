@@ -72,19 +72,19 @@ def devices_summary():
 def _card_from_body(data: dict) -> int:
     has_card, has_label = "card" in data, "label" in data
     if has_card == has_label:
-        raise ApiError(422, "invalid", "send either 'card' (a number) or 'label' (the card's QR text)")
+        raise ApiError(422, "invalid", "send either 'card' (a number) or 'label' (the card's QR text)", text="card_body")
     if has_label:
         from hardware.pager import FrameError, parse_pager_label
 
         if not isinstance(data["label"], str):
-            raise ApiError(422, "invalid", "'label' must be text")
+            raise ApiError(422, "invalid", "'label' must be text", text="field_text", values={"field": "label"})
         try:
             return parse_pager_label(data["label"], hub().settings.pager.site_id)
         except FrameError as exc:
             raise ApiError(422, "invalid", str(exc)) from None
     card = data["card"]
     if isinstance(card, bool) or not isinstance(card, int):
-        raise ApiError(422, "invalid", "'card' must be a whole number")
+        raise ApiError(422, "invalid", "'card' must be a whole number", text="field_whole_number", values={"field": "card"})
     return card
 
 
@@ -94,7 +94,8 @@ def bind_pager(ticket_id: int):
     data = json_body()
     unknown = set(data) - {"card", "label"}
     if unknown:
-        raise ApiError(422, "invalid", f"unknown fields: {', '.join(sorted(unknown))}")
+        raise ApiError(422, "invalid", f"unknown fields: {', '.join(sorted(unknown))}", text="unknown_fields",
+                       values={"fields": ", ".join(f"«{f}»" for f in sorted(unknown))})
     card = _card_from_body(data)
     devices = hub()
     if devices.driver is None:

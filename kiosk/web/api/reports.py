@@ -32,7 +32,7 @@ def _download(body: bytes, fmt: str, filename: str) -> Response:
 
 
 def _bad(exc: ReportError) -> ApiError:
-    return ApiError(400, "bad_request", str(exc))
+    return ApiError(400, "bad_request", str(exc), text=exc.text, values=exc.values)
 
 
 @bp.get("/reports")
@@ -61,7 +61,7 @@ def reports_monthly():
     fmt = request.args.get("format", "json")
     try:
         if fmt not in FORMATS:
-            raise ReportError(f"'format' must be one of {', '.join(FORMATS)}")
+            raise ReportError(f"'format' must be one of {', '.join(FORMATS)}", "report_format")
         year = parse_year(request.args.get("year"), kiosk.clock)
     except ReportError as exc:
         raise _bad(exc) from None
