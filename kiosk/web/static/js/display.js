@@ -9,7 +9,7 @@
  */
 (function () {
   "use strict";
-  const { el, connect, PRIORITY_LABELS } = window.K;
+  const { el, connect, PRIORITY_LABELS, T } = window.K;
 
   const HISTORY = 8;
   const st = {
@@ -51,7 +51,7 @@
   // -- rendering ---------------------------------------------------------------------------
   function counterName(number) {
     const c = st.counters.find((x) => x.number === number);
-    return c ? c.name : "Quầy " + number;
+    return c ? c.name : T("display.counter", { counter: number });
   }
 
   function serviceName(code) {
@@ -69,8 +69,8 @@
     $("call-counter").textContent = "→ " + (c.counter_name || counterName(c.counter));
     $("call-service").textContent = c.service_name || serviceName(c.service);
     $("call-tags").replaceChildren(
-      c.recall ? el("span", { class: "tag recall" }, "Gọi lại") : "",
-      c.priority !== "normal" ? el("span", { class: "tag prio" }, "Ưu tiên: " + PRIORITY_LABELS[c.priority]) : "",
+      c.recall ? el("span", { class: "tag recall" }, T("display.recall_tag")) : "",
+      c.priority !== "normal" ? el("span", { class: "tag prio" }, T("display.priority_tag", { priority: PRIORITY_LABELS[c.priority] })) : "",
     );
     if (flash) {
       box.classList.remove("flash");
@@ -82,7 +82,7 @@
   function renderHistory() {
     $("call-history").replaceChildren(...st.calls.slice(1, HISTORY + 1).map((c) => el("li", {
       class: c.priority !== "normal" ? "priority" : "",
-    }, el("span", {}, c.number, c.recall ? el("span", { class: "r" }, "gọi lại") : ""),
+    }, el("span", {}, c.number, c.recall ? el("span", { class: "r" }, T("display.recall_mark")) : ""),
     el("span", { class: "to" }, c.counter_name || counterName(c.counter)))));
   }
 
@@ -96,7 +96,7 @@
       return el("div", { class: cls.join(" "), dataset: { counter: c.number } },
         el("div", { class: "cname" }, c.name),
         c.state === "paused"
-          ? el("div", { class: "cnum" }, "Tạm nghỉ")
+          ? el("div", { class: "cnum" }, T("display.paused"))
           : el("div", { class: "cnum" + (cur ? "" : " none") }, cur ? cur.number : "—"));
     }));
   }

@@ -4,19 +4,17 @@
  * feeds the device tiles and alert banner of monitor_devices.js and the face-recognition tile of monitor_faces.js. */
 (function () {
   "use strict";
+  const T = window.K.T;
   const { api, el, connect, duration, clockDuration, timeOfDay, ageSeconds, COUNTER_STATES, TICKET_STATES,
     PRIORITY_LABELS } = window.K;
 
   const STATS_EVERY_MS = 30000;
   const STATS_AFTER_EVENT_MS = 3000;
   const FEED = 15;
-  const EVENT_LABELS = {
-    ticket_issued: "cấp số", ticket_called: "gọi", ticket_recalled: "gọi lại", ticket_started: "bắt đầu phục vụ",
-    ticket_finished: "hoàn thành", ticket_no_show: "vắng mặt", ticket_transferred: "chuyển lĩnh vực",
-    ticket_held: "tạm giữ", ticket_returned: "trả về hàng đợi", ticket_cancelled: "hủy",
-    ticket_expired: "hết giờ, chưa phục vụ",
-    counter_opened: "mở quầy", counter_paused: "tạm dừng", counter_resumed: "tiếp tục", counter_closed: "đóng quầy",
-  };
+  const EVENTS = ["ticket_issued", "ticket_called", "ticket_recalled", "ticket_started", "ticket_finished",
+    "ticket_no_show", "ticket_transferred", "ticket_held", "ticket_returned", "ticket_cancelled", "ticket_expired",
+    "counter_opened", "counter_paused", "counter_resumed", "counter_closed"];
+  const EVENT_LABELS = Object.fromEntries(EVENTS.map((e) => [e, T("monitor.event." + e)]));
   const st = { snap: null, stats: null, feed: [] };
   const $ = (id) => document.getElementById(id);
 
@@ -41,11 +39,11 @@
     const stats = st.stats || { services: {}, counters: {}, totals: {} };
     const t = snap.today;
     const totals = [
-      ["Đã cấp số", "Issued", t.issued], ["Đang chờ", "Waiting", t.waiting], ["Đã phục vụ", "Served", t.served],
-      ["Vắng mặt", "No-show", t.no_show], ["Chờ trung bình", "Mean wait", duration(stats.totals.mean_wait_s)],
-      ["Quá hạn", "Over target", stats.totals.over_sla ?? "—"],
-      ["Hết giờ, chưa phục vụ", "Expired at day end", stats.totals.expired ?? "—"],
-      ["Hài lòng", "Satisfied", satisfied(stats.totals)],
+      [T("monitor.issued_tickets"), "Issued", t.issued], [T("monitor.waiting"), "Waiting", t.waiting], [T("monitor.served_done"), "Served", t.served],
+      [T("monitor.no_show_rate"), "No-show", t.no_show], [T("monitor.mean_wait"), "Mean wait", duration(stats.totals.mean_wait_s)],
+      [T("monitor.over_target_count"), "Over target", stats.totals.over_sla ?? "—"],
+      [T("monitor.expired_at_day_end"), "Expired at day end", stats.totals.expired ?? "—"],
+      [T("monitor.satisfied_ratings"), "Satisfied", satisfied(stats.totals)],
     ];
     $("totals").replaceChildren(...totals.map(([vi, en, v]) => el("div", { class: "total" },
       el("div", { class: "v" }, String(v)), el("div", { class: "k" }, vi, el("small", {}, en)))));
@@ -53,7 +51,7 @@
     $("services-table").tBodies[0].replaceChildren(...snap.services.map((s) => {
       const x = stats.services[s.code] || {};
       return el("tr", { class: s.over_sla > 0 ? "bad" : "", dataset: { service: s.code } },
-        el("td", {}, el("strong", {}, s.prefix), " · " + s.name, s.is_open ? "" : el("span", { class: "muted" }, " (đóng)")),
+        el("td", {}, el("strong", {}, s.prefix), " · " + s.name, s.is_open ? "" : el("span", { class: "muted" }, " (" + T("monitor.closed_mark") + ")")),
         el("td", { class: "n" }, el("strong", {}, String(s.waiting))),
         el("td", { class: "n" }, String(s.priority_waiting)),
         el("td", { class: "n age", dataset: { service: s.code } }, clockDuration(longestWait(s))),
@@ -76,7 +74,7 @@
         el("td", {}, c.officer || el("span", { class: "muted" }, "—")),
         el("td", {}, cur ? [el("strong", {}, cur.number), " " + (TICKET_STATES[cur.state] || cur.state),
           cur.priority !== "normal" ? [" ", el("span", { class: "prio-badge" }, PRIORITY_LABELS[cur.priority])] : "",
-          el("span", { class: "muted" }, " từ " + timeOfDay(cur.started_at || cur.called_at))]
+          el("span", { class: "muted" }, " " + T("monitor.since", { time: timeOfDay(cur.started_at || cur.called_at) }))]
           : el("span", { class: "muted" }, "—")),
         el("td", {}, c.pause_reason || ""),
         el("td", { class: "n" }, String(x.served ?? "—")),
@@ -101,10 +99,10 @@
   async function loadStats() {
     try {
       st.stats = await api("GET", "/stats");
-      $("stats-at").textContent = "thống kê lúc " + timeOfDay(window.K.serverNow());
+      $("stats-at").textContent = T("monitor.stats_at", { time: timeOfDay(window.K.serverNow()) });
       render();
     } catch (err) {
-      $("stats-at").textContent = "không tải được thống kê: " + err.message;
+      $("stats-at").textContent = T("monitor.stats_failed", { error: err.message });
     }
   }
 
@@ -123,7 +121,7 @@
       el("span", { class: "muted" }, timeOfDay(new Date(x.at * 1000), true)),
       el("strong", {}, x.number || ""),
       el("span", {}, EVENT_LABELS[x.type] || x.type),
-      x.counter ? el("span", { class: "muted" }, "quầy " + x.counter) : "",
+      x.counter ? el("span", { class: "muted" }, T("monitor.at_counter", { counter: x.counter })) : "",
       x.reason ? el("span", { class: "muted" }, "— " + x.reason) : "")));
   }
 

@@ -4,10 +4,11 @@
  * whenever it changes); an empty list clears the banner. monitor.js adds `window.monitorAlerts.handlers`. */
 (function () {
   "use strict";
+  const T = window.K.T;
   const { el, clockDuration, serverNow } = window.K;
   const KIND_LABELS = {
-    wait_over_target: "Chờ quá hạn", queue_too_long: "Hàng đợi dài", counter_idle: "Quầy không gọi số",
-    called_not_started: "Gọi chưa phục vụ",
+    wait_over_target: T("monitor.alert.wait_over_target"), queue_too_long: T("monitor.alert.queue_too_long"), counter_idle: T("monitor.alert.counter_idle"),
+    called_not_started: T("monitor.alert.called_not_started"),
   };
   const shown = new Set(); // keys already on screen: only a new one beeps
   let current = [];

@@ -6,6 +6,7 @@
  * monitor.js adds `window.monitorFaces.handlers` to its /monitor connection. */
 (function () {
   "use strict";
+  const T = window.K.T;
   const { api, el, timeOfDay } = window.K;
   const $ = (id) => document.getElementById(id);
   const DAYS = 7; // rows shown: today and the days before that had answers
@@ -17,7 +18,7 @@
   function row(d, today) {
     const hot = d.warning ? "bad" : "";
     return el("tr", { class: hot, dataset: { day: d.day } },
-      el("td", {}, today ? [el("strong", {}, "Hôm nay "), el("span", { class: "muted" }, dayVi(d.day))] : dayVi(d.day)),
+      el("td", {}, today ? [el("strong", {}, T("monitor.faces.today") + " "), el("span", { class: "muted" }, dayVi(d.day))] : dayVi(d.day)),
       el("td", { class: "n fc-confirmed" }, String(d.confirmed)),
       el("td", { class: "n fc-rejected" }, String(d.rejected)),
       el("td", { class: "n fc-share" }, pct(d.rejected_share)));
@@ -28,7 +29,7 @@
     const box = $("face-checks");
     if (!t || !box) return;
     box.hidden = !t.faces && !t.confirmed && !t.rejected && !st.before.length;
-    $("face-level").textContent = `Cảnh báo khi tỉ lệ “không” vượt ${pct(t.warn_share)}, với ít nhất ${t.min_answers} lượt trả lời trong ngày`;
+    $("face-level").textContent = T("monitor.faces.level", { share: pct(t.warn_share), answers: t.min_answers });
     const rows = [row(t, true), ...st.before.filter((d) => d.day < t.day).slice(-(DAYS - 1)).reverse().map((d) => row(d, false))];
     $("face-table").tBodies[0].replaceChildren(...rows);
     box.dataset.warning = t.warning ? "yes" : "no";
@@ -37,8 +38,8 @@
   function banner(t) {
     const w = t.warning;
     const line = w ? el("div", { class: "db-line", dataset: { kind: "faces" } },
-      el("strong", {}, "Cảnh báo: "), w.vi,
-      w.at ? el("span", { class: "db-since" }, " (từ " + timeOfDay(new Date(w.at * 1000)) + ")") : "",
+      el("strong", {}, T("monitor.faces.warning")), w.vi,
+      w.at ? el("span", { class: "db-since" }, " (" + T("monitor.since", { time: timeOfDay(new Date(w.at * 1000)) }) + ")") : "",
       el("small", {}, " " + w.en)) : null;
     const ring = Boolean(w) && st.rang !== t.day;
     if (ring) st.rang = t.day;
