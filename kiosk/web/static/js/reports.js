@@ -3,10 +3,10 @@
 (function () {
   "use strict";
 
-  const BY_VI = { service: "Lĩnh vực", counter: "Quầy", officer: "Cán bộ", day: "Ngày", hour: "Khung giờ",
-    month: "Tháng" };
-  const SCORES_VI = { 5: "Rất hài lòng", 4: "Hài lòng", 3: "Bình thường", 2: "Không hài lòng",
-    1: "Rất không hài lòng" };
+  const T = K.T;
+  const BY_VI = Object.fromEntries(["service", "counter", "officer", "day", "hour", "month"].map(
+    (by) => [by, T("reports.by." + by)]));
+  const SCORES_VI = Object.fromEntries([5, 4, 3, 2, 1].map((score) => [score, T("rating.score." + score)]));
   const SCORE_COLOURS = { 5: "#1b7f3b", 4: "#6abf69", 3: "#f2c94c", 2: "#f2994a", 1: "#c0392b" };
   const form = document.getElementById("report-form");
   const fromInput = document.getElementById("report-from");
@@ -48,7 +48,7 @@
     body.replaceChildren(...report.rows.map((row) => tableRow(row, "td")));
     if (!report.rows.length) {
       body.append(K.el("tr", {}, K.el("td", { colspan: COLUMNS.length + 1, class: "empty" },
-        "Không có số liệu trong khoảng thời gian này")));
+        T("reports.empty"))));
     }
     foot.replaceChildren(tableRow(report.total, "td"));
   }
@@ -66,8 +66,8 @@
       data: {
         labels: rows.map((r) => r.label),
         datasets: [
-          { label: "Lượt đến (số phiếu cấp)", data: rows.map((r) => r.issued), backgroundColor: "#2f6fb0" },
-          { label: "Đã phục vụ", data: rows.map((r) => r.served), backgroundColor: "#1b7f3b" },
+          { label: T("reports.chart.arrivals"), data: rows.map((r) => r.issued), backgroundColor: "#2f6fb0" },
+          { label: T("reports.served"), data: rows.map((r) => r.served), backgroundColor: "#1b7f3b" },
         ],
       },
     });
@@ -75,11 +75,12 @@
 
   function drawWaits(report) {
     const bins = report.wait_distribution;
-    const label = (b) => (b.to_s === null ? `Trên ${b.from_s / 60} phút` : `${b.from_s / 60}–${b.to_s / 60} phút`);
+    const label = (b) => (b.to_s === null ? T("reports.chart.over_minutes", { from: b.from_s / 60 })
+      : T("reports.chart.minutes_range", { from: b.from_s / 60, to: b.to_s / 60 }));
     draw("chart-waits", {
       type: "bar",
       data: { labels: bins.map(label),
-        datasets: [{ label: "Số công dân", data: bins.map((b) => b.count), backgroundColor: "#8e6cc1" }] },
+        datasets: [{ label: T("reports.chart.citizens"), data: bins.map((b) => b.count), backgroundColor: "#8e6cc1" }] },
       options: { plugins: { legend: { display: false } } },
     });
   }
@@ -89,11 +90,11 @@
     draw("chart-days", {
       type: "line",
       data: {
-        labels: rows.map((r) => r.label.replace(/^Thứ \S+ |^Chủ Nhật /, "")),
+        labels: rows.map((r) => r.label.replace(/^\D+(?=\d)/, "") /* the date without its weekday */),
         datasets: [
-          { label: "Số phiếu cấp", data: rows.map((r) => r.issued), borderColor: "#2f6fb0", yAxisID: "y" },
-          { label: "Đã phục vụ", data: rows.map((r) => r.served), borderColor: "#1b7f3b", yAxisID: "y" },
-          { label: "Chờ trung bình (phút)", data: rows.map((r) => (r.wait_mean_s === null ? null
+          { label: T("reports.chart.issued"), data: rows.map((r) => r.issued), borderColor: "#2f6fb0", yAxisID: "y" },
+          { label: T("reports.served"), data: rows.map((r) => r.served), borderColor: "#1b7f3b", yAxisID: "y" },
+          { label: T("reports.chart.mean_wait_min"), data: rows.map((r) => (r.wait_mean_s === null ? null
             : Math.round(r.wait_mean_s / 6) / 10)), borderColor: "#c0392b", yAxisID: "minutes" },
         ],
       },
@@ -121,7 +122,7 @@
   }
 
   async function load() {
-    note.textContent = "Đang tải số liệu…";
+    note.textContent = T("reports.loading");
     setDownloads();
     try {
       const by = byInput.value;
@@ -133,12 +134,12 @@
       drawDays(days);
       drawRatings(main);
       document.getElementById("report-heading").firstChild.textContent =
-        `Số liệu theo ${BY_VI[by].toLowerCase()} `;
-      note.textContent = `Cập nhật lúc ${new Date().toLocaleTimeString("vi-VN")}. Số liệu hôm nay được tính trực tiếp.`;
+        T("reports.heading", { by: BY_VI[by].toLowerCase() }) + " ";
+      note.textContent = T("reports.updated", { time: new Date().toLocaleTimeString("vi-VN") });
       document.body.dataset.loaded = "1";
     } catch (err) {
       note.textContent = "";
-      K.toast(err.message || "Không tải được báo cáo", "error");
+      K.toast(err.message || T("reports.failed"), "error");
     }
   }
 
