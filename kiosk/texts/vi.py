@@ -212,7 +212,13 @@ def error_vi(code: str, text: str | None = None, values: dict[str, Any] | None =
 from kiosk.texts.vi_pages import PAGES  # noqa: E402
 
 
+def page_texts() -> dict[str, str]:
+    """Every text a page may show: PAGES, and each error code's sentence as "error.<code>" (a page that checks
+    a value before sending it says what the server would)."""
+    return {**PAGES, **{f"error.{code}": sentence for code, sentence in ERRORS.items()}}
+
+
 def page_text(key: str, **values: Any) -> str:
-    """A page's text with its values filled in; a key not in PAGES is a bug (KeyError), caught by the tests."""
-    text = PAGES[key]
+    """A page's text with its values filled in; an unknown key is a bug (KeyError), caught by the tests."""
+    text = ERRORS[key[6:]] if key.startswith("error.") else PAGES[key]
     return unicodedata.normalize("NFC", text.format(**values) if values else text)

@@ -22,8 +22,8 @@ YEAR_S = 365 * 24 * 3600
 @functools.lru_cache(maxsize=1)
 def script() -> tuple[str, str]:
     """(the body of /texts/vi.js, its version): built once, the catalogue is code."""
-    texts = json.dumps(vi.PAGES, ensure_ascii=False, sort_keys=True, indent=0)
-    body = ("/* Generated from kiosk/texts/vi_pages.py by kiosk/web/pages/texts.py: edit the catalogue, not this. */\n"
+    texts = json.dumps(vi.page_texts(), ensure_ascii=False, sort_keys=True, indent=0)
+    body = ("/* Generated from kiosk/texts/ by kiosk/web/pages/texts.py: edit the catalogue, not this. */\n"
             f"window.KIOSK_TEXTS = Object.freeze({texts});\n")
     return body, hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
 

@@ -3,6 +3,7 @@
 // refusal shows the service's Vietnamese message (message_vi: it says how long to wait after a 429).
 (function () {
   "use strict";
+  const T = window.K.T;
   const $ = (id) => document.getElementById(id);
   let chosen = null;
 
@@ -22,11 +23,11 @@
     if (!$("book-service").value || !$("book-day").value) return;
     try {
       const slots = await getJSON(`/api/v1/public/slots?service=${encodeURIComponent($("book-service").value)}&day=${$("book-day").value}`);
-      if (!slots.length) { const p = document.createElement("p"); p.textContent = "Không có giờ hẹn trong ngày này."; box.appendChild(p); }
+      if (!slots.length) { const p = document.createElement("p"); p.textContent = T("book.no_slots"); box.appendChild(p); }
       for (const s of slots) {
         const b = document.createElement("button");
         b.type = "button"; b.className = "btn slot"; b.disabled = s.free === 0;
-        b.textContent = `${s.start.slice(11, 16)} (${s.free} chỗ)`;
+        b.textContent = T("book.slot", { time: s.start.slice(11, 16), free: s.free });
         b.addEventListener("click", () => { chosen = s.start; box.querySelectorAll("button").forEach((x) => x.classList.remove("primary")); b.classList.add("primary"); });
         box.appendChild(b);
       }
@@ -45,10 +46,10 @@
     $("book-day").addEventListener("change", loadSlots);
     $("book-form").addEventListener("submit", async (ev) => {
       ev.preventDefault(); showError("");
-      if (!chosen) { showError("Quý khách vui lòng chọn giờ hẹn."); return; }
+      if (!chosen) { showError(T("book.choose_slot")); return; }
       const id = $("book-id").value.trim(), name = $("book-name").value.trim();
-      if (!/^[0-9]{12}$/.test(id)) { showError("Số thẻ căn cước/CCCD gồm 12 chữ số. Quý khách vui lòng kiểm tra lại."); return; }
-      if (!name) { showError("Quý khách vui lòng nhập họ và tên đúng như trên thẻ căn cước/CCCD."); return; }
+      if (!/^[0-9]{12}$/.test(id)) { showError(T("error.invalid_id_number")); return; }
+      if (!name) { showError(T("error.invalid_full_name")); return; }
       const body = { service: $("book-service").value, slot: chosen, id_number: id, full_name: name };
       try {
         const a = await getJSON("/api/v1/public/appointments", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
@@ -74,11 +75,12 @@
     ev.preventDefault(); showCancel("", "");
     const code = $("cancel-code").value.toUpperCase().replace(/[\s-]/g, "");
     const last4 = $("cancel-last4").value.trim();
-    if (!code) { showCancel("Quý khách vui lòng nhập mã hẹn.", ""); return; }
-    if (!/^[0-9]{4}$/.test(last4)) { showCancel("Quý khách vui lòng nhập 4 số cuối của số thẻ căn cước/CCCD đã dùng khi đặt lịch.", ""); return; }
+    if (!code) { showCancel(T("book.enter_code"), ""); return; }
+    if (!/^[0-9]{4}$/.test(last4)) { showCancel(T("error.invalid_id_tail"), ""); return; }
     try {
       const a = await getJSON(`/api/v1/public/appointments/${encodeURIComponent(code)}/cancel`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ id_last4: last4 }) });
-      showCancel("", `Đã hủy lịch hẹn ${a.code_display || a.code} lúc ${a.slot_start.slice(0, 16).replace("T", " ")}. Cảm ơn Quý khách.`);
+      showCancel("", T("book.cancelled", { code: a.code_display || a.code,
+        at: a.slot_start.slice(0, 16).replace("T", " ") }));
       $("cancel-form").reset(); loadSlots();
     } catch (e) { showCancel(e.message, ""); }
   }
