@@ -24,8 +24,7 @@ NOT_YET = {
     "templates/counter.html", "templates/kiosk.html", "static/js/counter.js", "static/js/kiosk.js",
     "static/js/kiosk_*.js",
     # not reached yet in this round
-    "templates/admin.html", "static/js/admin.js",
-    "static/js/counter_today.js", "static/js/demo_devices.js",
+    "static/js/demo_devices.js",
     "static/js/track.js",
 }
 # Keys built at run time from a prefix and a code (common.js table(), monitor_devices.js's kinds)
@@ -35,6 +34,7 @@ DYNAMIC = {
     "counter_state": ("open", "paused", "closed"),
     "weekday": tuple(str(d) for d in range(7)),
     "monitor.kind": KINDS,
+    "admin.role": ("officer", "manager", "admin", "kiosk", "display", "rating"),
     "reports.by": ("service", "counter", "officer", "day", "hour", "month"),
     "rating.score": ("1", "2", "3", "4", "5"),
     "monitor.event": ("ticket_issued", "ticket_called", "ticket_recalled", "ticket_started", "ticket_finished",
@@ -129,3 +129,12 @@ def test_the_rating_levels_read_as_the_server_names_them():
     from kiosk.queue.ratings import SCORES_VI  # the core keeps its own copy (it imports nothing of kiosk)
 
     assert {score: PAGES[f"rating.score.{score}"] for score in SCORES_VI} == SCORES_VI
+
+
+def test_no_key_is_written_twice_in_the_catalogue():
+    import ast
+    from collections import Counter
+
+    tree = ast.parse((KIOSK / "texts" / "vi_pages.py").read_text(encoding="utf-8"))
+    keys = [k.value for node in ast.walk(tree) if isinstance(node, ast.Dict) for k in node.keys]
+    assert [k for k, n in Counter(keys).items() if n > 1] == []  # a second one would silently win

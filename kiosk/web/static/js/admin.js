@@ -2,16 +2,17 @@
  * queue settings. Every write goes through the admin JSON API with the page's CSRF token. */
 (function () {
   "use strict";
+  const T = window.K.T;
   const { api, el, toast, COUNTER_STATES } = window.K;
-  const ROLE_LABELS = { officer: "Cán bộ quầy", manager: "Lãnh đạo", admin: "Quản trị", kiosk: "Ki-ốt", display: "Màn hình",
-    rating: "Đánh giá tại quầy" };
+  const ROLE_LABELS = Object.fromEntries(["officer", "manager", "admin", "kiosk", "display", "rating"].map(
+    (role) => [role, T("admin.role." + role)]));
   const st = { services: [], counters: [], counterServices: [] };
   const $ = (id) => document.getElementById(id);
 
   function formError(form, err) {
     const p = form.querySelector(".error");
     p.hidden = !err;
-    p.textContent = err ? "Không lưu được: " + err.message : "";
+    p.textContent = err ? T("admin.not_saved", { error: err.message }) : "";
     if (err) toast(err.message, "error");
   }
 
@@ -53,8 +54,8 @@
       el("td", {}, s.name, s.name_en ? el("small", {}, s.name_en) : ""),
       el("td", { class: "n" }, s.daily_limit ?? "—"), el("td", { class: "n" }, s.person_daily_limit ?? "—"),
       el("td", { class: "n" }, s.sla_minutes), el("td", { class: "n" }, s.max_waiting ?? "—"),
-      el("td", {}, s.is_open ? "Có" : el("span", { class: "hot" }, "Tạm ngừng")),
-      el("td", {}, el("button", { type: "button", class: "btn small", onclick: () => editService(s) }, "Sửa")))));
+      el("td", {}, s.is_open ? T("admin.yes") : el("span", { class: "hot" }, T("admin.service_stopped"))),
+      el("td", {}, el("button", { type: "button", class: "btn small", onclick: () => editService(s) }, T("admin.edit"))))));
     const options = st.services.map((s) => el("option", { value: s.code }, s.prefix + " · " + s.name));
     $("counter-add-service").replaceChildren(...options);
   }
@@ -64,7 +65,7 @@
     form.dataset.mode = "edit";
     fill(form, s);
     form.elements.code.readOnly = true;
-    $("service-form-title").replaceChildren("Sửa lĩnh vực " + s.code, el("small", {}, "Edit service"));
+    $("service-form-title").replaceChildren(T("admin.edit_service", { code: s.code }), el("small", {}, "Edit service"));
     form.scrollIntoView({ behavior: "smooth" });
   }
 
@@ -73,7 +74,7 @@
     form.reset();
     form.dataset.mode = "create";
     form.elements.code.readOnly = false;
-    $("service-form-title").replaceChildren("Thêm lĩnh vực", el("small", {}, "New service"));
+    $("service-form-title").replaceChildren(T("admin.new_service"), el("small", {}, "New service"));
   }
 
   // -- counters ----------------------------------------------------------------------------
@@ -84,7 +85,7 @@
       el("td", {}, el("strong", {}, c.number)), el("td", {}, c.name),
       el("td", {}, c.services.map((code, i) => (i ? " → " : "") + name(code)).join("")),
       el("td", {}, el("span", { class: "state-badge " + c.state }, COUNTER_STATES[c.state] || c.state)),
-      el("td", {}, el("button", { type: "button", class: "btn small", onclick: () => editCounter(c) }, "Sửa")))));
+      el("td", {}, el("button", { type: "button", class: "btn small", onclick: () => editCounter(c) }, T("admin.edit"))))));
     const options = [el("option", { value: "" }, "—"), ...st.counters.map((c) => el("option", { value: c.number }, c.name))];
     document.querySelectorAll("select.counter-select").forEach((sel) => sel.replaceChildren(...options.map((o) => o.cloneNode(true))));
   }
@@ -99,9 +100,9 @@
     };
     $("counter-services").replaceChildren(...list.map((code, i) => el("li", { dataset: { code } },
       `${i + 1}. ${(st.services.find((s) => s.code === code) || { name: code }).name}`,
-      el("button", { type: "button", title: "Lên", onclick: () => move(i, -1) }, "↑"),
-      el("button", { type: "button", title: "Xuống", onclick: () => move(i, 1) }, "↓"),
-      el("button", { type: "button", title: "Bỏ", onclick: () => { list.splice(i, 1); renderCounterServices(); } }, "×"))));
+      el("button", { type: "button", title: T("admin.move_up"), onclick: () => move(i, -1) }, "↑"),
+      el("button", { type: "button", title: T("admin.move_down"), onclick: () => move(i, 1) }, "↓"),
+      el("button", { type: "button", title: T("admin.remove"), onclick: () => { list.splice(i, 1); renderCounterServices(); } }, "×"))));
   }
 
   function editCounter(c) {
@@ -112,7 +113,7 @@
     form.elements.name.value = c.name;
     st.counterServices = c.services.slice();
     renderCounterServices();
-    $("counter-form-title").replaceChildren("Sửa " + c.name, el("small", {}, "Edit counter"));
+    $("counter-form-title").replaceChildren(T("admin.edit_counter", { name: c.name }), el("small", {}, "Edit counter"));
     form.scrollIntoView({ behavior: "smooth" });
   }
 
@@ -123,7 +124,7 @@
     form.elements.number.readOnly = false;
     st.counterServices = [];
     renderCounterServices();
-    $("counter-form-title").replaceChildren("Thêm quầy", el("small", {}, "New counter"));
+    $("counter-form-title").replaceChildren(T("admin.new_counter"), el("small", {}, "New counter"));
   }
 
   // -- users and tokens --------------------------------------------------------------------
@@ -131,40 +132,40 @@
     const users = await api("GET", "/admin/users");
     $("users-table").tBodies[0].replaceChildren(...users.map((u) => el("tr", { dataset: { user: u.username } },
       el("td", {}, u.username), el("td", {}, u.full_name || ""), el("td", {}, ROLE_LABELS[u.role] || u.role),
-      el("td", {}, u.counter_number ?? ""), el("td", {}, u.active ? "Hoạt động" : el("span", { class: "hot" }, "Đã khóa")),
+      el("td", {}, u.counter_number ?? ""), el("td", {}, u.active ? T("admin.user_active") : el("span", { class: "hot" }, T("admin.user_locked"))),
       el("td", {}, el("button", { type: "button", class: "btn small" + (u.active ? " danger" : ""),
-        onclick: () => setActive(u, !u.active) }, u.active ? "Khóa" : "Mở khóa"),
+        onclick: () => setActive(u, !u.active) }, u.active ? T("admin.lock") : T("admin.unlock")),
         el("button", { type: "button", class: "btn small", title: "Lift a sign-in lockout",
-          onclick: () => unlock(u) }, "Gỡ chặn đăng nhập"),
+          onclick: () => unlock(u) }, T("admin.unblock")),
         el("button", { type: "button", class: "btn small", title: "Set a new password (signs the user out everywhere)",
-          onclick: () => resetPassword(u) }, "Đặt mật khẩu")))));
+          onclick: () => resetPassword(u) }, T("admin.set_password"))))));
   }
 
   async function unlock(u) {
     try {
       await api("POST", `/admin/users/${u.id}/unlock`);
-      toast("Đã gỡ chặn đăng nhập cho " + u.username, "ok");
+      toast(T("admin.unblocked", { user: u.username }), "ok");
     } catch (err) {
       toast(err.message, "error");
     }
   }
 
   async function resetPassword(u) {
-    const password = window.prompt(`Mật khẩu mới cho ${u.username} (ít nhất 8 ký tự; mọi phiên đăng nhập của tài khoản sẽ kết thúc) / New password`);
+    const password = window.prompt(T("admin.password_prompt", { user: u.username }) + " / New password");
     if (!password) return;
     try {
       await api("POST", `/admin/users/${u.id}/password`, { password });
-      toast("Đã đặt mật khẩu mới cho " + u.username + "; các phiên đăng nhập đã kết thúc", "ok");
+      toast(T("admin.password_set", { user: u.username }), "ok");
     } catch (err) {
       toast(err.message, "error");
     }
   }
 
   async function setActive(u, active) {
-    if (!active && !window.confirm(`Khóa tài khoản ${u.username}? / Deactivate?`)) return;
+    if (!active && !window.confirm(T("admin.lock_confirm", { user: u.username }) + " / Deactivate?")) return;
     try {
       await api("POST", `/admin/users/${u.id}/active`, { active });
-      toast((active ? "Đã mở khóa " : "Đã khóa ") + u.username, "ok");
+      toast(T(active ? "admin.unlocked" : "admin.locked", { user: u.username }), "ok");
       await loadUsers();
     } catch (err) {
       toast(err.message, "error");
@@ -180,16 +181,16 @@
     $("tokens-table").tBodies[0].replaceChildren(...tokens.map((t) => el("tr", { dataset: { token: t.id } },
       el("td", {}, t.id), el("td", {}, ROLE_LABELS[t.role] || t.role), el("td", {}, t.counter_number ?? ""),
       el("td", {}, t.label || ""), el("td", {}, when(t.created_at)),
-      el("td", {}, t.revoked_at ? el("span", { class: "muted" }, "Đã thu hồi " + when(t.revoked_at)) : "Hiệu lực"),
+      el("td", {}, t.revoked_at ? el("span", { class: "muted" }, T("admin.revoked_at", { at: when(t.revoked_at) })) : T("admin.token_valid")),
       el("td", {}, t.revoked_at ? "" : el("button", { type: "button", class: "btn small danger",
-        onclick: () => revoke(t) }, "Thu hồi")))));
+        onclick: () => revoke(t) }, T("admin.revoke"))))));
   }
 
   async function revoke(t) {
-    if (!window.confirm(`Thu hồi mã #${t.id}? Thiết bị dùng mã này sẽ bị đăng xuất. / Revoke?`)) return;
+    if (!window.confirm(T("admin.revoke_confirm", { id: t.id }) + " / Revoke?")) return;
     try {
       await api("DELETE", `/admin/tokens/${t.id}`);
-      toast("Đã thu hồi mã #" + t.id, "ok");
+      toast(T("admin.revoked", { id: t.id }), "ok");
       await loadTokens();
     } catch (err) {
       toast(err.message, "error");
@@ -199,24 +200,25 @@
   // -- kiosk terminals ---------------------------------------------------------------------
   function terminalStatus(r) {
     if (!r) return "—";
-    const parts = [r.connected ? "Đang kết nối" : "Chưa kết nối"];
-    if (r.camera === "browser") parts.push(r.camera_ok === false ? "Camera lỗi" : r.camera_ok ? "Camera tốt" : "Chờ camera");
-    if (r.printer_url) parts.push(r.printer_ok ? "Máy in tốt" : "Máy in lỗi");
+    const parts = [T(r.connected ? "admin.terminal.connected" : "admin.terminal.not_connected")];
+    if (r.camera === "browser") parts.push(T(r.camera_ok === false ? "admin.terminal.camera_bad" : r.camera_ok ? "admin.terminal.camera_ok"
+        : "admin.terminal.camera_wait"));
+    if (r.printer_url) parts.push(T(r.printer_ok ? "admin.terminal.printer_ok" : "admin.terminal.printer_bad"));
     return parts.join(" · ");
   }
 
   async function loadTerminals() {
     const data = await api("GET", "/kiosk/terminals");
-    $("terminal-default-camera").textContent = "camera " + data.default_camera + (data.vision ? "" : ", camera tắt");
+    $("terminal-default-camera").textContent = "camera " + data.default_camera + (data.vision ? "" : ", " + T("admin.terminal.vision_off"));
     $("terminals-table").tBodies[0].replaceChildren(...data.terminals.map((t) => {
       const input = (name, value, placeholder) => el("input", { name, value: value || "", placeholder, maxlength: 300 });
-      const camera = input("camera", t.camera, "mặc định");
-      const printer = input("printer_url", t.printer_url, "mặc định");
+      const camera = input("camera", t.camera, T("admin.default"));
+      const printer = input("printer_url", t.printer_url, T("admin.default"));
       const prefix = input("pager_prefix", t.pager_prefix, "PAGER:");
       return el("tr", { dataset: { terminal: t.id } }, el("td", {}, t.id), el("td", {}, t.name),
         el("td", {}, camera), el("td", {}, printer), el("td", {}, prefix),
         el("td", { class: "muted" }, terminalStatus(t.running)),
-        el("td", {}, el("button", { type: "button", class: "btn small", onclick: () => saveTerminal(t, camera, printer, prefix) }, "Lưu")));
+        el("td", {}, el("button", { type: "button", class: "btn small", onclick: () => saveTerminal(t, camera, printer, prefix) }, T("admin.save"))));
     }));
   }
 
@@ -224,7 +226,7 @@
     try {
       await api("PUT", `/kiosk/terminals/${t.id}`, { camera: camera.value.trim() || null,
         printer_url: printer.value.trim() || null, pager_prefix: prefix.value.trim() || null });
-      toast("Đã lưu ki-ốt " + t.name, "ok");
+      toast(T("admin.terminal_saved", { name: t.name }), "ok");
       await loadTerminals();
     } catch (err) {
       toast(err.message, "error");
@@ -260,7 +262,7 @@
       const ok = await submit(sf, (v) => (editing ? api("PUT", "/admin/services/" + encodeURIComponent(v.code), v)
         : api("POST", "/admin/services", v)));
       if (ok) {
-        toast("Đã lưu lĩnh vực " + sf.elements.code.value, "ok");
+        toast(T("admin.service_saved", { code: sf.elements.code.value }), "ok");
         resetServiceForm();
         await loadServices();
       }
@@ -281,7 +283,7 @@
         return editing ? api("PUT", "/admin/counters/" + v.number, body) : api("POST", "/admin/counters", body);
       });
       if (ok) {
-        toast("Đã lưu quầy " + cf.elements.number.value, "ok");
+        toast(T("admin.counter_saved", { counter: cf.elements.number.value }), "ok");
         resetCounterForm();
         await loadCounters();
       }
@@ -293,7 +295,7 @@
       ev.preventDefault();
       const ok = await submit(uf, (v) => api("POST", "/admin/users", { ...v, counter: v.counter ? Number(v.counter) : null }));
       if (ok) {
-        toast("Đã tạo tài khoản " + uf.elements.username.value, "ok");
+        toast(T("admin.user_created", { user: uf.elements.username.value }), "ok");
         uf.reset();
         await loadUsers();
       }
@@ -319,7 +321,7 @@
     gf.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       if (await submit(gf, (v) => api("PUT", "/admin/settings", v))) {
-        toast("Đã lưu cài đặt hàng đợi", "ok");
+        toast(T("admin.settings_saved"), "ok");
         await loadSettings();
       }
     });
@@ -330,7 +332,7 @@
       ev.preventDefault();
       const lines = $("notices-lines").value.normalize("NFC").split("\n");
       if (await submit(nf, () => api("PUT", "/admin/announcements", { lines }))) {
-        toast("Đã lưu thông báo trên màn hình sảnh", "ok");
+        toast(T("admin.notices_saved"), "ok");
         $("notices-lines").dataset.dirty = "0";
         await loadNotices();
       }

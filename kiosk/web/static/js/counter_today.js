@@ -4,6 +4,7 @@
  * token, which has no officer of its own. */
 (function () {
   "use strict";
+  const T = window.K.T;
   const { api, el, duration } = window.K;
   const AFTER_EVENT_MS = 1500;
   const EVERY_MS = 60000;
@@ -19,9 +20,9 @@
     try {
       const d = await api("GET", "/me/today");
       const items = [
-        ["Đã phục vụ", "Served", String(d.served)], ["Vắng mặt", "No-show", String(d.no_show)],
-        ["Phục vụ TB", "Mean service", duration(d.mean_service_s)],
-        ["Đánh giá", "Ratings", String(d.ratings)], ["Hài lòng", "Satisfied", pct(d.satisfied_rate)],
+        [T("counter.today.served"), "Served", String(d.served)], [T("counter.today.no_show"), "No-show", String(d.no_show)],
+        [T("counter.today.mean_service"), "Mean service", duration(d.mean_service_s)],
+        [T("counter.today.ratings"), "Ratings", String(d.ratings)], [T("counter.today.satisfied"), "Satisfied", pct(d.satisfied_rate)],
       ];
       $("my-day-figures").replaceChildren(...items.map(([vi, en, v]) => el("div", { class: "total" },
         el("div", { class: "v" }, v), el("div", { class: "k" }, vi, el("small", {}, en)))));
