@@ -289,6 +289,18 @@ PAGES = {
     "counter.today.mean_service": "Phục vụ TB",
     "counter.today.ratings": "Đánh giá",
     "counter.today.satisfied": "Hài lòng",
+    # the citizen's tracking page (kiosk/web/pages/devices.py TRACK_PAGE, track.js)
+    "track.title": "Số thứ tự {number}",
+    "track.people_ahead": "Số người chờ trước Quý khách",
+    "track.expected_wait": "Thời gian chờ dự kiến",
+    "track.rated": "Cảm ơn Quý khách đã đánh giá:",
+    "track.question": "Quý khách có hài lòng với sự phục vụ?",
+    "track.comment": "Góp ý (không bắt buộc)",
+    "track.updated_at": "Cập nhật lúc",
+    "track.live": "tự động cập nhật",
+    "track.every_minute": "cập nhật mỗi phút",
+    "track.under_a_minute": "dưới 1 phút",
+    "track.about_minutes": "khoảng {n} phút",
     # the device badge of the counter, monitor and kiosk (devices_status.js)
     "devices.pager": "Thẻ rung: {state}",
     "devices.pager_up": "kết nối",

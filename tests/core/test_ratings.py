@@ -57,7 +57,7 @@ def test_rating_through_the_tracking_link(app, client, tokens):
     r = client.post(path + "/rating", data={"score": "5", "comment": "Nhanh"})
     assert r.status_code == 303 and r.headers["Location"].endswith(path)
     page = client.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
-    assert "Cảm ơn quý khách đã đánh giá" in page and "Rất hài lòng" in page
+    assert "Cảm ơn Quý khách đã đánh giá" in page and "Rất hài lòng" in page
     r = client.post(path + "/rating", json={"score": 3})
     assert r.status_code == 409 and r.json["error"]["code"] == "already_rated"
     stats = client.get("/api/v1/stats", headers=bearer(tokens["manager"])).json

@@ -84,7 +84,7 @@ def test_finish_at_the_counter_then_tap_5_on_its_tablet(new_page, officer_page, 
     assert tablet.inner_text("#rate-done-text") == "Cảm ơn Quý khách đã đánh giá!"
     link = server.url + ticket["tracking_url"]
     page = requests.get(link, headers={"Accept": "text/html"}, timeout=5).text
-    assert "Cảm ơn quý khách đã đánh giá" in page and "Rất hài lòng" in page  # stored for that very ticket
+    assert "Cảm ơn Quý khách đã đánh giá" in page and "Rất hài lòng" in page  # stored for that very ticket
     again = requests.post(link + "/rating", json={"score": 1}, timeout=5)
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_rated"
     tablet.wait_for_function("document.getElementById('rate').dataset.view === 'idle'", timeout=8000)
@@ -102,7 +102,7 @@ def test_an_unanswered_question_times_out_to_idle(new_page, server):
     assert "Cảm ơn Quý khách" in tablet.inner_text("#rate-idle")
     link = server.url + ticket["tracking_url"]  # not rated: the ticket's QR still may
     page = requests.get(link, headers={"Accept": "text/html"}, timeout=5).text
-    assert "Cảm ơn quý khách đã đánh giá" not in page
+    assert "Cảm ơn Quý khách đã đánh giá" not in page
 
 
 def test_a_ticket_already_rated_by_its_link_says_so_with_the_servers_sentence(new_page, server):

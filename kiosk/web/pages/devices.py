@@ -26,27 +26,29 @@ TRACK_PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 {% if live %}<noscript><meta http-equiv="refresh" content="60"></noscript>{% endif %}
-<title>Số thứ tự {{ t.number }}</title>
+<title>{{ t("track.title", number=ticket.number) }}</title>
 <style>body{font-family:"Noto Sans","DejaVu Sans",sans-serif;max-width:28rem;margin:1rem auto;padding:0 1rem;
 text-align:center;color:#111}.num{font-size:4rem;font-weight:700;margin:.5rem 0}.state{font-size:1.4rem;
 font-weight:600;margin:1rem 0}.called{color:#b00020}dl{display:grid;grid-template-columns:1fr auto;gap:.4rem 1rem;
 text-align:left;font-size:1.1rem}dl[hidden]{display:none}dd{margin:0;font-weight:600}small{color:#555}</style></head>
-<body data-ticket="{{ t.id }}" data-sig="{{ sig }}" data-state="{{ t.state }}" data-live="{{ 1 if live else 0 }}">
+<body data-ticket="{{ ticket.id }}" data-sig="{{ sig }}" data-state="{{ ticket.state }}" data-live="{{ 1 if live else 0 }}">
 <p>{{ centre }}</p><p>{{ service }}</p>
-<div class="num" id="ticket-number">{{ t.number }}</div>
-<div class="state{% if t.state == 'called' %} called{% endif %}" id="ticket-state">{{ status.message }}</div>
+<div class="num" id="ticket-number">{{ ticket.number }}</div>
+<div class="state{% if ticket.state == 'called' %} called{% endif %}" id="ticket-state">{{ status.message }}</div>
 <dl id="place"{% if not status.position %} hidden{% endif %}>
-<dt>Số người chờ trước Quý khách</dt><dd id="people-ahead">{{ status.people_ahead if status.position else '' }}</dd>
-<dt>Thời gian chờ dự kiến</dt><dd id="wait">{{ wait_text }}</dd>
+<dt>{{ t("track.people_ahead") }}</dt><dd id="people-ahead">{{ status.people_ahead if status.position else '' }}</dd>
+<dt>{{ t("track.expected_wait") }}</dt><dd id="wait">{{ wait_text }}</dd>
 </dl>
-{% if t.state == 'done' %}{% if rated %}<p id="rated">Cảm ơn quý khách đã đánh giá: <strong>{{ rated }}</strong></p>
-{% else %}<form method="post" action="{{ rate_url }}" id="rating"><p><strong>Quý khách có hài lòng với sự phục vụ?</strong></p>
+{% if ticket.state == 'done' %}{% if rated %}<p id="rated">{{ t("track.rated") }} <strong>{{ rated }}</strong></p>
+{% else %}<form method="post" action="{{ rate_url }}" id="rating"><p><strong>{{ t("track.question") }}</strong></p>
 {% for score, label in scores %}<button name="score" value="{{ score }}" style="display:block;width:100%;margin:.3rem 0;
 padding:.7rem;font-size:1.1rem">{{ label }}</button>{% endfor %}
-<input name="comment" maxlength="300" placeholder="Góp ý (không bắt buộc)" style="width:100%;padding:.5rem"></form>
+<input name="comment" maxlength="300" placeholder="{{ t("track.comment") }}" style="width:100%;padding:.5rem"></form>
 {% endif %}{% endif %}
-<p><small>Cập nhật lúc <span id="updated">{{ now }}</span>{% if live %} · <span id="live">tự động cập nhật</span>{% endif %}</small></p>
-{% if live %}<script src="{{ url_for('static', filename='vendor/socket.io.min.js') }}"></script>
+<p><small>{{ t("track.updated_at") }} <span id="updated">{{ now }}</span>{% if live %} · <span id="live">{{ t("track.live") }}</span>{% endif %}</small></p>
+{% if live %}<script src="{{ texts_url() }}"></script>
+<script src="{{ url_for('static', filename='js/common.js') }}"></script>
+<script src="{{ url_for('static', filename='vendor/socket.io.min.js') }}"></script>
 <script src="{{ url_for('static', filename='js/track.js') }}"></script>{% endif %}
 </body></html>"""
 
@@ -110,7 +112,7 @@ def track(ticket_id: int, sig: str):
     if not _wants_html():
         return jsonify(status)
     html = render_template_string(
-        TRACK_PAGE, t=ticket, sig=sig, centre=kiosk.config.centre_name, service=engine.service(ticket.service).name,
+        TRACK_PAGE, ticket=ticket, sig=sig, centre=kiosk.config.centre_name, service=engine.service(ticket.service).name,
         status=status, wait_text=wait_text_vi(status["estimated_wait_s"]), live=ticket.state in LIVE_STATES,
         now=iso(engine.clock.now(), engine.clock.tz)[11:16],
         rated=SCORES_VI.get(rating_of(engine, ticket_id)), scores=sorted(SCORES_VI.items(), reverse=True),

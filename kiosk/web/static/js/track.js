@@ -8,6 +8,7 @@
  */
 (function () {
   "use strict";
+  const T = window.K.T;
 
   const POLL_MS = 60000;
   const body = document.body;
@@ -21,7 +22,7 @@
 
   function waitText(seconds) {
     const minutes = Math.ceil((seconds || 0) / 60);
-    return minutes === 0 ? "dưới 1 phút" : "khoảng " + minutes + " phút";
+    return minutes === 0 ? T("track.under_a_minute") : T("track.about_minutes", { n: minutes });
   }
 
   function clock() {
@@ -77,7 +78,7 @@
   });
   function connected(yes) {
     body.dataset.connected = yes ? "yes" : "no";
-    $("live").textContent = yes ? "tự động cập nhật" : "cập nhật mỗi phút";
+    $("live").textContent = T(yes ? "track.live" : "track.every_minute");
     if (yes) stopPolling(); else startPolling();
   }
   socket.on("connect", function () { connected(true); });
