@@ -54,23 +54,24 @@ padding:.7rem;font-size:1.1rem">{{ label }}</button>{% endfor %}
 
 DEMO_PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="csrf-token" content="{{ csrf }}">
-<title>Thiết bị mô phỏng / Simulated devices</title>
+<title>{{ t("demo.title") }} / Simulated devices</title>
 <link rel="stylesheet" href="{{ url_for('static', filename='app.css') }}"></head>
 <body class="demo-devices"><main style="padding:1rem">
-<h1>Thiết bị mô phỏng <small>Simulated devices (demo)</small></h1>
-<h2>Thẻ rung của cán bộ <small>Officer pager cards</small></h2>
-<table id="cards"><tr><th>Thẻ / Card</th><th>Quầy / Counter</th><th></th><th>Hiển thị / Shown</th></tr>
+<h1>{{ t("demo.title") }} <small>Simulated devices (demo)</small></h1>
+<h2>{{ t("demo.officer_cards") }} <small>Officer pager cards</small></h2>
+<table id="cards"><tr><th>{{ t("demo.card") }} / Card</th><th>{{ t("demo.counter") }} / Counter</th><th></th><th>{{ t("demo.shown") }} / Shown</th></tr>
 {% for card, counter in officer %}<tr data-card="{{ card }}"><td>{{ card }}</td><td>{{ counter }}</td><td>
-<button data-button="next">Tiếp / Next</button><button data-button="recall">Gọi lại / Recall</button>
-<button data-button="no_show">Vắng / No-show</button><button data-button="finish">Xong / Finish</button></td>
+<button data-button="next">{{ t("demo.next") }} / Next</button><button data-button="recall">{{ t("demo.recall") }} / Recall</button>
+<button data-button="no_show">{{ t("demo.no_show") }} / No-show</button><button data-button="finish">{{ t("demo.finish") }} / Finish</button></td>
 <td class="shown">{{ shown.get(card, '') }}</td></tr>{% endfor %}</table>
-<h2>Thẻ rung của công dân <small>Citizen pager cards</small> {{ citizen[0] }}–{{ citizen[1] }}</h2>
-<h2>Máy in <small>Printer</small></h2>
-<label><input type="checkbox" data-printer="paper_out" {% if printer.paper_out %}checked{% endif %}> Hết giấy / Paper out</label>
-<label><input type="checkbox" data-printer="cover_open" {% if printer.cover_open %}checked{% endif %}> Mở nắp / Cover open</label>
-<label><input type="checkbox" data-printer="unplugged" {% if printer.unplugged %}checked{% endif %}> Rút cáp / Unplugged</label>
+<h2>{{ t("demo.citizen_cards") }} <small>Citizen pager cards</small> {{ citizen[0] }}–{{ citizen[1] }}</h2>
+<h2>{{ t("demo.printer") }} <small>Printer</small></h2>
+<label><input type="checkbox" data-printer="paper_out" {% if printer.paper_out %}checked{% endif %}> {{ t("demo.paper_out") }} / Paper out</label>
+<label><input type="checkbox" data-printer="cover_open" {% if printer.cover_open %}checked{% endif %}> {{ t("demo.cover_open") }} / Cover open</label>
+<label><input type="checkbox" data-printer="unplugged" {% if printer.unplugged %}checked{% endif %}> {{ t("demo.unplugged") }} / Unplugged</label>
 <p id="demo-result" role="status"></p>
-</main><script src="{{ url_for('static', filename='js/demo_devices.js') }}"></script></body></html>"""
+</main><script src="{{ texts_url() }}"></script><script src="{{ url_for('static', filename='js/common.js') }}"></script>
+<script src="{{ url_for('static', filename='js/demo_devices.js') }}"></script></body></html>"""
 
 PRINTER_FLAGS = {"paper_out", "paper_near_end", "cover_open", "offline", "cutter_error", "unplugged"}
 BUTTONS = ("next", "recall", "no_show", "finish")

@@ -13,7 +13,7 @@
     });
     const data = await response.json().catch(() => ({}));
     result.textContent = response.ok ? "OK: " + JSON.stringify(data)
-      : "Lỗi: " + ((data.error && (data.error.message_vi || data.error.message)) || response.status);
+      : window.K.T("demo.error", { error: (data.error && (data.error.message_vi || data.error.message)) || response.status });
     return response.ok;
   }
 
