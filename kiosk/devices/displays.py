@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kiosk.devices.health import DeviceHealth
+from kiosk.texts.vi import page_text
 
 PUBLIC_ID = "display:public"
-PUBLIC_NAME = "Màn hình sảnh (công khai)"
+PUBLIC_NAME = page_text("devices.display.public_name")
 
 
 def token_display_id(token_id: int) -> str:
@@ -72,9 +73,12 @@ class DisplayPresence:
             for key, display in self._displays.items():
                 n = len(display.sids)
                 if key == PUBLIC_ID:
-                    detail = f"{n} màn hình đang kết nối" if n else "Không còn màn hình nào kết nối"
+                    detail = page_text("devices.display.public_connected", n=n) if n else \
+                        page_text("devices.display.public_none")
                 else:
-                    detail = ("Đang kết nối" if n == 1 else f"Đang kết nối ({n} cửa sổ)") if n else "Màn hình đã ngắt kết nối"
+                    detail = (page_text("devices.display.connected") if n == 1 else
+                              page_text("devices.display.connected_windows", n=n)) if n else \
+                        page_text("devices.display.left")
                 rows.append(DeviceHealth(key, "display", display.name, "online" if n else "offline", detail,
                                          now if n else display.left_at))
         return rows

@@ -15,9 +15,10 @@ from kiosk.devices.providers import led_health, printer_health
 from kiosk.pager.health import pager_health
 from kiosk.runtime.lifecycle import Supervisor
 from kiosk.runtime.tasks import RepeatingTask
+from kiosk.texts.vi import page_text
 
 PC_PRINTER_ID = "printer:pc"
-PC_PRINTER_NAME = "Máy in vé (máy chủ)"
+PC_PRINTER_NAME = page_text("devices.pc_printer")
 MONITOR = "/monitor"
 
 

@@ -329,6 +329,15 @@ PAGES = {
     "devices.unprinted": "Máy in: {problem}. Số thứ tự của Quý khách là {number} ({service}), {ahead} người chờ "
                          "trước Quý khách. Quý khách vui lòng ghi nhớ số.",
     "devices.cannot_print": "không in được",
+    # the hall displays and the PC's printer on the health board (kiosk/devices/displays.py, health_setup.py)
+    "devices.display.public_name": "Màn hình sảnh (công khai)",
+    "devices.display.public_connected": "{n} màn hình đang kết nối",
+    "devices.display.public_none": "Không còn màn hình nào kết nối",
+    "devices.display.connected": "Đang kết nối",
+    "devices.display.connected_windows": "Đang kết nối ({n} cửa sổ)",
+    "devices.display.left": "Màn hình đã ngắt kết nối",
+    "devices.display.unnamed": "Màn hình (mã {id})",
+    "devices.pc_printer": "Máy in vé (máy chủ)",
     # the counters' rating tablets on the health board (kiosk/devices/rating_tablets.py)
     "devices.rating.name": "Máy đánh giá quầy {counter}",
     "devices.rating.connected": "Đang kết nối (quầy {counter})",

@@ -22,6 +22,7 @@ from kiosk.display.notices import load_notices
 from kiosk.queue import events as ev
 from kiosk.queue.snapshot import queue_snapshot
 from kiosk.runtime.bus import CatalogChanged
+from kiosk.texts.vi import page_text
 from kiosk.web.realtime.watch import SocketAuth
 from kiosk.web.security import session_principal
 
@@ -121,7 +122,7 @@ def _display_connected(displays: Any, principal: Principal | None) -> None:
     elif principal.kind == "token" and principal.role == "display":
         unnamed = principal.name == f"token {principal.id}"  # a token made without a label
         displays.connected(request.sid, token_display_id(principal.id),
-                           f"Màn hình (mã {principal.id})" if unnamed else principal.name)
+                           page_text("devices.display.unnamed", id=principal.id) if unnamed else principal.name)
 
 
 class SocketFanout:
