@@ -105,6 +105,7 @@ def create_city_app(dsn: str, config: dict[str, Any] | None = None) -> CityApp:
     from kiosk.city.dashboard import api, pages
     from kiosk.web.errors import register_error_handlers
     from kiosk.web.headers import install_headers
+    from kiosk.web.pages.texts import install_texts
 
     cfg = dict(config or {})
     services = CityServices(
@@ -124,6 +125,7 @@ def create_city_app(dsn: str, config: dict[str, Any] | None = None) -> CityApp:
     app.register_blueprint(api.bp)
     register_error_handlers(app)
     install_headers(app)
+    install_texts(app)  # the same catalogue as the centres' pages: t() and /texts/vi.js
 
     @app.teardown_appcontext
     def _close_db(_exc: BaseException | None) -> None:

@@ -206,6 +206,11 @@ def test_the_page_is_vietnamese_with_no_inline_script(client):
     assert "script-src 'self'" in r.headers["Content-Security-Policy"]
     assert "<script>" not in page and "<script src=" in page
     assert client.get("/city/static/city.js").status_code == 200
+    # its texts are the centres' catalogue, from the same generated script (kiosk/web/pages/texts.py)
+    texts = re.search(r'<script src="(/texts/vi\.js\?v=\w+)" defer></script>', page).group(1)
+    assert page.index(texts) < page.index("city.js")
+    served = client.get(texts)
+    assert served.status_code == 200 and '"city.centres_note": "{n} trung tâm, {stale} mất kết nối' in served.text
 
 
 # -- logins -----------------------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ from kiosk.texts.vi import PAGES, page_text, page_texts
 
 KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
 WEB = KIOSK / "web"
-PAGE_FILES = sorted([*WEB.glob("templates/*.html"), *WEB.glob("static/js/*.js")])
+CITY = KIOSK / "city" / "dashboard"  # the city's dashboard, a service of its own over the same catalogue
+PAGE_FILES = sorted([*WEB.glob("templates/*.html"), *WEB.glob("static/js/*.js"), *CITY.glob("templates/*.html"),
+                     *CITY.glob("static/*.js")])
 # Still to convert (other work was changing them at the time): remove a file from here once it is converted.
 # (glob patterns under kiosk/web/; a pattern must still match a file with Vietnamese text)
 NOT_YET = {
@@ -44,7 +46,7 @@ USE = re.compile(r"""(?<![\w.])(?:K\.)?(?:t|T|page_text)\(\s*["'](\w+(?:\.\w+)+)
 
 
 def _name(path: Path) -> str:
-    return path.relative_to(WEB).as_posix()
+    return path.relative_to(WEB if path.is_relative_to(WEB) else KIOSK).as_posix()
 
 
 def _not_yet(path: Path) -> bool:

@@ -2,6 +2,13 @@
 // city reports with downloads. Vietnamese first. Refreshes the centres every 15 s.
 "use strict";
 (function () {
+  /** A text of the catalogue (kiosk/texts/vi_pages.py, loaded as /texts/vi.js before this script) with its
+   * {name} values: the centre's pages' K.T (common.js), which this service's pages do not load. */
+  function T(key, values) {
+    const texts = window.KIOSK_TEXTS || {};
+    const text = Object.prototype.hasOwnProperty.call(texts, key) ? texts[key] : key;
+    return values ? text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole)) : text;
+  }
   const REFRESH_MS = 15000;
   const $ = (id) => document.getElementById(id);
   let openSite = null;
@@ -10,19 +17,20 @@
   function pct(v) { return v === null || v === undefined ? "—" : v.toLocaleString("vi-VN") + " %"; }
   function minutes(s) {
     if (s === null || s === undefined) return "—";
-    return s < 60 ? Math.round(s) + " giây" : (s / 60).toLocaleString("vi-VN", { maximumFractionDigits: 1 }) + " phút";
+    return s < 60 ? T("common.seconds", { n: Math.round(s) })
+      : T("common.minutes", { n: (s / 60).toLocaleString("vi-VN", { maximumFractionDigits: 1 }) });
   }
   // «Cập nhật 12 giây trước» / «Mất kết nối 2 giờ»
   function ago(s) {
-    if (s < 60) return Math.max(0, Math.round(s)) + " giây";
-    if (s < 3600) return Math.round(s / 60) + " phút";
-    if (s < 172800) return Math.round(s / 3600) + " giờ";
-    return Math.round(s / 86400) + " ngày";
+    if (s < 60) return T("common.seconds", { n: Math.max(0, Math.round(s)) });
+    if (s < 3600) return T("common.minutes", { n: Math.round(s / 60) });
+    if (s < 172800) return T("city.hours", { n: Math.round(s / 3600) });
+    return T("city.days", { n: Math.round(s / 86400) });
   }
   function freshness(c) {
-    if (c.lag_s === null) return { text: "Chưa từng gửi dữ liệu", en: "Never shipped", cls: "stale" };
-    if (c.stale) return { text: "Mất kết nối " + ago(c.lag_s), en: "Out of touch", cls: "stale" };
-    return { text: "Cập nhật " + ago(c.lag_s) + " trước", en: "Fresh", cls: "fresh" };
+    if (c.lag_s === null) return { text: T("city.never_shipped"), en: "Never shipped", cls: "stale" };
+    if (c.stale) return { text: T("city.out_of_touch", { ago: ago(c.lag_s) }), en: "Out of touch", cls: "stale" };
+    return { text: T("city.fresh", { ago: ago(c.lag_s) }), en: "Fresh", cls: "fresh" };
   }
   function cell(row, text, cls, small) {
     const td = document.createElement("td");
@@ -59,11 +67,11 @@
         tr.addEventListener("click", () => openCentre(c.site));
         tbody.appendChild(tr);
       }
-      $("centres-note").textContent = centres.length + " trung tâm, " + stale + " mất kết nối · cập nhật lúc " +
-        new Date().toLocaleTimeString("vi-VN");
+      $("centres-note").textContent = T("city.centres_note", { n: centres.length, stale,
+        time: new Date().toLocaleTimeString("vi-VN") });
       if (openSite) openCentre(openSite, true);
     } catch (e) {
-      if (e.message !== "login") $("centres-note").textContent = "Không tải được dữ liệu: " + e.message;
+      if (e.message !== "login") $("centres-note").textContent = T("city.load_failed", { error: e.message });
     }
   }
 
@@ -71,12 +79,12 @@
     if (openSite === site && !keep) { openSite = null; $("services-panel").hidden = true; return; }
     openSite = site;
     const body = await getJSON("/api/v1/city/centres/" + encodeURIComponent(site) + "/services");
-    $("services-heading").textContent = "Lĩnh vực — " + body.name;
+    $("services-heading").textContent = T("city.services") + " — " + body.name;
     const tbody = $("services-table").tBodies[0];
     tbody.replaceChildren();
     for (const s of body.services) {
       const tr = document.createElement("tr");
-      cell(tr, s.name, null, s.code + (s.sla_minutes ? " · chờ tối đa " + s.sla_minutes + " phút" : ""));
+      cell(tr, s.name, null, s.code + (s.sla_minutes ? " · " + T("city.sla", { n: s.sla_minutes }) : ""));
       cell(tr, num(s.waiting), "n"); cell(tr, num(s.issued_today), "n"); cell(tr, num(s.served_today), "n");
       cell(tr, minutes(s.wait_mean_s), "n"); cell(tr, pct(s.over_sla_pct), "n"); cell(tr, pct(s.satisfied_pct), "n");
       tbody.appendChild(tr);
@@ -102,16 +110,16 @@
     if (ev) ev.preventDefault();
     $("download-xlsx").href = reportUrl("xlsx");
     $("download-csv").href = reportUrl("csv");
-    $("report-label-head").textContent = $("report-by").value === "site" ? "Trung tâm" : "Lĩnh vực";
+    $("report-label-head").textContent = T($("report-by").value === "site" ? "city.centre" : "city.services");
     try {
       const body = await getJSON(reportUrl());
       const table = $("report-table");
       table.tBodies[0].replaceChildren(); table.tFoot.replaceChildren();
       for (const r of body.rows) reportRow(table.tBodies[0], r);
       reportRow(table.tFoot, body.total);
-      $("report-note").textContent = body.rows.length ? "" : "Không có số liệu trong khoảng thời gian này.";
+      $("report-note").textContent = body.rows.length ? "" : T("city.no_data");
     } catch (e) {
-      if (e.message !== "login") $("report-note").textContent = "Không lập được báo cáo: " + e.message;
+      if (e.message !== "login") $("report-note").textContent = T("city.report_failed", { error: e.message });
     }
   }
 
