@@ -168,16 +168,20 @@ class TicketNoShow(TicketEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class TicketTransferred(TicketEvent):
-    """A ticket moved from ``from_service``'s queue to ``service``'s, keeping its issue time."""
+    """A ticket moved to ``service``'s queue (or to ``to_counter`` alone), keeping its issue time."""
 
     name: ClassVar[str] = "ticket_transferred"
     wire_names: ClassVar[Mapping[str, str]] = {"from_service": "from"}
     from_service: str
     counter: int | None = None
     officer_id: int | None = None
+    to_counter: int | None = None  # directed to that counter alone (``counter`` is the acting one)
 
     def data(self) -> dict[str, Any]:
-        return {**super().data(), "to": self.service}
+        data = {**super().data(), "to": self.service}
+        if self.to_counter is None:  # a transfer to a service keeps the row as it always was
+            del data["to_counter"]
+        return data
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -36,6 +36,9 @@ ERRORS = {
     "no_show_too_soon": "Số này vừa được gọi, chưa đủ thời gian tối thiểu để đánh dấu vắng mặt. Vui lòng chờ "
                         "công dân thêm ít phút hoặc gọi lại.",
     "ticket_number_not_found": "Không có số thứ tự này trong ngày hôm nay. Vui lòng kiểm tra lại số vừa nhập.",
+    "transfer_no_counter": "Không có quầy này để chuyển số đến.",
+    "transfer_counter_not_serving": "Quầy được chọn không phục vụ lĩnh vực của số này, không thể chuyển đến.",
+    "transfer_same_counter": "Số này đã ở quầy được chọn rồi.",
     "limit_reached": "Lĩnh vực này đã hết số trong ngày.",
     "person_limit_reached": "Quý khách đã lấy đủ số lượt cho lĩnh vực này trong ngày.",
     "service_closed": "Lĩnh vực này hiện không nhận hồ sơ.",
@@ -100,6 +103,13 @@ REFUSALS = {
     "ticket_held_elsewhere": "Số {ticket} đang được giữ lại tại quầy {holder}.",
     "ticket_same_service": "Số {ticket} đã ở lĩnh vực {service} rồi.",
     "ticket_other_counter": "Số {ticket} đang ở quầy {holder}, không phải quầy này.",
+    # transfer to one counter (QueueEngine.transfer ``to_counter``, call_ticket)
+    "transfer_no_counter": "Không có quầy số {counter} để chuyển số {ticket} đến.",
+    "transfer_counter_not_serving": "Quầy {counter} không phục vụ lĩnh vực {service}, không thể chuyển số {ticket} "
+                                    "đến quầy này.",
+    "transfer_same_counter": "Số {ticket} đã ở quầy {counter} rồi.",
+    "transfer_needs_target": "Vui lòng chọn lĩnh vực hoặc quầy để chuyển số đến.",
+    "ticket_directed_elsewhere": "Số {ticket} đã được chuyển đến quầy {target}: chỉ quầy {target} gọi số này.",
     "service_closed_now": "Lĩnh vực {service} hiện không nhận hồ sơ.",
     "daily_limit": "Lĩnh vực {service} đã hết số trong ngày (tối đa {limit} số).",
     "person_daily_limit": "Quý khách đã lấy {count} số cho lĩnh vực {service} hôm nay (tối đa {limit}).",

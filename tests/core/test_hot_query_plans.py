@@ -96,6 +96,12 @@ def test_hot_paths_never_scan_the_history(hot_app):
     assert op("call").post(f"/api/v1/tickets/{held[0]}/return", json={}, headers=o1).status_code == 200
     current = kiosk.engine.counter(1).current_ticket_id
     assert op("call").post(f"/api/v1/tickets/{current}/transfer", json={"service": "CT"}, headers=o1).status_code == 200
+    # a transfer to one counter, and that counter's next call (its directed tickets first: index tickets_directed)
+    directed = kiosk.engine.waiting("HT")[0].id
+    assert op("call").post(f"/api/v1/tickets/{directed}/transfer", json={"counter": 2}, headers=o1).status_code == 200
+    assert op("snapshot").get("/api/v1/queue", headers=mgr).get_json()["counters"][1]["directed"]
+    r = op("call").post("/api/v1/counters/2/next", json={}, headers=bearer(tokens["admin"]))
+    assert r.status_code == 200 and r.get_json()["ticket"]["id"] == directed
     for path, body in (("pause", {"reason": "Nghỉ giải lao"}), ("resume", {})):
         assert op("call").post(f"/api/v1/counters/1/{path}", json=body, headers=o1).status_code == 200
     waiting = kiosk.engine.waiting()[-1].id

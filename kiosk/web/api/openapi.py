@@ -118,10 +118,15 @@ def document() -> dict[str, Any]:
             "get": _op("Today's tickets (filter ?state=)", "officer, manager, admin"),
         },
         "/tickets/{id}": {"get": _op("A ticket with its position", "any", params=_ticket_param())},
-        "/tickets/{id}/transfer": {"post": _op("Transfer to another service", "officer, admin",
-                                               body={"type": "object", "required": ["service"],
-                                                     "properties": {"service": {"type": "string"}}},
-                                               params=_ticket_param())},
+        "/tickets/{id}/transfer": {"post": _op(
+            "Transfer to another service, or to one counter (only it calls the ticket, before its own queue)",
+            "officer, admin",
+            body={"type": "object", "minProperties": 1, "properties": {
+                "service": {"type": "string", "description": "the new service (omitted: the ticket keeps its own)"},
+                "counter": {"type": "integer", "minimum": 1,
+                            "description": "the counter that alone calls it next; it must list the service "
+                                           "(closed or paused: the ticket waits for it)"}}},
+            params=_ticket_param())},
         "/tickets/{id}/cancel": {"post": _op("Cancel a waiting or held ticket", "officer, admin", params=_ticket_param())},
         "/tickets/{id}/return": {"post": _op("Return a held ticket to its queue", "officer, admin",
                                              params=_ticket_param())},
@@ -319,7 +324,10 @@ def document() -> dict[str, Any]:
                 "Ticket": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "number": {"type": "string"}, "service": {"type": "string"},
                     "priority": {"type": "string"}, "state": {"type": "string"},
-                    "counter": {"type": ["integer", "null"]}}},
+                    "counter": {"type": ["integer", "null"]},
+                    "target_counter": {"type": ["integer", "null"],
+                                       "description": "transferred to this counter: only it calls the ticket"},
+                    "target_from": {"type": ["integer", "null"], "description": "the counter that transferred it"}}},
             },
         },
     }
