@@ -38,7 +38,7 @@ DATA_WHITELIST: dict[str, tuple[str, ...]] = {
     "ticket_started": (),
     "ticket_finished": (),
     "ticket_no_show": ("automatic", "recalls"),
-    "ticket_transferred": ("from", "to"),
+    "ticket_transferred": ("from", "to", "to_counter"),  # to_counter: a counter number, nothing personal
     "ticket_held": (),                              # not: reason (free text)
     "ticket_returned": (),
     "ticket_cancelled": (),                         # not: reason (free text)

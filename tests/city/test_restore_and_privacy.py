@@ -144,4 +144,5 @@ def test_city_database_holds_no_citizen_data(pg_cluster, city_dsn, centres):
     # and no column of the city's events carries an officer id: only the pseudonyms
     with psycopg.connect(city_dsn) as conn:
         keys = {k for (k,) in conn.execute("SELECT DISTINCT jsonb_object_keys(data) FROM events")}
-    assert keys <= {"channel", "position", "recall", "recalls", "automatic", "from", "to", "was", "day"}
+    assert keys <= {"channel", "position", "recall", "recalls", "automatic", "from", "to", "to_counter", "was",
+                    "day"}

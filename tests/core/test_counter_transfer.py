@@ -169,3 +169,15 @@ def test_replay_and_stats_see_one_waited_and_served_ticket(engine, store, clock)
     facts = replay([dict(r) for r in rows])
     fact = next(f for f in facts if f.ticket_id == a1.id)
     assert (fact.service, fact.outcome, fact.counter) == ("HT", "done", 3)
+
+
+def test_the_city_extract_ships_the_target_counter(engine, store):
+    from zoneinfo import ZoneInfo
+
+    from kiosk.city.extract import Extractor
+
+    a1 = _issue(engine)
+    engine.transfer(a1.id, counter=1, to_counter=3, officer_id=None)
+    row = store.conn().execute("SELECT * FROM events WHERE type = 'ticket_transferred'").fetchone()
+    shipped = Extractor("S1", ZoneInfo("Asia/Ho_Chi_Minh"), b"k" * 32).event(dict(row), 1)
+    assert shipped["data"] == {"from": "HT", "to": "HT", "to_counter": 3} and shipped["counter"] == 1
