@@ -181,3 +181,21 @@ def test_the_city_extract_ships_the_target_counter(engine, store):
     row = store.conn().execute("SELECT * FROM events WHERE type = 'ticket_transferred'").fetchone()
     shipped = Extractor("S1", ZoneInfo("Asia/Ho_Chi_Minh"), b"k" * 32).event(dict(row), 1)
     assert shipped["data"] == {"from": "HT", "to": "HT", "to_counter": 3} and shipped["counter"] == 1
+
+
+def test_a_directed_ticket_makes_only_its_counter_idle_while_waiting(engine, store, clock):
+    from kiosk.queue.stats import day_statistics
+
+    engine.pause(3, "Nghỉ giải lao")
+    a1 = _issue(engine)
+    engine.transfer(a1.id, to_counter=3)
+    clock.advance(600)  # counter 1 (serves HT) stands open: nobody waits for it
+    engine.resume(3)
+    clock.advance(60)  # counter 3 stands open while its directed citizen waits
+    engine.call_next(3)
+    clock.advance(10)
+    stats = day_statistics(store.conn(), clock)
+    counters = stats["counters"]
+    assert counters[1]["idle_while_waiting_s"] == 0
+    assert counters[3]["idle_while_waiting_s"] == 60
+    assert stats["services"]["HT"]["waiting"] == 0
