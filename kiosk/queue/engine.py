@@ -714,7 +714,8 @@ class QueueEngine:
         def action(tx: _Tx) -> Ticket:
             ticket = self._ticket(tx.conn, ticket_id)
             to = tr.check_ticket("cancel", ticket)
-            gone = self._update_ticket(tx, ticket.id, state=to, finished_at=self.clock.now())
+            gone = self._update_ticket(tx, ticket.id, state=to, finished_at=self.clock.now(),
+                                       target_counter=None, target_from=None)  # a direction only while waiting
             tx.record(ev.TicketCancelled(
                 at=self.clock.now(), ticket_id=ticket.id, number=ticket.number, service=ticket.service,
                 officer_id=officer_id, reason=reason,
@@ -803,7 +804,8 @@ class QueueEngine:
             if ticket.id in holders:
                 self._update_counter(tx, holders[ticket.id], current_ticket_id=None)
             expired.append(self._update_ticket(
-                tx, ticket.id, state=tr.check_ticket(dayend.EXPIRE, ticket), finished_at=now))
+                tx, ticket.id, state=tr.check_ticket(dayend.EXPIRE, ticket), finished_at=now,
+                target_counter=None, target_from=None))
             tx.record(ev.TicketExpired(
                 at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, was=ticket.state,
                 day=ticket.day, counter=ticket.counter,

@@ -69,7 +69,7 @@ class Ticket:
     finished_at: float | None
     recalls: int
     # transferred to one counter (kiosk/queue/priorities.py next_for_counter): only it calls the ticket while
-    # it waits; ``target_from`` is the counter that sent it (None: an admin). Both None once it is called.
+    # it waits; ``target_from`` is the counter that sent it (None: an admin). Both None once it stops waiting.
     target_counter: int | None = None
     target_from: int | None = None
 

@@ -374,7 +374,8 @@ def m014_queue_order(db: sqlite_utils.Database) -> None:
 def m015_counter_transfer(db: sqlite_utils.Database) -> None:
     """A ticket transferred to one counter (kiosk/queue/priorities.py ``next_for_counter``): ``target_counter``
     is the only counter that may call it while it waits, ``target_from`` the counter that sent it (NULL: an
-    admin), for the target's console. Both are cleared when it is called or transferred to a service.
+    admin), for the target's console. Both are cleared when it stops waiting (called, cancelled, expired) or
+    is transferred to a service alone.
     ``tickets_directed`` (partial: only directed rows, a handful a day) gives a counter's first directed
     ticket of a priority group in id order with one seek, like ``tickets_queue``. No foreign key: a counter
     is never deleted (kiosk/queue/catalog.py), and the engine checks the number at transfer."""

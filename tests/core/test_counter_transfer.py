@@ -199,3 +199,15 @@ def test_a_directed_ticket_makes_only_its_counter_idle_while_waiting(engine, sto
     assert counters[1]["idle_while_waiting_s"] == 0
     assert counters[3]["idle_while_waiting_s"] == 60
     assert stats["services"]["HT"]["waiting"] == 0
+
+
+def test_a_direction_ends_when_the_ticket_stops_waiting(engine, clock):
+    from datetime import timedelta
+
+    a1, a2 = _issue(engine), _issue(engine)
+    for t in (a1, a2):
+        engine.transfer(t.id, to_counter=3)
+    assert engine.cancel(a1.id).target_counter is None
+    clock.advance(timedelta(days=1).total_seconds())
+    engine.issue_ticket("HT")  # the next day's first action ends the day before
+    assert (engine.ticket(a2.id).state, engine.ticket(a2.id).target_counter) == ("expired", None)
