@@ -188,6 +188,16 @@ class CitizenRegistry:
             raise NotFound(f"no citizen {citizen_id}")
         return self._ref(row, self._record(row), False)
 
+    def masked_name_of(self, lookup: str | None) -> str | None:
+        """The masked name (``Nguyễn V. A.``) of the citizen of a lookup key (a ticket's citizen key), as the
+        kiosk shows it, changing nothing; None when no such citizen (anonymous, or their data deleted)."""
+        if not lookup:
+            return None
+        row = self.store.conn().execute("SELECT record FROM citizens WHERE lookup = ?", [lookup]).fetchone()
+        if row is None:
+            return None
+        return mask_name(self._record(row).get("full_name")) or None
+
     def seen(self, citizen_id: int) -> CitizenRef:
         """A recognised face: refresh last-seen (retention counts from it) and return masked data."""
         with self.store.transaction() as conn:
