@@ -3,16 +3,19 @@ count and ticket list (which agree with the event log), and that neither leaves 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
+from core_fixtures import fresh_engine
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from kiosk.city.extract import Extractor
 from kiosk.queue import dossier
 from kiosk.queue import events as ev
 from kiosk.queue.clock import iso
 from kiosk.queue.engine import KEEP
-from kiosk.queue.errors import IllegalTransition, InvalidInput
+from kiosk.queue.errors import IllegalTransition, InvalidInput, QueueError
 from kiosk.reports.query import ReportQuery, report
 from kiosk.reports.tickets import TicketQuery, ticket_rows
 from kiosk.texts.vi import error_vi
@@ -151,3 +154,70 @@ def test_reports_count_tickets_with_a_code_and_list_them_as_the_events_say(engin
 
 def _iso(at, clock):
     return iso(at, clock.tz)
+
+
+# weighted by repetition: a day where tickets get called and noted, not only issued
+NOTE_ACTIONS = ["issue", "issue", "next", "next", "start", "finish", "no_show", "transfer", "note", "note", "note",
+                "clear", "advance"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.sampled_from(NOTE_ACTIONS), st.integers(1, 3), st.integers(0, 700)),
+                      min_size=5, max_size=50))
+@example(steps=[("issue", 1, 0), ("next", 1, 0), ("note", 1, 5), ("start", 1, 0), ("advance", 1, 30),
+                ("finish", 1, 0), ("issue", 1, 1), ("next", 3, 0), ("note", 3, 7), ("clear", 3, 0),
+                ("advance", 1, 601), ("note", 1, 9)])
+def test_random_days_the_list_and_the_count_agree_with_the_event_log(tmp_path_factory, steps):
+    """Property: whatever the officers did, each row of the ticket list says what the event log says (its
+    outcome is the ticket's state, its code the newest ticket_noted's), and the reports count those codes."""
+    store, engine = fresh_engine(tmp_path_factory.mktemp("notes"))
+    clock = engine.clock
+    try:
+        for action, counter, pick in steps:
+            try:
+                if action == "issue":
+                    engine.issue_ticket(["HT", "DD"][pick % 2])
+                elif action == "next":
+                    engine.call_next(counter)
+                elif action in ("start", "finish", "no_show"):
+                    getattr(engine, action)(counter)
+                elif action == "transfer":
+                    current = engine.current_ticket(counter)
+                    if current is not None:
+                        engine.transfer(current.id, "DD" if current.service == "HT" else "HT", counter=counter)
+                elif action in ("note", "clear"):
+                    at = [n for n in (counter, 1, 2, 3) if engine.current_ticket(n) or engine.last_finished(n)]
+                    counter = at[0] if at else counter
+                    target = engine.current_ticket(counter) or engine.last_finished(counter)
+                    if target is not None:
+                        engine.note_ticket(target.id, f"HS-{pick}" if action == "note" else None,
+                                           f"ghi chú {pick}", counter=counter)
+                else:
+                    clock.advance(pick)
+            except QueueError:
+                pass
+        conn = store.conn()
+        days = [r[0] for r in conn.execute("SELECT DISTINCT day FROM tickets ORDER BY day")]
+        if not days:
+            return
+        first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+        rows = ticket_rows(store, clock, TicketQuery(first, last))
+        log = [e for _, e in engine.events(0, 100_000)]
+        tickets = {r["id"]: r for r in conn.execute("SELECT id, state, dossier_code, note FROM tickets")}
+        assert sorted(r["id"] for r in rows) == sorted(tickets)
+        for r in rows:
+            mine = [e for e in log if getattr(e, "ticket_id", None) == r["id"]]
+            noted = [e for e in mine if isinstance(e, ev.TicketNoted)]
+            assert r["outcome"] == tickets[r["id"]]["state"]
+            assert r["dossier_code"] == (noted[-1].dossier_code if noted else None) == tickets[r["id"]]["dossier_code"]
+            assert r["note"] == (noted[-1].note if noted else "")
+            assert r["issued_at"] == iso(mine[0].at, clock.tz) and isinstance(mine[0], ev.TicketIssued)
+            moved = [i for i, e in enumerate(mine) if isinstance(e, ev.TicketTransferred)]
+            since = mine[moved[-1] + 1:] if moved else mine
+            calls = [e for e in since if type(e) is ev.TicketCalled]
+            assert r["called_at"] == (iso(calls[0].at, clock.tz) if calls else None)
+            assert r["service"] == (mine[moved[-1]] if moved else mine[0]).service
+        total = report(store, clock, ReportQuery(first, last, "service"))["total"]
+        assert total["dossiers"] == sum(1 for r in rows if r["dossier_code"])
+    finally:
+        store.close()
