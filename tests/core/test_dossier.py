@@ -221,3 +221,33 @@ def test_random_days_the_list_and_the_count_agree_with_the_event_log(tmp_path_fa
         assert total["dossiers"] == sum(1 for r in rows if r["dossier_code"])
     finally:
         store.close()
+
+
+def test_a_store_of_schema_14_migrates_and_its_rolled_up_days_count_no_codes(tmp_path):
+    """Migration 16 over a store an older release left: its tickets and rollups stay, with no code."""
+    from app_support import store_at_version
+
+    from kiosk.store import open_store
+
+    conn = store_at_version(tmp_path / "data", 14)
+    old_rows = ("INSERT INTO services (code, name, prefix) VALUES ('HT', 'Hộ tịch', 'A')",
+                          "INSERT INTO tickets (day, prefix, seq, number, service_code, priority, state, issued_at) "
+                          "VALUES ('2026-11-20', 'A', 1, 'A001', 'HT', 'normal', 'done', 1.0)",
+                          "INSERT INTO report_rollups (dim, day, key, issued, served, no_show, cancelled, expired, "
+                          "waits, wait_sum, services, service_sum, target_base, over_target, served_in_target, "
+                          "r1, r2, r3, r4, r5, wait_hist) VALUES ('service', '2026-11-20', 'HT', 1, 1, 0, 0, 0, 1, "
+                          "60, 1, 300, 1, 0, 1, 0, 0, 0, 0, 0, '')")
+    for sql in old_rows:
+        conn.execute(sql)
+    conn.execute("COMMIT")
+    conn.close()
+    store = open_store(tmp_path / "data")
+    try:
+        c = store.conn()
+        assert tuple(c.execute("SELECT number, dossier_code, note FROM tickets").fetchone()) == ("A001", None, None)
+        assert c.execute("SELECT dossiers FROM report_rollups").fetchone()[0] == 0
+        plan = " ".join(r[3] for r in c.execute("EXPLAIN QUERY PLAN SELECT slot_start FROM appointments "
+                                                "WHERE ticket_id = 1"))
+        assert "appointments_ticket" in plan
+    finally:
+        store.close()
