@@ -92,6 +92,13 @@ def test_the_desk_shows_the_booking_time_and_the_masked_name_only(app, client, t
     assert client.post("/api/v1/counters/1/next", headers=h).json["ticket"]["id"] == walk_in.id
     current = client.get("/api/v1/counters/1/desk", headers=h).json["current"]
     assert current["citizen"] == {"name": "Trần T. B."} and current["appointment"] is None
+    # each showing audited once per officer and ticket, however often the console re-reads it
+    client.get("/api/v1/counters/1/desk", headers=h)
+    audit = [tuple(r) for r in kiosk.store.conn().execute(
+        "SELECT action, citizen_id, detail FROM audit_log WHERE action = 'masked_name' ORDER BY id")]
+    assert [(a, d) for a, _, d in audit] == [("masked_name", f"ticket {booked.id}"),
+                                             ("masked_name", f"ticket {walk_in.id}")]
+    assert audit[1][1] == ref.id
 
 
 def test_the_ticket_list_agrees_with_the_event_log_and_downloads(app, client, tokens, clock):

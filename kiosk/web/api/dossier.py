@@ -6,6 +6,7 @@ GET  /api/v1/counters/N/desk                        (officer of counter N): the 
 
 The masked name is made here, on the server (kiosk.citizens.masking, as the kiosk shows it): the page never
 receives a full name or an ID number. It is not in the queue snapshot, which every kiosk terminal receives.
+Showing it is a staff read of personal data: audited once per staff member and ticket (kiosk.citizens.registry).
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def _desk_ticket(t: Ticket | None) -> dict[str, Any] | None:
     tz = kiosk.clock.tz
     notes = kiosk.engine.ticket_notes(t.id)
     citizen_key, booked = kiosk.engine.ticket_origin(t.id)
-    name = kiosk.citizens.masked_name_of(citizen_key)
+    name = kiosk.citizens.masked_name_of(citizen_key, principal_from_request(), t.id)
     until = t.finished_at + dossier.NOTE_WINDOW_S if t.state == "done" and t.finished_at is not None else None
     return {
         "id": t.id, "number": t.number, "service": t.service, "priority": t.priority, "state": t.state,
