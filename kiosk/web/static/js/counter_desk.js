@@ -67,23 +67,31 @@
 
   async function load() {
     const n = counterNumber();
-    if (n === null || n === undefined) return;
+    if (n === null || n === undefined) {
+      // counter.js is still reading who is signed in; with the counter picker shown there is nothing to show
+      if ($("counter-picker").hidden) setTimeout(load, 300);
+      return;
+    }
     try {
       st.desk = await api("GET", `/counters/${n}/desk`);
     } catch (err) {
       st.desk = null; // signed out or not this counter's: counter.js says so
     }
     render();
-    listen();
   }
 
   function soon() {
     if (!st.soon) st.soon = setTimeout(() => { st.soon = null; load(); }, AFTER_EVENT_MS);
   }
 
+  /** counter.js opens its socket after its first read of the queue: wait for it, then follow its events. */
   function listen() {
     const socket = window.counterUI && window.counterUI.socket;
-    if (st.listening || !socket) return;
+    if (st.listening) return;
+    if (!socket) {
+      if ($("counter-picker").hidden) setTimeout(listen, 300);
+      return;
+    }
     st.listening = true;
     socket.on("counter_event", soon);
     socket.on("connect", soon);
@@ -129,6 +137,7 @@
     ["dossier-code", "dossier-note"].forEach((id) => $(id).addEventListener("input", () => { st.dirty = true; }));
     // counter.js reads the counter first; its socket comes after its first snapshot
     setTimeout(load, 300);
+    setTimeout(listen, 300);
     setInterval(load, EVERY_MS);
   }
 
