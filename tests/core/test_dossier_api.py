@@ -151,3 +151,10 @@ def test_the_ticket_list_agrees_with_the_event_log_and_downloads(app, client, to
     for q in ("", f"from={DAY}", f"from={DAY}&to=2026-12-31", f"from={DAY}&to={DAY}&service=NOPE",
               f"from={DAY}&to={DAY}&format=pdf", f"from=2026-11-24&to={DAY}"):
         assert client.get(f"/api/v1/reports/tickets?{q}", headers=m).status_code == 400, q
+
+
+def test_the_openapi_document_describes_the_new_routes(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert {"/tickets/{id}/dossier", "/counters/{n}/desk", "/reports/tickets"} <= set(paths)
+    body = paths["/tickets/{id}/dossier"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert set(body["properties"]) == {"code", "note"} and body["properties"]["code"]["maxLength"] == 40
