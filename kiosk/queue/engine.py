@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kiosk.queue import dayend
+from kiosk.queue import dayend, dossier
 from kiosk.queue import events as ev
 from kiosk.queue import transitions as tr
 from kiosk.queue.clock import Clock, ClockWatch, day_bounds, local_day
@@ -76,6 +76,17 @@ class QueueSettings:
             raise InvalidInput("no_show_min_s must be between 0 and 3600")
         closing = dayend.parse_closing_time(data.get("closing_time", base.closing_time))
         return cls(policy=policy, auto_no_show_after_recalls=auto, closing_time=closing, no_show_min_s=min_s)
+
+
+@dataclass(frozen=True)
+class TicketNotes:
+    """What an officer wrote on a ticket (kiosk/queue/dossier.py)."""
+
+    dossier_code: str | None = None
+    note: str = ""
+
+
+KEEP: Any = object()  # note_ticket: leave this one as it is
 
 
 @dataclass(frozen=True)
@@ -724,6 +735,76 @@ class QueueEngine:
 
         return self._run(action)
 
+    # -- the dossier code and note (kiosk/queue/dossier.py) ---------------------------------
+    def note_ticket(self, ticket_id: int, dossier_code: Any = KEEP, note: Any = KEEP, counter: int | None = None,
+                    officer_id: int | None = None) -> TicketNotes:
+        """Write the dossier code and/or the note of a ticket (None or "" clears one; KEEP leaves it).
+
+        Only the ticket at COUNTER (called or being served there) or one COUNTER finished at most
+        ``dossier.NOTE_WINDOW_S`` ago; COUNTER None (an administrator) skips the counter check, not the others.
+        """
+        code = dossier_code if dossier_code is KEEP else dossier.clean_code(dossier_code)
+        text = note if note is KEEP else dossier.clean_note(note)
+
+        def action(tx: _Tx) -> TicketNotes:
+            ticket = self._ticket(tx.conn, ticket_id)
+            now = self.clock.now()
+            if ticket.state not in ("called", "serving", "done"):
+                raise IllegalTransition(f"ticket {ticket.number} is {ticket.state}: no dossier code can be noted",
+                                        code="note_refused", text="note_ticket_state",
+                                        values={"ticket": ticket.number, "state": ticket.state})
+            if counter is not None and ticket.counter != counter:
+                raise IllegalTransition(f"ticket {ticket.number} is counter {ticket.counter}'s, not {counter}'s",
+                                        code="note_refused", text="note_other_counter",
+                                        values={"ticket": ticket.number, "holder": ticket.counter})
+            if ticket.state == "done" and (ticket.finished_at is None
+                                           or now - ticket.finished_at > dossier.NOTE_WINDOW_S):
+                raise IllegalTransition(f"ticket {ticket.number} was finished more than "
+                                        f"{dossier.NOTE_WINDOW_S // 60} minutes ago", code="note_refused",
+                                        text="note_too_late",
+                                        values={"ticket": ticket.number, "minutes": dossier.NOTE_WINDOW_S // 60})
+            before = self._notes(tx.conn, ticket.id)
+            notes = TicketNotes(before.dossier_code if code is KEEP else code, before.note if text is KEEP else text)
+            tx.conn.execute("UPDATE tickets SET dossier_code = ?, note = ? WHERE id = ?",
+                            [notes.dossier_code, notes.note or None, ticket.id])
+            tx.record(ev.TicketNoted(
+                at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, counter=counter,
+                officer_id=officer_id, dossier_code=notes.dossier_code, note=notes.note,
+            ))
+            return notes
+
+        return self._run(action)
+
+    @staticmethod
+    def _notes(conn: sqlite3.Connection, ticket_id: int) -> TicketNotes:
+        row = conn.execute("SELECT dossier_code, note FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+        if row is None:
+            raise NotFound(f"no ticket with id {ticket_id}", text="no_ticket")
+        return TicketNotes(row[0], row[1] or "")
+
+    def ticket_notes(self, ticket_id: int) -> TicketNotes:
+        """The dossier code and note of a ticket ((None, "") when none was written)."""
+        return self._notes(self.store.conn(), ticket_id)
+
+    def ticket_origin(self, ticket_id: int) -> tuple[str | None, float | None]:
+        """(citizen key, booked slot start) of a ticket: the opaque key of the citizen whose card or face took
+        it (None: anonymous) and the start of the booking it was checked in from (None: a walk-in)."""
+        conn = self.store.conn()
+        row = conn.execute("SELECT citizen_key FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+        if row is None:
+            raise NotFound(f"no ticket with id {ticket_id}", text="no_ticket")
+        booked = conn.execute("SELECT slot_start FROM appointments WHERE ticket_id = ? LIMIT 1", [ticket_id]).fetchone()
+        return row[0], booked[0] if booked else None
+
+    def last_finished(self, counter: int, within_s: float = dossier.NOTE_WINDOW_S) -> Ticket | None:
+        """The ticket COUNTER finished last, if within the last WITHIN_S seconds (today's tickets only)."""
+        now = self.clock.now()
+        row = self.store.conn().execute(
+            "SELECT * FROM tickets WHERE day = ? AND counter_number = ? AND state = 'done' AND finished_at >= ? "
+            "ORDER BY finished_at DESC, id DESC LIMIT 1", [local_day(self.clock, now), counter, now - within_s],
+        ).fetchone()
+        return Ticket.from_row(row) if row is not None else None
+
     # -- counter state --------------------------------------------------------------------
     def open_counter(self, counter: int, officer_id: int | None = None) -> Counter:
         def action(tx: _Tx) -> Counter:
@@ -839,4 +920,4 @@ def _clean_reason(reason: Any, required: bool) -> str:
     return unicodedata.normalize("NFC", reason)
 
 
-__all__ = ["QueueEngine", "QueueSettings", "IssuedTicket"]
+__all__ = ["KEEP", "QueueEngine", "QueueSettings", "IssuedTicket", "TicketNotes"]

@@ -224,6 +224,17 @@ class TicketExpired(TicketEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TicketNoted(TicketEvent):
+    """An officer wrote the dossier code (mã hồ sơ) and note of a ticket; the newest stands (kiosk/queue/dossier.py)."""
+
+    name: ClassVar[str] = "ticket_noted"
+    counter: int | None = None
+    officer_id: int | None = None
+    dossier_code: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class CounterOpened(CounterEvent):
     """A counter opened."""
 
@@ -256,7 +267,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
         TicketIssued, TicketCalled, TicketRecalled, TicketStarted, TicketFinished, TicketNoShow,
-        TicketTransferred, TicketHeld, TicketReturned, TicketCancelled, TicketExpired,
+        TicketTransferred, TicketHeld, TicketReturned, TicketCancelled, TicketExpired, TicketNoted,
         CounterOpened, CounterPaused, CounterResumed, CounterClosed,
     )
 }

@@ -386,6 +386,19 @@ def m015_counter_transfer(db: sqlite_utils.Database) -> None:
         """)
 
 
+def m016_ticket_dossier(db: sqlite_utils.Database) -> None:
+    """The dossier code (mã hồ sơ) and note an officer writes on a ticket (kiosk/queue/dossier.py), kept on the
+    ticket for fast reads beside their ``ticket_noted`` events; the reports' count of tickets with a code
+    (``report_rollups.dossiers``: days rolled up before are 0, rightly, as no code existed then); and the
+    booking of a ticket found by one index seek (the console shows its time), not a scan of every booking."""
+    run_script(db, """
+        ALTER TABLE tickets ADD COLUMN dossier_code TEXT;
+        ALTER TABLE tickets ADD COLUMN note TEXT;
+        ALTER TABLE report_rollups ADD COLUMN dossiers INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX appointments_ticket ON appointments (ticket_id) WHERE ticket_id IS NOT NULL;
+        """)
+
+
 TOKEN_ROLES_OLD = "role IN ('kiosk', 'officer', 'manager', 'admin', 'display')"
 TOKEN_ROLES_17 = "role IN ('kiosk', 'officer', 'manager', 'admin', 'display', 'rating')"
 
@@ -429,6 +442,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (13, "sessions", m013_sessions),
     (14, "queue_order", m014_queue_order),
     (15, "counter_transfer", m015_counter_transfer),
+    (16, "ticket_dossier", m016_ticket_dossier),
     (17, "rating_tokens", m017_rating_tokens),
 ]
 
