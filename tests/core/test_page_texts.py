@@ -40,7 +40,7 @@ DYNAMIC = {
     "rating.score": ("1", "2", "3", "4", "5"),
     "monitor.event": ("ticket_issued", "ticket_called", "ticket_recalled", "ticket_started", "ticket_finished",
                       "ticket_no_show", "ticket_transferred", "ticket_held", "ticket_returned", "ticket_cancelled",
-                      "ticket_expired", "counter_opened", "counter_paused", "counter_resumed", "counter_closed"),
+                      "ticket_expired", "ticket_noted", "counter_opened", "counter_paused", "counter_resumed", "counter_closed"),
 }
 USE = re.compile(r"""(?<![\w.])(?:K\.)?(?:t|T|page_text)\(\s*["'](\w+(?:\.\w+)+)["']\s*[,)]""")
 

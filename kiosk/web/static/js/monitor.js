@@ -13,7 +13,7 @@
   const FEED = 15;
   const EVENTS = ["ticket_issued", "ticket_called", "ticket_recalled", "ticket_started", "ticket_finished",
     "ticket_no_show", "ticket_transferred", "ticket_held", "ticket_returned", "ticket_cancelled", "ticket_expired",
-    "counter_opened", "counter_paused", "counter_resumed", "counter_closed"];
+    "ticket_noted", "counter_opened", "counter_paused", "counter_resumed", "counter_closed"];
   const EVENT_LABELS = Object.fromEntries(EVENTS.map((e) => [e, T("monitor.event." + e)]));
   const st = { snap: null, stats: null, feed: [] };
   const $ = (id) => document.getElementById(id);
