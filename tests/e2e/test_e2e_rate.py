@@ -120,3 +120,24 @@ def test_a_ticket_already_rated_by_its_link_says_so_with_the_servers_sentence(ne
     tablet.wait_for_function("document.getElementById('rate').dataset.view === 'done'")
     # the catalogue's sentence of already_rated (kiosk/texts/vi.py), not a copy kept in rate.js
     assert tablet.inner_text("#rate-done-text") == "Lượt làm thủ tục này đã được đánh giá, cảm ơn Quý khách."
+
+
+def test_the_monitor_lists_the_counters_tablet_online_then_offline(new_page, server):
+    label = "Máy đánh giá quầy 6 (màn hình giám sát)"
+    r = server.api("POST", "/admin/tokens", server.tokens["admin"], {"role": "rating", "counter": COUNTER, "label": label})
+    assert r.status_code == 201, r.text
+    monitor = new_page(1600, 1000)
+    login(monitor, server, "lanhdao", "/monitor")
+    tile = f"#device-tiles .device-tile[data-kind='rating']:has(.dt-name:text-is('{label}'))"
+    monitor.wait_for_selector(tile + ".state-offline", timeout=15000)  # listed before it ever connects
+    assert monitor.inner_text(tile + " .dt-kind").startswith("Máy đánh giá")
+    tablet = new_page(1024, 600)
+    tablet.goto(f"{server.url}/device?token={r.json()['token']}")
+    tablet.wait_for_function("document.body.dataset.connected === 'yes'", timeout=15000)
+    monitor.wait_for_selector(tile + ".state-online", timeout=15000)
+    assert monitor.inner_text(tile + " .dt-state") == "Hoạt động"
+    assert monitor.inner_text(tile + " .dt-detail") == f"Đang kết nối (quầy {COUNTER})"
+    tablet.close()
+    monitor.wait_for_selector(tile + ".state-offline", timeout=15000)
+    assert monitor.inner_text(tile + " .dt-detail") == f"Máy đánh giá quầy {COUNTER} đã ngắt kết nối"
+    assert monitor.inner_text(tile + " .dt-seen").startswith("cập nhật lúc ")
