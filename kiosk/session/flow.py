@@ -101,16 +101,16 @@ PAGER_PROMPT = ("Số thứ tự của Quý khách — có thẻ rung? Đưa mã
                 "Your number — have a pager card? Show its QR code to the camera or touch «Take a pager card»")
 
 NOTICES: dict[str, tuple[str, str]] = {
-    "camera_lost": ("Camera không hoạt động — vui lòng chạm màn hình", "Camera not working — please touch the screen"),
+    "camera_lost": ("Camera không hoạt động — Quý khách vui lòng chạm màn hình", "Camera not working — please touch the screen"),
     "face_engine": ("Chưa nhận diện khuôn mặt được — Quý khách vui lòng dùng thẻ căn cước/CCCD hoặc chạm màn hình",
                     "Face recognition unavailable — use the ID card or touch"),
     "url": ("Mã QR này là một địa chỉ web, không phải mã QR trên thẻ căn cước/CCCD",
             "This QR code is a web address, not an ID card"),
     "vneid_token": ("Đây là mã của ứng dụng VNeID — Quý khách vui lòng đưa mã QR in trên thẻ căn cước/CCCD",
                     "This is a VNeID app code — please show the QR code printed on the card"),
-    "mojibake": ("Mã QR đọc bị sai ký tự — vui lòng giữ thẻ thẳng, gần camera hơn",
+    "mojibake": ("Mã QR đọc bị sai ký tự — Quý khách vui lòng giữ thẻ thẳng, gần camera hơn",
                  "The QR code was misread — hold the card straight and closer"),
-    "not_utf8": ("Mã QR đọc bị sai ký tự — vui lòng giữ thẻ thẳng, gần camera hơn",
+    "not_utf8": ("Mã QR đọc bị sai ký tự — Quý khách vui lòng giữ thẻ thẳng, gần camera hơn",
                  "The QR code was misread — hold the card straight and closer"),
     "bad_card": ("Mã QR này không phải mã QR của thẻ căn cước công dân", "This QR code is not an ID card's"),
     "person_limit_reached": ("Quý khách đã lấy đủ số thứ tự cho lĩnh vực này trong hôm nay",
@@ -122,7 +122,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "enrol_failed": ("Chưa ghi nhận được khuôn mặt — Quý khách vẫn lấy số bình thường",
                      "Your face could not be recorded — you can still take a ticket"),
     "declined": ("Đã ghi nhận: không lưu khuôn mặt", "Noted: your face is not kept"),
-    "error": ("Không lấy được số thứ tự — vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
+    "error": ("Không lấy được số thứ tự — Quý khách vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
               "Could not take a ticket — please try again or ask staff"),
     "pager_first": ("Mời Quý khách lấy số thứ tự trước, rồi đưa mã QR trên thẻ rung vào camera",
                     "Take a number first, then show the pager card's QR code"),
