@@ -1,0 +1,105 @@
+"""A copy of the last ticket issued at a kiosk terminal ("In lại phiếu"), for a short while after its issue.
+
+The rule (:func:`check_reprint`, the one copy of it): only the last ticket issued at *this* terminal, within
+``[kiosk] reprint_window_s`` (60 s) of its issue, at most ``reprint_max_copies`` (2) copies. Anything else is
+refused with a specific Vietnamese sentence (kiosk/texts/vi.py REFUSALS). A copy is no new ticket and no new
+number: the terminal's printer worker prints the same ticket marked "BẢN IN LẠI" (kiosk.display.printing).
+
+Each copy is written to the append-only audit log (action ``ticket_reprint``; the kiosk token as actor; the
+ticket's id, number and copy number as detail; no citizen) in the same transaction that counts the copies
+before it, so two presses at once never make a third copy; staff read it at ``GET /api/v1/audit``.
+A copy is refused while the terminal's printer reports it cannot print (the number stays on the screen).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.queue.errors import NotFound, QueueError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ACTION", "ReprintRefused", "Reprints", "check_reprint"]
+
+ACTION = "ticket_reprint"
+
+
+class ReprintRefused(QueueError):
+    """A copy that the rule refuses (``code``: reprint_expired, reprint_limit, reprint_not_last, reprint_printer)."""
+
+    status = 409
+
+
+def check_reprint(*, issued_at: float, now: float, copies: int, window_s: int, max_copies: int,
+                  number: str, last_here: bool) -> None:
+    """Raise ReprintRefused unless a copy of this ticket may be printed now (``copies``: made before)."""
+    if not last_here:
+        raise ReprintRefused(f"ticket {number} is not the last ticket issued at this kiosk", "reprint_not_last",
+                             text="reprint_not_last", values={"ticket": number})
+    if window_s <= 0 or now - issued_at > window_s:
+        raise ReprintRefused(f"ticket {number} was issued more than {window_s} s ago", "reprint_expired",
+                             text="reprint_expired", values={"ticket": number, "seconds": window_s})
+    if copies >= max_copies:
+        raise ReprintRefused(f"ticket {number} was already reprinted {copies} times", "reprint_limit",
+                             text="reprint_limit", values={"ticket": number, "count": copies})
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A copy accepted: which one, and how many more may follow."""
+
+    ticket_id: int
+    number: str
+    copy: int
+    copies_left: int
+    window_s: int
+
+    def to_api(self) -> dict[str, Any]:
+        return {"ticket_id": self.ticket_id, "number": self.number, "copy": self.copy,
+                "copies_left": self.copies_left, "window_s": self.window_s}
+
+
+class Reprints:
+    """Checks, records and queues copies (kiosk.app.KioskServices is ``kiosk``)."""
+
+    def __init__(self, kiosk: Any) -> None:
+        self.kiosk = kiosk
+
+    @property
+    def window_s(self) -> int:
+        return self.kiosk.config.reprint_window_s
+
+    def reprint(self, ticket_id: int, terminal_id: int) -> Copy:
+        """A copy of ``ticket_id`` asked for at ``terminal_id``: recorded, then queued on its printer."""
+        from kiosk.display.printing import Reprint
+
+        config, store = self.kiosk.config, self.kiosk.store
+        printers = self.kiosk.devices.printers if self.kiosk.devices is not None else None
+        station = printers.station_of(terminal_id) if printers is not None else None  # where its tickets print
+        with store.transaction() as conn:
+            row = conn.execute("SELECT number, issued_at, terminal_id FROM tickets WHERE id = ?",
+                               [ticket_id]).fetchone()
+            if row is None:
+                raise NotFound(f"no ticket {ticket_id}", text="no_ticket")
+            # The terminal's newest ticket is among the newest rows: the walk back stops within today's few.
+            last = conn.execute("SELECT id FROM tickets WHERE terminal_id = ? ORDER BY id DESC LIMIT 1",
+                                [terminal_id]).fetchone()
+            copies = conn.execute(
+                "SELECT COUNT(*) FROM audit_log WHERE action = ? AND actor_kind = 'token' AND actor_id = ? "
+                "AND json_extract(detail, '$.ticket_id') = ?", [ACTION, terminal_id, ticket_id]).fetchone()[0]
+            check_reprint(issued_at=row["issued_at"], now=self.kiosk.clock.now(), copies=copies,
+                          window_s=config.reprint_window_s, max_copies=config.reprint_max_copies,
+                          number=row["number"], last_here=last is not None and last[0] == ticket_id)
+            if station is None or not station.ok:
+                raise ReprintRefused(f"the printer of terminal {terminal_id} cannot print", "reprint_printer",
+                                     text="reprint_printer", values={"ticket": row["number"]})
+            copy = copies + 1
+            detail = json.dumps({"ticket_id": ticket_id, "number": row["number"], "copy": copy})
+            conn.execute("INSERT INTO audit_log (at, actor_kind, actor_id, actor_role, action, citizen_id, detail) "
+                         "VALUES (?, 'token', ?, 'kiosk', ?, NULL, ?)",
+                         [self.kiosk.clock.now(), terminal_id, ACTION, detail])
+        station.printing.reprint(Reprint(ticket_id, terminal_id, copy))
+        log.info("ticket %s reprinted at terminal %d (copy %d)", row["number"], terminal_id, copy)
+        return Copy(ticket_id, row["number"], copy, config.reprint_max_copies - copy, config.reprint_window_s)
