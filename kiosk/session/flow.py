@@ -29,6 +29,12 @@ binds the card to the ticket through the injected ``bind_pager(ticket_id, label)
 the touch keypad on the page (which binds through the HTTP API) and holds the ticket screen meanwhile.
 Either way ``pager_bound(ticket_id, card)`` confirms it on screen and keeps the ticket there a little longer.
 
+Reprint: for ``reprint_window_s`` after this terminal issued a ticket, the ticket screen (by touch: that screen
+takes no dwell) and the start screen (``present``: by dwell, the touch-free way) show the tile "In lại phiếu"
+("reprint"); it calls
+the injected ``reprint(ticket_id) -> (ok, vi, en, more)`` (kiosk.terminals.reprint.flow_reprint, which holds
+the rule) and shows its answer as a notice; ``more`` False stops the offer (copies used up, or refused).
+
 Pure Python: no Flask and no camera here. Collaborators are injected: the citizens registry, the
 queue engine, ``templates_of(track_id)`` of the vision pipeline, and callbacks for enrolment and
 for the end of a session. Time comes from the observations' timestamps and an injected clock.
@@ -158,6 +164,7 @@ TILE_LABELS = {
     "priority:normal": ("Không", "No"),
     "done": ("Xong", "Done"),
     "pager": ("Nhận thẻ rung", "Take a pager card"),
+    "reprint": ("In lại phiếu", "Reprint ticket"),
 }
 
 
@@ -378,6 +385,10 @@ class KioskFlow:
         self._spent_tracks: set[int] = set()
         self._last_track: int | None = None  # faces whose session is over: not greeted again
         self._lock = threading.RLock()
+        # a copy of this terminal's last ticket (set by the wiring; None: not offered): (ok, vi, en, more)
+        self.reprint: Callable[[int], tuple[bool, str, str, bool]] | None = None
+        self.reprint_window_s = 0.0
+        self._last_issue: dict[str, Any] | None = None  # {"id", "at", "more"} of the last ticket issued here
 
     # -- inputs ---------------------------------------------------------------------------
     def on_observation(self, obs: Any) -> None:
@@ -431,6 +442,8 @@ class KioskFlow:
         """The tiles of the current state."""
         if self.state in (IDLE, PRESENT, SERVICES):
             items = [(f"svc:{s.code}", s.name, s.name_en or "") for s in self._open_services()]
+            if self.state == PRESENT and self._reprint_offered():
+                items.append(("reprint", *TILE_LABELS["reprint"]))
         elif self.state == CONSENT:
             items = [("consent:yes", *TILE_LABELS["consent:yes"]), ("consent:no", *TILE_LABELS["consent:no"])]
         elif self.state == PRIORITY:
@@ -444,6 +457,8 @@ class KioskFlow:
             items = [("done", *TILE_LABELS["done"])]
             if self._pager_offered():
                 items.insert(0, ("pager", *TILE_LABELS["pager"]))
+            if self._reprint_offered():
+                items.insert(0, ("reprint", *TILE_LABELS["reprint"]))
         return layout_tiles(items)
 
     def snapshot(self) -> dict[str, Any]:
@@ -553,6 +568,20 @@ class KioskFlow:
             self._after_consent(now)  # enrolled already, or said no to this very text: not asked again
         else:
             self._go(CONSENT, now)
+
+    def _reprint_offered(self) -> bool:
+        last = self._last_issue
+        return (self.reprint is not None and last is not None and last["more"]
+                and self.clock() - last["at"] <= self.reprint_window_s)
+
+    def _reprint(self, now: float) -> None:
+        last = self._last_issue
+        ok, vi, en, more = self.reprint(last["id"])
+        last["more"] = more
+        self._set_notice("reprinted" if ok else "reprint_refused", now, kind="info" if ok else "error", text=(vi, en))
+        if self.state == TICKET:  # the answer stays readable before the ticket screen goes
+            self.session.extra["hold_until"] = max(self.session.extra.get("hold_until", 0.0),
+                                                   now + self.settings.min_ticket_s)
 
     def _pager_offered(self) -> bool:
         if self.state != TICKET or self.session.extra.get("pager_card") is not None or self.pager_enabled is None:
@@ -788,6 +817,8 @@ class KioskFlow:
             opening = not s.extra.get("keypad")
             s.extra["keypad"] = opening
             s.extra["hold_until"] = now + (self.settings.pager_keypad_s if opening else self.settings.min_ticket_s)
+        elif tile_id == "reprint":
+            self._reprint(now)
         elif tile_id == "done":
             self._to_idle(now)
 
@@ -819,6 +850,7 @@ class KioskFlow:
             names = {"service_name": t.service, "service_name_en": ""}
         s.ticket = {"id": t.id, "number": t.number, "service": t.service, "priority": t.priority,
                     "position": issued.position, "estimated_wait_s": issued.estimated_wait_s, **names}
+        self._last_issue = {"id": t.id, "at": now, "more": True}
         self.notice = None
         self._go(TICKET, now)
 

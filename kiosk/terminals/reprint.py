@@ -21,7 +21,7 @@ from kiosk.queue.errors import NotFound, QueueError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ACTION", "ReprintRefused", "Reprints", "check_reprint"]
+__all__ = ["ACTION", "ReprintRefused", "Reprints", "check_reprint", "flow_reprint"]
 
 ACTION = "ticket_reprint"
 
@@ -103,3 +103,18 @@ class Reprints:
         station.printing.reprint(Reprint(ticket_id, terminal_id, copy))
         log.info("ticket %s reprinted at terminal %d (copy %d)", row["number"], terminal_id, copy)
         return Copy(ticket_id, row["number"], copy, config.reprint_max_copies - copy, config.reprint_window_s)
+
+
+def flow_reprint(kiosk: Any, terminal_id: int):
+    """The touch-free session's ``reprint(ticket_id) -> (ok, vi, en, more)`` of one terminal (kiosk.session.flow)."""
+    from kiosk.texts.vi import error_vi
+
+    def reprint(ticket_id: int) -> tuple[bool, str, str, bool]:
+        try:
+            copy = Reprints(kiosk).reprint(ticket_id, terminal_id)
+        except QueueError as exc:  # the printer may come back; the window and the count do not
+            return False, error_vi(exc.code, exc.text, exc.values), exc.message, exc.code == "reprint_printer"
+        return (True, f"Đang in lại phiếu số {copy.number} (bản in lại thứ {copy.copy}).",
+                f"Reprinting ticket {copy.number} (copy {copy.copy}).", copy.copies_left > 0)
+
+    return reprint

@@ -17,7 +17,8 @@
   const SESSION_KEYS = { present: "card", consent: "consent", enrolling: "enrolling", confirm: "confirm",
     priority: "priority", services: "services" };
   const NOTICE_KEYS = { camera_lost: "camera_lost", error: "error", service_closed: "service_closed",
-    limit_reached: "limit_reached", person_limit_reached: "limit_reached", not_found: "error" };
+    limit_reached: "limit_reached", person_limit_reached: "limit_reached", not_found: "error",
+    reprinted: "reprint" };
   const ERROR_KEYS = { service_closed: "service_closed", limit_reached: "limit_reached" };
   const st = { on: false, audio: null, last: null, flow: "idle", notice: null, overlay: false };
   const requested = [];
