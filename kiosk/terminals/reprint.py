@@ -61,15 +61,27 @@ class Copy:
                 "copies_left": self.copies_left, "window_s": self.window_s}
 
 
+def _copies(conn: Any, ticket_id: int, terminal_id: int, since: float) -> int:
+    """Copies of ``ticket_id`` already recorded: the audit log read newest first, only back to the ticket's issue
+    (the audit log has no index but its id, and grows for years: this reads the last minute's rows)."""
+    count = 0
+    rows = conn.execute("SELECT at, action, actor_kind, actor_id, detail FROM audit_log ORDER BY id DESC")
+    for row in rows:
+        if row["at"] < since:
+            break
+        if row["action"] == ACTION and row["actor_kind"] == "token" and row["actor_id"] == terminal_id:
+            try:
+                count += json.loads(row["detail"]).get("ticket_id") == ticket_id
+            except ValueError:
+                continue
+    return count
+
+
 class Reprints:
     """Checks, records and queues copies (kiosk.app.KioskServices is ``kiosk``)."""
 
     def __init__(self, kiosk: Any) -> None:
         self.kiosk = kiosk
-
-    @property
-    def window_s(self) -> int:
-        return self.kiosk.config.reprint_window_s
 
     def reprint(self, ticket_id: int, terminal_id: int) -> Copy:
         """A copy of ``ticket_id`` asked for at ``terminal_id``: recorded, then queued on its printer."""
@@ -83,15 +95,16 @@ class Reprints:
                                [ticket_id]).fetchone()
             if row is None:
                 raise NotFound(f"no ticket {ticket_id}", text="no_ticket")
-            # The terminal's newest ticket is among the newest rows: the walk back stops within today's few.
-            last = conn.execute("SELECT id FROM tickets WHERE terminal_id = ? ORDER BY id DESC LIMIT 1",
-                                [terminal_id]).fetchone()
-            copies = conn.execute(
-                "SELECT COUNT(*) FROM audit_log WHERE action = ? AND actor_kind = 'token' AND actor_id = ? "
-                "AND json_extract(detail, '$.ticket_id') = ?", [ACTION, terminal_id, ticket_id]).fetchone()[0]
-            check_reprint(issued_at=row["issued_at"], now=self.kiosk.clock.now(), copies=copies,
-                          window_s=config.reprint_window_s, max_copies=config.reprint_max_copies,
-                          number=row["number"], last_here=last is not None and last[0] == ticket_id)
+            now = self.kiosk.clock.now()
+            last_here, copies = row["terminal_id"] == terminal_id, 0
+            if last_here and now - row["issued_at"] <= config.reprint_window_s:
+                # Within the window only, so both reads stay within the last minute's rows whatever the history:
+                # a later ticket here closes the window (a primary-key range), and the copies made so far.
+                last_here = conn.execute("SELECT 1 FROM tickets WHERE id > ? AND terminal_id = ? LIMIT 1",
+                                         [ticket_id, terminal_id]).fetchone() is None
+                copies = _copies(conn, ticket_id, terminal_id, since=row["issued_at"])
+            check_reprint(issued_at=row["issued_at"], now=now, copies=copies, window_s=config.reprint_window_s,
+                          max_copies=config.reprint_max_copies, number=row["number"], last_here=last_here)
             if station is None or not station.ok:
                 raise ReprintRefused(f"the printer of terminal {terminal_id} cannot print", "reprint_printer",
                                      text="reprint_printer", values={"ticket": row["number"]})
@@ -99,7 +112,7 @@ class Reprints:
             detail = json.dumps({"ticket_id": ticket_id, "number": row["number"], "copy": copy})
             conn.execute("INSERT INTO audit_log (at, actor_kind, actor_id, actor_role, action, citizen_id, detail) "
                          "VALUES (?, 'token', ?, 'kiosk', ?, NULL, ?)",
-                         [self.kiosk.clock.now(), terminal_id, ACTION, detail])
+                         [now, terminal_id, ACTION, detail])
         station.printing.reprint(Reprint(ticket_id, terminal_id, copy))
         log.info("ticket %s reprinted at terminal %d (copy %d)", row["number"], terminal_id, copy)
         return Copy(ticket_id, row["number"], copy, config.reprint_max_copies - copy, config.reprint_window_s)

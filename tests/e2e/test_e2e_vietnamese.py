@@ -75,7 +75,8 @@ def test_a_refusal_shows_the_specific_vietnamese_sentence_in_the_console(officer
 KIOSK_SOURCES = ["kiosk/web/templates/kiosk.html", "kiosk/web/static/js/kiosk.js",
                  "kiosk/web/static/js/kiosk_camera.js", "kiosk/web/static/js/kiosk_pager.js",
                  "kiosk/web/static/js/kiosk_webcam.js", "kiosk/web/static/js/kiosk_access.js",
-                 "kiosk/web/static/js/kiosk_voice.js", "kiosk/session/flow.py", "kiosk/pager/labels.py"]
+                 "kiosk/web/static/js/kiosk_voice.js", "kiosk/web/static/js/kiosk_reprint.js", "kiosk/session/flow.py",
+                 "kiosk/pager/labels.py"]
 BARE_PLEASE = re.compile(r"(?<!Quý khách )\b[Vv]ui lòng\b")
 
 

@@ -125,3 +125,34 @@ def test_only_a_kiosk_reprints(app):
 def _manager(kiosk) -> str:
     with kiosk.store.transaction() as conn:
         return create_token(conn, "manager", label="Lãnh đạo")
+
+
+def test_presses_at_once_never_make_more_copies_than_allowed(app):
+    """Six requests at the same moment (a double tap, the camera tile and the button): two copies, four refusals."""
+    import threading
+
+    from kiosk.queue.errors import QueueError
+    from kiosk.terminals.reprint import Reprints
+
+    kiosk = app.extensions["kiosk"]
+    client = app.test_client()
+    with kiosk.store.transaction() as conn:
+        token = create_token(conn, "kiosk", label="Kiosk A")
+    terminal = token_principal(kiosk.store.conn(), token).id
+    ticket = issue(client, token)
+    outcomes: list[str] = []
+    start = threading.Barrier(6)
+
+    def press():
+        start.wait()
+        try:
+            outcomes.append(f"copy {Reprints(kiosk).reprint(ticket['id'], terminal).copy}")
+        except QueueError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=press) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert sorted(outcomes) == ["copy 1", "copy 2"] + ["reprint_limit"] * 4
