@@ -17,6 +17,18 @@ VISION = {"demo_empty_s": 0.5, "demo_card_s": 3.0, "demo_pause_s": 300.0, "leave
           "idle_timeout_s": 120.0, "max_fps": 5.0, "preview_fps": 1.0}
 
 
+def _overlapping(page, a: str, b: str) -> list[str]:
+    """The visible elements matching ``b`` that overlap the element ``a`` on screen."""
+    return page.evaluate("""([a, b]) => {
+      const r = document.querySelector(a).getBoundingClientRect();
+      return [...document.querySelectorAll(b)].filter((n) => {
+        const q = n.getBoundingClientRect();
+        return n !== document.querySelector(a) && q.width > 0 && r.left < q.right && q.left < r.right
+          && r.top < q.bottom && q.top < r.bottom;
+      }).map((n) => n.id || n.dataset.code || n.className);
+    }""", [a, b])
+
+
 def _voice_requests(page) -> list[str]:
     return page.evaluate("window.kioskVoice ? window.kioskVoice.requested.slice() : []")
 
@@ -50,6 +62,9 @@ def test_reprint_of_the_ticket_just_issued_twice_then_refused(new_page, server, 
     page.click("#ticket-done")  # back at the start screen: the copy is still offered within the minute
     page.wait_for_selector("#screen-tiles", state="visible")
     assert page.is_visible("#kiosk-reprint")
+    page.click("#kiosk-large")  # in large text too, it covers no tile and no button
+    assert _overlapping(page, "#kiosk-reprint", ".tile, .chip, #kiosk-large, button") == []
+    page.click("#kiosk-large")
     page.click("#kiosk-reprint")
     page.wait_for_function("document.querySelector('#kiosk-message-text').textContent.includes('bản in lại thứ 2')")
     page.wait_for_selector("#kiosk-reprint", state="hidden")  # two copies: no third offered
@@ -84,6 +99,11 @@ def test_guidance_on_plays_the_clip_of_each_screen(launch_chromium, voice_server
     page.wait_for_url("**/kiosk")
     page.wait_for_function("document.body.dataset.voice === 'on'")
     assert page.is_visible("#kiosk-voice")
+    for large in (False, True):  # "Nghe lại" sits beside «Chữ lớn», covering neither it nor a tile
+        if large:
+            page.click("#kiosk-large")
+        assert _overlapping(page, "#kiosk-voice", "#kiosk-large, .tile, .chip") == []
+    page.click("#kiosk-large")
 
     # the touch-free session's questions, as the demo card comes into view
     page.wait_for_selector("#kc-overlay:not([hidden]) .kc-tile[data-tile='consent:no']", timeout=20000)
@@ -132,3 +152,20 @@ def test_guidance_on_plays_the_clip_of_each_screen(launch_chromium, voice_server
     page.wait_for_function("Boolean(document.body.dataset.voicePlayed)")  # and the browser played them
     ctx.close()
     assert not errors, errors
+
+
+def test_reprint_button_covers_nothing_on_a_portrait_screen(new_page, server):
+    page = new_page(1080, 1920)
+    page.goto(f"{server.url}/device?token={server.logins['kiosk-token']}")
+    page.wait_for_url("**/kiosk")
+    page.wait_for_selector(".tile[data-code='CT']")
+    page.wait_for_function("document.body.dataset.connected === 'yes'")
+    page.click(".tile[data-code='CT']")
+    page.wait_for_selector("#kiosk-reprint", state="visible")
+    for large in (False, True):
+        if large:
+            page.click("#kiosk-large")
+        assert _overlapping(page, "#kiosk-reprint", "button, .ticket-card") == []
+    page.click("#ticket-done")
+    page.wait_for_selector("#screen-tiles", state="visible")
+    assert _overlapping(page, "#kiosk-reprint", ".tile, .chip, button") == []
