@@ -29,6 +29,16 @@ def _overlapping(page, a: str, b: str) -> list[str]:
     }""", [a, b])
 
 
+def _until(page, expression: str, timeout_s: float = 10.0) -> None:
+    """Wait until ``expression`` holds in the page (evaluated through the driver: allowed under the CSP)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
+
+
 def _voice_requests(page) -> list[str]:
     return page.evaluate("window.kioskVoice ? window.kioskVoice.requested.slice() : []")
 
@@ -87,7 +97,8 @@ def voice_server(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[
 
 def test_guidance_on_plays_the_clip_of_each_screen(launch_chromium, voice_server):
     chromium = launch_chromium(["--autoplay-policy=no-user-gesture-required"])
-    ctx = chromium.new_context(bypass_csp=True, viewport={"width": 1920, "height": 1080}, locale="vi-VN")
+    # the enforced CSP (the player is a static script): waits poll from here, in-page polling would need eval
+    ctx = chromium.new_context(bypass_csp=False, viewport={"width": 1920, "height": 1080}, locale="vi-VN")
     ctx.set_default_timeout(10000)
     page = ctx.new_page()
     errors: list[str] = []
@@ -97,7 +108,7 @@ def test_guidance_on_plays_the_clip_of_each_screen(launch_chromium, voice_server
         "content-type", ""))) if "/kiosk/voice/" in r.url else None)
     page.goto(f"{voice_server.url}/device?token={voice_server.logins['kiosk-token']}")
     page.wait_for_url("**/kiosk")
-    page.wait_for_function("document.body.dataset.voice === 'on'")
+    _until(page, "document.body.dataset.voice === 'on'")
     assert page.is_visible("#kiosk-voice")
     for large in (False, True):  # "Nghe lại" sits beside «Chữ lớn», covering neither it nor a tile
         if large:
@@ -107,18 +118,18 @@ def test_guidance_on_plays_the_clip_of_each_screen(launch_chromium, voice_server
 
     # the touch-free session's questions, as the demo card comes into view
     page.wait_for_selector("#kc-overlay:not([hidden]) .kc-tile[data-tile='consent:no']", timeout=20000)
-    page.wait_for_function("window.kioskVoice.requested.includes('/kiosk/voice/consent.wav')")
+    _until(page, "window.kioskVoice.requested.includes('/kiosk/voice/consent.wav')")
     page.click(".kc-tile[data-tile='consent:no']")
     page.wait_for_selector(".kc-tile[data-tile='priority:normal']")
-    page.wait_for_function("window.kioskVoice.requested.includes('/kiosk/voice/priority.wav')")
+    _until(page, "window.kioskVoice.requested.includes('/kiosk/voice/priority.wav')")
     page.click(".kc-tile[data-tile='priority:normal']")
     page.wait_for_selector(".kc-tile[data-tile='svc:HT']")
-    page.wait_for_function("window.kioskVoice.requested.includes('/kiosk/voice/services.wav')")
+    _until(page, "window.kioskVoice.requested.includes('/kiosk/voice/services.wav')")
     page.click(".kc-tile[data-tile='svc:HT']")
     page.wait_for_selector(".kc-number")
     number = page.inner_text(".kc-number")
     assert re.fullmatch(r"A\d{3}", number)
-    page.wait_for_function(f"window.kioskVoice.requested.includes('/kiosk/voice/ticket/{number}.wav')")
+    _until(page, f"window.kioskVoice.requested.includes('/kiosk/voice/ticket/{number}.wav')")
     page.click(".kc-tile[data-tile='done']")
     page.wait_for_selector("#kc-overlay", state="hidden")
 
@@ -127,11 +138,11 @@ def test_guidance_on_plays_the_clip_of_each_screen(launch_chromium, voice_server
     page.click(".tile[data-code='DD']")
     page.wait_for_selector("#screen-ticket", state="visible")
     touch_number = page.inner_text("#ticket-number")
-    page.wait_for_function(f"window.kioskVoice.requested.includes('/kiosk/voice/ticket/{touch_number}.wav')")
+    _until(page, f"window.kioskVoice.requested.includes('/kiosk/voice/ticket/{touch_number}.wav')")
     page.click("#ticket-done")
     page.route("**/api/v1/tickets", lambda route: route.abort())
     page.click(".tile[data-code='DD']")
-    page.wait_for_function("window.kioskVoice.requested.includes('/kiosk/voice/error.wav')", timeout=15000)
+    _until(page, "window.kioskVoice.requested.includes('/kiosk/voice/error.wav')", 15)
     before = len(_voice_requests(page))
     page.click("#kiosk-voice")
     asked = _voice_requests(page)
@@ -149,7 +160,7 @@ def test_guidance_on_plays_the_clip_of_each_screen(launch_chromium, voice_server
         assert r.status == 200 and r.headers["content-type"].startswith("audio/wav"), url
         assert wav_duration(r.body()) > 0.5, url
     assert any(status == 200 for status, _ in clips.values())
-    page.wait_for_function("Boolean(document.body.dataset.voicePlayed)")  # and the browser played them
+    _until(page, "Boolean(document.body.dataset.voicePlayed)")  # and the browser played them
     ctx.close()
     assert not errors, errors
 
