@@ -130,6 +130,11 @@ def test_guidance_on_plays_the_clip_of_each_screen(launch_chromium, voice_server
     number = page.inner_text(".kc-number")
     assert re.fullmatch(r"A\d{3}", number)
     _until(page, f"window.kioskVoice.requested.includes('/kiosk/voice/ticket/{number}.wav')")
+    # the session's own "In lại phiếu" tile (the camera way; touched here): a copy, said and shown
+    page.click(".kc-tile[data-tile='reprint']")
+    _until(page, "document.querySelector('.kc-notice').textContent.includes('Đang in lại phiếu')")
+    assert f"Đang in lại phiếu số {number} (bản in lại thứ 1)." in page.inner_text(".kc-notice")
+    _until(page, "window.kioskVoice.requested.includes('/kiosk/voice/reprint.wav')")
     page.click(".kc-tile[data-tile='done']")
     page.wait_for_selector("#kc-overlay", state="hidden")
 
