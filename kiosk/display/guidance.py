@@ -17,7 +17,7 @@ __all__ = ["GUIDANCE_KEYS", "Guidance"]
 
 GUIDANCE_KEYS = tuple(GUIDANCE)
 # the fixed sentences, plus the ticket numbers of the last few citizens (a repeat touch, a second terminal)
-CACHE_SIZE = len(GUIDANCE) + 48
+CACHE_SIZE = len(GUIDANCE) + 24  # ~300 KiB each: at most ~11 MiB
 
 
 def _phrase(text: str, key: str) -> Word:
