@@ -35,6 +35,7 @@ ELDERLY_AGE = 60  # Luật Người cao tuổi 2009: citizens from 60 years of a
 RECORD_PURPOSE = "citizen-record"
 HOLDER_PURPOSE = "appointment-holder"  # an ID number bound to the name on its card (kiosk.citizens.names)
 FACE_PURPOSE = "citizen-face"
+SHOWN_KEPT = 10_000  # the (staff member, ticket) pairs remembered as audited: a few busy days of a centre
 SYSTEM = Principal("system", 0, "system", None, "system")
 FACE_BLOB_MAGIC = b"KFS1"
 _FACE_HEADER = struct.Struct("<4sHH")  # magic, bytes per template, how many of them are the enrolment's
@@ -109,6 +110,7 @@ class CitizenRegistry:
         self.vault = vault
         self.clock = clock
         self._forget_listeners: list[Callable[[int], None]] = []
+        self._shown: dict[tuple[str, int | None, int], None] = {}  # (actor, ticket) whose masked name was audited
         self._seen_listeners: list[Callable[[int], None]] = []
 
     def on_forget(self, listener: Callable[[int], None]) -> None:
@@ -187,6 +189,26 @@ class CitizenRegistry:
         if row is None:
             raise NotFound(f"no citizen {citizen_id}")
         return self._ref(row, self._record(row), False)
+
+    def masked_name_of(self, lookup: str | None, actor: Principal, ticket_id: int) -> str | None:
+        """The masked name (``Nguyễn V. A.``) of the citizen of a lookup key (a ticket's citizen key), as the
+        kiosk shows it, for a staff member's screen; None when no such citizen (anonymous, or their data
+        deleted). Audited (action ``masked_name``, the ticket in the detail) the first time this process shows
+        it to that staff member for that ticket: the console re-reads it after every event, the log needs it
+        once."""
+        if not lookup:
+            return None
+        row = self.store.conn().execute("SELECT id, record FROM citizens WHERE lookup = ?", [lookup]).fetchone()
+        if row is None:
+            return None
+        shown = (actor.kind, actor.id, ticket_id)
+        if shown not in self._shown:
+            with self.store.transaction() as conn:
+                self._audit(conn, actor, "masked_name", row["id"], f"ticket {ticket_id}")
+            self._shown[shown] = None
+            while len(self._shown) > SHOWN_KEPT:
+                self._shown.pop(next(iter(self._shown)), None)
+        return mask_name(self._record(row).get("full_name")) or None
 
     def seen(self, citizen_id: int) -> CitizenRef:
         """A recognised face: refresh last-seen (retention counts from it) and return masked data."""

@@ -4,7 +4,7 @@ Pure: rows in, rows out; nothing here reads a file or a database. Only what is l
 - events: the columns (time, type, ticket id, number, service, counter, priority category) and, of the
   JSON data, only the keys whitelisted for the event's type in `DATA_WHITELIST`. A type not listed
   (a later release's) ships its columns with empty data. Never: officer ids (an `officer` pseudonym
-  instead), citizen keys, cancel/hold/pause reasons, comments, terminal ids or names, screen names.
+  instead), citizen keys, cancel/hold/pause reasons, dossier codes and notes, comments, terminal ids or names, screen names.
 - ratings: the score with its time, service and counter; never the comment, never the ticket's citizen.
 - the catalogue: services (code, name, prefix, sla_minutes) and counters (number, name).
 
@@ -38,11 +38,12 @@ DATA_WHITELIST: dict[str, tuple[str, ...]] = {
     "ticket_started": (),
     "ticket_finished": (),
     "ticket_no_show": ("automatic", "recalls"),
-    "ticket_transferred": ("from", "to"),
+    "ticket_transferred": ("from", "to", "to_counter"),  # to_counter: a counter number, nothing personal
     "ticket_held": (),                              # not: reason (free text)
     "ticket_returned": (),
     "ticket_cancelled": (),                         # not: reason (free text)
     "ticket_expired": ("was", "day"),
+    "ticket_noted": (),                             # not: dossier code, note (the centre's record; free text)
     "counter_opened": (),
     "counter_paused": (),                           # not: reason (free text)
     "counter_resumed": (),

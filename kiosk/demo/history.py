@@ -262,6 +262,7 @@ class _Day:
 
     def __init__(self, centre: _Centre, day: date, rng: random.Random) -> None:
         self.c, self.day, self.rng = centre, day, rng
+        self.dossiers = 0  # the day's dossier codes so far (the one-door system numbers them per day)
         self.engine = centre.engine
         tz = self.engine.clock.tz
         self.midnight = datetime.combine(day, datetime.min.time(), tz).timestamp()
@@ -477,13 +478,25 @@ class _Day:
             engine.transfer(ticket_id, target, counter=n, officer_id=officer)
             self._wake(target)
         elif self.phase in ("morning", "afternoon") and rng.random() < P_FINISH_NEXT:
+            self._dossier(n, ticket_id, officer)
             self._finished(ticket_id)
             self._called(n, engine.call_next(n, officer, finish_current=True))
             return
         else:
+            self._dossier(n, ticket_id, officer)
             engine.finish(n, officer)
             self._finished(ticket_id)
         self.push(now + rng.uniform(5, 30), "free", n)
+
+    def _dossier(self, n: int, ticket_id: int, officer: int | None) -> None:
+        """Most files received get the one-door system's dossier code, typed on the console before the finish;
+        chosen by the ticket id, not the day's random stream, so the rest of the history is as it was."""
+        if ticket_id % 5 >= 3:
+            return
+        self.dossiers += 1
+        note = "Hẹn trả kết quả sau 3 ngày làm việc" if ticket_id % 11 == 0 else ""
+        self.engine.note_ticket(ticket_id, f"000.00.12.H26-{self.day:%y%m%d}-{self.dossiers:04d}", note, counter=n,
+                                officer_id=officer)
 
     def _finished(self, ticket_id: int) -> None:
         if self.rng.random() < P_RATED:

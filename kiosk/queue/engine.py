@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kiosk.queue import dayend
+from kiosk.queue import dayend, dossier
 from kiosk.queue import events as ev
 from kiosk.queue import transitions as tr
 from kiosk.queue.clock import Clock, ClockWatch, day_bounds, local_day
@@ -76,6 +76,17 @@ class QueueSettings:
             raise InvalidInput("no_show_min_s must be between 0 and 3600")
         closing = dayend.parse_closing_time(data.get("closing_time", base.closing_time))
         return cls(policy=policy, auto_no_show_after_recalls=auto, closing_time=closing, no_show_min_s=min_s)
+
+
+@dataclass(frozen=True)
+class TicketNotes:
+    """What an officer wrote on a ticket (kiosk/queue/dossier.py)."""
+
+    dossier_code: str | None = None
+    note: str = ""
+
+
+KEEP: Any = object()  # note_ticket: leave this one as it is
 
 
 @dataclass(frozen=True)
@@ -281,7 +292,7 @@ class QueueEngine:
     def _forecast(self, conn: sqlite3.Connection, ticket_ids: Iterable[int] | None) -> dict[int, Place]:
         """kiosk.queue.forecast over the waiting tickets and the counters as they are now."""
         waiting = [Waiting(*r) for r in conn.execute(
-            "SELECT id, service_code, priority, issued_at FROM tickets WHERE state = 'waiting'")]
+            "SELECT id, service_code, priority, issued_at, target_counter FROM tickets WHERE state = 'waiting'")]
         ranked: dict[int, list[tuple[str, int]]] = {}
         for number, code, rank in conn.execute(
                 "SELECT counter_number, service_code, rank FROM counter_services ORDER BY counter_number, rank, "
@@ -427,7 +438,7 @@ class QueueEngine:
         now = self.clock.now()
         called = self._update_ticket(
             tx, ticket.id, state=tr.check_ticket("call", ticket), counter_number=c.number, called_at=now,
-            recalls=0, started_at=None,
+            recalls=0, started_at=None, target_counter=None, target_from=None,  # a call fulfils a direction
         )
         self._update_counter(tx, c.number, current_ticket_id=ticket.id,
                              normal_streak=next_streak(ticket, c.normal_streak))
@@ -446,12 +457,29 @@ class QueueEngine:
             categories = [p for p in PRIORITIES if p != "normal"]
             row = conn.execute(
                 "SELECT * FROM tickets WHERE state = 'waiting' AND service_code = ? "
-                f"AND priority IN ({', '.join('?' * len(categories))}) ORDER BY id LIMIT 1",
+                f"AND priority IN ({', '.join('?' * len(categories))}) AND target_counter IS NULL "
+                "ORDER BY id LIMIT 1",
                 [service, *categories]).fetchone()
         else:
             row = conn.execute(
                 "SELECT * FROM tickets WHERE state = 'waiting' AND service_code = ? AND priority = 'normal' "
-                "ORDER BY id LIMIT 1", [service]).fetchone()
+                "AND target_counter IS NULL ORDER BY id LIMIT 1", [service]).fetchone()
+        return Ticket.from_row(row) if row is not None else None
+
+    @staticmethod
+    def _directed_head(conn: sqlite3.Connection, counter: int, is_priority: bool) -> Ticket | None:
+        """The first waiting ticket transferred to ``counter`` of the normal or priority group, in queue order:
+        a seek of the partial index tickets_directed (only directed rows)."""
+        if is_priority:
+            categories = [p for p in PRIORITIES if p != "normal"]
+            row = conn.execute(
+                "SELECT * FROM tickets WHERE target_counter = ? AND state = 'waiting' "
+                f"AND priority IN ({', '.join('?' * len(categories))}) ORDER BY id LIMIT 1",
+                [counter, *categories]).fetchone()
+        else:
+            row = conn.execute(
+                "SELECT * FROM tickets WHERE target_counter = ? AND state = 'waiting' AND priority = 'normal' "
+                "ORDER BY id LIMIT 1", [counter]).fetchone()
         return Ticket.from_row(row) if row is not None else None
 
     def call_next(self, counter: int, officer_id: int | None = None, finish_current: bool = False) -> Ticket | None:
@@ -468,7 +496,8 @@ class QueueEngine:
                 c = self._counter(tx.conn, counter)
             chosen = next_for_counter(
                 self._counter_services(tx.conn, counter), lambda code, prio: self._head(tx.conn, code, prio),
-                self._settings.policy, c.normal_streak, self.clock.now())
+                self._settings.policy, c.normal_streak, self.clock.now(),
+                directed=lambda prio: self._directed_head(tx.conn, counter, prio))
             return self._do_call(tx, c, chosen, officer_id) if chosen is not None else None
 
         return self._run(action)
@@ -481,7 +510,11 @@ class QueueEngine:
             tr.require_counter_state("call", c, current)
             ticket = self._ticket(tx.conn, ticket_id)
             tr.check_ticket("call", ticket)
-            if ticket.service not in c.services:
+            if ticket.target_counter not in (None, counter):  # transferred to another counter: only it calls
+                raise IllegalTransition(f"ticket {ticket.number} is transferred to counter {ticket.target_counter}",
+                                        text="ticket_directed_elsewhere",
+                                        values={"ticket": ticket.number, "target": ticket.target_counter})
+            if ticket.service not in c.services and ticket.target_counter != counter:
                 raise IllegalTransition(f"counter {counter} does not serve {ticket.service}", text="counter_not_serving",
                                         values={"counter": counter, "service": ticket.service})
             tr.check("call", c, current)
@@ -624,16 +657,28 @@ class QueueEngine:
         return self._run(action)
 
     def transfer(
-        self, ticket_id: int, service: str, counter: int | None = None, officer_id: int | None = None
+        self, ticket_id: int, service: str | None = None, counter: int | None = None, officer_id: int | None = None,
+        to_counter: int | None = None,
     ) -> Ticket:
-        """Move a ticket to another service's queue; it keeps its number and original issue time."""
+        """Move a ticket to another service's queue, or direct it to one counter (``to_counter``: only that
+        counter calls it, before its ordinary queue; kiosk/queue/priorities.py), or both. It keeps its number
+        and original issue time (its place: the ticket id). ``counter`` is the acting officer's counter.
+
+        Without ``service`` a direction keeps the ticket's service (then the same service is fine); the
+        target must list the ticket's (new) service. A closed or paused target is allowed: the ticket waits
+        for it (the console warns), as a citizen sent to a colleague on a break would. A transfer to a service
+        alone clears any direction."""
 
         def action(tx: _Tx) -> Ticket:
             ticket = self._ticket(tx.conn, ticket_id)
-            target = self._service(tx.conn, service)
-            if target.code == ticket.service:
+            if service is None and to_counter is None:
+                raise InvalidInput("give a service, a counter or both to transfer to", text="transfer_needs_target")
+            target = self._service(tx.conn, service) if service is not None else self._service(tx.conn, ticket.service)
+            if to_counter is None and target.code == ticket.service:
                 raise InvalidInput(f"ticket {ticket.number} is already in {target.code}", text="ticket_same_service",
                                    values={"ticket": ticket.number, "service": target.name})
+            if to_counter is not None:
+                self._check_target(tx, ticket, target, to_counter)
             to = tr.check_ticket("transfer", ticket)
             if ticket.state in tr.AT_COUNTER:
                 if counter is not None and ticket.counter != counter:
@@ -645,15 +690,33 @@ class QueueEngine:
                 self._update_counter(tx, holder.number, current_ticket_id=None)
             moved = self._update_ticket(
                 tx, ticket.id, state=to, service_code=target.code, counter_number=None,
-                called_at=None, started_at=None, recalls=0,
+                called_at=None, started_at=None, recalls=0, target_counter=to_counter,
+                target_from=counter if to_counter is not None else None,
             )
             tx.record(ev.TicketTransferred(
                 at=self.clock.now(), ticket_id=ticket.id, number=ticket.number, service=target.code,
-                from_service=ticket.service, counter=counter, officer_id=officer_id,
+                from_service=ticket.service, counter=counter, officer_id=officer_id, to_counter=to_counter,
             ))
             return moved
 
         return self._run(action)
+
+    def _check_target(self, tx: _Tx, ticket: Ticket, target: Service, number: Any) -> None:
+        """A counter a ticket may be directed to: it exists, lists the service, and is not where it is now."""
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise InvalidInput("counter must be a counter number")
+        row = tx.conn.execute("SELECT 1 FROM counters WHERE number = ?", [number]).fetchone()
+        if row is None:
+            raise NotFound(f"no counter number {number} to transfer to", code="transfer_no_counter",
+                           text="transfer_no_counter", values={"ticket": ticket.number, "counter": number})
+        if target.code not in self._counter(tx.conn, number).services:
+            raise InvalidInput(f"counter {number} does not serve {target.code}", code="transfer_counter_not_serving",
+                               text="transfer_counter_not_serving",
+                               values={"ticket": ticket.number, "counter": number, "service": target.name})
+        here = ticket.counter if ticket.state in tr.AT_COUNTER else ticket.target_counter
+        if here == number and target.code == ticket.service:
+            raise InvalidInput(f"ticket {ticket.number} is already at counter {number}", code="transfer_same_counter",
+                               text="transfer_same_counter", values={"ticket": ticket.number, "counter": number})
 
     def cancel(self, ticket_id: int, officer_id: int | None = None, reason: str = "") -> Ticket:
         """Cancel a waiting or held ticket."""
@@ -662,7 +725,8 @@ class QueueEngine:
         def action(tx: _Tx) -> Ticket:
             ticket = self._ticket(tx.conn, ticket_id)
             to = tr.check_ticket("cancel", ticket)
-            gone = self._update_ticket(tx, ticket.id, state=to, finished_at=self.clock.now())
+            gone = self._update_ticket(tx, ticket.id, state=to, finished_at=self.clock.now(),
+                                       target_counter=None, target_from=None)  # a direction only while waiting
             tx.record(ev.TicketCancelled(
                 at=self.clock.now(), ticket_id=ticket.id, number=ticket.number, service=ticket.service,
                 officer_id=officer_id, reason=reason,
@@ -670,6 +734,76 @@ class QueueEngine:
             return gone
 
         return self._run(action)
+
+    # -- the dossier code and note (kiosk/queue/dossier.py) ---------------------------------
+    def note_ticket(self, ticket_id: int, dossier_code: Any = KEEP, note: Any = KEEP, counter: int | None = None,
+                    officer_id: int | None = None) -> TicketNotes:
+        """Write the dossier code and/or the note of a ticket (None or "" clears one; KEEP leaves it).
+
+        Only the ticket at COUNTER (called or being served there) or one COUNTER finished at most
+        ``dossier.NOTE_WINDOW_S`` ago; COUNTER None (an administrator) skips the counter check, not the others.
+        """
+        code = dossier_code if dossier_code is KEEP else dossier.clean_code(dossier_code)
+        text = note if note is KEEP else dossier.clean_note(note)
+
+        def action(tx: _Tx) -> TicketNotes:
+            ticket = self._ticket(tx.conn, ticket_id)
+            now = self.clock.now()
+            if ticket.state not in ("called", "serving", "done"):
+                raise IllegalTransition(f"ticket {ticket.number} is {ticket.state}: no dossier code can be noted",
+                                        code="note_refused", text="note_ticket_state",
+                                        values={"ticket": ticket.number, "state": ticket.state})
+            if counter is not None and ticket.counter != counter:
+                raise IllegalTransition(f"ticket {ticket.number} is counter {ticket.counter}'s, not {counter}'s",
+                                        code="note_refused", text="note_other_counter",
+                                        values={"ticket": ticket.number, "holder": ticket.counter})
+            if ticket.state == "done" and (ticket.finished_at is None
+                                           or now - ticket.finished_at > dossier.NOTE_WINDOW_S):
+                raise IllegalTransition(f"ticket {ticket.number} was finished more than "
+                                        f"{dossier.NOTE_WINDOW_S // 60} minutes ago", code="note_refused",
+                                        text="note_too_late",
+                                        values={"ticket": ticket.number, "minutes": dossier.NOTE_WINDOW_S // 60})
+            before = self._notes(tx.conn, ticket.id)
+            notes = TicketNotes(before.dossier_code if code is KEEP else code, before.note if text is KEEP else text)
+            tx.conn.execute("UPDATE tickets SET dossier_code = ?, note = ? WHERE id = ?",
+                            [notes.dossier_code, notes.note or None, ticket.id])
+            tx.record(ev.TicketNoted(
+                at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, counter=counter,
+                officer_id=officer_id, dossier_code=notes.dossier_code, note=notes.note,
+            ))
+            return notes
+
+        return self._run(action)
+
+    @staticmethod
+    def _notes(conn: sqlite3.Connection, ticket_id: int) -> TicketNotes:
+        row = conn.execute("SELECT dossier_code, note FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+        if row is None:
+            raise NotFound(f"no ticket with id {ticket_id}", text="no_ticket")
+        return TicketNotes(row[0], row[1] or "")
+
+    def ticket_notes(self, ticket_id: int) -> TicketNotes:
+        """The dossier code and note of a ticket ((None, "") when none was written)."""
+        return self._notes(self.store.conn(), ticket_id)
+
+    def ticket_origin(self, ticket_id: int) -> tuple[str | None, float | None]:
+        """(citizen key, booked slot start) of a ticket: the opaque key of the citizen whose card or face took
+        it (None: anonymous) and the start of the booking it was checked in from (None: a walk-in)."""
+        conn = self.store.conn()
+        row = conn.execute("SELECT citizen_key FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+        if row is None:
+            raise NotFound(f"no ticket with id {ticket_id}", text="no_ticket")
+        booked = conn.execute("SELECT slot_start FROM appointments WHERE ticket_id = ? LIMIT 1", [ticket_id]).fetchone()
+        return row[0], booked[0] if booked else None
+
+    def last_finished(self, counter: int, within_s: float = dossier.NOTE_WINDOW_S) -> Ticket | None:
+        """The ticket COUNTER finished last, if within the last WITHIN_S seconds (today's tickets only)."""
+        now = self.clock.now()
+        row = self.store.conn().execute(
+            "SELECT * FROM tickets WHERE day = ? AND counter_number = ? AND state = 'done' AND finished_at >= ? "
+            "ORDER BY finished_at DESC, id DESC LIMIT 1", [local_day(self.clock, now), counter, now - within_s],
+        ).fetchone()
+        return Ticket.from_row(row) if row is not None else None
 
     # -- counter state --------------------------------------------------------------------
     def open_counter(self, counter: int, officer_id: int | None = None) -> Counter:
@@ -751,7 +885,8 @@ class QueueEngine:
             if ticket.id in holders:
                 self._update_counter(tx, holders[ticket.id], current_ticket_id=None)
             expired.append(self._update_ticket(
-                tx, ticket.id, state=tr.check_ticket(dayend.EXPIRE, ticket), finished_at=now))
+                tx, ticket.id, state=tr.check_ticket(dayend.EXPIRE, ticket), finished_at=now,
+                target_counter=None, target_from=None))
             tx.record(ev.TicketExpired(
                 at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, was=ticket.state,
                 day=ticket.day, counter=ticket.counter,
@@ -785,4 +920,4 @@ def _clean_reason(reason: Any, required: bool) -> str:
     return unicodedata.normalize("NFC", reason)
 
 
-__all__ = ["QueueEngine", "QueueSettings", "IssuedTicket"]
+__all__ = ["KEEP", "QueueEngine", "QueueSettings", "IssuedTicket", "TicketNotes"]

@@ -168,16 +168,20 @@ class TicketNoShow(TicketEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class TicketTransferred(TicketEvent):
-    """A ticket moved from ``from_service``'s queue to ``service``'s, keeping its issue time."""
+    """A ticket moved to ``service``'s queue (or to ``to_counter`` alone), keeping its issue time."""
 
     name: ClassVar[str] = "ticket_transferred"
     wire_names: ClassVar[Mapping[str, str]] = {"from_service": "from"}
     from_service: str
     counter: int | None = None
     officer_id: int | None = None
+    to_counter: int | None = None  # directed to that counter alone (``counter`` is the acting one)
 
     def data(self) -> dict[str, Any]:
-        return {**super().data(), "to": self.service}
+        data = {**super().data(), "to": self.service}
+        if self.to_counter is None:  # a transfer to a service keeps the row as it always was
+            del data["to_counter"]
+        return data
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,6 +224,17 @@ class TicketExpired(TicketEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TicketNoted(TicketEvent):
+    """An officer wrote the dossier code (mã hồ sơ) and note of a ticket; the newest stands (kiosk/queue/dossier.py)."""
+
+    name: ClassVar[str] = "ticket_noted"
+    counter: int | None = None
+    officer_id: int | None = None
+    dossier_code: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class CounterOpened(CounterEvent):
     """A counter opened."""
 
@@ -252,7 +267,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
         TicketIssued, TicketCalled, TicketRecalled, TicketStarted, TicketFinished, TicketNoShow,
-        TicketTransferred, TicketHeld, TicketReturned, TicketCancelled, TicketExpired,
+        TicketTransferred, TicketHeld, TicketReturned, TicketCancelled, TicketExpired, TicketNoted,
         CounterOpened, CounterPaused, CounterResumed, CounterClosed,
     )
 }

@@ -12,6 +12,12 @@ ticket's service, its place is counted as if every counter that lists the servic
 (``assumed``): the order it would get when they open (a service no counter lists is counted as if one
 counter served it alone).
 
+A ticket transferred to one counter (``target``, tickets.target_counter) is in no service's queue: only that
+counter calls it, before its ordinary queue (the rule's ``directed`` groups). Its position is counted as
+any other's (calls before it at counters that serve its service); its wait is the service time of what its
+counter alone calls before it. When that counter is not open, its place is counted as if it were
+(``assumed``): the ticket waits for it.
+
 A ticket's **position** is 1 + the tickets called before it by the simulated counters that serve its
 service: the citizens who will take those counters first (a ticket called meanwhile at a counter that
 cannot serve this service does not delay it). Its **estimated wait** is the service time those tickets
@@ -33,14 +39,15 @@ from kiosk.queue.priorities import PriorityPolicy, next_for_counter, next_streak
 class Waiting:
     """A waiting ticket as the simulation needs it (lighter than a Ticket: it reads every waiting one)."""
 
-    __slots__ = ("id", "service", "issued_at", "is_priority")
+    __slots__ = ("id", "service", "issued_at", "is_priority", "target")
 
-    def __init__(self, id: int, service: str, priority: str, issued_at: float) -> None:  # noqa: A002
-        self.id, self.service, self.issued_at = id, service, issued_at
+    def __init__(self, id: int, service: str, priority: str, issued_at: float,  # noqa: A002
+                 target: int | None = None) -> None:
+        self.id, self.service, self.issued_at, self.target = id, service, issued_at, target
         self.is_priority = priority != "normal"
 
     def __repr__(self) -> str:
-        return f"Waiting({self.id}, {self.service!r}, priority={self.is_priority})"
+        return f"Waiting({self.id}, {self.service!r}, priority={self.is_priority}, target={self.target})"
 
 
 @dataclass(frozen=True)
@@ -65,8 +72,12 @@ def _simulate(
     mean_seconds: Callable[[str], float], targets: Collection[int] | None, assumed: bool,
 ) -> dict[int, Place]:
     queues: dict[str, tuple[deque[Waiting], deque[Waiting]]] = {}  # per service: (normal, priority)
+    directed: dict[int, tuple[deque[Waiting], deque[Waiting]]] = {}  # per target counter: (normal, priority)
     for t in sorted(waiting, key=lambda t: t.id):  # queue order: the sequence of issue
-        queues.setdefault(t.service, (deque(), deque()))[t.is_priority].append(t)
+        if t.target is not None:
+            directed.setdefault(t.target, (deque(), deque()))[t.is_priority].append(t)
+        else:
+            queues.setdefault(t.service, (deque(), deque()))[t.is_priority].append(t)
 
     def head(code: str, is_priority: bool) -> Waiting | None:
         groups = queues.get(code)
@@ -74,6 +85,10 @@ def _simulate(
             return None
         q = groups[is_priority]
         return q[0] if q else None
+
+    def directed_head(number: int) -> Callable[[bool], Waiting | None]:
+        groups = directed.get(number)
+        return lambda is_priority: (groups[is_priority][0] if groups and groups[is_priority] else None)
 
     order = sorted(counters, key=lambda c: c.number)
     serving: dict[str, int] = {}
@@ -84,24 +99,28 @@ def _simulate(
     streak = {c.number: c.normal_streak for c in order}
     ahead: dict[str, int] = {}  # per service: tickets called so far by counters that serve it
     work: dict[str, float] = {}  # per service: the service time of those tickets
+    work_at: dict[int, float] = {}  # per counter: the service time of the tickets it called so far
     left = set(targets) if targets is not None else {t.id for t in waiting}
     places: dict[int, Place] = {}
     active = order
     while left and active:  # no counter left with anyone to call: nobody left that these counters serve
         done: list[SimCounter] = []
         for c in active:
-            t = next_for_counter(c.services, head, policy, streak[c.number], now)
+            t = next_for_counter(c.services, head, policy, streak[c.number], now, directed_head(c.number))
             if t is None:
                 done.append(c)  # the queues only shrink: it will never call again
                 continue
-            queues[t.service][t.is_priority].popleft()  # the rule picks a group's first ticket
+            # the rule picks a group's first ticket
+            (directed[c.number] if t.target is not None else queues[t.service])[t.is_priority].popleft()
             streak[c.number] = next_streak(t, streak[c.number])
             if t.id in left:
                 left.discard(t.id)
-                places[t.id] = Place(ahead.get(t.service, 0) + 1,
-                                     int(round(work.get(t.service, 0.0) / serving[t.service])), assumed)
+                before = (work_at.get(c.number, 0.0) if t.target is not None
+                          else work.get(t.service, 0.0) / serving[t.service])
+                places[t.id] = Place(ahead.get(t.service, 0) + 1, int(round(before)), assumed)
             if t.service not in means:
                 means[t.service] = mean_seconds(t.service)
+            work_at[c.number] = work_at.get(c.number, 0.0) + means[t.service]
             for code, _ in c.services:
                 ahead[code] = ahead.get(code, 0) + 1
                 work[code] = work.get(code, 0.0) + means[t.service]
@@ -122,9 +141,18 @@ def forecast(
     wanted = {t.id for t in waiting} if targets is None else set(targets)
     served_now = {code for c in open_counters for code, _ in c.services}
     stranded: dict[str, set[int]] = {}
+    waits_for: dict[int, set[int]] = {}  # a counter not open -> the tickets directed to it
     for t in waiting:
-        if t.id in wanted and t.id not in places and t.service not in served_now:
+        if t.id not in wanted or t.id in places:
+            continue
+        if t.target is not None:
+            waits_for.setdefault(t.target, set()).add(t.id)
+        elif t.service not in served_now:
             stranded.setdefault(t.service, set()).add(t.id)
+    for number, ids in waits_for.items():  # as if the counter it waits for were open
+        target = next((c for c in counters if c.number == number), SimCounter(number, ()))
+        listing = open_counters + [SimCounter(target.number, target.services, target.normal_streak)]
+        places.update(_simulate(waiting, listing, policy, now, mean_seconds, ids, assumed=True))
     for code, ids in stranded.items():
         listing = [c for c in counters if not c.is_open and any(s == code for s, _ in c.services)]
         if not listing:  # no counter lists it at all: as if one counter served it alone

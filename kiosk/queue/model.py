@@ -68,6 +68,10 @@ class Ticket:
     started_at: float | None
     finished_at: float | None
     recalls: int
+    # transferred to one counter (kiosk/queue/priorities.py next_for_counter): only it calls the ticket while
+    # it waits; ``target_from`` is the counter that sent it (None: an admin). Both None once it stops waiting.
+    target_counter: int | None = None
+    target_from: int | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Ticket:
@@ -76,6 +80,7 @@ class Ticket:
             priority=row["priority"], state=row["state"], channel=row["channel"],
             issued_at=row["issued_at"], counter=row["counter_number"], called_at=row["called_at"],
             started_at=row["started_at"], finished_at=row["finished_at"], recalls=row["recalls"],
+            target_counter=row["target_counter"], target_from=row["target_from"],
         )
 
     @property
@@ -88,6 +93,7 @@ class Ticket:
             "state": self.state, "counter": self.counter, "issued_at": iso(self.issued_at, tz),
             "called_at": iso(self.called_at, tz), "started_at": iso(self.started_at, tz),
             "finished_at": iso(self.finished_at, tz), "recalls": self.recalls,
+            "target_counter": self.target_counter, "target_from": self.target_from,
         }
 
 

@@ -82,16 +82,24 @@ def choose_next(waiting: Sequence[Q], policy: PriorityPolicy, normal_streak: int
 
 def next_for_counter(
     services: Iterable[tuple[str, int]], head: Callable[[str, bool], Q | None], policy: PriorityPolicy,
-    normal_streak: int, now: float,
+    normal_streak: int, now: float, directed: Callable[[bool], Q | None] | None = None,
 ) -> Q | None:
-    """Who a counter calls next: `choose_next` among the candidates of its first tier of services (by
-    rank, ``counter_services.rank``; equal ranks are pooled) with someone waiting.
+    """Who a counter calls next. First the tickets transferred to this very counter (``directed(is_priority)``
+    gives the first of its normal or priority group; ``target_counter``): `choose_next` among them, so the
+    policy still puts a directed priority citizen before a directed normal one. Only when none is directed
+    to it, `choose_next` among the candidates of its first tier of services (by rank,
+    ``counter_services.rank``; equal ranks are pooled) with someone waiting. ``head`` gives only the ordinary
+    queue: a ticket directed to a counter is in no service's queue, so no other counter ever calls it.
 
     ``services`` are the counter's (code, rank) in rank order; ``head(code, is_priority)`` gives the first
     waiting ticket of a group. Every policy picks a group's first ticket (strict and interleave take the
     first of a group; wait_balanced adds the same bonus to a whole group, so within it the first wins),
     so the heads are all it needs: a few index lookups in the engine, a deque's front in the forecast.
     """
+    if directed is not None:
+        mine = [t for t in (directed(False), directed(True)) if t is not None]
+        if mine:
+            return choose_next(mine, policy, normal_streak, now)
     tier: int | None = None
     candidates: list[Q] = []
     for code, rank in services:

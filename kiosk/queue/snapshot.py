@@ -18,10 +18,17 @@ def last_event_id(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
 
 
-def counter_view(engine: QueueEngine, c: Counter, officer: str | None) -> dict[str, Any]:
-    """One counter of the snapshot: state, current ticket and the actions allowed there now."""
+def counter_view(engine: QueueEngine, c: Counter, officer: str | None, waiting_list: int = 10) -> dict[str, Any]:
+    """One counter of the snapshot: state, current ticket, the actions allowed there now, and the tickets
+    transferred to it (``directed``: only it calls them, before its own queue; index tickets_directed)."""
     current = engine.ticket(c.current_ticket_id) if c.current_ticket_id else None
+    directed = engine.store.conn().execute(
+        "SELECT id, number, service_code, priority, issued_at, target_from FROM tickets "
+        "WHERE target_counter = ? AND state = 'waiting' ORDER BY id LIMIT ?", [c.number, waiting_list]).fetchall()
     return {
+        "directed": [{"id": t["id"], "number": t["number"], "service": t["service_code"], "priority": t["priority"],
+                      "issued_at": iso(t["issued_at"], engine.clock.tz), "from_counter": t["target_from"]}
+                     for t in directed],
         "number": c.number, "name": c.name, "state": c.state, "pause_reason": c.pause_reason,
         "services": list(c.services), "officer": officer,
         "current": current.to_api(engine.clock.tz) if current else None,
@@ -49,7 +56,8 @@ def queue_snapshot(engine: QueueEngine, waiting_list: int = 10, recent_calls: in
         row = agg.get(svc.code)
         total_waiting += row["n"] if row else 0
         head = conn.execute(
-            "SELECT id, number, priority, issued_at FROM tickets WHERE state = 'waiting' AND service_code = ? "
+            "SELECT id, number, priority, issued_at, target_counter FROM tickets WHERE state = 'waiting' "
+            "AND service_code = ? "
             "ORDER BY id LIMIT ?", [svc.code, waiting_list]).fetchall()
         services.append({
             "code": svc.code, "name": svc.name, "name_en": svc.name_en, "prefix": svc.prefix,
@@ -60,7 +68,7 @@ def queue_snapshot(engine: QueueEngine, waiting_list: int = 10, recent_calls: in
             "longest_wait_s": round(now - row["first"]) if row else 0,
             "over_sla": (row["over"] or 0) if row else 0,
             "next": [{"id": t["id"], "number": t["number"], "priority": t["priority"],
-                      "issued_at": iso(t["issued_at"], tz)} for t in head],
+                      "issued_at": iso(t["issued_at"], tz), "target_counter": t["target_counter"]} for t in head],
         })
     officers = {r[0]: r[1] or r[2] for r in conn.execute("SELECT id, full_name, username FROM users")}
     counters = [counter_view(engine, c, officers.get(c.officer_id)) for c in engine.counters()]

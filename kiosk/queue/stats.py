@@ -3,7 +3,8 @@
 wait            issue -> first call (a transferred ticket keeps its original issue time)
 walk            first call -> start at the counter
 service         start -> finish
-idle_waiting    seconds a counter stood open with no ticket while one of its services had people waiting
+idle_waiting    seconds a counter stood open with no ticket while one of its services had people waiting (a
+                ticket transferred to one counter waits for that counter only: it makes no other one idle)
 """
 from __future__ import annotations
 
@@ -29,6 +30,12 @@ class _TicketLife:
     priority: str = "normal"
     expired: float | None = None  # when its day ended before it was served
     service_unknown: bool = False  # finished without a start of its own (kiosk.queue.events.TicketFinished)
+    target: int | None = None  # transferred to this counter alone, until called (TicketTransferred.to_counter)
+
+    @property
+    def queue(self) -> str | tuple[str, int]:
+        """Whose queue it waits in: its service's, or only its target counter's."""
+        return self.service if self.target is None else ("counter", self.target)
 
 
 @dataclass
@@ -57,12 +64,12 @@ def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = Non
     # Tickets transferred in from an earlier day are out of scope; a day's queue starts empty.
     tickets: dict[int, _TicketLife] = {}
     counters: dict[int, _CounterLife] = defaultdict(_CounterLife)
-    waiting: dict[str, int] = defaultdict(int)
+    waiting: dict[str | tuple[str, int], int] = defaultdict(int)  # per queue (_TicketLife.queue)
 
     def advance(now: float) -> None:
         for number, life in counters.items():
             if life.since is not None and life.state == "open" and not life.busy:
-                if any(waiting[s] > 0 for s in served_by[number]):
+                if any(waiting[s] > 0 for s in served_by[number]) or waiting[("counter", number)] > 0:
                     life.idle_waiting += max(0.0, now - life.since)
             life.since = now
 
@@ -96,7 +103,8 @@ def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = Non
                 pass
             case ev.TicketCalled():
                 if t.outcome == "waiting":
-                    waiting[t.service] -= 1
+                    waiting[t.queue] -= 1
+                t.target = None  # a call fulfils a direction
                 t.called = t.called or event.at
                 t.outcome = "called"
                 if c:
@@ -117,23 +125,23 @@ def day_statistics(conn: sqlite3.Connection, clock: Clock, day: str | None = Non
                     c.busy = False
             case ev.TicketReturned():
                 t.outcome = "waiting"
-                waiting[t.service] += 1
+                waiting[t.queue] += 1
             case ev.TicketTransferred():
                 if t.outcome == "waiting":
-                    waiting[t.service] -= 1
+                    waiting[t.queue] -= 1
                 elif t.outcome in ("called", "serving") and c:
                     c.busy = False
-                t.service = event.service
+                t.service, t.target = event.service, event.to_counter
                 t.outcome = "waiting"
                 t.called = t.started = None
-                waiting[t.service] += 1
+                waiting[t.queue] += 1
             case ev.TicketCancelled():
                 if t.outcome == "waiting":
-                    waiting[t.service] -= 1
+                    waiting[t.queue] -= 1
                 t.outcome = "cancelled"
             case ev.TicketExpired():
                 if t.outcome == "waiting":
-                    waiting[t.service] -= 1
+                    waiting[t.queue] -= 1
                 elif t.outcome in ("called", "serving") and c:
                     c.busy = False
                 t.outcome, t.expired = "expired", event.at

@@ -40,6 +40,7 @@ class Cell:
     r4: int = 0
     r5: int = 0
     wait_hist: dict[int, int] = field(default_factory=dict)
+    dossiers: int = 0  # tickets with a dossier code (the centre's reports only: the city never has one)
 
     # -- filling ---------------------------------------------------------------------------------
     def add_arrival(self, t: TicketFact, target_s: float, until: float) -> None:
@@ -67,6 +68,8 @@ class Cell:
         if spent is not None:
             self.services += 1
             self.service_sum += spent
+        if t.dossier_code:
+            self.dossiers += 1
         if t.rating is not None:
             name = f"r{t.rating}"
             setattr(self, name, getattr(self, name) + 1)

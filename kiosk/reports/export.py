@@ -24,6 +24,11 @@ def report_columns(by: str) -> list[tuple[str, str]]:
     return [(k, vi.BY_VI[by] if k == "label" else vi.COLUMNS_VI[k]) for k in keys]
 
 
+def centre_report_columns(by: str) -> list[tuple[str, str]]:
+    """The centre's report: the shared columns (the city's as well) and the tickets with a dossier code."""
+    return [*report_columns(by), ("dossiers", vi.COLUMNS_VI["dossiers"])]
+
+
 def monthly_columns() -> list[tuple[str, str]]:
     return [("key", vi.COLUMNS_VI["key"]), ("label", vi.BY_VI["month"]),
             *((k, t) for k, t in vi.MONTHLY_COLUMNS_VI.items())]
@@ -33,16 +38,17 @@ def _cells(columns: Columns, row: dict[str, Any]) -> list[Any]:
     return [row.get(k) for k, _ in columns]
 
 
-def to_csv(columns: Columns, rows: list[dict[str, Any]], total: dict[str, Any]) -> bytes:
+def to_csv(columns: Columns, rows: list[dict[str, Any]], total: dict[str, Any] | None) -> bytes:
+    """TOTAL None: no total row (a list of tickets has none)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([title for _, title in columns])
-    for row in [*rows, total]:
+    for row in [*rows, *([total] if total is not None else [])]:
         writer.writerow(["" if v is None else v for v in _cells(columns, row)])
     return (BOM + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(titles: list[str], columns: Columns, rows: list[dict[str, Any]], total: dict[str, Any],
+def to_xlsx(titles: list[str], columns: Columns, rows: list[dict[str, Any]], total: dict[str, Any] | None,
             sheet: str = "Báo cáo") -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -62,11 +68,12 @@ def to_xlsx(titles: list[str], columns: Columns, rows: list[dict[str, Any]], tot
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
         ws.append(_cells(columns, row))
-    ws.append(_cells(columns, total))
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
+    if total is not None:
+        ws.append(_cells(columns, total))
+        for cell in ws[ws.max_row]:
+            cell.font = Font(bold=True)
     for i, (key, _) in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = 32 if key == "label" else 14
+        ws.column_dimensions[get_column_letter(i)].width = 32 if key in ("label", "note") else 14
         if key.endswith("_s") or key.endswith("_pct"):
             for (cell,) in ws.iter_rows(min_row=header + 1, min_col=i, max_col=i):
                 cell.number_format = "0.0"

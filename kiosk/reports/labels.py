@@ -30,6 +30,7 @@ COLUMNS_VI = {
     "over_sla_pct": "Tỷ lệ chờ quá thời gian quy định (%)",
     "ratings": "Số lượt đánh giá",
     "satisfied_pct": "Tỷ lệ hài lòng (%)",
+    "dossiers": "Số phiếu có mã hồ sơ",
 }
 
 MONTHLY_COLUMNS_VI = {

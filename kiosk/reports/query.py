@@ -129,6 +129,11 @@ def grouped(store: Any, clock: Clock, q: ReportQuery) -> tuple[list[tuple[Any, C
     return [(k, groups[k]) for k in keys], total
 
 
+def _centre_row(cell: Cell, key: Any, label: str) -> dict[str, Any]:
+    """The ROW plus what only the centre knows: ``dossiers``, the tickets with a dossier code."""
+    return {**cell.row(key, label), "dossiers": cell.dossiers}
+
+
 def report(store: Any, clock: Clock, q: ReportQuery) -> dict[str, Any]:
     rows, total = grouped(store, clock, q)
     names = _names(store.conn(), q.by)
@@ -136,8 +141,8 @@ def report(store: Any, clock: Clock, q: ReportQuery) -> dict[str, Any]:
         "from": q.first.isoformat(),
         "to": q.last.isoformat(),
         "by": q.by,
-        "rows": [cell.row(key, _label(q.by, key, names)) for key, cell in rows],
-        "total": total.row(None, vi.TOTAL_VI),
+        "rows": [_centre_row(cell, key, _label(q.by, key, names)) for key, cell in rows],
+        "total": _centre_row(total, None, vi.TOTAL_VI),
         "wait_distribution": histogram.coarse(total.wait_hist, WAIT_CHART_BOUNDS_S),
         "ratings_by_score": {str(s): getattr(total, f"r{s}") for s in range(1, 6)},
     }

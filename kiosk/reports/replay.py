@@ -8,7 +8,8 @@ The definitions are those of kiosk/queue/stats.py (day_statistics), ticket by ti
 - over the target (the service's ``sla_minutes``): a wait longer than it, or a citizen still waiting
   (at the day's end, or now for today) or closed at day end (``ticket_expired``) past it; the share is
   over those that were called, still wait, or expired;
-- a counter and officer are those of the ticket's last call, finish or no-show (None: never called).
+- a counter and officer are those of the ticket's last call, finish or no-show (None: never called);
+- the dossier code is that of the newest ``ticket_noted`` (None: none, or cleared).
 
 Rows are read as plain columns, never through `event_from_row`: the rollups need no data column, and a
 type this code does not know (a later release's) is skipped rather than failing a report.
@@ -30,6 +31,7 @@ _ISSUED, _CALLED, _RECALLED = ev.TicketIssued.name, ev.TicketCalled.name, ev.Tic
 _STARTED, _FINISHED, _NO_SHOW = ev.TicketStarted.name, ev.TicketFinished.name, ev.TicketNoShow.name
 _HELD, _RETURNED = ev.TicketHeld.name, ev.TicketReturned.name
 _TRANSFERRED, _CANCELLED = ev.TicketTransferred.name, ev.TicketCancelled.name
+_NOTED = ev.TicketNoted.name
 
 # a ticket's outcome -> the ROW count it adds to (waiting, called, serving and held count as issued only)
 OUTCOME_COUNTS = {"done": "served", "no_show": "no_show", "cancelled": "cancelled", "expired": "expired"}
@@ -49,6 +51,7 @@ class TicketFact:
     officer: int | None = None
     rating: int | None = None
     service_unknown: bool = False  # finished without a start of its own: no service time (kiosk.queue.stats)
+    dossier_code: str | None = None  # the newest ``ticket_noted``'s code (kiosk/queue/dossier.py)
 
     @property
     def wait_s(self) -> float | None:
@@ -73,6 +76,12 @@ def _service_unknown(row: Mapping[str, Any]) -> bool:
     """The finish's ``service_unknown`` flag, read as its own column (the rollups select
     ``json_extract(data, '$.service_unknown')``); rows without that column: False."""
     return "service_unknown" in row.keys() and bool(row["service_unknown"])
+
+
+def _dossier_code(row: Mapping[str, Any]) -> str | None:
+    """A ``ticket_noted``'s code, read as its own column (``json_extract(data, '$.dossier_code')``, as the
+    finish's flag above); rows without that column (the city's, which never has a code): None."""
+    return row["dossier_code"] or None if "dossier_code" in row.keys() else None
 
 
 def replay(rows: Iterable[Mapping[str, Any]], ratings: Mapping[int, int] | None = None) -> list[TicketFact]:
@@ -113,6 +122,8 @@ def replay(rows: Iterable[Mapping[str, Any]], ratings: Mapping[int, int] | None 
             t.outcome, t.outcome_at = "cancelled", at
         elif kind == TICKET_EXPIRED:
             t.outcome, t.outcome_at = "expired", at
+        elif kind == _NOTED:
+            t.dossier_code = _dossier_code(row)
     for tid, score in (ratings or {}).items():
         if tid in facts:
             facts[tid].rating = score

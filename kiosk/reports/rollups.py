@@ -54,7 +54,8 @@ def day_cells(conn: sqlite3.Connection, clock: Clock, day: str) -> Cells:
     _, end = day_bounds(clock, day)
     rows = conn.execute(
         "SELECT e.type, e.at, e.ticket_id, e.counter_number, e.officer_id, e.service_code, "
-        "CASE WHEN e.type = 'ticket_finished' THEN json_extract(e.data, '$.service_unknown') END AS service_unknown "
+        "CASE WHEN e.type = 'ticket_finished' THEN json_extract(e.data, '$.service_unknown') END AS service_unknown, "
+        "CASE WHEN e.type = 'ticket_noted' THEN json_extract(e.data, '$.dossier_code') END AS dossier_code "
         "FROM tickets t JOIN events e ON e.ticket_id = t.id WHERE t.day = ? ORDER BY e.id", [day])
     ratings = dict(conn.execute(
         "SELECT r.ticket_id, r.score FROM tickets t JOIN ratings r ON r.ticket_id = t.id WHERE t.day = ?",

@@ -371,6 +371,34 @@ def m014_queue_order(db: sqlite_utils.Database) -> None:
         """)
 
 
+def m015_counter_transfer(db: sqlite_utils.Database) -> None:
+    """A ticket transferred to one counter (kiosk/queue/priorities.py ``next_for_counter``): ``target_counter``
+    is the only counter that may call it while it waits, ``target_from`` the counter that sent it (NULL: an
+    admin), for the target's console. Both are cleared when it stops waiting (called, cancelled, expired) or
+    is transferred to a service alone.
+    ``tickets_directed`` (partial: only directed rows, a handful a day) gives a counter's first directed
+    ticket of a priority group in id order with one seek, like ``tickets_queue``. No foreign key: a counter
+    is never deleted (kiosk/queue/catalog.py), and the engine checks the number at transfer."""
+    run_script(db, """
+        ALTER TABLE tickets ADD COLUMN target_counter INTEGER;
+        ALTER TABLE tickets ADD COLUMN target_from INTEGER;
+        CREATE INDEX tickets_directed ON tickets (target_counter, state, priority) WHERE target_counter IS NOT NULL;
+        """)
+
+
+def m016_ticket_dossier(db: sqlite_utils.Database) -> None:
+    """The dossier code (mã hồ sơ) and note an officer writes on a ticket (kiosk/queue/dossier.py), kept on the
+    ticket for fast reads beside their ``ticket_noted`` events; the reports' count of tickets with a code
+    (``report_rollups.dossiers``: days rolled up before are 0, rightly, as no code existed then); and the
+    booking of a ticket found by one index seek (the console shows its time), not a scan of every booking."""
+    run_script(db, """
+        ALTER TABLE tickets ADD COLUMN dossier_code TEXT;
+        ALTER TABLE tickets ADD COLUMN note TEXT;
+        ALTER TABLE report_rollups ADD COLUMN dossiers INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX appointments_ticket ON appointments (ticket_id) WHERE ticket_id IS NOT NULL;
+        """)
+
+
 TOKEN_ROLES_OLD = "role IN ('kiosk', 'officer', 'manager', 'admin', 'display')"
 TOKEN_ROLES_17 = "role IN ('kiosk', 'officer', 'manager', 'admin', 'display', 'rating')"
 
@@ -413,6 +441,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (12, "booking_binding", m012_booking_binding),
     (13, "sessions", m013_sessions),
     (14, "queue_order", m014_queue_order),
+    (15, "counter_transfer", m015_counter_transfer),
+    (16, "ticket_dossier", m016_ticket_dossier),
     (17, "rating_tokens", m017_rating_tokens),
 ]
 

@@ -35,7 +35,13 @@ ERRORS = {
     "rating_expired": "Đã hết thời gian đánh giá tại quầy. Quý khách có thể đánh giá qua mã QR trên phiếu.",
     "no_show_too_soon": "Số này vừa được gọi, chưa đủ thời gian tối thiểu để đánh dấu vắng mặt. Vui lòng chờ "
                         "công dân thêm ít phút hoặc gọi lại.",
+    "invalid_dossier_code": "Mã hồ sơ không hợp lệ, vui lòng kiểm tra lại.",
+    "invalid_note": "Ghi chú không hợp lệ, vui lòng kiểm tra lại.",
+    "note_refused": "Không ghi được mã hồ sơ cho số thứ tự này.",
     "ticket_number_not_found": "Không có số thứ tự này trong ngày hôm nay. Vui lòng kiểm tra lại số vừa nhập.",
+    "transfer_no_counter": "Không có quầy này để chuyển số đến.",
+    "transfer_counter_not_serving": "Quầy được chọn không phục vụ lĩnh vực của số này, không thể chuyển đến.",
+    "transfer_same_counter": "Số này đã ở quầy được chọn rồi.",
     "limit_reached": "Lĩnh vực này đã hết số trong ngày.",
     "person_limit_reached": "Quý khách đã lấy đủ số lượt cho lĩnh vực này trong ngày.",
     "service_closed": "Lĩnh vực này hiện không nhận hồ sơ.",
@@ -107,10 +113,26 @@ REFUSALS = {
     "ticket_held_elsewhere": "Số {ticket} đang được giữ lại tại quầy {holder}.",
     "ticket_same_service": "Số {ticket} đã ở lĩnh vực {service} rồi.",
     "ticket_other_counter": "Số {ticket} đang ở quầy {holder}, không phải quầy này.",
+    # transfer to one counter (QueueEngine.transfer ``to_counter``, call_ticket)
+    "transfer_no_counter": "Không có quầy số {counter} để chuyển số {ticket} đến.",
+    "transfer_counter_not_serving": "Quầy {counter} không phục vụ lĩnh vực {service}, không thể chuyển số {ticket} "
+                                    "đến quầy này.",
+    "transfer_same_counter": "Số {ticket} đã ở quầy {counter} rồi.",
+    "transfer_needs_target": "Vui lòng chọn lĩnh vực hoặc quầy để chuyển số đến.",
+    "ticket_directed_elsewhere": "Số {ticket} đã được chuyển đến quầy {target}: chỉ quầy {target} gọi số này.",
     "service_closed_now": "Lĩnh vực {service} hiện không nhận hồ sơ.",
     "daily_limit": "Lĩnh vực {service} đã hết số trong ngày (tối đa {limit} số).",
     "person_daily_limit": "Quý khách đã lấy {count} số cho lĩnh vực {service} hôm nay (tối đa {limit}).",
     "prefix_exhausted": "Đã hết số thứ tự trong ngày cho tiền tố {prefix}.",
+    # the dossier code and note of a ticket (kiosk/queue/dossier.py, kiosk/web/api/dossier.py)
+    "dossier_code_invalid": "Mã hồ sơ gồm {min} đến {max} ký tự: chữ cái không dấu, chữ số và các dấu . - / _ "
+                            "ở giữa (ví dụ 000.00.12.H26-241202-0001).",
+    "note_invalid": "Ghi chú chỉ gồm một dòng, tối đa {max} ký tự.",
+    "note_ticket_state": "Không ghi được mã hồ sơ cho số {ticket}: số này {state}.",
+    "note_other_counter": "Số {ticket} được phục vụ tại quầy {holder}, không phải quầy của Quý khách: không ghi "
+                          "được mã hồ sơ.",
+    "note_too_late": "Số {ticket} đã kết thúc quá {minutes} phút: không còn ghi được mã hồ sơ tại quầy.",
+    "note_no_counter": "Tài khoản này chưa được gán quầy nên không ghi được mã hồ sơ.",
     # appointments at the kiosk (kiosk/queue/appointments.py)
     "check_in_early": "Chưa đến giờ làm thủ tục. Quý khách vui lòng quay lại từ {at}.",
     "check_in_late": "Đã quá giờ làm thủ tục của lịch hẹn (đến {at}). Quý khách vui lòng lấy số thứ tự thông thường.",

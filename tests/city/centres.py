@@ -116,11 +116,13 @@ def assert_city_equals_centre(dsn: str, data_dir: Path, site: str, epoch: int = 
 
 def citizen_secrets(data_dir: Path) -> dict[str, set[str]]:
     """What must never reach the city from this centre: its citizens' card fields (opened with the key),
-    their ID-number lookups, officers' and citizens' names, reasons, comments, terminal labels."""
+    their ID-number lookups, officers' and citizens' names, reasons, dossier codes and notes, comments, terminal
+    labels."""
     config = centre_config(data_dir)
     vault = Vault(read_citizen_key(key_path(config)))
     out: dict[str, set[str]] = {"id_number": set(), "name": set(), "address": set(), "lookup": set(),
-                                "reason": set(), "comment": set(), "terminal": set(), "officer_name": set()}
+                                "reason": set(), "comment": set(), "terminal": set(), "officer_name": set(),
+                                "dossier_code": set(), "note": set()}
     for row in centre_rows(data_dir, "citizens", "lookup, record"):
         card = json.loads(vault.open(row["record"], RECORD_PURPOSE))
         for key in ("id_number", "old_id_number"):
@@ -138,6 +140,11 @@ def citizen_secrets(data_dir: Path) -> dict[str, set[str]]:
         reason = json.loads(row["data"]).get("reason")
         if reason:
             out["reason"].add(reason)
+    for row in centre_rows(data_dir, "tickets", "dossier_code, note"):  # the centre's records, free text
+        if row["dossier_code"]:
+            out["dossier_code"].add(row["dossier_code"])
+        if row["note"]:
+            out["note"].add(row["note"])
     for row in centre_rows(data_dir, "ratings", "comment"):
         if row["comment"]:
             out["comment"].add(row["comment"])

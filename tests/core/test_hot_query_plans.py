@@ -95,7 +95,16 @@ def test_hot_paths_never_scan_the_history(hot_app):
     held = [t.id for t in kiosk.engine.held()]
     assert op("call").post(f"/api/v1/tickets/{held[0]}/return", json={}, headers=o1).status_code == 200
     current = kiosk.engine.counter(1).current_ticket_id
+    # the console's desk and a dossier code on the current ticket (kiosk/web/api/dossier.py)
+    assert op("desk").get("/api/v1/counters/1/desk", headers=o1).get_json()["current"]["id"] == current
+    assert op("desk").post(f"/api/v1/tickets/{current}/dossier", json={"code": "HS-1"}, headers=o1).status_code == 200
     assert op("call").post(f"/api/v1/tickets/{current}/transfer", json={"service": "CT"}, headers=o1).status_code == 200
+    # a transfer to one counter, and that counter's next call (its directed tickets first: index tickets_directed)
+    directed = kiosk.engine.waiting("HT")[0].id
+    assert op("call").post(f"/api/v1/tickets/{directed}/transfer", json={"counter": 2}, headers=o1).status_code == 200
+    assert op("snapshot").get("/api/v1/queue", headers=mgr).get_json()["counters"][1]["directed"]
+    r = op("call").post("/api/v1/counters/2/next", json={}, headers=bearer(tokens["admin"]))
+    assert r.status_code == 200 and r.get_json()["ticket"]["id"] == directed
     for path, body in (("pause", {"reason": "Nghỉ giải lao"}), ("resume", {})):
         assert op("call").post(f"/api/v1/counters/1/{path}", json=body, headers=o1).status_code == 200
     waiting = kiosk.engine.waiting()[-1].id
@@ -127,7 +136,7 @@ def test_hot_paths_never_scan_the_history(hot_app):
     kiosk.store.conn().set_trace_callback(None)
 
     assert set(cap.by_op) >= {"issue", "position", "call", "snapshot", "display connect", "tracking", "purge",
-                              "day end"}
+                              "day end", "desk"}
     assert any("FROM tickets WHERE state IN" in s for s in cap.by_op["day end"]), "the day end was not captured"
     assert any("FROM events" in s and "ticket_called" in s for s in cap.by_op["display connect"]), \
         "the snapshot on connect was not captured"

@@ -3,7 +3,8 @@ ranks, counter states and all three policies, each waiting ticket's forecast pos
 the real engine calls before it, at counters that serve its service, when the counters keep calling in
 the order the forecast assumes (open counters in turn by number, lowest first; one with nobody for it
 lets its turn pass). Plus the issue's cases by hand: priority-aware places at issue, waits, the fallback
-when no counter is open."""
+when no counter is open. Random queues include transfers to one counter (only it calls the ticket, before
+its own queue), to an open, paused or closed counter."""
 from __future__ import annotations
 
 from hypothesis import HealthCheck, event, given, settings
@@ -75,7 +76,8 @@ ticket_spec = st.tuples(
     st.sampled_from(SERVICES),
     st.sampled_from(["normal"] * 4 + list(PRIORITIES[1:])),  # appointments included
     st.sampled_from([0, 5, 60, 300, -3600]),  # seconds before the next issue; -3600: the clock steps back
-    st.sampled_from(["keep"] * 6 + ["transfer", "cancel"]),
+    st.sampled_from(["keep"] * 6 + ["transfer", "cancel", "direct", "direct", "transfer+direct"]),
+    st.integers(0, 3),  # "direct": which of the counters that list the (new) service
 )
 
 
@@ -83,17 +85,23 @@ def scenario(folder, policy, counters, tickets):
     """The engine over a new store, its queue made from ``tickets`` (deterministic: run twice, the same)."""
     store, engine = build(folder, counters, policy)
     issued = []
-    for service, priority, gap, fate in tickets:
-        issued.append((engine.issue_ticket(service, priority).ticket, fate))
+    for service, priority, gap, fate, pick in tickets:
+        issued.append((engine.issue_ticket(service, priority).ticket, fate, pick))
         if gap < 0:
             engine.clock.step(gap)
         else:
             engine.clock.advance(gap)
-    for t, fate in issued:  # a transfer keeps its place (ticket id) in the other queue
+    listing = {code: [n for n, (services, _, _) in enumerate(counters, start=1) if code in dict(services)]
+               for code in SERVICES}
+    for t, fate, pick in issued:  # a transfer keeps its place (ticket id) in the other queue
+        service = SERVICES[(SERVICES.index(t.service) + 1) % len(SERVICES)] if "transfer" in fate else t.service
         if fate == "transfer":
-            engine.transfer(t.id, SERVICES[(SERVICES.index(t.service) + 1) % len(SERVICES)])
+            engine.transfer(t.id, service)
         elif fate == "cancel":
             engine.cancel(t.id)
+        elif "direct" in fate and listing[service]:  # to one counter that lists the service
+            engine.transfer(t.id, service if service != t.service else None,
+                            to_counter=listing[service][pick % len(listing[service])])
     return store, engine
 
 
@@ -111,7 +119,11 @@ def test_forecast_position_is_what_the_engine_then_calls(tmp_path_factory, polic
         all_counters = engine.counters()
         open_counters = [c for c in all_counters if c.state == "open"]
         served = {s for c in open_counters for s in c.services}
-        assert all(places[t.id].assumed == (t.service not in served) for t in waiting)
+        open_numbers = {c.number for c in open_counters}
+        assert all(places[t.id].assumed == (t.service not in served if t.target_counter is None
+                                            else t.target_counter not in open_numbers) for t in waiting)
+        if any(t.target_counter is not None for t in waiting):
+            event("directed tickets")
         calls = keep_calling(engine, [c.number for c in open_counters])
         actual = actual_positions(engine, calls, open_counters)
         for t in waiting:
@@ -119,7 +131,23 @@ def test_forecast_position_is_what_the_engine_then_calls(tmp_path_factory, polic
                 assert places[t.id].position == actual[t.id], (t.number, t.service, t.priority)
     finally:
         store.close()
-    stranded = sorted({t.service for t in waiting if t.service not in served})
+    directed_stranded = sorted({t.target_counter for t in waiting
+                                if t.target_counter is not None and t.target_counter not in open_numbers})
+    if directed_stranded:  # waiting for a counter not open: as if it were open as well
+        event("directed to a counter not open, checked")
+        number = directed_stranded[0]
+        store, engine = scenario(tmp_path_factory.mktemp("fc"), policy, counters, tickets)
+        try:
+            target = engine.counter(number)
+            engine.resume(number) if target.state == "paused" else engine.open_counter(number)
+            ran = open_counters + [engine.counter(number)]
+            actual = actual_positions(engine, keep_calling(engine, [c.number for c in ran]), ran)
+            for t in waiting:
+                if t.target_counter == number:
+                    assert places[t.id].position == actual[t.id], (t.number, t.service, t.target_counter)
+        finally:
+            store.close()
+    stranded = sorted({t.service for t in waiting if t.service not in served and t.target_counter is None})
     listed = [code for code in stranded if any(code in c.services for c in all_counters)]
     if not listed:
         event("no fallback to check" if not stranded else "stranded, and no counter lists it")
@@ -136,7 +164,7 @@ def test_forecast_position_is_what_the_engine_then_calls(tmp_path_factory, polic
         calls = keep_calling(engine, [c.number for c in open_counters + listing])
         actual = actual_positions(engine, calls, open_counters + listing)
         for t in waiting:
-            if t.service == code:
+            if t.service == code and t.target_counter is None:
                 assert places[t.id].position == actual[t.id], (t.number, t.service, t.priority)
     finally:
         store.close()

@@ -1,6 +1,7 @@
 """Property-based: under random action sequences no ticket is lost or served twice."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -12,7 +13,7 @@ from kiosk.queue.errors import QueueError
 from kiosk.store import open_store
 
 ACTIONS = ["issue", "next", "next_finish", "recall", "start", "finish", "no_show", "hold", "return",
-           "transfer", "cancel", "pause", "resume", "close", "open", "advance"]
+           "transfer", "direct", "cancel", "pause", "resume", "close", "open", "advance"]
 
 
 def check_invariants(engine) -> None:
@@ -35,6 +36,16 @@ def check_invariants(engine) -> None:
     assert sorted(issued) == sorted(tickets)
     numbers = [(t["day"], t["number"]) for t in tickets.values()]
     assert len(numbers) == len(set(numbers))
+    # a direction is only on a waiting ticket (a call fulfils it), and one directed to counter N is called by N
+    assert all(t["state"] == "waiting" for t in tickets.values() if t["target_counter"] is not None)
+    target: dict[int, int | None] = {}
+    for r in conn.execute("SELECT type, ticket_id, counter_number, data FROM events WHERE type IN "
+                          "('ticket_transferred', 'ticket_called') ORDER BY id"):
+        if r["type"] == "ticket_transferred":
+            target[r["ticket_id"]] = json.loads(r["data"]).get("to_counter")
+        else:
+            assert target.get(r["ticket_id"]) in (None, r["counter_number"])
+            target[r["ticket_id"]] = None
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -63,7 +74,7 @@ def test_random_actions_keep_invariants(tmp_path_factory, steps):
                     engine.pause(counter, "Nghỉ")
                 elif action == "close":
                     engine.close_counter(counter)
-                elif action in ("return", "transfer", "cancel"):
+                elif action in ("return", "transfer", "direct", "cancel"):
                     ids = [r[0] for r in store.conn().execute("SELECT id FROM tickets")]
                     if not ids:
                         continue
@@ -72,6 +83,9 @@ def test_random_actions_keep_invariants(tmp_path_factory, steps):
                         engine.return_held(tid)
                     elif action == "transfer":
                         engine.transfer(tid, ["HT", "DD"][pick % 2], counter=counter)
+                    elif action == "direct":  # to one counter, keeping the service or not
+                        engine.transfer(tid, [None, "HT", "DD"][pick % 3], counter=counter,
+                                        to_counter=[1, 2, 3][(pick // 3) % 3])
                     else:
                         engine.cancel(tid)
                 elif action == "advance":

@@ -72,7 +72,7 @@ def test_events_replay_to_the_stored_state(seeded_history):
     replayed: dict[int, str] = {}
     for row in conn.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY id"):
         event = ev.event_from_row(dict(row)) if row["type"] in ev.EVENT_TYPES else None
-        if row["ticket_id"] is not None:
+        if row["ticket_id"] is not None and row["type"] != "ticket_noted":  # a dossier code moves no state
             replayed[row["ticket_id"]] = final[row["type"]]
         assert event is None or event.at == row["at"]
     stored = {r[0]: r[1] for r in conn.execute("SELECT id, state FROM tickets")}

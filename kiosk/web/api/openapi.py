@@ -56,7 +56,9 @@ def _report_row_schema() -> dict[str, Any]:
         **{k: number for k in ("wait_mean_s", "wait_p90_s", "wait_max_s", "service_mean_s", "over_sla_pct",
                                "satisfied_pct")},
     }
-    return {"type": "object", "required": list(props), "properties": props}
+    required = list(props)
+    props["dossiers"] = {"type": "integer", "description": "tickets with a dossier code (mã hồ sơ)"}
+    return {"type": "object", "required": required, "properties": props}
 
 
 _THROTTLED = {"$ref": "#/components/responses/Throttled"}
@@ -118,10 +120,15 @@ def document() -> dict[str, Any]:
             "get": _op("Today's tickets (filter ?state=)", "officer, manager, admin"),
         },
         "/tickets/{id}": {"get": _op("A ticket with its position", "any", params=_ticket_param())},
-        "/tickets/{id}/transfer": {"post": _op("Transfer to another service", "officer, admin",
-                                               body={"type": "object", "required": ["service"],
-                                                     "properties": {"service": {"type": "string"}}},
-                                               params=_ticket_param())},
+        "/tickets/{id}/transfer": {"post": _op(
+            "Transfer to another service, or to one counter (only it calls the ticket, before its own queue)",
+            "officer, admin",
+            body={"type": "object", "minProperties": 1, "properties": {
+                "service": {"type": "string", "description": "the new service (omitted: the ticket keeps its own)"},
+                "counter": {"type": "integer", "minimum": 1,
+                            "description": "the counter that alone calls it next; it must list the service "
+                                           "(closed or paused: the ticket waits for it)"}}},
+            params=_ticket_param())},
         "/tickets/{id}/cancel": {"post": _op("Cancel a waiting or held ticket", "officer, admin", params=_ticket_param())},
         "/tickets/{id}/return": {"post": _op("Return a held ticket to its queue", "officer, admin",
                                              params=_ticket_param())},
@@ -257,6 +264,29 @@ def document() -> dict[str, Any]:
         "Monthly summary of a year: issued, served, served within the target, over target, no-show, satisfied",
         "manager, admin", params=[{"name": "year", "in": "query", "required": False,
                                    "schema": {"type": "integer", "minimum": 2000, "maximum": 2100}}, fmt])}
+    paths["/reports/tickets"] = {"get": _op(
+        "One row per ticket of a period (at most 31 days): number, service, counter, officer, times, wait, "
+        "service time, dossier code (mã hồ sơ) and note", "manager, admin", params=[
+            {"name": "from", "in": "query", "required": True, "schema": day},
+            {"name": "to", "in": "query", "required": True, "schema": day},
+            {"name": "service", "in": "query", "required": False, "schema": {"type": "string"}}, fmt])}
+    paths["/tickets/{id}/dossier"] = {"post": _op(
+        "Write the dossier code (mã hồ sơ) and/or a note on the ticket called or served at the caller's counter, "
+        "or finished there within the last 10 minutes; null or \"\" clears one, a key left out stays",
+        "officer of that counter, admin", params=_ticket_param(), body={
+            "type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
+                "code": {"type": ["string", "null"], "maxLength": 40,
+                         "pattern": "^[A-Za-z0-9]([A-Za-z0-9]|[./_-](?=[A-Za-z0-9]))*$",
+                         "examples": ["000.00.12.H26-241202-0001"]},
+                "note": {"type": ["string", "null"], "maxLength": 200}}},
+        result={"type": "object", "properties": {"ticket_id": {"type": "integer"},
+                                                  "dossier_code": {"type": ["string", "null"]},
+                                                  "note": {"type": "string"}}})}
+    paths["/counters/{n}/desk"] = {"get": _op(
+        "The console's view of the ticket at hand: the current ticket and the one finished in the last 10 minutes, "
+        "each with its dossier code, note, booked time (appointment.time, HH:MM) and the citizen's masked name "
+        "(citizen.name, e.g. Nguyễn V. A.; never the full name or the ID number)",
+        "officer of counter n, admin", params=_counter_param())}
     paths["/openapi.json"] = {"get": {"summary": "This document", "security": [],
                                       "responses": {"200": {"description": "OK"}}}}
     paths["/admin/settings"] = {"get": _op("Queue settings", "manager, admin"),
@@ -324,7 +354,10 @@ def document() -> dict[str, Any]:
                 "Ticket": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "number": {"type": "string"}, "service": {"type": "string"},
                     "priority": {"type": "string"}, "state": {"type": "string"},
-                    "counter": {"type": ["integer", "null"]}}},
+                    "counter": {"type": ["integer", "null"]},
+                    "target_counter": {"type": ["integer", "null"],
+                                       "description": "transferred to this counter: only it calls the ticket"},
+                    "target_from": {"type": ["integer", "null"], "description": "the counter that transferred it"}}},
             },
         },
     }

@@ -201,9 +201,13 @@ def _ticket_counter_scope(ticket_id: int):
 @bp.post("/tickets/<int:ticket_id>/transfer")
 @require("officer")
 def transfer(ticket_id: int):
-    service = field(json_body(), "service", str)
+    body = json_body()
+    service = field(body, "service", str, required=False)
+    to_counter = field(body, "counter", int, required=False)
+    if service is None and to_counter is None:
+        raise ApiError(422, "invalid", "'service' or 'counter' is required", text="transfer_needs_target")
     who = _ticket_counter_scope(ticket_id)
-    t = _engine().transfer(ticket_id, service, counter=who.counter, officer_id=who.officer_id)
+    t = _engine().transfer(ticket_id, service, counter=who.counter, officer_id=who.officer_id, to_counter=to_counter)
     return jsonify({"ticket": t.to_api(_tz())})
 
 

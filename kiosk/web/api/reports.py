@@ -2,6 +2,7 @@
 
 GET /api/v1/reports?from=YYYY-MM-DD&to=YYYY-MM-DD&by=service|counter|officer|day|hour|month[&format=csv|xlsx]
 GET /api/v1/reports/monthly?year=YYYY[&format=csv|xlsx]
+GET /api/v1/reports/tickets?from=YYYY-MM-DD&to=YYYY-MM-DD[&service=CODE][&format=csv|xlsx]
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime
 from flask import Blueprint, Response, jsonify, request
 
 from kiosk.reports import export
+from kiosk.reports import tickets as ticket_list
 from kiosk.reports.monthly import monthly, parse_year
 from kiosk.reports.query import FORMATS, ReportError, parse_query, report
 from kiosk.web.errors import ApiError
@@ -46,7 +48,7 @@ def reports():
     body = report(kiosk.store, kiosk.clock, q)
     if q.format == "json":
         return jsonify(body)
-    columns = export.report_columns(q.by)
+    columns = export.centre_report_columns(q.by)
     name = export.report_filename(q.by, q.first, q.last, q.format)
     if q.format == "csv":
         return _download(export.to_csv(columns, body["rows"], body["total"]), "csv", name)
@@ -75,3 +77,24 @@ def reports_monthly():
     titles = [kiosk.config.centre_name, "Báo cáo tổng hợp theo tháng", f"Năm {year}", f"Lập lúc {_made_at()}"]
     return _download(export.to_xlsx(titles, columns, body["rows"], body["total"], sheet=f"Năm {year}"), "xlsx",
                      name)
+
+
+@bp.get("/reports/tickets")
+@require("manager")
+def reports_tickets():
+    """One row per ticket of a period (at most 31 days), with its dossier code and note (kiosk/reports/tickets.py)."""
+    kiosk = services()
+    names = {s.code: s.name for s in kiosk.engine.services()}
+    try:
+        q = ticket_list.parse_ticket_query(request.args, set(names))
+    except ReportError as exc:
+        raise _bad(exc) from None
+    rows = ticket_list.ticket_rows(kiosk.store, kiosk.clock, q)
+    if q.format == "json":
+        return jsonify({"from": q.first.isoformat(), "to": q.last.isoformat(), "service": q.service, "rows": rows})
+    columns, shown, name = ticket_list.columns(), ticket_list.export_rows(rows), ticket_list.filename(q)
+    if q.format == "csv":
+        return _download(export.to_csv(columns, shown, None), "csv", name)
+    made = datetime.fromtimestamp(kiosk.clock.now(), kiosk.clock.tz)
+    titles = ticket_list.titles(kiosk.config.centre_name, q, made, names.get(q.service) if q.service else None)
+    return _download(export.to_xlsx(titles, columns, shown, None, sheet="Danh sách số"), "xlsx", name)

@@ -265,21 +265,38 @@
     $("call-number-submit").disabled = off;
   }
 
+  /** Tickets transferred to this counter: only it calls them, before its own queue (the server's rule). */
+  function directedBlock(c, canCall) {
+    const mine = c.directed || [];
+    if (!mine.length) return [];
+    return [el("div", { class: "svc-head" }, el("h3", {}, "Chuyển đến quầy này"),
+      el("span", { class: "count" }, mine.length + " chờ · gọi trước")),
+    el("ul", { class: "queue-list", id: "directed" }, mine.map((w) => el("li", { dataset: { ticket: w.id } },
+      el("span", { class: "num" }, w.number), prioBadge(w.priority),
+      el("span", { class: "muted directed-from" }, (w.from_counter ? "Chuyển từ quầy " + w.from_counter : "Được chuyển") +
+        " · " + serviceName(w.service)),
+      ageSpan(w.issued_at, "chờ "),
+      el("button", { type: "button", class: "btn small", disabled: !canCall, onclick: () => callTicket(c, w.id) },
+        "Gọi số này"))))];
+  }
+
   function renderWaiting(c) {
     const canCall = allows(c, "call") && !locked();
     const blocks = c.services.map((code) => {
       const s = st.snap.services.find((x) => x.code === code);
       if (!s) return "";
-      const items = s.next.length ? s.next.map((w) => el("li", { dataset: { ticket: w.id } },
+      // a ticket transferred to one counter is in no counter's ordinary queue: listed only at its target
+      const next = s.next.filter((w) => w.target_counter === null || w.target_counter === undefined);
+      const items = next.length ? next.map((w) => el("li", { dataset: { ticket: w.id } },
         el("span", { class: "num" }, w.number), prioBadge(w.priority), ageSpan(w.issued_at, "chờ "),
         el("button", { type: "button", class: "btn small", disabled: !canCall,
           onclick: () => callTicket(c, w.id) },
         "Gọi số này"))) : [el("li", { class: "empty" }, "Không có ai chờ")];
       return [el("div", { class: "svc-head" }, el("h3", {}, s.prefix + " · " + s.name),
-        el("span", { class: "count" }, s.waiting + " chờ" + (s.waiting > s.next.length ? ` (hiện ${s.next.length})` : ""))),
+        el("span", { class: "count" }, s.waiting + " chờ" + (s.waiting > next.length ? ` (hiện ${next.length})` : ""))),
       el("ul", { class: "queue-list" }, items)];
     });
-    $("waiting").replaceChildren(...blocks.flat());
+    $("waiting").replaceChildren(...directedBlock(c, canCall), ...blocks.flat());
   }
 
   function renderHeld(c) {
@@ -338,22 +355,62 @@
     await answer("no-show", () => post(`/counters/${c.number}/no-show`), DONE_TEXT["no-show"]);
   }
 
+  /** The transfer dialog: to another service, or to one counter that serves the ticket's service (it alone
+   * calls it next; a paused or closed counter is allowed and the ticket waits for it: a warning says so). */
   function openTransfer(t) {
     $("transfer-number").textContent = t.number;
     $("transfer-service").replaceChildren(...st.snap.services.filter((s) => s.code !== t.service).map((s) =>
       el("option", { value: s.code }, s.prefix + " · " + s.name)));
+    const others = st.snap.counters.filter((c) => c.number !== st.number);
+    $("transfer-counter").replaceChildren(...others.map((c) => {
+      const serves = c.services.includes(t.service);
+      return el("option", { value: c.number, disabled: !serves, dataset: { state: c.state } },
+        `${c.name} · ${COUNTER_STATES[c.state] || c.state}` + (serves ? "" : " · không phục vụ lĩnh vực này"));
+    }));
+    const firstOk = others.find((c) => c.services.includes(t.service));
+    if (firstOk) $("transfer-counter").value = String(firstOk.number);
+    $("transfer-to-service").checked = true;
     $("transfer-dialog").dataset.ticket = t.id;
+    renderTransferMode();
     $("transfer-dialog").showModal();
     return null;
+  }
+
+  function transferToCounter() {
+    return $("transfer-to-counter").checked;
+  }
+
+  function renderTransferMode() {
+    const toCounter = transferToCounter();
+    $("transfer-service-row").hidden = toCounter;
+    $("transfer-counter-row").hidden = !toCounter;
+    const warn = $("transfer-warning");
+    const c = toCounter && st.snap.counters.find((x) => String(x.number) === $("transfer-counter").value);
+    const notOpen = { paused: "đang tạm dừng", closed: "đang đóng" };
+    warn.hidden = !(c && notOpen[c.state]);
+    warn.textContent = warn.hidden ? "" : `${c.name} ${notOpen[c.state]}: số sẽ chờ đến khi quầy mở lại.`;
+    if (toCounter && !c) {
+      warn.hidden = false;
+      warn.textContent = "Không có quầy nào khác phục vụ lĩnh vực này.";
+    }
   }
 
   async function submitTransfer(ev) {
     ev.preventDefault();
     const id = $("transfer-dialog").dataset.ticket;
-    const service = $("transfer-service").value;
+    const toCounter = transferToCounter();
+    const value = toCounter ? $("transfer-counter").value : $("transfer-service").value;
+    if (!value) return;
     $("transfer-dialog").close();
-    await answer("transfer", () => post(`/tickets/${id}/transfer`, { service }),
-      (r) => `Đã chuyển ${r.ticket.number} sang ${serviceName(service)}`);
+    if (toCounter) {
+      const number = parseInt(value, 10);
+      const target = st.snap.counters.find((x) => x.number === number);
+      await answer("transfer", () => post(`/tickets/${id}/transfer`, { counter: number }),
+        (r) => `Đã chuyển ${r.ticket.number} đến ${target ? target.name : "quầy " + number}`);
+      return;
+    }
+    await answer("transfer", () => post(`/tickets/${id}/transfer`, { service: value }),
+      (r) => `Đã chuyển ${r.ticket.number} sang ${serviceName(value)}`);
   }
 
   function onKey(ev) {
@@ -380,6 +437,8 @@
     document.querySelectorAll("dialog [data-close]").forEach((b) => b.addEventListener("click", () => b.closest("dialog").close()));
     $("pause-form").addEventListener("submit", submitPause);
     $("transfer-form").addEventListener("submit", submitTransfer);
+    ["transfer-to-service", "transfer-to-counter", "transfer-counter"].forEach((id) =>
+      $(id).addEventListener("change", renderTransferMode));
     $("no-show-form").addEventListener("submit", submitNoShow);
     $("call-number-form").addEventListener("submit", submitCallNumber);
     document.addEventListener("keydown", onKey);

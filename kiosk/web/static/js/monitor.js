@@ -14,7 +14,7 @@
     ticket_issued: "cấp số", ticket_called: "gọi", ticket_recalled: "gọi lại", ticket_started: "bắt đầu phục vụ",
     ticket_finished: "hoàn thành", ticket_no_show: "vắng mặt", ticket_transferred: "chuyển lĩnh vực",
     ticket_held: "tạm giữ", ticket_returned: "trả về hàng đợi", ticket_cancelled: "hủy",
-    ticket_expired: "hết giờ, chưa phục vụ",
+    ticket_expired: "hết giờ, chưa phục vụ", ticket_noted: "ghi mã hồ sơ",
     counter_opened: "mở quầy", counter_paused: "tạm dừng", counter_resumed: "tiếp tục", counter_closed: "đóng quầy",
   };
   const st = { snap: null, stats: null, feed: [] };

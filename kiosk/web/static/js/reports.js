@@ -33,7 +33,7 @@
   }
 
   const COLUMNS = ["issued", "served", "no_show", "cancelled", "expired", "wait_mean_s", "wait_p90_s", "wait_max_s",
-    "service_mean_s", "over_sla_pct", "ratings", "satisfied_pct"];
+    "service_mean_s", "over_sla_pct", "ratings", "satisfied_pct", "dossiers"];
 
   function tableRow(row, tag) {
     return K.el("tr", { dataset: { key: row.key === null ? "" : String(row.key) } },
