@@ -168,7 +168,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     from kiosk.web.api import citizens as api_citizens
     from kiosk.web.api import devices as api_devices
     from kiosk.web.api import dossier as api_dossier
-    from kiosk.web.api import openapi, ratings
+    from kiosk.web.api import kiosk_assist, openapi, ratings
     from kiosk.web.api import queue as api_queue
     from kiosk.web.api import reports as api_reports
     from kiosk.web.api import today as api_today
@@ -250,7 +250,7 @@ def _wire(app: Flask, kiosk: KioskServices) -> None:
     # Order matters where rules overlap: the signed tracking routes of ratings before the devices' ones.
     for bp in (api_queue.bp, api_account.bp, api_today.bp, api_reports.bp, api_admin.bp, api_citizens.bp,
                api_appointments.bp, ratings.bp, openapi.bp, pages.bp, pages_account.bp, kiosk_live.bp,
-               api_devices.bp, pages_devices.bp, pages_rate.bp, api_dossier.bp):
+               api_devices.bp, pages_devices.bp, pages_rate.bp, api_dossier.bp, kiosk_assist.bp):
         app.register_blueprint(bp)
     register_namespaces(kiosk.socketio)
     register_track(kiosk.socketio, tracking)

@@ -55,6 +55,7 @@ class TicketData:
     - issued_at: local issue time
     - qr_url: http(s) URL of the page where the citizen follows their place in the queue
     - priority_label: optional, e.g. "Ưu tiên: người cao tuổi"
+    - copy_label: optional; a reprint of a ticket already issued says so at the top, e.g. "BẢN IN LẠI"
     """
 
     centre_name: str
@@ -65,12 +66,14 @@ class TicketData:
     issued_at: datetime
     qr_url: str
     priority_label: str = field(default="")
+    copy_label: str = field(default="")
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen dataclass: normalise in place once
         set_(self, "centre_name", _text("centre_name", self.centre_name))
         set_(self, "service_name", _text("service_name", self.service_name))
         set_(self, "priority_label", _text("priority_label", self.priority_label, required=False))
+        set_(self, "copy_label", _text("copy_label", self.copy_label, required=False, max_len=40))
         number = _text("ticket_number", self.ticket_number, max_len=6).upper()
         if not _TICKET_RE.match(number):
             raise TicketDataError(f"ticket_number must look like A015 (letters then digits), got {number!r}")

@@ -209,6 +209,9 @@ def render_ticket(ticket: TicketData, width: int = 80, *, font_dir: str | os.Pat
     body = max(20, round(dots * 0.042))
     lines = ticket_lines(ticket)
 
+    if ticket.copy_label:  # a reprint: said first and boxed, so nobody takes it for a second number
+        canvas.boxed_text(ticket.copy_label, body + 4)
+        canvas.y += 4
     canvas.text(ticket.centre_name, body + 2, bold=True)
     canvas.rule()
     canvas.text(ticket.service_name, body + 2, bold=True)

@@ -175,4 +175,9 @@ def _from_env(name: str, text: str) -> Any:
             return float(text)
         except ValueError:
             raise ValueError(f"must be a number, not {toml_value(text)}") from None
+    if typing.get_origin(annotation) is list:  # whole numbers separated by commas: "1,3"
+        try:
+            return [int(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise ValueError(f"must be whole numbers separated by commas, not {toml_value(text)}") from None
     return text

@@ -29,6 +29,10 @@
     key_file = "/etc/kiosk/citizen.key"   # citizens' data key; default DATA_DIR/keys/citizen.key
     retention_days = 365              # 1..3650: citizens not seen for this long are deleted
     consent_text_version = "2026-11-v1"
+    reprint_window_s = 60             # 0..600: "In lại phiếu" at the kiosk this long after a ticket (0 = never)
+    reprint_max_copies = 2            # 1..5 copies of one ticket (kiosk.terminals.reprint)
+    voice_guidance = false            # the kiosk says each question aloud on its speaker, at every terminal
+    voice_guidance_terminals = []     # or only at these terminals (kiosk token ids, `kiosk token list`)
 
 Every setting can also come from an environment variable ``KIOSK_<NAME>`` (``KIOSK_PORT=9000``),
 converted from text: ``KIOSK_PORT=abc`` is refused like ``port = "abc"`` in the file.
@@ -84,6 +88,14 @@ class KioskSettings(Table):
     key_file: PathText | None = None  # citizens' data key; default DATA_DIR/keys/citizen.key (keep a backup apart)
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 365  # citizens not seen for this long are deleted
     consent_text_version: Text = "2026-11-v1"
+    reprint_window_s: Annotated[int, Field(ge=0, le=600)] = 60  # a copy of the last ticket, kiosk.terminals.reprint
+    reprint_max_copies: Annotated[int, Field(ge=1, le=5)] = 2
+    voice_guidance: bool = False  # spoken guidance at the kiosks (kiosk.display.guidance); off by default
+    voice_guidance_terminals: list[Annotated[int, Field(ge=1)]] = []  # on at these terminals only
+
+    def guidance_on(self, terminal_id: int | None) -> bool:
+        """Whether the kiosk page of ``terminal_id`` speaks its questions."""
+        return self.voice_guidance or (terminal_id is not None and terminal_id in self.voice_guidance_terminals)
 
     @model_validator(mode="before")
     @classmethod

@@ -5,12 +5,16 @@ renders and prints them (rendering takes tens of milliseconds, which must not de
 and the hall voice on the bus thread). When the printer is out of paper, open, offline or fails,
 nothing is lost: the ticket is already issued, and ``device_status`` tells the kiosk (which then
 shows the ticket on screen, with its tracking link) and the monitor.
+
+A reprint (kiosk.terminals.reprint) goes through the same worker as a :class:`Reprint` job: the same ticket,
+its current place in the queue, and ``COPY_LABEL`` at the top of the slip.
 """
 from __future__ import annotations
 
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +28,18 @@ from kiosk.runtime.workers import QueueWorker
 log = logging.getLogger(__name__)
 
 Notifier = Callable[[str, dict[str, Any], "int | None"], object]
+
+COPY_LABEL = "BẢN IN LẠI"  # printed at the top of a reprint: the same number, not a new ticket
+
+
+@dataclass(frozen=True)
+class Reprint:
+    """A copy of a ticket already issued, asked for at ``terminal`` (``copy``: 1 for the first copy)."""
+
+    ticket_id: int
+    terminal: int | None
+    copy: int
+    position: int = 1  # used only when the ticket is no longer waiting (its place is then unknown)
 
 
 def printer_status_payload(report: StatusReport, unprinted: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -55,6 +71,10 @@ class TicketPrintService:
             return
         self._worker.put(event)
 
+    def reprint(self, job: Reprint) -> None:
+        """Queue a copy of a ticket (the rule of who may have one is kiosk.terminals.reprint's)."""
+        self._worker.put(job)
+
     def start(self) -> None:
         self._worker.start()
 
@@ -66,8 +86,8 @@ class TicketPrintService:
         """Wait until every queued ticket was printed or reported (tests, shutdown)."""
         return self._worker.wait_idle(timeout)
 
-    def ticket_data(self, event: TicketIssued) -> TicketData:
-        """What is printed for the issued ticket of ``event``."""
+    def ticket_data(self, event: TicketIssued | Reprint) -> TicketData:
+        """What is printed for the issued ticket of ``event`` (a reprint: marked as a copy)."""
         ticket = self.engine.ticket(event.ticket_id)
         service = self.engine.service(ticket.service)
         place = self.engine.position(ticket.id)
@@ -82,9 +102,10 @@ class TicketPrintService:
             issued_at=datetime.fromtimestamp(ticket.issued_at, self.engine.clock.tz),
             qr_url=self.tracking_url(ticket.id),
             priority_label=f"Ưu tiên: {label[:1].lower()}{label[1:]}" if ticket.priority != "normal" else "",
+            copy_label=COPY_LABEL if isinstance(event, Reprint) else "",
         )
 
-    def print_event(self, event: TicketIssued) -> bool:
+    def print_event(self, event: TicketIssued | Reprint) -> bool:
         """Print the ticket of ``event`` now; False (and a device_status) when it did not print."""
         try:
             data = self.ticket_data(event)
@@ -99,12 +120,14 @@ class TicketPrintService:
             unprinted = {"ticket_id": event.ticket_id, "number": data.ticket_number,
                          "service_name": data.service_name, "people_ahead": data.people_ahead,
                          "estimated_wait_min": data.estimated_wait_min, "tracking_url": data.qr_url,
-                         "terminal": event.terminal}
+                         "terminal": event.terminal, "copy": isinstance(event, Reprint)}
             log.warning("ticket %s not printed: %s", data.ticket_number, exc.report.status.value)
             self.monitor.update(exc.report)  # screens learn of a new fault at once (listener)
             self.notify("device_status", printer_status_payload(exc.report, unprinted), None)
             return False
         self.counts["printed"] += 1
+        if isinstance(event, Reprint):
+            self.counts["reprinted"] = self.counts.get("reprinted", 0) + 1
         self.monitor.update(report)
         return True
 

@@ -19,21 +19,21 @@ _LABEL_SITE = re.compile(r"PAGER:(\d{1,5}):\d{1,5}")
 
 # code -> (vi, en); "{card}" and "{number}" are filled in when known.
 REFUSALS: dict[str, tuple[str, str]] = {
-    "not_label": ("Mã QR này không phải nhãn thẻ rung — vui lòng đưa mã QR trên thẻ rung của Trung tâm",
+    "not_label": ("Mã QR này không phải nhãn thẻ rung — Quý khách vui lòng đưa mã QR trên thẻ rung của Trung tâm",
                   "This QR code is not a pager card label"),
-    "wrong_site": ("Thẻ rung này thuộc nơi khác, không dùng được ở Trung tâm này — vui lòng lấy thẻ rung tại quầy",
+    "wrong_site": ("Thẻ rung này thuộc nơi khác, không dùng được ở Trung tâm này — Quý khách vui lòng lấy thẻ rung tại quầy",
                    "This pager card belongs to another centre"),
-    "card_out_of_range": ("Thẻ số {card} không phải thẻ rung dành cho công dân — vui lòng lấy thẻ khác",
+    "card_out_of_range": ("Thẻ số {card} không phải thẻ rung dành cho công dân — Quý khách vui lòng lấy thẻ khác",
                           "Card {card} is not a citizen's pager card"),
-    "invalid": ("Số thẻ rung không hợp lệ — vui lòng nhập số in trên thẻ", "Not a valid pager card number"),
-    "card_busy": ("Thẻ rung số {card} đang được dùng cho số thứ tự khác — vui lòng lấy thẻ khác",
+    "invalid": ("Số thẻ rung không hợp lệ — Quý khách vui lòng nhập số in trên thẻ", "Not a valid pager card number"),
+    "card_busy": ("Thẻ rung số {card} đang được dùng cho số thứ tự khác — Quý khách vui lòng lấy thẻ khác",
                   "Pager card {card} is in use for another number"),
     "ticket_has_card": ("Số thứ tự {number} đã được gắn một thẻ rung khác", "Number {number} already has a pager card"),
     "ticket_over": ("Số thứ tự {number} đã được phục vụ xong — không cần thẻ rung", "Number {number} is over"),
     "not_found": ("Không tìm thấy số thứ tự này", "This ticket does not exist"),
-    "no_pager": ("Trung tâm chưa có hệ thống thẻ rung — vui lòng chú ý màn hình và loa gọi số",
+    "no_pager": ("Trung tâm chưa có hệ thống thẻ rung — Quý khách vui lòng chú ý màn hình và loa gọi số",
                  "There are no pager cards at this centre — please watch the screen"),
-    "error": ("Chưa gắn được thẻ rung — vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
+    "error": ("Chưa gắn được thẻ rung — Quý khách vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
               "The pager card could not be linked — try again or ask staff"),
 }
 

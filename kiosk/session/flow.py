@@ -29,6 +29,12 @@ binds the card to the ticket through the injected ``bind_pager(ticket_id, label)
 the touch keypad on the page (which binds through the HTTP API) and holds the ticket screen meanwhile.
 Either way ``pager_bound(ticket_id, card)`` confirms it on screen and keeps the ticket there a little longer.
 
+Reprint: for ``reprint_window_s`` after this terminal issued a ticket, the ticket screen (by touch: that screen
+takes no dwell) and the start screen (``present``: by dwell, the touch-free way) show the tile "In lại phiếu"
+("reprint"); it calls
+the injected ``reprint(ticket_id) -> (ok, vi, en, more)`` (kiosk.terminals.reprint.flow_reprint, which holds
+the rule) and shows its answer as a notice; ``more`` False stops the offer (copies used up, or refused).
+
 Pure Python: no Flask and no camera here. Collaborators are injected: the citizens registry, the
 queue engine, ``templates_of(track_id)`` of the vision pipeline, and callbacks for enrolment and
 for the end of a session. Time comes from the observations' timestamps and an injected clock.
@@ -101,16 +107,16 @@ PAGER_PROMPT = ("Số thứ tự của Quý khách — có thẻ rung? Đưa mã
                 "Your number — have a pager card? Show its QR code to the camera or touch «Take a pager card»")
 
 NOTICES: dict[str, tuple[str, str]] = {
-    "camera_lost": ("Camera không hoạt động — vui lòng chạm màn hình", "Camera not working — please touch the screen"),
+    "camera_lost": ("Camera không hoạt động — Quý khách vui lòng chạm màn hình", "Camera not working — please touch the screen"),
     "face_engine": ("Chưa nhận diện khuôn mặt được — Quý khách vui lòng dùng thẻ căn cước/CCCD hoặc chạm màn hình",
                     "Face recognition unavailable — use the ID card or touch"),
     "url": ("Mã QR này là một địa chỉ web, không phải mã QR trên thẻ căn cước/CCCD",
             "This QR code is a web address, not an ID card"),
     "vneid_token": ("Đây là mã của ứng dụng VNeID — Quý khách vui lòng đưa mã QR in trên thẻ căn cước/CCCD",
                     "This is a VNeID app code — please show the QR code printed on the card"),
-    "mojibake": ("Mã QR đọc bị sai ký tự — vui lòng giữ thẻ thẳng, gần camera hơn",
+    "mojibake": ("Mã QR đọc bị sai ký tự — Quý khách vui lòng giữ thẻ thẳng, gần camera hơn",
                  "The QR code was misread — hold the card straight and closer"),
-    "not_utf8": ("Mã QR đọc bị sai ký tự — vui lòng giữ thẻ thẳng, gần camera hơn",
+    "not_utf8": ("Mã QR đọc bị sai ký tự — Quý khách vui lòng giữ thẻ thẳng, gần camera hơn",
                  "The QR code was misread — hold the card straight and closer"),
     "bad_card": ("Mã QR này không phải mã QR của thẻ căn cước công dân", "This QR code is not an ID card's"),
     "person_limit_reached": ("Quý khách đã lấy đủ số thứ tự cho lĩnh vực này trong hôm nay",
@@ -122,7 +128,7 @@ NOTICES: dict[str, tuple[str, str]] = {
     "enrol_failed": ("Chưa ghi nhận được khuôn mặt — Quý khách vẫn lấy số bình thường",
                      "Your face could not be recorded — you can still take a ticket"),
     "declined": ("Đã ghi nhận: không lưu khuôn mặt", "Noted: your face is not kept"),
-    "error": ("Không lấy được số thứ tự — vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
+    "error": ("Không lấy được số thứ tự — Quý khách vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
               "Could not take a ticket — please try again or ask staff"),
     "pager_first": ("Mời Quý khách lấy số thứ tự trước, rồi đưa mã QR trên thẻ rung vào camera",
                     "Take a number first, then show the pager card's QR code"),
@@ -158,6 +164,7 @@ TILE_LABELS = {
     "priority:normal": ("Không", "No"),
     "done": ("Xong", "Done"),
     "pager": ("Nhận thẻ rung", "Take a pager card"),
+    "reprint": ("In lại phiếu", "Reprint ticket"),
 }
 
 
@@ -378,6 +385,10 @@ class KioskFlow:
         self._spent_tracks: set[int] = set()
         self._last_track: int | None = None  # faces whose session is over: not greeted again
         self._lock = threading.RLock()
+        # a copy of this terminal's last ticket (set by the wiring; None: not offered): (ok, vi, en, more)
+        self.reprint: Callable[[int], tuple[bool, str, str, bool]] | None = None
+        self.reprint_window_s = 0.0
+        self._last_issue: dict[str, Any] | None = None  # {"id", "at", "more"} of the last ticket issued here
 
     # -- inputs ---------------------------------------------------------------------------
     def on_observation(self, obs: Any) -> None:
@@ -431,6 +442,8 @@ class KioskFlow:
         """The tiles of the current state."""
         if self.state in (IDLE, PRESENT, SERVICES):
             items = [(f"svc:{s.code}", s.name, s.name_en or "") for s in self._open_services()]
+            if self.state == PRESENT and self._reprint_offered():
+                items.append(("reprint", *TILE_LABELS["reprint"]))
         elif self.state == CONSENT:
             items = [("consent:yes", *TILE_LABELS["consent:yes"]), ("consent:no", *TILE_LABELS["consent:no"])]
         elif self.state == PRIORITY:
@@ -444,6 +457,8 @@ class KioskFlow:
             items = [("done", *TILE_LABELS["done"])]
             if self._pager_offered():
                 items.insert(0, ("pager", *TILE_LABELS["pager"]))
+            if self._reprint_offered():
+                items.insert(0, ("reprint", *TILE_LABELS["reprint"]))
         return layout_tiles(items)
 
     def snapshot(self) -> dict[str, Any]:
@@ -553,6 +568,20 @@ class KioskFlow:
             self._after_consent(now)  # enrolled already, or said no to this very text: not asked again
         else:
             self._go(CONSENT, now)
+
+    def _reprint_offered(self) -> bool:
+        last = self._last_issue
+        return (self.reprint is not None and last is not None and last["more"]
+                and self.clock() - last["at"] <= self.reprint_window_s)
+
+    def _reprint(self, now: float) -> None:
+        last = self._last_issue
+        ok, vi, en, more = self.reprint(last["id"])
+        last["more"] = more
+        self._set_notice("reprinted" if ok else "reprint_refused", now, kind="info" if ok else "error", text=(vi, en))
+        if self.state == TICKET:  # the answer stays readable before the ticket screen goes
+            self.session.extra["hold_until"] = max(self.session.extra.get("hold_until", 0.0),
+                                                   now + self.settings.min_ticket_s)
 
     def _pager_offered(self) -> bool:
         if self.state != TICKET or self.session.extra.get("pager_card") is not None or self.pager_enabled is None:
@@ -788,6 +817,8 @@ class KioskFlow:
             opening = not s.extra.get("keypad")
             s.extra["keypad"] = opening
             s.extra["hold_until"] = now + (self.settings.pager_keypad_s if opening else self.settings.min_ticket_s)
+        elif tile_id == "reprint":
+            self._reprint(now)
         elif tile_id == "done":
             self._to_idle(now)
 
@@ -819,6 +850,7 @@ class KioskFlow:
             names = {"service_name": t.service, "service_name_en": ""}
         s.ticket = {"id": t.id, "number": t.number, "service": t.service, "priority": t.priority,
                     "position": issued.position, "estimated_wait_s": issued.estimated_wait_s, **names}
+        self._last_issue = {"id": t.id, "at": now, "more": True}
         self.notice = None
         self._go(TICKET, now)
 

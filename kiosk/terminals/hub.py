@@ -189,6 +189,9 @@ class TerminalHub:
         worker = VisionWorker(settings, name=f"kiosk-{terminal.id}", gallery=self.gallery, today=today)
         flow = build_flow(kiosk, v.flow, time.monotonic, worker, self.gallery, terminal_id=terminal.id,
                           on_enrolled=lambda citizen_id, templates: self.enrol(str(citizen_id), templates))
+        from kiosk.terminals.reprint import flow_reprint
+
+        flow.reprint, flow.reprint_window_s = flow_reprint(kiosk, terminal.id), kiosk.config.reprint_window_s
         live = KioskLive(kiosk.socketio, flow, room=terminal.room, decorate=lambda snap: self._decorate(terminal, snap))
         terminal.flow, terminal.worker, terminal.live = flow, worker, live
         connect_worker(flow, worker, live, after_change=lambda: self._announce_rate(terminal))

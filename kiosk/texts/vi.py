@@ -82,6 +82,13 @@ ERRORS = {
     "too_frequent": "Camera gửi ảnh nhanh hơn mức cho phép, ảnh này được bỏ qua.",
     "bad_message": "Dữ liệu camera gửi lên không đúng định dạng, ảnh này được bỏ qua.",
     "camera_off": "Ki-ốt này dùng camera riêng, không nhận ảnh từ camera của trình duyệt.",
+    # the kiosk's reprint of the last ticket (kiosk/terminals/reprint.py) and its voice (kiosk/display/guidance.py)
+    "reprint_not_last": "Chỉ in lại được phiếu vừa lấy tại ki-ốt này.",
+    "reprint_expired": "Đã hết thời gian in lại phiếu. Quý khách vui lòng hỏi cán bộ hướng dẫn.",
+    "reprint_limit": "Phiếu này đã được in lại đủ số lần cho phép. Quý khách vui lòng hỏi cán bộ hướng dẫn.",
+    "reprint_printer": "Máy in đang tạm ngừng nên chưa in lại được phiếu. Quý khách vui lòng chụp lại số thứ tự "
+                       "trên màn hình.",
+    "voice_unavailable": "Ki-ốt tạm thời chưa đọc được hướng dẫn bằng giọng nói.",
 }
 
 # Specific refusals: the values of the case in the sentence (keys are raised as ``text=``).
@@ -178,6 +185,35 @@ REFUSALS = {
     "report_by": "Cách thống kê chưa đúng: chọn theo lĩnh vực, quầy, cán bộ, ngày hoặc giờ.",
     "report_format": "Định dạng tải về chỉ nhận JSON, CSV hoặc Excel (xlsx).",
     "report_year": "Năm phải từ {first} đến {last}.",
+    # the kiosk's reprint of the last ticket (kiosk/terminals/reprint.py)
+    "reprint_not_last": "Số {ticket} không phải phiếu vừa lấy tại ki-ốt này nên không in lại được.",
+    "reprint_expired": "Đã quá {seconds} giây kể từ khi lấy số {ticket} nên không in lại được phiếu. Quý khách "
+                       "vui lòng hỏi cán bộ hướng dẫn.",
+    "reprint_limit": "Phiếu số {ticket} đã được in lại {count} lần, không in thêm được. Quý khách vui lòng hỏi "
+                     "cán bộ hướng dẫn.",
+    "reprint_printer": "Máy in đang tạm ngừng nên chưa in lại được phiếu số {ticket}. Quý khách vui lòng chụp lại "
+                       "số thứ tự trên màn hình.",
+}
+
+# The kiosk's spoken guidance (kiosk/display/guidance.py): one sentence per screen or question, said by the
+# hall's voice on the terminal's speaker when [kiosk] voice_guidance is on. Never a name or any other personal
+# data: each is rendered once and cached for every citizen; "ticket" says only the number ({number}).
+GUIDANCE = {
+    "welcome": "Kính chào Quý khách. Mời Quý khách chạm vào lĩnh vực cần làm thủ tục để lấy số thứ tự.",
+    "card": "Kính chào Quý khách. Mời Quý khách đưa mã QR trên thẻ căn cước vào camera, hoặc chạm màn hình để "
+            "chọn lĩnh vực.",
+    "consent": "Quý khách có muốn lưu khuôn mặt để lần sau không cần đưa thẻ? Quý khách có thể từ chối mà vẫn "
+               "lấy số bình thường.",
+    "enrolling": "Quý khách vui lòng nhìn thẳng vào camera.",
+    "confirm": "Quý khách vui lòng xác nhận tên hiện trên màn hình có đúng là Quý khách không.",
+    "priority": "Quý khách từ 60 tuổi trở lên. Quý khách có muốn được ưu tiên không?",
+    "services": "Mời Quý khách chọn lĩnh vực cần làm thủ tục.",
+    "ticket": "Số thứ tự của Quý khách là {number}. Quý khách vui lòng nhận phiếu và chú ý loa gọi số.",
+    "error": "Không lấy được số thứ tự. Quý khách vui lòng thử lại hoặc hỏi cán bộ hướng dẫn.",
+    "service_closed": "Lĩnh vực này đang tạm ngừng nhận hồ sơ. Quý khách vui lòng chọn lĩnh vực khác.",
+    "limit_reached": "Lĩnh vực này đã hết số thứ tự trong ngày hôm nay. Quý khách vui lòng hỏi cán bộ hướng dẫn.",
+    "camera_lost": "Camera không hoạt động. Quý khách vui lòng chạm màn hình.",
+    "reprint": "Phiếu của Quý khách đang được in lại.",
 }
 
 # API field names as they read in a sentence (REFUSALS' {field}): the ones staff can get wrong on a page.

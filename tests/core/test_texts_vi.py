@@ -17,7 +17,25 @@ from kiosk.texts import vi
 from kiosk.web.errors import HTTP_CODES
 
 KIOSK = Path(__file__).resolve().parents[2] / "kiosk"
-QUEUE_ERRORS = {"QueueError", "NotFound", "InvalidInput", "IllegalTransition", "LimitReached", "ServiceClosed"}
+KIOSK_SOURCES = [p for p in KIOSK.rglob("*.py") if "city" not in p.relative_to(KIOSK).parts]
+
+
+def _error_classes() -> set[str]:
+    """Every class of kiosk/ derived (at any depth) from QueueError: a new error class is checked too."""
+    bases: dict[str, set[str]] = {}
+    for path in KIOSK_SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases.setdefault(node.name, set()).update(getattr(b, "id", getattr(b, "attr", "")) for b in node.bases)
+    found = {"QueueError"}
+    while True:
+        more = {name for name, of in bases.items() if of & found} - found
+        if not more:
+            return found
+        found |= more
+
+
+QUEUE_ERRORS = _error_classes()
 # English words that must never sit inside a Vietnamese sentence shown to staff or citizens
 STOP = {"counter", "ticket", "service", "already", "not", "the", "is", "has", "no", "to", "of", "and", "or",
         "must", "invalid", "error", "cannot", "busy", "open", "closed", "paused", "waiting", "called", "serving",
@@ -33,9 +51,7 @@ def _str(node: ast.AST) -> str | None:
 def _raised() -> tuple[set[str], set[str]]:
     """(error codes, specific refusal keys) found in the source of kiosk/ (the city dashboard apart)."""
     codes, texts = set(HTTP_CODES.values()), set()
-    for path in KIOSK.rglob("*.py"):
-        if "city" in path.relative_to(KIOSK).parts:
-            continue  # the city's dashboard is another service with its own answers
+    for path in KIOSK_SOURCES:  # the city's dashboard apart: another service with its own answers
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ClassDef) and any(getattr(b, "id", "") in QUEUE_ERRORS | {"Exception"}
                                                       for b in node.bases):

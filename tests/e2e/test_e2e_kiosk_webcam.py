@@ -27,7 +27,7 @@ W, H, FPS = 640, 480, 10
 # no face engine (the workers start at once); Kiosk 1's demo card stays away; a session is not left
 # while the file loops back to its empty room
 VISION = {"faces": False, "demo_empty_s": 600.0, "leave_s": 120.0, "idle_timeout_s": 120.0}
-CAMERA_LOST = "Camera không hoạt động — vui lòng chạm màn hình"
+CAMERA_LOST = "Camera không hoạt động — Quý khách vui lòng chạm màn hình"
 
 
 class FrameWire:

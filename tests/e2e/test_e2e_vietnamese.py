@@ -69,3 +69,46 @@ def test_a_refusal_shows_the_specific_vietnamese_sentence_in_the_console(officer
     api = server.api("POST", "/counters/4/start", server.tokens["officer4"]).json()["error"]
     assert api["code"] == "illegal_transition" and api["message"] == "counter 4 has no current ticket to start"
     assert api["message_vi"] == "Quầy 4 chưa gọi số nào để bắt đầu phục vụ."
+
+
+# The kiosk's notices (issue 13): a sentence that asks the citizen to do something says "Quý khách vui lòng".
+KIOSK_SOURCES = ["kiosk/web/templates/kiosk.html", "kiosk/web/static/js/kiosk.js",
+                 "kiosk/web/static/js/kiosk_camera.js", "kiosk/web/static/js/kiosk_pager.js",
+                 "kiosk/web/static/js/kiosk_webcam.js", "kiosk/web/static/js/kiosk_access.js",
+                 "kiosk/web/static/js/kiosk_voice.js", "kiosk/web/static/js/kiosk_reprint.js", "kiosk/session/flow.py",
+                 "kiosk/pager/labels.py"]
+BARE_PLEASE = re.compile(r"(?<!Quý khách )\b[Vv]ui lòng\b")
+
+
+def test_kiosk_notices_say_quy_khach_vui_long():
+    """Every "vui lòng" in the kiosk's page, scripts and notices (camera, QR, pager, errors) is addressed."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    bare = []
+    for name in KIOSK_SOURCES:
+        path = root / name
+        if path.exists():
+            bare += [f"{name}: {line.strip()[:120]}" for line in path.read_text(encoding="utf-8").splitlines()
+                     if BARE_PLEASE.search(line)]
+    assert not bare, "\n".join(bare)
+    from kiosk.pager.labels import REFUSALS as PAGER
+    from kiosk.session.flow import NOTICES
+
+    for vi, _en in [*NOTICES.values(), *PAGER.values()]:
+        assert not BARE_PLEASE.search(vi), vi
+    assert NOTICES["camera_lost"][0] == "Camera không hoạt động — Quý khách vui lòng chạm màn hình"
+
+
+def test_kiosk_error_on_screen_says_quy_khach(new_page, server):
+    """The kiosk cannot reach the server when a citizen touches a tile: the message on screen asks
+    "Quý khách vui lòng thử lại…", never a bare "Vui lòng"."""
+    from e2e_helpers import open_kiosk
+
+    page = open_kiosk(new_page, server)
+    page.route("**/api/v1/tickets", lambda route: route.abort())
+    page.click(".tile[data-code='HT']")
+    page.wait_for_selector("#kiosk-message", state="visible", timeout=10000)
+    text = page.inner_text("#kiosk-message-text")
+    assert text.startswith("Không kết nối được máy chủ. Quý khách vui lòng thử lại"), text
+    assert not BARE_PLEASE.search(text) and not BAN.search(text)

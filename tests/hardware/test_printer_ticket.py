@@ -176,3 +176,27 @@ def test_ticket_received_by_the_printer_reads_right() -> None:
     assert "D208" in ocr_ticket_number(printed)
     assert "Chứng thực" in text and "Hà Đông" in text
     assert [r.text for r in zxingcpp.read_barcodes(np.asarray(printed.convert("L")))] == [URL]
+
+
+# -- the reprint's copy mark (issue 13) -----------------------------------------------------------------
+def test_copy_label_is_validated_and_optional() -> None:
+    assert make_ticket().copy_label == ""
+    assert make_ticket(copy_label="  BẢN IN LẠI ").copy_label == "BẢN IN LẠI"
+    with pytest.raises(TicketDataError):
+        make_ticket(copy_label="X" * 41)
+
+
+def test_copy_mark_makes_the_slip_longer_and_different() -> None:
+    original, copy = render_ticket(make_ticket(), 80), render_ticket(make_ticket(copy_label="BẢN IN LẠI"), 80)
+    assert copy.height > original.height
+    assert copy.width == original.width
+
+
+@needs_ocr
+@pytest.mark.parametrize("width", [80, 58])
+def test_ocr_reads_the_copy_mark_on_a_reprint(width: int) -> None:
+    copy = render_ticket(make_ticket(ticket_number="A015", copy_label="BẢN IN LẠI"), width)
+    text = " ".join(ocr(copy).split())
+    assert "BẢN IN LẠI" in text, text
+    assert "A015" in ocr_ticket_number(copy)  # the same number, not a new one
+    assert "IN LẠI" not in " ".join(ocr(render_ticket(make_ticket(), width)).split())

@@ -155,7 +155,7 @@ def test_camera_lost_falls_back_to_touch_and_resumes(tmp_path):
     lost = [k.feed(None) for _ in range(3)]  # what the worker reports for a lost camera, or while it is down
     snap = lost[-1]
     assert snap["mode"] == "touch" and snap["camera_ok"] is False
-    assert snap["notice"]["vi"] == "Camera không hoạt động — vui lòng chạm màn hình"
+    assert snap["notice"]["vi"] == "Camera không hoạt động — Quý khách vui lòng chạm màn hình"
     assert snap["notice"]["until"] is None and snap["cursor"] is None
     # touch still works while the camera is away
     k.flow.reset()

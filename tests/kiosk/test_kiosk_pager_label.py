@@ -69,5 +69,5 @@ def test_bind_label_refusals_without_devices():
     with pytest.raises(PagerBindError) as err:
         bind_label(None, 1, "PAGER:1:105")
     assert err.value.code == "no_pager" and err.value.card == 105
-    assert refusal_text("card_busy", 105)[0] == "Thẻ rung số 105 đang được dùng cho số thứ tự khác — vui lòng lấy thẻ khác"
+    assert refusal_text("card_busy", 105)[0] == "Thẻ rung số 105 đang được dùng cho số thứ tự khác — Quý khách vui lòng lấy thẻ khác"
     assert refusal_text("nonsense")[0].startswith("Chưa gắn được thẻ rung")

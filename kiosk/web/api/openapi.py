@@ -233,6 +233,11 @@ def document() -> dict[str, Any]:
     paths["/kiosk/choose"] = {"post": _op("Choose a tile by touch", "kiosk, admin", body={
         "type": "object", "required": ["tile"], "properties": {"tile": {"type": "string"}}})}
     paths["/kiosk/terminals"] = {"get": _op("The kiosk terminals: settings and what runs", "manager, admin")}
+    # the kiosk for everyone (kiosk/web/api/kiosk_assist.py): the WAV clips are at /kiosk/voice/, outside the API
+    paths["/kiosk/assist"] = {"get": _op("This terminal's spoken guidance (on/off) and reprint window", "kiosk, admin")}
+    paths["/tickets/{id}/reprint"] = {"post": _op(
+        "A copy of the terminal's last ticket, marked BẢN IN LẠI (within reprint_window_s, at most "
+        "reprint_max_copies)", "kiosk", params=_ticket_param())}
     paths["/kiosk/terminals/{terminal_id}"] = {"put": _op(
         "Set a terminal's camera, printer URL and pager prefix (null = the centre's default)", "admin", body={
             "type": "object", "properties": {"camera": {"type": ["string", "null"]},

@@ -321,21 +321,21 @@
     const name = svc ? "«" + svc.name + "»" : "này";
     switch (err.code) {
       case "service_closed":
-        return { vi: `Lĩnh vực ${name} hiện đang tạm ngừng nhận hồ sơ. Vui lòng chọn lĩnh vực khác hoặc hỏi cán bộ hướng dẫn.`,
+        return { vi: `Lĩnh vực ${name} hiện đang tạm ngừng nhận hồ sơ. Quý khách vui lòng chọn lĩnh vực khác hoặc hỏi cán bộ hướng dẫn.`,
           en: "This service is not taking tickets now." };
       case "limit_reached":
-        return { vi: `Lĩnh vực ${name} đã hết số thứ tự trong ngày hôm nay. Vui lòng quay lại vào ngày làm việc tiếp theo hoặc hỏi cán bộ hướng dẫn.`,
+        return { vi: `Lĩnh vực ${name} đã hết số thứ tự trong ngày hôm nay. Quý khách vui lòng quay lại vào ngày làm việc tiếp theo hoặc hỏi cán bộ hướng dẫn.`,
           en: "No more tickets for this service today." };
       case "not_found":
-        return { vi: "Lĩnh vực này không còn được phục vụ. Vui lòng chọn lĩnh vực khác.", en: "Unknown service." };
+        return { vi: "Lĩnh vực này không còn được phục vụ. Quý khách vui lòng chọn lĩnh vực khác.", en: "Unknown service." };
       case "network":
-        return { vi: "Không kết nối được máy chủ. Vui lòng thử lại sau ít phút hoặc hỏi cán bộ hướng dẫn.",
+        return { vi: "Không kết nối được máy chủ. Quý khách vui lòng thử lại sau ít phút hoặc hỏi cán bộ hướng dẫn.",
           en: "Cannot reach the server." };
       case "unauthorized": case "forbidden": case "csrf":
-        return { vi: "Ki-ốt chưa được cấp quyền lấy số. Vui lòng báo cán bộ hướng dẫn.",
+        return { vi: "Ki-ốt chưa được cấp quyền lấy số. Quý khách vui lòng báo cán bộ hướng dẫn.",
           en: "This kiosk is not signed in." };
       default:
-        return { vi: "Không lấy được số thứ tự. Vui lòng thử lại hoặc hỏi cán bộ hướng dẫn.", en: err.english || "" };
+        return { vi: "Không lấy được số thứ tự. Quý khách vui lòng thử lại hoặc hỏi cán bộ hướng dẫn.", en: err.english || "" };
     }
   }
 

@@ -228,10 +228,10 @@
     }
     if (document.body.dataset.kioskFlow !== s.state) document.body.dataset.kioskFlow = s.state;
     if (s.camera_ok) setText(status, "Camera đang hoạt động", "Camera on");
-    else setText(status, "Camera không hoạt động — vui lòng chạm màn hình", "Camera not working — please touch the screen");
+    else setText(status, "Camera không hoạt động — Quý khách vui lòng chạm màn hình", "Camera not working — please touch the screen");
     setClass(status, "kc-status" + (s.camera_ok ? "" : " lost"));
     if (!s.camera_ok && !lostShown) {
-      ui.showMessage({ vi: "Camera không hoạt động — vui lòng chạm màn hình",
+      ui.showMessage({ vi: "Camera không hoạt động — Quý khách vui lòng chạm màn hình",
         en: "Camera not working — please touch the screen" }, { kind: "info", timeoutMs: 6000 });
     }
     lostShown = !s.camera_ok;

@@ -17,17 +17,17 @@
   const BOUND_SHOWN_MS = 3500;
 
   const REFUSALS = {
-    card_out_of_range: (c) => ({ vi: `Thẻ số ${c} không phải thẻ rung dành cho công dân — vui lòng kiểm tra lại số in trên thẻ`,
+    card_out_of_range: (c) => ({ vi: `Thẻ số ${c} không phải thẻ rung dành cho công dân — Quý khách vui lòng kiểm tra lại số in trên thẻ`,
       en: `Card ${c} is not a citizen's pager card` }),
-    invalid: () => ({ vi: "Số thẻ rung không hợp lệ — vui lòng nhập số in trên thẻ", en: "Not a valid card number" }),
-    card_busy: (c) => ({ vi: `Thẻ rung số ${c} đang được dùng cho số thứ tự khác — vui lòng lấy thẻ khác`,
+    invalid: () => ({ vi: "Số thẻ rung không hợp lệ — Quý khách vui lòng nhập số in trên thẻ", en: "Not a valid card number" }),
+    card_busy: (c) => ({ vi: `Thẻ rung số ${c} đang được dùng cho số thứ tự khác — Quý khách vui lòng lấy thẻ khác`,
       en: `Card ${c} is in use for another number` }),
     ticket_has_card: (c, n) => ({ vi: `Số thứ tự ${n} đã được gắn một thẻ rung khác`, en: `Number ${n} already has a card` }),
     ticket_over: (c, n) => ({ vi: `Số thứ tự ${n} đã được phục vụ xong — không cần thẻ rung`, en: `Number ${n} is over` }),
-    no_pager: () => ({ vi: "Trung tâm chưa có hệ thống thẻ rung — vui lòng chú ý màn hình và loa gọi số",
+    no_pager: () => ({ vi: "Trung tâm chưa có hệ thống thẻ rung — Quý khách vui lòng chú ý màn hình và loa gọi số",
       en: "There are no pager cards at this centre" }),
     not_found: () => ({ vi: "Không tìm thấy số thứ tự này", en: "This ticket does not exist" }),
-    network: () => ({ vi: "Không kết nối được máy chủ — vui lòng thử lại", en: "Cannot reach the server" }),
+    network: () => ({ vi: "Không kết nối được máy chủ — Quý khách vui lòng thử lại", en: "Cannot reach the server" }),
   };
 
   let st = null; // {ticket, digits, busy, opts, box, shown, timer}
@@ -39,7 +39,7 @@
 
   function refusal(err, card, number) {
     const f = REFUSALS[err.code];
-    return f ? f(card, number) : { vi: "Chưa gắn được thẻ rung — vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
+    return f ? f(card, number) : { vi: "Chưa gắn được thẻ rung — Quý khách vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
       en: err.english || "" };
   }
 
