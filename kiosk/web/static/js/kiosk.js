@@ -27,7 +27,7 @@
  */
 (function () {
   "use strict";
-  const { api, el, connect, duration, requestKey, PRIORITY_LABELS, PRIORITY_LABELS_EN } = window.K;
+  const { T, api, el, connect, duration, requestKey, PRIORITY_LABELS, PRIORITY_LABELS_EN } = window.K;
 
   const RETURN_AFTER_S = 15;
   const PAPER_OUT_RETURN_AFTER_S = 40; // time to take out a phone and photograph the screen
@@ -48,20 +48,20 @@
     missed: new Map(), // ticket id -> tracking URL, of the last tickets the printer could not print
   };
 
-  // Vietnamese first, polite register; the camera overlay (kiosk_camera.js) shows the same sentences.
+  // Vietnamese first (the catalogue, kiosk/texts/vi_pages.py), polite register; the camera overlay
+  // (kiosk_camera.js) shows the same sentences.
   const TEXTS = {
-    slip: { vi: "Quý khách vui lòng nhận phiếu in bên dưới và chú ý màn hình, loa gọi số.",
-      en: "Please take the printed ticket below and watch the screen for your number." },
-    paperOut: { vi: "Máy in tạm hết giấy. Quý khách vui lòng chụp lại màn hình này: số thứ tự và mã QR để theo dõi lượt.",
+    slip: { vi: T("kiosk.slip"), en: "Please take the printed ticket below and watch the screen for your number." },
+    paperOut: { vi: T("kiosk.paper_out"),
       en: "The printer is out of paper. Please take a photo of this screen: your number and the QR code to follow your turn." },
-    paperOutNoQr: { vi: "Máy in tạm hết giấy. Quý khách vui lòng chụp lại màn hình này hoặc ghi nhớ số thứ tự.",
+    paperOutNoQr: { vi: T("kiosk.paper_out_no_qr"),
       en: "The printer is out of paper. Please take a photo of this screen or remember your number." },
-    paperOutBefore: { vi: "Máy in tạm hết giấy: số thứ tự sẽ hiện trên màn hình để Quý khách chụp lại.",
+    paperOutBefore: { vi: T("kiosk.paper_out_before"),
       en: "The printer is out of paper: your number will be shown on screen for you to photograph." },
   };
   const HEADINGS = {
-    tiles: { vi: "Mời Quý khách chọn lĩnh vực để lấy số thứ tự", en: "Choose a service to take a queue number" },
-    ticket: { vi: "Số thứ tự của Quý khách", en: "Your queue number" },
+    tiles: { vi: T("kiosk.heading"), en: "Choose a service to take a queue number" },
+    ticket: { vi: T("kiosk.your_number"), en: "Your queue number" },
   };
 
   const $ = (id) => document.getElementById(id);
@@ -135,9 +135,9 @@
         el("span", { class: "tile-name" }, s.name),
         s.name_en ? el("small", { class: "tile-name-en" }, s.name_en) : null,
         el("span", { class: "tile-waiting" }, s.is_open
-          ? [el("strong", { class: "waiting-count" }, String(s.waiting ?? 0)), " người đang chờ ",
+          ? [el("strong", { class: "waiting-count" }, String(s.waiting ?? 0)), " " + T("kiosk.waiting") + " ",
             el("small", {}, "waiting")]
-          : ["Tạm ngừng nhận hồ sơ ", el("small", {}, "closed")]));
+          : [T("kiosk.closed") + " ", el("small", {}, "closed")]));
     });
     emit("kiosk:services", services);
   }
@@ -190,10 +190,12 @@
 
   function ticketTexts(t) {
     return {
-      position: t.position === 1 ? "1 (kế tiếp)" : String(t.position ?? "—"),
-      wait: t.estimated_wait_s > 0 ? "khoảng " + duration(t.estimated_wait_s) : "sắp đến lượt",
+      position: t.position === 1 ? T("kiosk.position_next", { n: 1 }) : String(t.position ?? "—"),
+      wait: t.estimated_wait_s > 0 ? T("kiosk.wait_about", { duration: duration(t.estimated_wait_s) })
+        : T("kiosk.wait_soon"),
       priority: t.priority && t.priority !== "normal" && PRIORITY_LABELS[t.priority]
-        ? { vi: "Ưu tiên: " + PRIORITY_LABELS[t.priority], en: PRIORITY_LABELS_EN[t.priority] } : null,
+        ? { vi: T("display.priority_tag", { priority: PRIORITY_LABELS[t.priority] }), en: PRIORITY_LABELS_EN[t.priority] }
+        : null,
     };
   }
 
@@ -318,24 +320,20 @@
 
   /** The citizen-facing words for a refusal of POST /tickets. */
   function errorText(err, svc) {
-    const name = svc ? "«" + svc.name + "»" : "này";
+    const service = svc ? "«" + svc.name + "»" : T("kiosk.this_service");
     switch (err.code) {
       case "service_closed":
-        return { vi: `Lĩnh vực ${name} hiện đang tạm ngừng nhận hồ sơ. Quý khách vui lòng chọn lĩnh vực khác hoặc hỏi cán bộ hướng dẫn.`,
-          en: "This service is not taking tickets now." };
+        return { vi: T("kiosk.error.service_closed", { service }), en: "This service is not taking tickets now." };
       case "limit_reached":
-        return { vi: `Lĩnh vực ${name} đã hết số thứ tự trong ngày hôm nay. Quý khách vui lòng quay lại vào ngày làm việc tiếp theo hoặc hỏi cán bộ hướng dẫn.`,
-          en: "No more tickets for this service today." };
+        return { vi: T("kiosk.error.limit_reached", { service }), en: "No more tickets for this service today." };
       case "not_found":
-        return { vi: "Lĩnh vực này không còn được phục vụ. Quý khách vui lòng chọn lĩnh vực khác.", en: "Unknown service." };
+        return { vi: T("kiosk.error.not_found"), en: "Unknown service." };
       case "network":
-        return { vi: "Không kết nối được máy chủ. Quý khách vui lòng thử lại sau ít phút hoặc hỏi cán bộ hướng dẫn.",
-          en: "Cannot reach the server." };
+        return { vi: T("kiosk.error.network"), en: "Cannot reach the server." };
       case "unauthorized": case "forbidden": case "csrf":
-        return { vi: "Ki-ốt chưa được cấp quyền lấy số. Quý khách vui lòng báo cán bộ hướng dẫn.",
-          en: "This kiosk is not signed in." };
+        return { vi: T("kiosk.error.not_signed_in"), en: "This kiosk is not signed in." };
       default:
-        return { vi: "Không lấy được số thứ tự. Quý khách vui lòng thử lại hoặc hỏi cán bộ hướng dẫn.", en: err.english || "" };
+        return { vi: T("kiosk.error.other"), en: err.english || "" };
     }
   }
 

@@ -23,7 +23,7 @@
 (function () {
   "use strict";
   if (!window.kioskUI || !window.kioskSocket) return;
-  const { el } = window.K;
+  const { T, el } = window.K;
   const ui = window.kioskUI;
   const SESSION_STATES = new Set(["present", "consent", "enrolling", "confirm", "priority", "services", "ticket"]);
   const BEFORE_TICKET = new Set(["present", "priority", "services"]);
@@ -47,7 +47,7 @@
     position: el("strong", { class: "kc-position" }),
     wait: el("strong", { class: "kc-wait" }),
     hint: el("p", { class: "kc-hint" }),
-    qr: el("img", { class: "kc-qr", width: 320, height: 320, alt: "Mã QR theo dõi lượt / QR code to follow your turn",
+    qr: el("img", { class: "kc-qr", width: 320, height: 320, alt: T("kiosk.qr_alt") + " / QR code to follow your turn",
       hidden: true }),
     paperText: el("p", { class: "kc-paper-text" }),
     pager: el("p", { class: "kc-pager", hidden: true }),
@@ -56,8 +56,8 @@
   const ticket = el("div", { class: "kc-ticket", role: "status", hidden: true },
     tk.number, tk.service, tk.priority,
     el("div", { class: "kc-facts" },
-      el("div", {}, el("span", {}, "Vị trí trong hàng ", el("small", {}, "Position")), tk.position),
-      el("div", {}, el("span", {}, "Thời gian chờ dự kiến ", el("small", {}, "Estimated wait")), tk.wait)),
+      el("div", {}, el("span", {}, T("kiosk.position") + " ", el("small", {}, "Position")), tk.position),
+      el("div", {}, el("span", {}, T("track.expected_wait") + " ", el("small", {}, "Estimated wait")), tk.wait)),
     tk.hint, tk.paper, tk.pager);
   const cursor = el("div", { class: "kc-cursor", hidden: true });
   cursor.innerHTML = '<svg viewBox="0 0 60 60" width="60" height="60"><circle cx="30" cy="30" r="8" class="kc-dot"/>' +
@@ -147,7 +147,7 @@
 
   function choose(id) {
     socket.emit("kiosk_choose", { tile: id }, (ack) => {
-      if (ack && !ack.ok) ui.showMessage({ vi: "Không thực hiện được lựa chọn này.", en: ack.error || "" });
+      if (ack && !ack.ok) ui.showMessage({ vi: T("kiosk.choice_failed"), en: ack.error || "" });
     });
   }
 
@@ -217,7 +217,7 @@
     const paperText = src ? ui.TEXTS.paperOut : ui.TEXTS.paperOutNoQr;
     setText(tk.paperText, paperText.vi, paperText.en);
     setHidden(tk.pager, !s.pager_card);
-    if (s.pager_card) setText(tk.pager, "Thẻ rung số " + s.pager_card, "Pager card " + s.pager_card);
+    if (s.pager_card) setText(tk.pager, T("kiosk.pager_card", { card: s.pager_card }), "Pager card " + s.pager_card);
   }
 
   function render(s) {
@@ -227,11 +227,11 @@
       aux.hidden = false;
     }
     if (document.body.dataset.kioskFlow !== s.state) document.body.dataset.kioskFlow = s.state;
-    if (s.camera_ok) setText(status, "Camera đang hoạt động", "Camera on");
-    else setText(status, "Camera không hoạt động — Quý khách vui lòng chạm màn hình", "Camera not working — please touch the screen");
+    if (s.camera_ok) setText(status, T("kiosk.camera_on"), "Camera on");
+    else setText(status, T("kiosk.camera_lost"), "Camera not working — please touch the screen");
     setClass(status, "kc-status" + (s.camera_ok ? "" : " lost"));
     if (!s.camera_ok && !lostShown) {
-      ui.showMessage({ vi: "Camera không hoạt động — Quý khách vui lòng chạm màn hình",
+      ui.showMessage({ vi: T("kiosk.camera_lost"),
         en: "Camera not working — please touch the screen" }, { kind: "info", timeoutMs: 6000 });
     }
     lostShown = !s.camera_ok;

@@ -12,35 +12,32 @@
  */
 (function () {
   "use strict";
-  const { api, el } = window.K;
+  const { T, api, el } = window.K;
   const MAX_DIGITS = 5;
   const BOUND_SHOWN_MS = 3500;
 
   const REFUSALS = {
-    card_out_of_range: (c) => ({ vi: `Thẻ số ${c} không phải thẻ rung dành cho công dân — Quý khách vui lòng kiểm tra lại số in trên thẻ`,
+    card_out_of_range: (c) => ({ vi: T("kiosk.pager.card_out_of_range", { card: c }),
       en: `Card ${c} is not a citizen's pager card` }),
-    invalid: () => ({ vi: "Số thẻ rung không hợp lệ — Quý khách vui lòng nhập số in trên thẻ", en: "Not a valid card number" }),
-    card_busy: (c) => ({ vi: `Thẻ rung số ${c} đang được dùng cho số thứ tự khác — Quý khách vui lòng lấy thẻ khác`,
-      en: `Card ${c} is in use for another number` }),
-    ticket_has_card: (c, n) => ({ vi: `Số thứ tự ${n} đã được gắn một thẻ rung khác`, en: `Number ${n} already has a card` }),
-    ticket_over: (c, n) => ({ vi: `Số thứ tự ${n} đã được phục vụ xong — không cần thẻ rung`, en: `Number ${n} is over` }),
-    no_pager: () => ({ vi: "Trung tâm chưa có hệ thống thẻ rung — Quý khách vui lòng chú ý màn hình và loa gọi số",
-      en: "There are no pager cards at this centre" }),
-    not_found: () => ({ vi: "Không tìm thấy số thứ tự này", en: "This ticket does not exist" }),
-    network: () => ({ vi: "Không kết nối được máy chủ — Quý khách vui lòng thử lại", en: "Cannot reach the server" }),
+    invalid: () => ({ vi: T("kiosk.pager.invalid"), en: "Not a valid card number" }),
+    card_busy: (c) => ({ vi: T("kiosk.pager.card_busy", { card: c }), en: `Card ${c} is in use for another number` }),
+    ticket_has_card: (c, n) => ({ vi: T("kiosk.pager.ticket_has_card", { number: n }), en: `Number ${n} already has a card` }),
+    ticket_over: (c, n) => ({ vi: T("kiosk.pager.ticket_over", { number: n }), en: `Number ${n} is over` }),
+    no_pager: () => ({ vi: T("kiosk.pager.no_pager"), en: "There are no pager cards at this centre" }),
+    not_found: () => ({ vi: T("kiosk.pager.not_found"), en: "This ticket does not exist" }),
+    network: () => ({ vi: T("kiosk.pager.network"), en: "Cannot reach the server" }),
   };
 
   let st = null; // {ticket, digits, busy, opts, box, shown, timer}
 
   function boundText(card, number) {
-    return { vi: `Đã gắn thẻ rung số ${card} với số thứ tự ${number} — thẻ sẽ rung khi đến lượt`,
+    return { vi: T("kiosk.pager.bound", { card, number }),
       en: `Pager card ${card} is linked to number ${number} — it will vibrate when it is your turn` };
   }
 
   function refusal(err, card, number) {
     const f = REFUSALS[err.code];
-    return f ? f(card, number) : { vi: "Chưa gắn được thẻ rung — Quý khách vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
-      en: err.english || "" };
+    return f ? f(card, number) : { vi: T("kiosk.pager.failed"), en: err.english || "" };
   }
 
   function say(kind, text) {
@@ -94,21 +91,21 @@
 
   function build(ticket) {
     const keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9"].map((d) => key(d, d));
-    keys.push(key("Xóa", "back", "kp-back"), key("0", "0"), key("Xóa hết", "clear", "kp-back"));
+    keys.push(key(T("kiosk.pager.back"), "back", "kp-back"), key("0", "0"), key(T("kiosk.pager.clear"), "clear", "kp-back"));
     return el("div", { id: "pager-keypad", class: "kp-backdrop", role: "dialog", "aria-modal": "true",
-      "aria-label": "Nhận thẻ rung" },
+      "aria-label": T("kiosk.pager.take") },
     el("div", { class: "kp-box" },
-      el("h2", {}, "Nhận thẻ rung ", el("small", {}, "Take a pager card")),
-      el("p", { class: "kp-hint" }, `Nhập số in trên thẻ rung cho số thứ tự ${ticket.number}`,
+      el("h2", {}, T("kiosk.pager.take") + " ", el("small", {}, "Take a pager card")),
+      el("p", { class: "kp-hint" }, T("kiosk.pager.hint", { number: ticket.number }),
         el("small", {}, "Type the number printed on the pager card")),
       el("p", { class: "kp-digits", "aria-live": "polite" }, "—"),
       el("p", { class: "kp-message", role: "alert", hidden: true }),
       el("div", { class: "kp-keys" }, ...keys),
       el("div", { class: "kp-actions" },
         el("button", { type: "button", class: "btn huge kp-cancel", onclick: () => finish("cancel") },
-          "Đóng ", el("small", {}, "Close")),
+          T("kiosk.pager.close") + " ", el("small", {}, "Close")),
         el("button", { type: "button", class: "btn primary huge kp-ok", onclick: submit },
-          "Gắn thẻ ", el("small", {}, "Link the card")))));
+          T("kiosk.pager.link") + " ", el("small", {}, "Link the card")))));
   }
 
   function finish(reason, result) {

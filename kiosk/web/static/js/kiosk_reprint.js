@@ -11,7 +11,7 @@
 (function () {
   "use strict";
   if (!window.kioskUI) return;
-  const { api } = window.K;
+  const { T, api } = window.K;
   const ui = window.kioskUI;
   const st = { windowS: 0, ticket: null, until: 0, timer: null, busy: false };
 
@@ -44,7 +44,7 @@
     const t = st.ticket;
     try {
       const copy = await api("POST", "/tickets/" + t.id + "/reprint", {});
-      ui.showMessage({ vi: `Đang in lại phiếu số ${copy.number} (bản in lại thứ ${copy.copy}).`,
+      ui.showMessage({ vi: T("kiosk.reprinting", { number: copy.number, copy: copy.copy }),
         en: `Reprinting ticket ${copy.number} (copy ${copy.copy}).` }, { kind: "info", timeoutMs: 5000 });
       if (copy.copies_left <= 0) hide();
       document.dispatchEvent(new CustomEvent("kiosk:reprinted", { detail: copy }));
