@@ -55,6 +55,7 @@ from kiosk.citizens.registry import CitizenRef
 from kiosk.pager.labels import PagerBindError, bound_text, refusal_text
 from kiosk.queue.appointments import BOOKING_QR_PREFIX, code_from_qr
 from kiosk.queue.errors import LimitReached, NotFound, QueueError, ServiceClosed
+from kiosk.texts.vi import page_text
 
 __all__ = [
     "CONSENT_TEXT",
@@ -84,87 +85,76 @@ CONSENT_TEXT = {
            "for deletion at any counter at any time."),
 }
 
+# What the session shows (Vietnamese from the catalogue, kiosk/texts/vi_pages.py "kiosk.*"; English beside it).
 PROMPTS = {
-    IDLE: ("Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera, hoặc chạm để chọn lĩnh vực",
-           "Show the QR code of your ID card to the camera, or touch a service"),
-    PRESENT: ("Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera — hoặc nghiêng đầu để đưa con trỏ "
-              "tới lĩnh vực và giữ yên",
+    IDLE: (page_text("kiosk.prompt.idle"), "Show the QR code of your ID card to the camera, or touch a service"),
+    PRESENT: (page_text("kiosk.prompt.present"),
               "Show your ID card's QR code — or move your head to point at a service and hold still"),
-    CONSENT: ("Quý khách có muốn lưu khuôn mặt để lần sau không cần đưa thẻ?",
-              "Would you like to keep your face, so that next time you need no card?"),
-    ENROLLING: ("Quý khách vui lòng nhìn thẳng vào camera, chớp mắt hoặc quay nhẹ đầu",
-                "Please look at the camera, blink or turn your head a little"),
-    CONFIRM: ("Đúng là Quý khách?", "Is this you?"),  # with the masked name: see KioskFlow.snapshot
-    PRIORITY: ("Quý khách từ 60 tuổi trở lên: Quý khách có muốn được ưu tiên?",
-               "You are 60 or older: would you like priority?"),
-    SERVICES: ("Mời Quý khách chọn lĩnh vực", "Please choose a service"),
-    TICKET: ("Số thứ tự của Quý khách", "Your number"),
+    CONSENT: (page_text("kiosk.prompt.consent"), "Would you like to keep your face, so that next time you need no card?"),
+    ENROLLING: (page_text("kiosk.prompt.enrolling"), "Please look at the camera, blink or turn your head a little"),
+    # the monitor's face question quotes this one (monitor.face_question); with the masked name: see snapshot
+    CONFIRM: (page_text("monitor.face_question"), "Is this you?"),
+    PRIORITY: (page_text("kiosk.prompt.priority"), "You are 60 or older: would you like priority?"),
+    SERVICES: (page_text("kiosk.prompt.services"), "Please choose a service"),
+    TICKET: (page_text("kiosk.your_number"), "Your number"),
 }
-# The confirm screen greets the face matched, by its masked name ({name}).
-CONFIRM_PROMPT = ("Kính chào Quý khách {name}. Đúng là Quý khách?", "Welcome, {name}. Is this you?")
+# The confirm screen greets the face matched, by its masked name ({name}); so does the services screen after "yes".
+CONFIRM_PROMPT = (page_text("kiosk.prompt.confirm_name"), "Welcome, {name}. Is this you?")
+SERVICES_PROMPT_NAMED = (page_text("kiosk.prompt.services_name"), "Welcome! Please choose a service")
 # The ticket screen when pager cards can be bound.
-PAGER_PROMPT = ("Số thứ tự của Quý khách — có thẻ rung? Đưa mã QR trên thẻ vào camera hoặc chạm «Nhận thẻ rung»",
+PAGER_PROMPT = (page_text("kiosk.prompt.pager"),
                 "Your number — have a pager card? Show its QR code to the camera or touch «Take a pager card»")
 
+_MISREAD = (page_text("kiosk.notice.misread"), "The QR code was misread — hold the card straight and closer")
 NOTICES: dict[str, tuple[str, str]] = {
-    "camera_lost": ("Camera không hoạt động — Quý khách vui lòng chạm màn hình", "Camera not working — please touch the screen"),
-    "face_engine": ("Chưa nhận diện khuôn mặt được — Quý khách vui lòng dùng thẻ căn cước/CCCD hoặc chạm màn hình",
-                    "Face recognition unavailable — use the ID card or touch"),
-    "url": ("Mã QR này là một địa chỉ web, không phải mã QR trên thẻ căn cước/CCCD",
-            "This QR code is a web address, not an ID card"),
-    "vneid_token": ("Đây là mã của ứng dụng VNeID — Quý khách vui lòng đưa mã QR in trên thẻ căn cước/CCCD",
-                    "This is a VNeID app code — please show the QR code printed on the card"),
-    "mojibake": ("Mã QR đọc bị sai ký tự — Quý khách vui lòng giữ thẻ thẳng, gần camera hơn",
-                 "The QR code was misread — hold the card straight and closer"),
-    "not_utf8": ("Mã QR đọc bị sai ký tự — Quý khách vui lòng giữ thẻ thẳng, gần camera hơn",
-                 "The QR code was misread — hold the card straight and closer"),
-    "bad_card": ("Mã QR này không phải mã QR của thẻ căn cước công dân", "This QR code is not an ID card's"),
-    "person_limit_reached": ("Quý khách đã lấy đủ số thứ tự cho lĩnh vực này trong hôm nay",
+    "camera_lost": (page_text("kiosk.camera_lost"), "Camera not working — please touch the screen"),
+    "face_engine": (page_text("kiosk.notice.face_engine"), "Face recognition unavailable — use the ID card or touch"),
+    "url": (page_text("kiosk.notice.url"), "This QR code is a web address, not an ID card"),
+    "vneid_token": (page_text("kiosk.notice.vneid_token"), "This is a VNeID app code — please show the QR code printed "
+                    "on the card"),
+    "mojibake": _MISREAD,
+    "not_utf8": _MISREAD,
+    "bad_card": (page_text("kiosk.notice.bad_card"), "This QR code is not an ID card's"),
+    "person_limit_reached": (page_text("kiosk.notice.person_limit_reached"),
                              "You already have the allowed tickets for this service today"),
-    "limit_reached": ("Lĩnh vực này đã hết số thứ tự trong ngày hôm nay", "No more tickets for this service today"),
-    "service_closed": ("Lĩnh vực này đang tạm ngừng nhận hồ sơ", "This service is not taking tickets now"),
-    "not_found": ("Lĩnh vực này không còn được phục vụ", "Unknown service"),
-    "enrolled": ("Đã ghi nhớ khuôn mặt cho lần sau", "Your face will be recognised next time"),
-    "enrol_failed": ("Chưa ghi nhận được khuôn mặt — Quý khách vẫn lấy số bình thường",
-                     "Your face could not be recorded — you can still take a ticket"),
-    "declined": ("Đã ghi nhận: không lưu khuôn mặt", "Noted: your face is not kept"),
-    "error": ("Không lấy được số thứ tự — Quý khách vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
-              "Could not take a ticket — please try again or ask staff"),
-    "pager_first": ("Mời Quý khách lấy số thứ tự trước, rồi đưa mã QR trên thẻ rung vào camera",
-                    "Take a number first, then show the pager card's QR code"),
-    "booking_other_name": ("Lịch hẹn với số thẻ căn cước/CCCD này được đặt dưới một họ tên khác với thẻ nên không dùng được. "
-                           "Mời Quý khách chọn lĩnh vực, hoặc hỏi cán bộ hướng dẫn.",
+    "limit_reached": (page_text("kiosk.notice.limit_reached"), "No more tickets for this service today"),
+    "service_closed": (page_text("kiosk.notice.service_closed"), "This service is not taking tickets now"),
+    "not_found": (page_text("kiosk.notice.not_found"), "Unknown service"),
+    "enrolled": (page_text("kiosk.notice.enrolled"), "Your face will be recognised next time"),
+    "enrol_failed": (page_text("kiosk.notice.enrol_failed"), "Your face could not be recorded — you can still take a "
+                     "ticket"),
+    "declined": (page_text("kiosk.notice.declined"), "Noted: your face is not kept"),
+    "error": (page_text("kiosk.notice.error"), "Could not take a ticket — please try again or ask staff"),
+    "pager_first": (page_text("kiosk.notice.pager_first"), "Take a number first, then show the pager card's QR code"),
+    "booking_other_name": (page_text("kiosk.notice.booking_other_name"),
                            "An appointment with this ID number was booked under another name and cannot be used. "
                            "Please choose a service, or ask staff."),
-    "booking_qr_read": ("Đã đọc mã lịch hẹn. Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera để xác nhận.",
+    "booking_qr_read": (page_text("kiosk.notice.booking_qr_read"),
                         "Appointment code read. Please show your ID card's QR code to confirm it is you."),
-    "booking_qr_unknown": ("Mã lịch hẹn này không dùng được (không có, đã hủy hoặc đã làm thủ tục). Mời Quý khách "
-                           "đưa thẻ căn cước/CCCD vào camera, hoặc hỏi cán bộ hướng dẫn.",
+    "booking_qr_unknown": (page_text("kiosk.notice.booking_qr_unknown"),
                            "This appointment code cannot be used (unknown, cancelled or checked in). Please show "
                            "your ID card, or ask staff."),
-    "booking_qr_other_card": ("Lịch hẹn của mã QR vừa đọc không được đặt với thẻ căn cước/CCCD này nên không dùng "
-                              "được. Mời Quý khách chọn lĩnh vực, hoặc hỏi cán bộ hướng dẫn.",
+    "booking_qr_other_card": (page_text("kiosk.notice.booking_qr_other_card"),
                               "The appointment of the QR code just read was not booked with this ID card. Please "
                               "choose a service, or ask staff."),
-    "booking_qr_outside_window": ("Lịch hẹn chưa đến giờ làm thủ tục hoặc đã quá giờ (từ 30 phút trước đến 15 phút "
-                                  "sau giờ hẹn). Mời Quý khách chọn lĩnh vực, hoặc hỏi cán bộ hướng dẫn.",
+    "booking_qr_outside_window": (page_text("kiosk.notice.booking_qr_outside_window"),
                                   "The appointment is not open for check-in now. Please choose a service, or ask "
                                   "staff."),
-    "not_me": ("Xin lỗi Quý khách. Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera, hoặc chạm để chọn "
-               "lĩnh vực.", "Sorry. Please show the QR code of your ID card to the camera, or touch a service."),
+    "not_me": (page_text("kiosk.notice.not_me"),
+               "Sorry. Please show the QR code of your ID card to the camera, or touch a service."),
 }
 
 TILE_LABELS = {
-    "consent:yes": ("Đồng ý", "Agree"),
-    "consent:no": ("Không đồng ý", "Do not agree"),
-    "enrol:skip": ("Bỏ qua", "Skip"),
-    "confirm:yes": ("Đúng, là tôi", "Yes, it's me"),
-    "confirm:no": ("Không phải tôi", "No, it's not me"),
-    "priority:elderly": ("Có, ưu tiên", "Yes, priority"),
-    "priority:normal": ("Không", "No"),
-    "done": ("Xong", "Done"),
-    "pager": ("Nhận thẻ rung", "Take a pager card"),
-    "reprint": ("In lại phiếu", "Reprint ticket"),
+    "consent:yes": (page_text("kiosk.tile.consent_yes"), "Agree"),
+    "consent:no": (page_text("kiosk.tile.consent_no"), "Do not agree"),
+    "enrol:skip": (page_text("kiosk.tile.enrol_skip"), "Skip"),
+    "confirm:yes": (page_text("kiosk.tile.confirm_yes"), "Yes, it's me"),
+    "confirm:no": (page_text("kiosk.tile.confirm_no"), "No, it's not me"),
+    "priority:elderly": (page_text("kiosk.tile.priority_elderly"), "Yes, priority"),
+    "priority:normal": (page_text("kiosk.tile.priority_normal"), "No"),
+    "done": (page_text("kiosk.done"), "Done"),
+    "pager": (page_text("kiosk.pager.take"), "Take a pager card"),
+    "reprint": (page_text("kiosk.reprint"), "Reprint ticket"),
 }
 
 
@@ -470,7 +460,7 @@ class KioskFlow:
                 # a masked name ends with an initial's full stop ("Nguyễn V. A."): no second one after it
                 prompt_vi, prompt_en = (text.format(name=ref.masked_name.rstrip(".")) for text in CONFIRM_PROMPT)
             if self.state == SERVICES and ref is not None:
-                prompt_vi, prompt_en = f"Kính chào Quý khách {ref.masked_name}. Mời Quý khách chọn lĩnh vực", "Welcome! Please choose a service"
+                prompt_vi, prompt_en = SERVICES_PROMPT_NAMED[0].format(name=ref.masked_name), SERVICES_PROMPT_NAMED[1]
             if self.state == TICKET and self._pager_offered():
                 prompt_vi, prompt_en = PAGER_PROMPT
             return {

@@ -142,6 +142,54 @@ PAGES = {
     "kiosk.pager.no_pager": "Trung tâm chưa có hệ thống thẻ rung — Quý khách vui lòng chú ý màn hình và loa gọi số",
     "kiosk.pager.not_found": "Không tìm thấy số thứ tự này",
     "kiosk.pager.network": "Không kết nối được máy chủ — Quý khách vui lòng thử lại",
+    # the touch-free session's prompts, notices and tiles (kiosk/session/flow.py; kiosk_camera.js shows them)
+    "kiosk.prompt.idle": "Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera, hoặc chạm để chọn lĩnh vực",
+    "kiosk.prompt.present": "Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera — hoặc nghiêng đầu để đưa "
+                            "con trỏ tới lĩnh vực và giữ yên",
+    "kiosk.prompt.consent": "Quý khách có muốn lưu khuôn mặt để lần sau không cần đưa thẻ?",
+    "kiosk.prompt.enrolling": "Quý khách vui lòng nhìn thẳng vào camera, chớp mắt hoặc quay nhẹ đầu",
+    "kiosk.prompt.priority": "Quý khách từ 60 tuổi trở lên: Quý khách có muốn được ưu tiên?",
+    "kiosk.prompt.services": "Mời Quý khách chọn lĩnh vực",
+    "kiosk.prompt.confirm_name": "Kính chào Quý khách {name}. Đúng là Quý khách?",
+    "kiosk.prompt.services_name": "Kính chào Quý khách {name}. Mời Quý khách chọn lĩnh vực",
+    "kiosk.prompt.pager": "Số thứ tự của Quý khách — có thẻ rung? Đưa mã QR trên thẻ vào camera hoặc chạm «Nhận thẻ "
+                          "rung»",
+    "kiosk.notice.face_engine": "Chưa nhận diện khuôn mặt được — Quý khách vui lòng dùng thẻ căn cước/CCCD hoặc chạm "
+                                "màn hình",
+    "kiosk.notice.url": "Mã QR này là một địa chỉ web, không phải mã QR trên thẻ căn cước/CCCD",
+    "kiosk.notice.vneid_token": "Đây là mã của ứng dụng VNeID — Quý khách vui lòng đưa mã QR in trên thẻ căn "
+                                "cước/CCCD",
+    "kiosk.notice.misread": "Mã QR đọc bị sai ký tự — Quý khách vui lòng giữ thẻ thẳng, gần camera hơn",
+    "kiosk.notice.bad_card": "Mã QR này không phải mã QR của thẻ căn cước công dân",
+    "kiosk.notice.person_limit_reached": "Quý khách đã lấy đủ số thứ tự cho lĩnh vực này trong hôm nay",
+    "kiosk.notice.limit_reached": "Lĩnh vực này đã hết số thứ tự trong ngày hôm nay",
+    "kiosk.notice.service_closed": "Lĩnh vực này đang tạm ngừng nhận hồ sơ",
+    "kiosk.notice.not_found": "Lĩnh vực này không còn được phục vụ",
+    "kiosk.notice.enrolled": "Đã ghi nhớ khuôn mặt cho lần sau",
+    "kiosk.notice.enrol_failed": "Chưa ghi nhận được khuôn mặt — Quý khách vẫn lấy số bình thường",
+    "kiosk.notice.declined": "Đã ghi nhận: không lưu khuôn mặt",
+    "kiosk.notice.error": "Không lấy được số thứ tự — Quý khách vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
+    "kiosk.notice.pager_first": "Mời Quý khách lấy số thứ tự trước, rồi đưa mã QR trên thẻ rung vào camera",
+    "kiosk.notice.booking_other_name": "Lịch hẹn với số thẻ căn cước/CCCD này được đặt dưới một họ tên khác với thẻ "
+                                       "nên không dùng được. Mời Quý khách chọn lĩnh vực, hoặc hỏi cán bộ hướng dẫn.",
+    "kiosk.notice.booking_qr_read": "Đã đọc mã lịch hẹn. Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera "
+                                    "để xác nhận.",
+    "kiosk.notice.booking_qr_unknown": "Mã lịch hẹn này không dùng được (không có, đã hủy hoặc đã làm thủ tục). Mời "
+                                       "Quý khách đưa thẻ căn cước/CCCD vào camera, hoặc hỏi cán bộ hướng dẫn.",
+    "kiosk.notice.booking_qr_other_card": "Lịch hẹn của mã QR vừa đọc không được đặt với thẻ căn cước/CCCD này nên "
+                                          "không dùng được. Mời Quý khách chọn lĩnh vực, hoặc hỏi cán bộ hướng dẫn.",
+    "kiosk.notice.booking_qr_outside_window": "Lịch hẹn chưa đến giờ làm thủ tục hoặc đã quá giờ (từ 30 phút trước "
+                                              "đến 15 phút sau giờ hẹn). Mời Quý khách chọn lĩnh vực, hoặc hỏi cán bộ "
+                                              "hướng dẫn.",
+    "kiosk.notice.not_me": "Xin lỗi Quý khách. Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera, hoặc chạm "
+                           "để chọn lĩnh vực.",
+    "kiosk.tile.consent_yes": "Đồng ý",
+    "kiosk.tile.consent_no": "Không đồng ý",
+    "kiosk.tile.enrol_skip": "Bỏ qua",
+    "kiosk.tile.confirm_yes": "Đúng, là tôi",
+    "kiosk.tile.confirm_no": "Không phải tôi",
+    "kiosk.tile.priority_elderly": "Có, ưu tiên",
+    "kiosk.tile.priority_normal": "Không",
     # the reports page (reports.html, reports.js)
     "reports.title": "Báo cáo thống kê",
     "reports.by.service": "Lĩnh vực",
