@@ -12,29 +12,26 @@ import re
 from typing import Any
 
 from kiosk.queue.errors import QueueError
+from kiosk.texts.vi import page_text
 
 __all__ = ["PagerBindError", "bind_card", "bind_label", "bound_text", "label_site", "refusal_text"]
 
 _LABEL_SITE = re.compile(r"PAGER:(\d{1,5}):\d{1,5}")
 
-# code -> (vi, en); "{card}" and "{number}" are filled in when known.
+# code -> (vi, en): the Vietnamese from the catalogue (kiosk/texts/vi_pages.py "kiosk.pager.*", the keypad's
+# sentences where they are the same); "{card}" and "{number}" are filled in when known.
 REFUSALS: dict[str, tuple[str, str]] = {
-    "not_label": ("Mã QR này không phải nhãn thẻ rung — Quý khách vui lòng đưa mã QR trên thẻ rung của Trung tâm",
-                  "This QR code is not a pager card label"),
-    "wrong_site": ("Thẻ rung này thuộc nơi khác, không dùng được ở Trung tâm này — Quý khách vui lòng lấy thẻ rung tại quầy",
-                   "This pager card belongs to another centre"),
-    "card_out_of_range": ("Thẻ số {card} không phải thẻ rung dành cho công dân — Quý khách vui lòng lấy thẻ khác",
-                          "Card {card} is not a citizen's pager card"),
-    "invalid": ("Số thẻ rung không hợp lệ — Quý khách vui lòng nhập số in trên thẻ", "Not a valid pager card number"),
-    "card_busy": ("Thẻ rung số {card} đang được dùng cho số thứ tự khác — Quý khách vui lòng lấy thẻ khác",
-                  "Pager card {card} is in use for another number"),
-    "ticket_has_card": ("Số thứ tự {number} đã được gắn một thẻ rung khác", "Number {number} already has a pager card"),
-    "ticket_over": ("Số thứ tự {number} đã được phục vụ xong — không cần thẻ rung", "Number {number} is over"),
-    "not_found": ("Không tìm thấy số thứ tự này", "This ticket does not exist"),
-    "no_pager": ("Trung tâm chưa có hệ thống thẻ rung — Quý khách vui lòng chú ý màn hình và loa gọi số",
-                 "There are no pager cards at this centre — please watch the screen"),
-    "error": ("Chưa gắn được thẻ rung — Quý khách vui lòng thử lại hoặc hỏi cán bộ hướng dẫn",
-              "The pager card could not be linked — try again or ask staff"),
+    "not_label": (page_text("kiosk.pager.not_label"), "This QR code is not a pager card label"),
+    "wrong_site": (page_text("kiosk.pager.wrong_site"), "This pager card belongs to another centre"),
+    # a label read by the camera: another card, not another look at the typed number (the keypad's sentence)
+    "card_out_of_range": (page_text("kiosk.pager.label_out_of_range"), "Card {card} is not a citizen's pager card"),
+    "invalid": (page_text("kiosk.pager.invalid"), "Not a valid pager card number"),
+    "card_busy": (page_text("kiosk.pager.card_busy"), "Pager card {card} is in use for another number"),
+    "ticket_has_card": (page_text("kiosk.pager.ticket_has_card"), "Number {number} already has a pager card"),
+    "ticket_over": (page_text("kiosk.pager.ticket_over"), "Number {number} is over"),
+    "not_found": (page_text("kiosk.pager.not_found"), "This ticket does not exist"),
+    "no_pager": (page_text("kiosk.pager.no_pager"), "There are no pager cards at this centre — please watch the screen"),
+    "error": (page_text("kiosk.pager.failed"), "The pager card could not be linked — try again or ask staff"),
 }
 
 
@@ -50,7 +47,7 @@ class PagerBindError(ValueError):
 
 def bound_text(card: int, number: str) -> tuple[str, str]:
     """The confirmation on screen: (vi, en)."""
-    return (f"Đã gắn thẻ rung số {card} với số thứ tự {number} — thẻ sẽ rung khi đến lượt",
+    return (page_text("kiosk.pager.bound", card=card, number=number),
             f"Pager card {card} is linked to number {number} — it will vibrate when it is your turn")
 
 

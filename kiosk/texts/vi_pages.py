@@ -142,6 +142,12 @@ PAGES = {
     "kiosk.pager.no_pager": "Trung tâm chưa có hệ thống thẻ rung — Quý khách vui lòng chú ý màn hình và loa gọi số",
     "kiosk.pager.not_found": "Không tìm thấy số thứ tự này",
     "kiosk.pager.network": "Không kết nối được máy chủ — Quý khách vui lòng thử lại",
+    "kiosk.pager.not_label": "Mã QR này không phải nhãn thẻ rung — Quý khách vui lòng đưa mã QR trên thẻ rung của "
+                             "Trung tâm",
+    "kiosk.pager.wrong_site": "Thẻ rung này thuộc nơi khác, không dùng được ở Trung tâm này — Quý khách vui lòng "
+                              "lấy thẻ rung tại quầy",
+    "kiosk.pager.label_out_of_range": "Thẻ số {card} không phải thẻ rung dành cho công dân — Quý khách vui lòng lấy "
+                                      "thẻ khác",
     # the touch-free session's prompts, notices and tiles (kiosk/session/flow.py; kiosk_camera.js shows them)
     "kiosk.prompt.idle": "Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera, hoặc chạm để chọn lĩnh vực",
     "kiosk.prompt.present": "Mời Quý khách đưa mã QR trên thẻ căn cước/CCCD vào camera — hoặc nghiêng đầu để đưa "

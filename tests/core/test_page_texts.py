@@ -150,19 +150,23 @@ def test_no_key_is_written_twice_in_the_catalogue():
 
 
 def test_the_kiosk_session_shows_the_catalogue_s_sentences():
-    """kiosk/session/flow.py's prompts, notices and tiles are the catalogue's (English beside them stays there);
-    only the consent text is kept in the code (its wording is versioned: [kiosk] consent_text_version)."""
+    """kiosk/session/flow.py's prompts, notices and tiles, and kiosk/pager/labels.py's refusals, are the catalogue's
+    (English beside them stays there); only flow.py's consent text is kept in the code (its wording is versioned:
+    [kiosk] consent_text_version)."""
     import ast
 
+    from kiosk.pager import labels
     from kiosk.session import flow
 
     shown = [*flow.PROMPTS.values(), *flow.NOTICES.values(), *flow.TILE_LABELS.values(), flow.CONFIRM_PROMPT,
-             flow.SERVICES_PROMPT_NAMED, flow.PAGER_PROMPT]
+             flow.SERVICES_PROMPT_NAMED, flow.PAGER_PROMPT, *labels.REFUSALS.values()]  # a pager card read there
     assert [vi for vi, _en in shown if vi not in PAGES.values()] == []
-    tree = ast.parse((KIOSK / "session" / "flow.py").read_text(encoding="utf-8"))
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node)}
     consent = " ".join(flow.CONSENT_TEXT.values())
-    left = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
-            and id(node) not in docstrings and _vietnamese(node.value) and node.value not in consent]
-    assert left == [], f"Vietnamese left in kiosk/session/flow.py (move it to kiosk/texts/vi_pages.py): {left[:3]}"
+    for path in (KIOSK / "session" / "flow.py", KIOSK / "pager" / "labels.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node)}
+        left = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+                and isinstance(node.value, str) and id(node) not in docstrings and _vietnamese(node.value)
+                and node.value not in consent]
+        assert left == [], f"Vietnamese left in {path.name} (move it to kiosk/texts/vi_pages.py): {left[:3]}"
