@@ -188,3 +188,35 @@ def test_bad_values_in_the_api_say_which_field_and_what_is_expected(client, toke
         "Lĩnh vực HT được chọn hai lần cho cùng một quầy."
     assert _answer_vi(client.post("/api/v1/tickets/1/pager", json={"card": 1, "x": 2}, headers=kiosk)) == \
         "Dữ liệu gửi lên có thông tin không được nhận: «x»."
+
+
+def test_settings_accounts_and_tokens_refusals_say_what_is_wrong_in_vietnamese(client, tokens):
+    """The administrator's forms: each bad value gets its own sentence, with the field and its bounds."""
+    from core_fixtures import bearer
+
+    admin = bearer(tokens["admin"])
+    user = {"username": "Cán Bộ", "password": "matkhau-dai", "role": "officer", "counter": 1}
+    assert _answer_vi(client.post("/api/v1/admin/users", json=user, headers=admin)) == vi.REFUSALS["username_format"]
+    user = {"username": "canbo2", "password": "ngan", "role": "officer", "counter": 1}
+    assert _answer_vi(client.post("/api/v1/admin/users", json=user, headers=admin)) == vi.REFUSALS["password_short"]
+    user = {"username": "canbo2", "password": "matkhau-dai", "role": "officer"}
+    assert _answer_vi(client.post("/api/v1/admin/users", json=user, headers=admin)) == \
+        "Tài khoản hoặc mã thiết bị của cán bộ cần gắn với một quầy."
+    user = {"username": "canbo2", "password": "matkhau-dai", "role": "officer", "counter": 99}
+    assert _answer_vi(client.post("/api/v1/admin/users", json=user, headers=admin)) == "Không có quầy số 99."
+    assert _answer_vi(client.post("/api/v1/admin/tokens", json={"role": "rating"}, headers=admin)) == \
+        "Tài khoản hoặc mã thiết bị của máy đánh giá cần gắn với một quầy."
+    assert _answer_vi(client.post("/api/v1/admin/tokens", json={"role": "robot"}, headers=admin)) == \
+        vi.REFUSALS["role_unknown"]
+    assert _answer_vi(client.put("/api/v1/admin/settings", json={"no_show_min_s": 7200}, headers=admin)) == \
+        "Thời gian tối thiểu trước khi đánh dấu vắng mặt (giây) phải là số nguyên từ 0 đến 3600."
+    assert _answer_vi(client.put("/api/v1/admin/settings", json={"closing_time": "5pm"}, headers=admin)) == \
+        vi.REFUSALS["closing_time_format"]
+    assert _answer_vi(client.put("/api/v1/admin/settings", json={"policy": "random"}, headers=admin)) == \
+        vi.REFUSALS["policy_unknown"]
+    before = client.get("/api/v1/admin/settings", headers=admin).json
+    assert _answer_vi(client.put("/api/v1/admin/settings", json={"interleave_every": 0}, headers=admin)) == \
+        "Số lượt thường giữa hai lượt ưu tiên phải là số nguyên từ 1 đến 100."
+    assert client.get("/api/v1/admin/settings", headers=admin).json == before  # refused: nothing changed
+    assert _answer_vi(client.post("/api/v1/counters/1/pause", json={"reason": "  "}, headers=admin)) == \
+        "Chưa có Lý do: thông tin này là bắt buộc."
