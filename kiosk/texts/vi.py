@@ -221,6 +221,22 @@ REFUSALS = {
     "score_range": "Mức đánh giá là một số nguyên từ 1 (rất không hài lòng) đến 5 (rất hài lòng).",
     "rate_not_finished": "Chỉ đánh giá được sau khi lượt giao dịch đã hoàn tất.",
     "rate_window_passed": "Đã hết thời gian đánh giá lượt giao dịch này.",
+    # citizens, bookings and staff pager cards (kiosk/citizens, kiosk/queue/appointments.py, kiosk/pager/cards.py)
+    "citizen_missing": "Không tìm thấy công dân này; có thể dữ liệu đã được xóa theo yêu cầu.",
+    "cccd_record_required": "Cần dữ liệu thẻ căn cước/CCCD có số định danh gồm 12 chữ số.",
+    "consent_version_required": "Thiếu phiên bản nội dung xin đồng ý nên chưa ghi nhận sự đồng ý.",
+    "face_templates_bad": "Dữ liệu khuôn mặt gửi lên không dùng được; chưa lưu gì.",
+    "max_templates_min": "Số mẫu khuôn mặt giữ lại cho mỗi người phải là số nguyên, ít nhất là 1.",
+    "slot_settings": "Mỗi giờ hẹn dài từ 5 đến 240 phút và nhận từ 1 đến 50 người.",
+    "opening_hours_format": "Giờ nhận hẹn phải có dạng giờ:phút-giờ:phút, ví dụ 07:30-11:30.",
+    "slot_time_zone": "Giờ hẹn gửi lên phải kèm múi giờ, ví dụ 2026-12-02T07:30:00+07:00.",
+    "appointment_code_format": "Mã hẹn gồm 10 chữ cái và chữ số (mã cấp trước đây: 6 ký tự). Quý khách vui lòng "
+                               "kiểm tra lại.",
+    "appointment_code_missing": "Không tìm thấy lịch hẹn với mã này. Quý khách vui lòng kiểm tra lại mã hẹn.",
+    "staff_cards_body": "Bảng thẻ rung của cán bộ phải ghép mỗi số thẻ với một số quầy.",
+    "staff_card_number": "Số thẻ rung của cán bộ phải là một số.",
+    "staff_card_is_citizens": "Thẻ rung số {low} đến {high} dành cho công dân, không gán cho cán bộ được.",
+    "ticket_missing": "Không tìm thấy lượt giao dịch này.",
 }
 
 # The kiosk's spoken guidance (kiosk/display/guidance.py): one sentence per screen or question, said by the
