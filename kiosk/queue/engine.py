@@ -708,7 +708,7 @@ class QueueEngine:
     def _check_target(self, tx: _Tx, ticket: Ticket, target: Service, number: Any) -> None:
         """A counter a ticket may be directed to: it exists, lists the service, and is not where it is now."""
         if isinstance(number, bool) or not isinstance(number, int):
-            raise InvalidInput("counter must be a counter number")
+            raise InvalidInput("counter must be a counter number", text="field_whole_number", values={"field": "counter"})
         row = tx.conn.execute("SELECT 1 FROM counters WHERE number = ?", [number]).fetchone()
         if row is None:
             raise NotFound(f"no counter number {number} to transfer to", code="transfer_no_counter",

@@ -237,6 +237,7 @@ REFUSALS = {
     "staff_card_number": "Số thẻ rung của cán bộ phải là một số.",
     "staff_card_is_citizens": "Thẻ rung số {low} đến {high} dành cho công dân, không gán cho cán bộ được.",
     "ticket_missing": "Không tìm thấy lượt giao dịch này.",
+    "pager_button_unknown": "Thẻ rung của cán bộ gửi một nút bấm không có trong danh sách; thao tác chưa được thực hiện.",
 }
 
 # The kiosk's spoken guidance (kiosk/display/guidance.py): one sentence per screen or question, said by the

@@ -220,3 +220,52 @@ def test_settings_accounts_and_tokens_refusals_say_what_is_wrong_in_vietnamese(c
     assert client.get("/api/v1/admin/settings", headers=admin).json == before  # refused: nothing changed
     assert _answer_vi(client.post("/api/v1/counters/1/pause", json={"reason": "  "}, headers=admin)) == \
         "Chưa có Lý do: thông tin này là bắt buộc."
+
+
+# Raised only by the centre's own code with values it made itself (the kiosk worker's face-check answers),
+# never from a request: their code's sentence is enough.
+INTERNAL_ONLY = {("citizens/face_checks.py", "record_face_check")}
+GENERIC_CODES = {"invalid", "not_found", "conflict", "illegal_transition"}
+
+
+def _class_codes() -> dict[str, str]:
+    """The ``code`` each error class of kiosk/ sets for itself."""
+    codes = {}
+    for path in KIOSK_SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and node.name in QUEUE_ERRORS:
+                for item in node.body:
+                    if isinstance(item, ast.Assign) and [getattr(t, "id", "") for t in item.targets] == ["code"]:
+                        codes[node.name] = _str(item.value) or ""
+    return codes
+
+
+CLASS_CODES = _class_codes()
+
+
+def test_every_refusal_raised_in_the_source_has_a_specific_sentence():
+    """No `raise InvalidInput("…")` with neither a specific sentence (`text=`) nor a code of its own: a refusal
+    a staff member or a citizen can meet says what is wrong, not "Dữ liệu nhập vào không hợp lệ"."""
+    vague = []
+    for path in KIOSK_SOURCES:
+        rel = path.relative_to(KIOSK).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for func in ast.walk(tree):
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or (rel, func.name) in INTERNAL_ONLY:
+                continue
+            for node in ast.walk(func):
+                if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                    continue
+                call = node.exc
+                if getattr(call.func, "id", getattr(call.func, "attr", "")) not in QUEUE_ERRORS:
+                    continue
+                kws = {k.arg: k.value for k in call.keywords}
+                code = _str(kws["code"]) if "code" in kws else (_str(call.args[1]) if len(call.args) >= 2 else None)
+                if "code" in kws and isinstance(kws["code"], ast.JoinedStr):
+                    code = "built"  # f"appointment_{state}": each value has its own sentence (APPOINTMENT_STATES)
+                if code is None:
+                    code = CLASS_CODES.get(getattr(call.func, "id", getattr(call.func, "attr", "")))
+                specific_code = code is not None and code not in GENERIC_CODES
+                if "text" not in kws and not specific_code:
+                    vague.append(f"{rel}:{node.lineno}")
+    assert not vague, f"refusals with only a generic sentence: {sorted(set(vague))}"
