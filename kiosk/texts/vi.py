@@ -237,6 +237,23 @@ REFUSALS = {
     "staff_card_number": "Số thẻ rung của cán bộ phải là một số.",
     "staff_card_is_citizens": "Thẻ rung số {low} đến {high} dành cho công dân, không gán cho cán bộ được.",
     "ticket_missing": "Không tìm thấy lượt giao dịch này.",
+    # the web layer's own refusals (kiosk/web)
+    "password_person_only": "Chỉ tài khoản đăng nhập của một người mới có mật khẩu; mã thiết bị không đổi mật khẩu.",
+    "devices_missing": "Trung tâm chưa cài đặt thiết bị (thẻ rung, máy in, bảng LED) nào.",
+    "announcement_missing": "Không có lời gọi này (có thể đã hết hạn).",
+    "dossier_body": "Vui lòng gửi mã hồ sơ và/hoặc ghi chú, không gửi thông tin nào khác.",
+    "guidance_missing": "Không có câu hướng dẫn bằng giọng nói này.",
+    "figures_officer_only": "Chỉ tài khoản của cán bộ mới có số liệu riêng trong ngày.",
+    "idempotency_key_format": "Khóa chống gửi trùng (Idempotency-Key) gồm 1 đến 100 chữ cái, chữ số hoặc -_.:",
+    "id_number_format": "Số thẻ căn cước/CCCD gồm 12 chữ số.",
+    "ticket_link_missing": "Không tìm thấy lượt giao dịch của đường dẫn này. Quý khách vui lòng quét lại mã QR "
+                           "trên phiếu.",
+    "pager_label_bad": "Nội dung mã QR của thẻ rung không đúng. Vui lòng quét lại mã trên thẻ.",
+    "demo_only": "Các thiết bị mô phỏng chỉ chạy ở chế độ trình diễn (kiosk serve --demo).",
+    "demo_card_missing": "Không có thẻ rung này trong bộ mô phỏng.",
+    "demo_printer_flags": "Trạng thái máy in mô phỏng chỉ nhận đúng hoặc sai cho từng mục (giấy, nắp, lỗi).",
+    "kiosk_only": "Chỉ ki-ốt lấy số mới thực hiện được thao tác này.",
+    "camera_kiosk_off": "Ki-ốt này chưa bật chế độ lấy số không chạm bằng camera.",
     "pager_button_unknown": "Thẻ rung của cán bộ gửi một nút bấm không có trong danh sách; thao tác chưa được thực hiện.",
 }
 

@@ -225,7 +225,7 @@ def test_settings_accounts_and_tokens_refusals_say_what_is_wrong_in_vietnamese(c
 # Raised only by the centre's own code with values it made itself (the kiosk worker's face-check answers),
 # never from a request: their code's sentence is enough.
 INTERNAL_ONLY = {("citizens/face_checks.py", "record_face_check")}
-GENERIC_CODES = {"invalid", "not_found", "conflict", "illegal_transition"}
+GENERIC_CODES = {"invalid", "not_found", "conflict", "illegal_transition", "bad_request"}
 
 
 def _class_codes() -> dict[str, str]:
@@ -257,9 +257,15 @@ def test_every_refusal_raised_in_the_source_has_a_specific_sentence():
                 if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
                     continue
                 call = node.exc
-                if getattr(call.func, "id", getattr(call.func, "attr", "")) not in QUEUE_ERRORS:
-                    continue
+                name = getattr(call.func, "id", getattr(call.func, "attr", ""))
                 kws = {k.arg: k.value for k in call.keywords}
+                if name == "ApiError":  # ApiError(status, code, message, text=…)
+                    carried = "text" in kws or None in kws  # None: **values that hold the text
+                    if not carried and len(call.args) >= 2 and _str(call.args[1]) in GENERIC_CODES:
+                        vague.append(f"{rel}:{node.lineno}")
+                    continue
+                if name not in QUEUE_ERRORS:
+                    continue
                 code = _str(kws["code"]) if "code" in kws else (_str(call.args[1]) if len(call.args) >= 2 else None)
                 if "code" in kws and isinstance(kws["code"], ast.JoinedStr):
                     code = "built"  # f"appointment_{state}": each value has its own sentence (APPOINTMENT_STATES)
