@@ -16,7 +16,7 @@ def test_kiosk_acks_say_why_in_vietnamese(app, tokens):
     assert ack["code"] == "not_found" and "touch-free" in ack["error"]  # the English stays where it was
     assert ack["message_vi"] == vi.REFUSALS["camera_kiosk_off"]
     ack = kiosk.emit("kiosk_get_state", namespace="/kiosk", callback=True)
-    assert ack["ok"] is False and ack["message_vi"] == vi.ERRORS["not_found"]
+    assert ack["ok"] is False and ack["message_vi"] == vi.REFUSALS["camera_kiosk_off"]
     # frames: the terminal's camera is not the browser's
     ack = kiosk.emit("kiosk_frame", {"seq": 1, "jpeg": b"\xff\xd8\xff"}, namespace="/kiosk", callback=True)
     assert ack["ok"] is False and ack["error"] == ack["code"] and ack["message"]
