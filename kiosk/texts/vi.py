@@ -252,6 +252,7 @@ REFUSALS = {
     "demo_only": "Các thiết bị mô phỏng chỉ chạy ở chế độ trình diễn (kiosk serve --demo).",
     "demo_card_missing": "Không có thẻ rung này trong bộ mô phỏng.",
     "demo_printer_flags": "Trạng thái máy in mô phỏng chỉ nhận đúng hoặc sai cho từng mục (giấy, nắp, lỗi).",
+    "rating_tablet_only": "Chỉ máy đánh giá đã gắn với một quầy mới mở được trang đánh giá này.",
     "kiosk_only": "Chỉ ki-ốt lấy số mới thực hiện được thao tác này.",
     "camera_kiosk_off": "Ki-ốt này chưa bật chế độ lấy số không chạm bằng camera.",
     "pager_button_unknown": "Thẻ rung của cán bộ gửi một nút bấm không có trong danh sách; thao tác chưa được thực hiện.",
