@@ -79,7 +79,7 @@ class TrackFanout:
     def status(self, ticket_id: int) -> dict[str, Any]:
         body = self.statuses([ticket_id]).get(ticket_id)
         if body is None:
-            raise NotFound(f"no ticket with id {ticket_id}")
+            raise NotFound(f"no ticket with id {ticket_id}", text="ticket_missing")
         return body
 
     def statuses(self, ticket_ids: list[int]) -> dict[int, dict[str, Any]]:
