@@ -48,14 +48,14 @@ def _hash_token(token: str) -> str:
 
 def _counter_exists(conn: sqlite3.Connection, counter: int | None) -> None:
     if counter is not None and conn.execute("SELECT 1 FROM counters WHERE number = ?", [counter]).fetchone() is None:
-        raise InvalidInput(f"no counter number {counter}")
+        raise InvalidInput(f"no counter number {counter}", text="counter_missing", values={"counter": counter})
 
 
 def _check_password(password: Any) -> None:
     if not isinstance(password, str) or len(password) < 8:
-        raise InvalidInput("password: at least 8 characters")
+        raise InvalidInput("password: at least 8 characters", text="password_short")
     if len(password) > 200:
-        raise InvalidInput("password: at most 200 characters")
+        raise InvalidInput("password: at most 200 characters", text="password_long")
 
 
 def create_user(
@@ -63,15 +63,15 @@ def create_user(
     counter: int | None = None,
 ) -> int:
     if not isinstance(username, str) or not USERNAME_RE.match(username):
-        raise InvalidInput("username: 2-40 lower-case letters, digits, '.', '_' or '-'")
+        raise InvalidInput("username: 2-40 lower-case letters, digits, '.', '_' or '-'", text="username_format")
     _check_password(password)
     if role not in USER_ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}")
+        raise InvalidInput(f"role must be one of {', '.join(USER_ROLES)}", text="role_unknown")
     if role == "officer" and counter is None:
-        raise InvalidInput("an officer needs a counter")
+        raise InvalidInput("an officer needs a counter", text="token_needs_counter", values={"role": "officer"})
     _counter_exists(conn, counter)
     if conn.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
-        raise QueueError(f"user {username} already exists", code="exists")
+        raise QueueError(f"user {username} already exists", code="exists", text="user_exists")
     name = unicodedata.normalize("NFC", full_name if isinstance(full_name, str) else "")[:120]
     cur = conn.execute(
         "INSERT INTO users (username, full_name, role, password_hash, counter_number, created_at) "
@@ -129,7 +129,7 @@ def list_users(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 def set_user_active(conn: sqlite3.Connection, user_id: int, active: bool) -> None:
     """Activate or deactivate a user; a deactivated user's sessions end at once."""
     if conn.execute("UPDATE users SET active = ? WHERE id = ?", [int(active), user_id]).rowcount == 0:
-        raise NotFound(f"no user with id {user_id}")
+        raise NotFound(f"no user with id {user_id}", text="user_missing")
     if not active:
         sessions.end_user_sessions(conn, user_id, time.time(), "deactivated")
 
@@ -137,7 +137,7 @@ def set_user_active(conn: sqlite3.Connection, user_id: int, active: bool) -> Non
 def username_of(conn: sqlite3.Connection, user_id: int) -> str:
     row = conn.execute("SELECT username FROM users WHERE id = ?", [user_id]).fetchone()
     if row is None:
-        raise NotFound(f"no user with id {user_id}")
+        raise NotFound(f"no user with id {user_id}", text="user_missing")
     return row["username"]
 
 
@@ -159,16 +159,17 @@ def set_password_hash(conn: sqlite3.Connection, user_id: int, password_hash: str
     """Store a user's new password hash (from hash_password, made outside the write transaction); every
     session of the user ends but ``keep_session`` (the one that changed its own password)."""
     if conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id]).rowcount == 0:
-        raise NotFound(f"no user with id {user_id}")
+        raise NotFound(f"no user with id {user_id}", text="user_missing")
     sessions.end_user_sessions(conn, user_id, time.time(), "password_changed", keep=keep_session)
 
 
 def create_token(conn: sqlite3.Connection, role: Any, counter: int | None = None, label: str = "") -> str:
     """A new bearer token; only its hash is stored, so it is shown once."""
     if role not in TOKEN_ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(TOKEN_ROLES)}")
+        raise InvalidInput(f"role must be one of {', '.join(TOKEN_ROLES)}", text="role_unknown")
     if role in ("officer", "rating") and counter is None:
-        raise InvalidInput(f"{'an officer' if role == 'officer' else 'a rating'} token needs --counter")
+        raise InvalidInput(f"{'an officer' if role == 'officer' else 'a rating'} token needs --counter",
+                           text="token_needs_counter", values={"role": role})
     _counter_exists(conn, counter)
     token = "kt_" + secrets.token_urlsafe(32)
     conn.execute(
@@ -208,5 +209,5 @@ def revoke_token(conn: sqlite3.Connection, token_id: int) -> None:
     if conn.execute(
         "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [time.time(), token_id]
     ).rowcount == 0:
-        raise NotFound(f"no active token with id {token_id}")
+        raise NotFound(f"no active token with id {token_id}", text="token_missing")
     sessions.end_token_sessions(conn, token_id, time.time(), "token_revoked")

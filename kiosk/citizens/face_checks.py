@@ -23,7 +23,8 @@ def _day(value: Any, name: str) -> str:
             return date.fromisoformat(value).isoformat()
     except ValueError:
         pass
-    raise InvalidInput(f"{name} must be a date YYYY-MM-DD, not {value!r}")
+    raise InvalidInput(f"{name} must be a date YYYY-MM-DD, not {value!r}", text="param_date",
+                       values={"field": name})
 
 
 def record_face_check(conn: sqlite3.Connection, outcome: str, at: float, day: str,
@@ -53,7 +54,7 @@ def face_check_counts(conn: sqlite3.Connection, day_from: str, day_to: str) -> d
     in the totals only; ``by_day`` lists the days with answers, oldest first)."""
     start, end = _day(day_from, "from"), _day(day_to, "to")
     if start > end:
-        raise InvalidInput(f"from ({start}) is after to ({end})")
+        raise InvalidInput(f"from ({start}) is after to ({end})", text="report_from_after_to")
     totals = dict.fromkeys(OUTCOMES, 0)
     by_terminal: dict[int, dict[str, int]] = {}
     by_day: dict[str, dict[str, int]] = {}

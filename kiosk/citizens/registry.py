@@ -47,7 +47,7 @@ def pack_templates(templates: list[bytes], enrolled: int) -> bytes:
     ``enrolled`` enrolment templates first. Every template must have the same size."""
     size = len(templates[0]) if templates else 0
     if not templates or not 0 < size < 1 << 16 or any(len(t) != size for t in templates):
-        raise InvalidInput("face templates of one size are required")
+        raise InvalidInput("face templates of one size are required", text="face_templates_bad")
     return _FACE_HEADER.pack(FACE_BLOB_MAGIC, size, min(enrolled, len(templates))) + b"".join(map(bytes, templates))
 
 
@@ -58,12 +58,12 @@ def unpack_body(plain: bytes) -> tuple[int, int, int, bytes]:
         _, size, enrolled = _FACE_HEADER.unpack_from(plain)
         body = plain[_FACE_HEADER.size:]
         if size == 0 or not body or len(body) % size:
-            raise InvalidInput("damaged face templates")
+            raise InvalidInput("damaged face templates", text="face_templates_bad")
         return size, len(body) // size, enrolled, body
     templates = [bytes.fromhex(h) for h in json.loads(plain)]
     size = len(templates[0]) if templates else 0
     if not size or any(len(t) != size for t in templates):
-        raise InvalidInput("damaged face templates")
+        raise InvalidInput("damaged face templates", text="face_templates_bad")
     return size, len(templates), len(templates), b"".join(templates)  # every template was the enrolment's
 
 
@@ -163,7 +163,7 @@ class CitizenRegistry:
         """Store (or refresh) the CCCD fields read at the kiosk, sealed; returns masked data."""
         id_number = card.get("id_number")
         if not isinstance(id_number, str) or len(id_number) != 12 or not id_number.isdigit():
-            raise InvalidInput("a CCCD record with a 12-digit id_number is required")
+            raise InvalidInput("a CCCD record with a 12-digit id_number is required", text="cccd_record_required")
         keep = {k: card.get(k) for k in ("id_number", "old_id_number", "full_name", "date_of_birth", "sex",
                                          "address", "issue_date")}
         sealed = self.vault.seal(json.dumps(keep, ensure_ascii=False).encode(), RECORD_PURPOSE)
@@ -187,7 +187,7 @@ class CitizenRegistry:
         """Masked data of a citizen, changing nothing (a face match not yet confirmed by the citizen)."""
         row = self.store.conn().execute("SELECT * FROM citizens WHERE id = ?", [citizen_id]).fetchone()
         if row is None:
-            raise NotFound(f"no citizen {citizen_id}")
+            raise NotFound(f"no citizen {citizen_id}", text="citizen_missing")
         return self._ref(row, self._record(row), False)
 
     def masked_name_of(self, lookup: str | None, actor: Principal, ticket_id: int) -> str | None:
@@ -215,7 +215,7 @@ class CitizenRegistry:
         with self.store.transaction() as conn:
             if conn.execute("UPDATE citizens SET last_seen_at = ? WHERE id = ?",
                             [self.clock.now(), citizen_id]).rowcount == 0:
-                raise NotFound(f"no citizen {citizen_id}")
+                raise NotFound(f"no citizen {citizen_id}", text="citizen_missing")
             row = conn.execute("SELECT * FROM citizens WHERE id = ?", [citizen_id]).fetchone()
         ref = self._ref(row, self._record(row), False)
         self._seen(ref)
@@ -225,7 +225,7 @@ class CitizenRegistry:
                        purpose: str = FACE_CONSENT_PURPOSE, channel: str = "kiosk") -> int:
         """Keep the citizen's answer (yes or no) with its time and the version of the text shown."""
         if not text_version or not isinstance(text_version, str):
-            raise InvalidInput("the consent text version is required")
+            raise InvalidInput("the consent text version is required", text="consent_version_required")
         with self.store.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO consents (citizen_id, purpose, text_version, granted, channel, at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -247,7 +247,7 @@ class CitizenRegistry:
     def enrol_face(self, citizen_id: int, templates: list[bytes], consent_id: int) -> None:
         """Store face templates, only under a granted face consent of this citizen."""
         if not templates or not all(isinstance(t, (bytes, bytearray)) for t in templates):
-            raise InvalidInput("face templates are required")
+            raise InvalidInput("face templates are required", text="face_templates_bad")
         with self.store.transaction() as conn:
             consent = conn.execute("SELECT * FROM consents WHERE id = ?", [consent_id]).fetchone()
             if (consent is None or consent["citizen_id"] != citizen_id or not consent["granted"]
@@ -268,9 +268,9 @@ class CitizenRegistry:
         their face consent stands; keep the enrolment's and the newest of the visits', ``max_templates`` in
         all. Returns the templates now stored, or None when nothing was stored (no templates, no consent)."""
         if not templates or not all(isinstance(t, (bytes, bytearray)) for t in templates):
-            raise InvalidInput("face templates are required")
+            raise InvalidInput("face templates are required", text="face_templates_bad")
         if isinstance(max_templates, bool) or not isinstance(max_templates, int) or max_templates < 1:
-            raise InvalidInput("max_templates must be a whole number of at least 1")
+            raise InvalidInput("max_templates must be a whole number of at least 1", text="max_templates_min")
         with self.store.transaction() as conn:
             row = conn.execute(
                 "SELECT c.face FROM citizens c JOIN consents k ON k.id = c.face_consent_id WHERE c.id = ? "
@@ -280,7 +280,7 @@ class CitizenRegistry:
                 return None
             stored, enrolled = self._open_face(row["face"])
             if any(len(t) != len(stored[0]) for t in templates):
-                raise InvalidInput("face templates of the stored size are required")
+                raise InvalidInput("face templates of the stored size are required", text="face_templates_bad")
             # the enrolment's templates were taken with the card in view: they stay, so a wrong "yes" can
             # never push the citizen's own face out; the visits' follow how the face looks now
             enrolled = min(enrolled, max_templates)
@@ -359,7 +359,7 @@ class CitizenRegistry:
         with self.store.transaction() as conn:
             row = conn.execute("SELECT * FROM citizens WHERE id = ?", [citizen_id]).fetchone()
             if row is None:
-                raise NotFound(f"no citizen {citizen_id}")
+                raise NotFound(f"no citizen {citizen_id}", text="citizen_missing")
             self._audit(conn, actor, "read", citizen_id, reason)
         record = self._record(row)
         consents = [dict(r) for r in self.store.conn().execute(
@@ -381,7 +381,7 @@ class CitizenRegistry:
         with self.store.transaction() as conn:
             row = conn.execute("SELECT lookup FROM citizens WHERE id = ?", [citizen_id]).fetchone()
             if row is None:
-                raise NotFound(f"no citizen {citizen_id}")
+                raise NotFound(f"no citizen {citizen_id}", text="citizen_missing")
             self._forget(conn, citizen_id, row["lookup"])
             self._audit(conn, actor, "delete", citizen_id, reason)
         for listener in self._forget_listeners:
@@ -392,7 +392,7 @@ class CitizenRegistry:
         with self.store.transaction() as conn:
             if conn.execute("UPDATE citizens SET face = NULL, face_consent_id = NULL, face_enrolled_at = NULL "
                             "WHERE id = ?", [citizen_id]).rowcount == 0:
-                raise NotFound(f"no citizen {citizen_id}")
+                raise NotFound(f"no citizen {citizen_id}", text="citizen_missing")
             conn.execute("UPDATE consents SET withdrawn_at = ? WHERE citizen_id = ? AND withdrawn_at IS NULL",
                          [self.clock.now(), citizen_id])
             self._audit(conn, actor, "withdraw_face_consent", citizen_id)

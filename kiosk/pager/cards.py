@@ -83,16 +83,18 @@ class PagerCards:
         NotFound for an unknown counter; nothing changes then.
         """
         if not isinstance(cards, dict):
-            raise InvalidInput("cards must be an object mapping card number to counter number")
+            raise InvalidInput("cards must be an object mapping card number to counter number", text="staff_cards_body")
         parsed: dict[int, int] = {}
         for key, counter in cards.items():
             try:
                 card = int(key)
             except (TypeError, ValueError):
-                raise InvalidInput(f"card {key!r} is not a number") from None
+                raise InvalidInput(f"card {key!r} is not a number", text="staff_card_number") from None
             _card_id(card)
             if self.citizen_range[0] <= card <= self.citizen_range[1]:
-                raise InvalidInput(f"card {card} is a citizen card ({self.citizen_range[0]}..{self.citizen_range[1]})")
+                raise InvalidInput(f"card {card} is a citizen card ({self.citizen_range[0]}..{self.citizen_range[1]})",
+                                   text="staff_card_is_citizens", values={"low": self.citizen_range[0],
+                                                                          "high": self.citizen_range[1]})
             self.engine.counter(counter)  # InvalidInput / NotFound for a bad counter
             parsed[card] = counter
         with self._lock:
@@ -150,7 +152,7 @@ class PagerCards:
     def unbind(self, ticket_id: Any) -> int | None:
         """Release the card of ``ticket_id``; returns it (None when none was bound)."""
         if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
-            raise InvalidInput("ticket id must be a whole number")
+            raise InvalidInput("ticket id must be a whole number", text="ticket_id_number")
         with self._lock:
             card = next((c for c, t in self._bindings.items() if t == ticket_id), None)
             if card is None:

@@ -109,7 +109,7 @@ class PagerLink:
 
     def _apply(self, counter: int, button: str) -> tuple[str, Any]:
         if button not in BUTTONS:
-            raise QueueError(f"unknown pager button {button!r}", code="invalid")
+            raise QueueError(f"unknown pager button {button!r}", code="invalid", text="pager_button_unknown")
         engine = self.engine
         state = engine.counter(counter)
         officer = state.officer_id

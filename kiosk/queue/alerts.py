@@ -39,9 +39,11 @@ class AlertRules:
         for name, low, high in (("idle_counter_minutes", 0.5, 240), ("called_not_started_minutes", 0.5, 240)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                raise InvalidInput(f"{name} must be a number of minutes between {low} and {high}")
+                raise InvalidInput(f"{name} must be a number of minutes between {low} and {high}",
+                                   text="field_minutes_between", values={"field": name, "low": low, "high": high})
         if isinstance(self.max_waiting, bool) or not isinstance(self.max_waiting, int) or not 1 <= self.max_waiting <= 10_000:
-            raise InvalidInput("max_waiting must be a whole number between 1 and 10000")
+            raise InvalidInput("max_waiting must be a whole number between 1 and 10000", text="field_between",
+                               values={"field": "max_waiting", "low": 1, "high": 10_000})
 
 
 @dataclass(frozen=True)

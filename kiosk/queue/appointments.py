@@ -113,9 +113,9 @@ class AppointmentRules:
     def __post_init__(self) -> None:
         for span in self.opening_hours:
             if not HOURS_RE.match(span):
-                raise InvalidInput(f"opening hours must look like 07:30-11:30, not {span!r}")
+                raise InvalidInput(f"opening hours must look like 07:30-11:30, not {span!r}", text="opening_hours_format")
         if not 5 <= self.slot_minutes <= 240 or not 1 <= self.capacity <= 50:
-            raise InvalidInput("slot_minutes must be 5-240 and capacity 1-50")
+            raise InvalidInput("slot_minutes must be 5-240 and capacity 1-50", text="slot_settings")
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ class Appointments:
         digits for the code given, which cancelling then asks for."""
         svc = self.engine.service(service)
         if slot_start.tzinfo is None:
-            raise InvalidInput("slot start needs a time zone offset")
+            raise InvalidInput("slot start needs a time zone offset", text="slot_time_zone")
         today = local_datetime(self.clock).date()
         local = slot_start.astimezone(self.clock.tz)
         if not today <= local.date() <= today + timedelta(days=self.rules.book_days_ahead):
@@ -237,10 +237,10 @@ class Appointments:
         """By code alone (staff, the kiosk); the public asks ``verified``."""
         text = clean_code(code)
         if not text:
-            raise InvalidInput("an appointment code is 10 letters and digits (6 for older ones)")
+            raise InvalidInput("an appointment code is 10 letters and digits (6 for older ones)", text="appointment_code_format")
         row = self.engine.store.conn().execute("SELECT * FROM appointments WHERE code = ?", [text]).fetchone()
         if row is None:
-            raise NotFound("no appointment with that code")
+            raise NotFound("no appointment with that code", text="appointment_code_missing")
         return _row(row)
 
     def verified(self, code: str, id_tail: Callable[[str], str]) -> Appointment:
@@ -303,7 +303,7 @@ class Appointments:
         """Turn a due appointment into a ticket: no service choice needed."""
         now = self.clock.now()
         if appt.state != "booked":
-            raise IllegalTransition(f"appointment is {appt.state}")
+            raise IllegalTransition(f"appointment is {appt.state}", code=f"appointment_{appt.state}")
         opens, closes = appt.slot_start - self.rules.early_minutes * 60, appt.slot_start + self.rules.late_minutes * 60
         if not opens <= now <= closes:
             early = now < opens

@@ -34,7 +34,8 @@ _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 def parse_closing_time(value: object) -> str:
     """A closing time as "HH:MM" (00:00-23:59), or InvalidInput."""
     if not isinstance(value, str) or not _HHMM.fullmatch(value):
-        raise InvalidInput(f'closing_time must be a time of day as "HH:MM" (00:00-23:59), not {str(value)[:20]!r}')
+        raise InvalidInput(f'closing_time must be a time of day as "HH:MM" (00:00-23:59), not {str(value)[:20]!r}',
+                           text="closing_time_format")
     return value
 
 

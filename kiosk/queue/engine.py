@@ -69,11 +69,13 @@ class QueueSettings:
                 raise TypeError("no_show_min_s must be a number of seconds")
             min_s = int(min_s)
         except (TypeError, ValueError) as exc:
-            raise InvalidInput(f"bad queue setting: {exc}") from None
+            raise InvalidInput(f"bad queue setting: {exc}", text="queue_setting_number") from None
         if not 0 <= auto <= 20:
-            raise InvalidInput("auto_no_show_after_recalls must be between 0 and 20")
+            raise InvalidInput("auto_no_show_after_recalls must be between 0 and 20", text="field_between",
+                               values={"field": "auto_no_show_after_recalls", "low": 0, "high": 20})
         if not 0 <= min_s <= 3600:
-            raise InvalidInput("no_show_min_s must be between 0 and 3600")
+            raise InvalidInput("no_show_min_s must be between 0 and 3600", text="field_between",
+                               values={"field": "no_show_min_s", "low": 0, "high": 3600})
         closing = dayend.parse_closing_time(data.get("closing_time", base.closing_time))
         return cls(policy=policy, auto_no_show_after_recalls=auto, closing_time=closing, no_show_min_s=min_s)
 
@@ -339,7 +341,7 @@ class QueueEngine:
         ``terminal`` is the kiosk terminal (its token id) that issued it: its printer prints the ticket.
         """
         if priority not in PRIORITIES:
-            raise InvalidInput(f"priority must be one of {', '.join(PRIORITIES)}")
+            raise InvalidInput(f"priority must be one of {', '.join(PRIORITIES)}", text="priority_unknown")
 
         def action(tx: _Tx) -> IssuedTicket:
             if request_key is not None:
@@ -706,7 +708,7 @@ class QueueEngine:
     def _check_target(self, tx: _Tx, ticket: Ticket, target: Service, number: Any) -> None:
         """A counter a ticket may be directed to: it exists, lists the service, and is not where it is now."""
         if isinstance(number, bool) or not isinstance(number, int):
-            raise InvalidInput("counter must be a counter number")
+            raise InvalidInput("counter must be a counter number", text="field_whole_number", values={"field": "counter"})
         row = tx.conn.execute("SELECT 1 FROM counters WHERE number = ?", [number]).fetchone()
         if row is None:
             raise NotFound(f"no counter number {number} to transfer to", code="transfer_no_counter",
@@ -913,12 +915,13 @@ def _clean_reason(reason: Any, required: bool) -> str:
     if reason is None:
         reason = ""
     if not isinstance(reason, str):
-        raise InvalidInput("reason must be text")
+        raise InvalidInput("reason must be text", text="field_text", values={"field": "reason"})
     reason = " ".join(reason.split())
     if required and not reason:
-        raise InvalidInput("a reason is required")
+        raise InvalidInput("a reason is required", text="field_required", values={"field": "reason"})
     if len(reason) > 200:
-        raise InvalidInput("reason is too long (200 characters at most)")
+        raise InvalidInput("reason is too long (200 characters at most)", text="field_too_long",
+                           values={"field": "reason", "max_len": 200})
     return unicodedata.normalize("NFC", reason)
 
 

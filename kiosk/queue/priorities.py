@@ -27,11 +27,14 @@ class PriorityPolicy:
 
     def __post_init__(self) -> None:
         if self.name not in POLICIES:
-            raise InvalidInput(f"unknown priority policy {self.name!r}; choose one of {', '.join(POLICIES)}")
+            raise InvalidInput(f"unknown priority policy {self.name!r}; choose one of {', '.join(POLICIES)}",
+                               text="policy_unknown")
         if not 1 <= int(self.interleave_every) <= 100:
-            raise InvalidInput("interleave_every must be between 1 and 100")
+            raise InvalidInput("interleave_every must be between 1 and 100", text="field_between",
+                               values={"field": "interleave_every", "low": 1, "high": 100})
         if not 0 <= int(self.priority_bonus_minutes) <= 24 * 60:
-            raise InvalidInput("priority_bonus_minutes must be between 0 and 1440")
+            raise InvalidInput("priority_bonus_minutes must be between 0 and 1440", text="field_between",
+                               values={"field": "priority_bonus_minutes", "low": 0, "high": 1440})
 
 
 class Queued(Protocol):

@@ -25,7 +25,7 @@ COUNTER_GRACE_S = 5
 
 def _check_score(score: Any) -> None:
     if isinstance(score, bool) or not isinstance(score, int) or score not in SCORES_VI:
-        raise InvalidInput("score must be a whole number from 1 to 5")
+        raise InvalidInput("score must be a whole number from 1 to 5", text="score_range")
 
 
 def rate(engine: QueueEngine, ticket_id: int, score: Any, comment: Any = "") -> dict[str, Any]:
@@ -34,17 +34,18 @@ def rate(engine: QueueEngine, ticket_id: int, score: Any, comment: Any = "") -> 
     if comment is None:
         comment = ""
     if not isinstance(comment, str):
-        raise InvalidInput("comment must be text")
+        raise InvalidInput("comment must be text", text="field_text", values={"field": "comment"})
     comment = unicodedata.normalize("NFC", " ".join(comment.split()))
     if len(comment) > MAX_COMMENT:
-        raise InvalidInput(f"comment is too long ({MAX_COMMENT} characters at most)")
+        raise InvalidInput(f"comment is too long ({MAX_COMMENT} characters at most)", text="field_too_long",
+                           values={"field": "comment", "max_len": MAX_COMMENT})
     now = engine.clock.now()
     with engine.store.transaction() as conn:
         ticket = engine.ticket(ticket_id)
         if ticket.state != "done":
-            raise IllegalTransition("only a finished ticket can be rated")
+            raise IllegalTransition("only a finished ticket can be rated", text="rate_not_finished")
         if ticket.finished_at is not None and now - ticket.finished_at > RATING_WINDOW_S:
-            raise IllegalTransition("the time to rate this visit has passed")
+            raise IllegalTransition("the time to rate this visit has passed", text="rate_window_passed")
         if conn.execute("SELECT 1 FROM ratings WHERE ticket_id = ?", [ticket_id]).fetchone():
             raise QueueError("this visit has already been rated", code="already_rated")
         conn.execute(
@@ -58,7 +59,7 @@ def rate_at_counter(engine: QueueEngine, counter: int, ticket_id: Any, score: An
     """A rating from counter N's tablet: only of a ticket finished at that counter, only while the tablet
     asks; then the same record and the same once-per-ticket rule as the tracking link's (``rate``)."""
     if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
-        raise InvalidInput("ticket must be a ticket id")
+        raise InvalidInput("ticket must be a ticket id", text="field_whole_number", values={"field": "ticket"})
     _check_score(score)
     ticket = engine.ticket(ticket_id)
     if ticket.state != "done" or ticket.counter != counter:

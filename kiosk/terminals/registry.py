@@ -52,20 +52,20 @@ def check_camera(value: Any) -> str | None:
         return str(parse_camera_spec(value))
     except SourceError as exc:
         raise InvalidInput(f"camera must be browser, none, demo, a device index, /dev/videoN or an rtsp:// URL "
-                           f"({exc})") from None
+                           f"({exc})", text="terminal_camera") from None
 
 
 def _check_printer(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > 300:
-        raise InvalidInput("printer_url must be text (serial://…, tcp://IP:9100, file://…)")
+        raise InvalidInput("printer_url must be text (serial://…, tcp://IP:9100, file://…)", text="terminal_printer")
     from hardware.printer.escpos_printer import PrinterError, parse_printer_url
 
     try:
         parse_printer_url(value)
     except (PrinterError, ValueError) as exc:
-        raise InvalidInput(f"printer_url: {exc}") from None
+        raise InvalidInput(f"printer_url: {exc}", text="terminal_printer") from None
     return value
 
 
@@ -74,7 +74,7 @@ def _check_prefix(value: Any) -> str | None:
         return None
     if not isinstance(value, str) or not _PREFIX.match(value):
         raise InvalidInput("pager_prefix must be 1-16 letters, digits, '_' or '-' starting with a letter, "
-                           "then ':' (e.g. \"PAGER:\")")
+                           "then ':' (e.g. \"PAGER:\")", text="terminal_pager_prefix")
     return value
 
 
@@ -96,7 +96,7 @@ def list_terminals(conn: sqlite3.Connection, active_only: bool = True) -> list[T
 def get_terminal(conn: sqlite3.Connection, token_id: int) -> TerminalRow:
     row = conn.execute(_SELECT + " AND a.id = ?", [token_id]).fetchone()
     if row is None:
-        raise NotFound(f"no kiosk terminal with id {token_id}")
+        raise NotFound(f"no kiosk terminal with id {token_id}", text="terminal_missing")
     return _row(row)
 
 
@@ -109,10 +109,11 @@ def update_terminal(conn: sqlite3.Connection, token_id: int, changes: dict[str, 
     """Set a terminal's camera, printer_url and/or pager_prefix (None or "" = the centre's default)."""
     unknown = set(changes) - {"camera", "printer_url", "pager_prefix"}
     if unknown:
-        raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}")
+        raise InvalidInput(f"unknown fields: {', '.join(sorted(unknown))}", text="unknown_fields",
+                           values={"fields": ", ".join(f"«{name}»" for name in sorted(unknown))})
     row = get_terminal(conn, token_id)
     if not row.active:
-        raise InvalidInput(f"terminal {token_id} is revoked")
+        raise InvalidInput(f"terminal {token_id} is revoked", text="terminal_revoked")
     checked = {}
     if "camera" in changes:
         checked["camera"] = check_camera(changes["camera"])

@@ -193,6 +193,69 @@ REFUSALS = {
                      "cán bộ hướng dẫn.",
     "reprint_printer": "Máy in đang tạm ngừng nên chưa in lại được phiếu số {ticket}. Quý khách vui lòng chụp lại "
                        "số thứ tự trên màn hình.",
+    # settings, accounts, tokens, terminals and ratings (kiosk/queue, kiosk/accounts, kiosk/terminals)
+    "field_minutes_between": "{field} phải là số phút từ {low} đến {high}.",
+    "queue_setting_number": "Các thiết lập của hàng chờ (số lần gọi lại, thời gian tối thiểu) phải là số nguyên.",
+    "priority_unknown": "Đối tượng ưu tiên không có trong danh sách của trung tâm.",
+    "policy_unknown": "Cách xếp ưu tiên không đúng: chọn ưu tiên trước (strict), xen kẽ (interleave) hoặc cân bằng "
+                      "thời gian chờ (wait_balanced).",
+    "closing_time_format": "Giờ kết thúc ngày làm việc phải có dạng giờ:phút, ví dụ 17:30.",
+    "counter_missing": "Không có quầy số {counter}.",
+    "password_short": "Mật khẩu phải có ít nhất 8 ký tự.",
+    "password_long": "Mật khẩu dài quá 200 ký tự.",
+    "username_format": "Tên đăng nhập gồm 2 đến 40 ký tự: chữ thường không dấu, chữ số, dấu chấm, gạch dưới hoặc "
+                       "gạch ngang.",
+    "role_unknown": "Vai trò được chọn không có trong danh sách.",
+    "token_needs_counter": "Tài khoản hoặc mã thiết bị của {role} cần gắn với một quầy.",
+    "user_exists": "Tên đăng nhập này đã có người dùng; vui lòng chọn tên khác.",
+    "user_missing": "Không tìm thấy tài khoản này.",
+    "token_missing": "Không tìm thấy mã thiết bị này, hoặc mã đã bị thu hồi.",
+    "terminal_missing": "Không tìm thấy ki-ốt này.",
+    "terminal_revoked": "Mã của ki-ốt này đã bị thu hồi; không thay đổi được thiết lập.",
+    "terminal_camera": "Nguồn camera không hợp lệ: dùng trình duyệt của ki-ốt (browser), không dùng camera (none), "
+                       "demo, số thứ tự thiết bị, /dev/videoN hoặc địa chỉ rtsp://.",
+    "terminal_printer": "Địa chỉ máy in không hợp lệ; ví dụ serial:///dev/ttyUSB0, tcp://192.168.1.50:9100 hoặc "
+                        "file:///đường/dẫn.",
+    "terminal_pager_prefix": "Tiền tố mã QR của thẻ rung gồm 1 đến 16 chữ cái, chữ số, '_' hoặc '-', bắt đầu bằng "
+                             "chữ cái và kết thúc bằng dấu ':' (ví dụ PAGER:).",
+    "score_range": "Mức đánh giá là một số nguyên từ 1 (rất không hài lòng) đến 5 (rất hài lòng).",
+    "rate_not_finished": "Chỉ đánh giá được sau khi lượt giao dịch đã hoàn tất.",
+    "rate_window_passed": "Đã hết thời gian đánh giá lượt giao dịch này.",
+    # citizens, bookings and staff pager cards (kiosk/citizens, kiosk/queue/appointments.py, kiosk/pager/cards.py)
+    "citizen_missing": "Không tìm thấy công dân này; có thể dữ liệu đã được xóa theo yêu cầu.",
+    "cccd_record_required": "Cần dữ liệu thẻ căn cước/CCCD có số định danh gồm 12 chữ số.",
+    "consent_version_required": "Thiếu phiên bản nội dung xin đồng ý nên chưa ghi nhận sự đồng ý.",
+    "face_templates_bad": "Dữ liệu khuôn mặt gửi lên không dùng được; chưa lưu gì.",
+    "max_templates_min": "Số mẫu khuôn mặt giữ lại cho mỗi người phải là số nguyên, ít nhất là 1.",
+    "slot_settings": "Mỗi giờ hẹn dài từ 5 đến 240 phút và nhận từ 1 đến 50 người.",
+    "opening_hours_format": "Giờ nhận hẹn phải có dạng giờ:phút-giờ:phút, ví dụ 07:30-11:30.",
+    "slot_time_zone": "Giờ hẹn gửi lên phải kèm múi giờ, ví dụ 2026-12-02T07:30:00+07:00.",
+    "appointment_code_format": "Mã hẹn gồm 10 chữ cái và chữ số (mã cấp trước đây: 6 ký tự). Quý khách vui lòng "
+                               "kiểm tra lại.",
+    "appointment_code_missing": "Không tìm thấy lịch hẹn với mã này. Quý khách vui lòng kiểm tra lại mã hẹn.",
+    "staff_cards_body": "Bảng thẻ rung của cán bộ phải ghép mỗi số thẻ với một số quầy.",
+    "staff_card_number": "Số thẻ rung của cán bộ phải là một số.",
+    "staff_card_is_citizens": "Thẻ rung số {low} đến {high} dành cho công dân, không gán cho cán bộ được.",
+    "ticket_missing": "Không tìm thấy lượt giao dịch này.",
+    # the web layer's own refusals (kiosk/web)
+    "password_person_only": "Chỉ tài khoản đăng nhập của một người mới có mật khẩu; mã thiết bị không đổi mật khẩu.",
+    "devices_missing": "Trung tâm chưa cài đặt thiết bị (thẻ rung, máy in, bảng LED) nào.",
+    "announcement_missing": "Không có lời gọi này (có thể đã hết hạn).",
+    "dossier_body": "Vui lòng gửi mã hồ sơ và/hoặc ghi chú, không gửi thông tin nào khác.",
+    "guidance_missing": "Không có câu hướng dẫn bằng giọng nói này.",
+    "figures_officer_only": "Chỉ tài khoản của cán bộ mới có số liệu riêng trong ngày.",
+    "idempotency_key_format": "Khóa chống gửi trùng (Idempotency-Key) gồm 1 đến 100 chữ cái, chữ số hoặc -_.:",
+    "id_number_format": "Số thẻ căn cước/CCCD gồm 12 chữ số.",
+    "ticket_link_missing": "Không tìm thấy lượt giao dịch của đường dẫn này. Quý khách vui lòng quét lại mã QR "
+                           "trên phiếu.",
+    "pager_label_bad": "Nội dung mã QR của thẻ rung không đúng. Vui lòng quét lại mã trên thẻ.",
+    "demo_only": "Các thiết bị mô phỏng chỉ chạy ở chế độ trình diễn (kiosk serve --demo).",
+    "demo_card_missing": "Không có thẻ rung này trong bộ mô phỏng.",
+    "demo_printer_flags": "Trạng thái máy in mô phỏng chỉ nhận đúng hoặc sai cho từng mục (giấy, nắp, lỗi).",
+    "rating_tablet_only": "Chỉ máy đánh giá đã gắn với một quầy mới mở được trang đánh giá này.",
+    "kiosk_only": "Chỉ ki-ốt lấy số mới thực hiện được thao tác này.",
+    "camera_kiosk_off": "Ki-ốt này chưa bật chế độ lấy số không chạm bằng camera.",
+    "pager_button_unknown": "Thẻ rung của cán bộ gửi một nút bấm không có trong danh sách; thao tác chưa được thực hiện.",
 }
 
 # The kiosk's spoken guidance (kiosk/display/guidance.py): one sentence per screen or question, said by the
@@ -229,6 +292,12 @@ FIELDS = {
     "terminal": "Ki-ốt", "reason": "Lý do", "note": "Ghi chú", "username": "Tên đăng nhập", "password": "Mật khẩu",
     "role": "Vai trò", "full_name": "Họ và tên", "id_number": "Số thẻ căn cước/CCCD", "phone": "Số điện thoại",
     "cards": "Bảng thẻ rung của cán bộ", "tile": "Lựa chọn",
+    "auto_no_show_after_recalls": "Số lần gọi lại trước khi tự đánh dấu vắng mặt",
+    "no_show_min_s": "Thời gian tối thiểu trước khi đánh dấu vắng mặt (giây)",
+    "interleave_every": "Số lượt thường giữa hai lượt ưu tiên",
+    "priority_bonus_minutes": "Số phút cộng thêm cho đối tượng ưu tiên",
+    "idle_counter_minutes": "Thời gian quầy mở mà không phục vụ",
+    "called_not_started_minutes": "Thời gian đã gọi mà chưa bắt đầu phục vụ",
 }
 # The kinds a field can expect (kiosk/web/body.py field()).
 KINDS = {"int": "một số nguyên", "str": "chữ", "bool": "có hoặc không", "list": "một danh sách",
@@ -243,7 +312,7 @@ TICKET_STATES = {"waiting": "đang chờ", "called": "đã được gọi", "ser
                  "closed": "đã đóng cuối ngày"}
 COUNTER_STATES = {"open": "mở", "paused": "tạm dừng", "closed": "đóng"}
 ROLES = {"kiosk": "ki-ốt", "officer": "cán bộ", "manager": "lãnh đạo", "admin": "quản trị", "display": "màn hình",
-         "device": "thiết bị"}
+         "device": "thiết bị", "rating": "máy đánh giá"}
 
 
 def _word(table: dict[str, str], value: Any) -> Any:

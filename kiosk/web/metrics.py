@@ -67,7 +67,8 @@ def metrics():
         if not _loopback(request.remote_addr):
             raise ApiError(401, "unauthorized", "send a manager or admin token (or scrape from this PC)")
     elif principal.role not in READERS:
-        raise ApiError(403, "forbidden", f"role {principal.role} may not read the metrics")
+        raise ApiError(403, "forbidden", f"role {principal.role} may not read the metrics",
+                       text="role_may_not", values={"role": principal.role})
     return Response(services().metrics.text(), mimetype=None, content_type=CONTENT_TYPE_LATEST)
 
 

@@ -14,9 +14,9 @@ def test_kiosk_acks_say_why_in_vietnamese(app, tokens):
     # this centre's terminal has no touch-free session (vision off): choose and get_state are refused
     ack = kiosk.emit("kiosk_choose", {"tile": "svc:HT"}, namespace="/kiosk", callback=True)
     assert ack["code"] == "not_found" and "touch-free" in ack["error"]  # the English stays where it was
-    assert ack["message_vi"] == vi.ERRORS["not_found"]
+    assert ack["message_vi"] == vi.REFUSALS["camera_kiosk_off"]
     ack = kiosk.emit("kiosk_get_state", namespace="/kiosk", callback=True)
-    assert ack["ok"] is False and ack["message_vi"] == vi.ERRORS["not_found"]
+    assert ack["ok"] is False and ack["message_vi"] == vi.REFUSALS["camera_kiosk_off"]
     # frames: the terminal's camera is not the browser's
     ack = kiosk.emit("kiosk_frame", {"seq": 1, "jpeg": b"\xff\xd8\xff"}, namespace="/kiosk", callback=True)
     assert ack["ok"] is False and ack["error"] == ack["code"] and ack["message"]
@@ -31,7 +31,7 @@ def test_a_socket_that_is_no_kiosk_is_told_in_vietnamese(app, tokens):
     assert admin.is_connected("/kiosk")
     ack = admin.emit("kiosk_frame", {"seq": 1, "jpeg": b"\xff\xd8\xff"}, namespace="/kiosk", callback=True)
     assert ack["error"] == "forbidden" and ack["code"] == "forbidden"
-    assert ack["message_vi"] == vi.ERRORS["forbidden"]
+    assert ack["message_vi"] == vi.REFUSALS["kiosk_only"]
 
 
 def test_every_refusal_code_of_the_acks_has_its_sentence():
@@ -46,4 +46,4 @@ def test_every_refusal_code_of_the_acks_has_its_sentence():
 
 def test_the_http_choose_says_the_same(app, client, tokens):
     r = client.post("/api/v1/kiosk/choose", json={"tile": "svc:HT"}, headers=bearer(tokens["kiosk"]))
-    assert r.status_code == 404 and r.json["error"]["message_vi"] == vi.ERRORS["not_found"]
+    assert r.status_code == 404 and r.json["error"]["message_vi"] == vi.REFUSALS["camera_kiosk_off"]

@@ -17,6 +17,7 @@ from live_app import LiveApp
 
 from kiosk.demo.centre import open_demo_counters
 from kiosk.display.tracking import ticket_signature, tracking_path
+from kiosk.texts import vi
 
 WAIT_S = 15.0
 KEYS = {"number", "state", "position", "estimated_wait_s", "counter"}
@@ -169,3 +170,25 @@ def test_the_page_loads_its_live_script_from_static_files(live):
     assert 'http-equiv="refresh"' not in html.replace("<noscript><meta http-equiv=\"refresh\"", "")
     for path in ("/static/js/track.js", "/static/vendor/socket.io.min.js"):
         assert requests.get(server.url + path, timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize(("namespace", "auth", "code", "sentence"), [
+    ("/track", {"ticket": 1, "sig": "x" * 12}, "forbidden", vi.REFUSALS["ticket_link_missing"]),
+    ("/monitor", None, "unauthorized", vi.ERRORS["unauthorized"]),
+    ("/monitor", "kiosk", "forbidden", vi.ERRORS["forbidden"]),
+    ("/rate", "officer1", "forbidden", vi.REFUSALS["rating_tablet_only"]),
+])
+def test_a_refused_connection_says_why_in_vietnamese(live, namespace, auth, code, sentence):
+    """A real client's connect_error carries the stable code (``message``, as before) and the catalogue's
+    sentence for the page to show."""
+    server, app, tokens = live
+    if isinstance(auth, str):
+        auth = {"token": tokens[auth]}
+    got: list = []
+    client = socketio.Client(reconnection=False)
+    client.on("connect_error", got.append, namespace=namespace)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(server.url, namespaces=[namespace], auth=auth, transports=["websocket"], wait_timeout=5)
+    client.disconnect()
+    assert got, "no connect_error"
+    assert got[0]["message"] == code and got[0]["data"] == {"code": code, "message_vi": sentence}

@@ -25,7 +25,7 @@ def change_own_password(current: Any, new: Any) -> Throttled | None:
     refused (wrong current password, a new one too short)."""
     principal = principal_from_request()
     if principal is None or principal.kind != "user":
-        raise ApiError(403, "forbidden", "only a person's sign-in has a password")
+        raise ApiError(403, "forbidden", "only a person's sign-in has a password", text="password_person_only")
     kiosk = services()
     conn = kiosk.store.conn()
     outcome = kiosk.login_guard.attempt(

@@ -55,7 +55,7 @@ def slots():
     try:
         day = date.fromisoformat(request.args.get("day", ""))
     except ValueError:
-        raise ApiError(422, "invalid", "day must be YYYY-MM-DD") from None
+        raise ApiError(422, "invalid", "day must be YYYY-MM-DD", text="param_date", values={"field": "day"}) from None
     return jsonify(_appointments().slots(service, day))
 
 
@@ -88,7 +88,8 @@ def book():
     try:
         start = datetime.fromisoformat(field(data, "slot", str))
     except ValueError:
-        raise ApiError(422, "invalid", "slot must be an ISO time with offset, as /slots gives it") from None
+        raise ApiError(422, "invalid", "slot must be an ISO time with offset, as /slots gives it",
+                           text="slot_time_zone") from None
     id_number, full_name = _id_number(data), _full_name(data)
     refused = _guard().book_refused()
     if refused is not None:

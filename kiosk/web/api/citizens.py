@@ -19,7 +19,7 @@ def _registry():
 def search():
     id_number = field(json_body(), "id_number", str)
     if len(id_number) != 12 or not id_number.isdigit():
-        raise ApiError(422, "invalid", "id_number must be 12 digits")
+        raise ApiError(422, "invalid", "id_number must be 12 digits", text="id_number_format")
     return jsonify({"id": _registry().find(id_number, principal_from_request())})
 
 

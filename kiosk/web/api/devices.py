@@ -28,7 +28,7 @@ def hub():
     """The DeviceHub built by kiosk.devices.install."""
     found = services().devices
     if found is None:
-        raise ApiError(404, "not_found", "devices are not installed")
+        raise ApiError(404, "not_found", "devices are not installed", text="devices_missing")
     return found
 
 
@@ -41,7 +41,7 @@ def audio(key: str):
     store = hub().audio
     wav = store.get(key) if store is not None and _AUDIO_KEY.match(key) else None
     if wav is None:
-        raise ApiError(404, "not_found", "no such announcement (it may have expired)")
+        raise ApiError(404, "not_found", "no such announcement (it may have expired)", text="announcement_missing")
     response = Response(wav, mimetype="audio/wav")
     response.headers["Cache-Control"] = "private, max-age=600"
     return response
@@ -81,7 +81,7 @@ def _card_from_body(data: dict) -> int:
         try:
             return parse_pager_label(data["label"], hub().settings.pager.site_id)
         except FrameError as exc:
-            raise ApiError(422, "invalid", str(exc)) from None
+            raise ApiError(422, "invalid", str(exc), text="pager_label_bad") from None
     card = data["card"]
     if isinstance(card, bool) or not isinstance(card, int):
         raise ApiError(422, "invalid", "'card' must be a whole number", text="field_whole_number", values={"field": "card"})
@@ -131,6 +131,7 @@ def get_pager_cards():
 def put_pager_cards():
     data = json_body()
     if set(data) != {"cards"}:
-        raise ApiError(422, "invalid", "the body must be {\"cards\": {\"<card>\": <counter>, ...}}")
+        raise ApiError(422, "invalid", "the body must be {\"cards\": {\"<card>\": <counter>, ...}}",
+                       text="staff_cards_body")
     hub().cards.set_officer_assignments(data["cards"])
     return jsonify(_cards_body())

@@ -32,7 +32,8 @@ def note_ticket(ticket_id: int):
     data = json_body()
     unknown = sorted(set(data) - {"code", "note"})
     if unknown or not ({"code", "note"} & set(data)):
-        raise ApiError(422, "invalid", "send {\"code\"} and/or {\"note\"} (and nothing else)")
+        raise ApiError(422, "invalid", "send {\"code\"} and/or {\"note\"} (and nothing else)",
+                       text="dossier_body")
     who = principal_from_request()
     if who.role == "officer" and who.counter is None:
         raise ApiError(403, "forbidden", "this account has no counter", text="note_no_counter")

@@ -57,7 +57,7 @@ def _wav(key: str, number: str | None = None) -> Response:
     try:
         audio = _guidance().clip(key, number)
     except (KeyError, AnnouncementError):
-        raise ApiError(404, "not_found", f"no spoken guidance {key!r}") from None
+        raise ApiError(404, "not_found", f"no spoken guidance {key!r}", text="guidance_missing") from None
     except VoiceError as exc:
         raise ApiError(503, "voice_unavailable", f"the kiosk voice cannot speak: {exc}") from None
     response = Response(audio.wav, mimetype="audio/wav")
@@ -69,7 +69,8 @@ def _wav(key: str, number: str | None = None) -> Response:
 @require("kiosk")
 def voice_clip(key: str):
     if key == "ticket":
-        raise ApiError(404, "not_found", "the ticket's sentence is /kiosk/voice/ticket/<number>.wav")
+        raise ApiError(404, "not_found", "the ticket's sentence is /kiosk/voice/ticket/<number>.wav",
+                       text="guidance_missing")
     return _wav(key)
 
 
@@ -77,7 +78,7 @@ def voice_clip(key: str):
 @require("kiosk")
 def voice_ticket(number: str):
     if len(number) > 10:
-        raise ApiError(404, "not_found", "not a ticket number")
+        raise ApiError(404, "not_found", "not a ticket number", text="ticket_number_format")
     return _wav("ticket", number)
 
 

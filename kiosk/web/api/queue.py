@@ -57,14 +57,16 @@ def issue():
     service = field(data, "service", str)
     priority = field(data, "priority", str, required=False, default="normal")
     if priority not in CHOOSABLE_PRIORITIES:
-        raise ApiError(422, "invalid", f"priority must be one of {', '.join(CHOOSABLE_PRIORITIES)}")
+        raise ApiError(422, "invalid", f"priority must be one of {', '.join(CHOOSABLE_PRIORITIES)}",
+                       text="priority_unknown")
     principal = principal_from_request()
     channel = "kiosk" if principal.role == "kiosk" else "counter"
     request_key = None
     if "Idempotency-Key" in request.headers:
         key = request.headers["Idempotency-Key"]
         if not IDEMPOTENCY_KEY.fullmatch(key):
-            raise ApiError(400, "invalid", "Idempotency-Key must be 1-100 letters, digits or -_.:")
+            raise ApiError(400, "invalid", "Idempotency-Key must be 1-100 letters, digits or -_.:",
+                       text="idempotency_key_format")
         request_key = (f"{principal.kind}:{principal.id}", key)
     terminal = principal.id if principal.role == "kiosk" else None
     issued = _engine().issue_ticket(service, priority, channel=channel, request_key=request_key, terminal=terminal)

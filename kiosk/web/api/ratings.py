@@ -16,12 +16,12 @@ bp = Blueprint("ratings", __name__)
 def rate_visit(ticket_id: int, sig: str):
     """JSON {"score": 1-5, "comment"} or the tracking page's form; the link's signature is the key."""
     if not verify_signature(current_app.config["SECRET_KEY"], ticket_id, sig):
-        raise ApiError(404, "not_found", "no such ticket link")
+        raise ApiError(404, "not_found", "no such ticket link", text="ticket_link_missing")
     if request.form:
         try:
             score = int(request.form.get("score", ""))
         except ValueError:
-            raise ApiError(422, "invalid", "score must be a whole number from 1 to 5") from None
+            raise ApiError(422, "invalid", "score must be a whole number from 1 to 5", text="score_range") from None
         rate(services().engine, ticket_id, score, request.form.get("comment", ""))
         return redirect(tracking_path(current_app.config["SECRET_KEY"], ticket_id), code=303)
     data = json_body()

@@ -44,6 +44,7 @@ def my_day():
     """The signed-in officer's figures for today; a counter's device token has no officer (404)."""
     principal = principal_from_request()
     if principal.kind != "user":
-        raise ApiError(404, "not_found", "only an officer's login has figures of its own")
+        raise ApiError(404, "not_found", "only an officer's login has figures of its own",
+                       text="figures_officer_only")
     kiosk = services()
     return jsonify(officer_day(kiosk.store.conn(), kiosk.clock, principal.id))

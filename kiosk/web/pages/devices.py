@@ -90,7 +90,7 @@ def track_qr(ticket_id: int, sig: str):
     import qrcode.image.svg
 
     if not verify_signature(current_app.config["SECRET_KEY"], ticket_id, sig):
-        raise ApiError(404, "not_found", "no such ticket link")
+        raise ApiError(404, "not_found", "no such ticket link", text="ticket_link_missing")
     services().engine.ticket(ticket_id)  # 404 for a ticket that is gone
     hub = services().devices
     base = hub.public_url if hub is not None and hub.public_url else request.host_url.rstrip("/")
@@ -106,7 +106,7 @@ def track_qr(ticket_id: int, sig: str):
 def track(ticket_id: int, sig: str):
     kiosk = services()
     if not verify_signature(current_app.config["SECRET_KEY"], ticket_id, sig):
-        raise ApiError(404, "not_found", "no such ticket link")
+        raise ApiError(404, "not_found", "no such ticket link", text="ticket_link_missing")
     engine = kiosk.engine
     ticket = engine.ticket(ticket_id)
     status = track_status(ticket, engine.position(ticket_id))
@@ -125,7 +125,8 @@ def track(ticket_id: int, sig: str):
 def _simulators():
     hub = services().devices
     if hub is None or not hub.simulators:
-        raise ApiError(404, "not_found", "the device simulators run only in demo mode (kiosk serve --demo)")
+        raise ApiError(404, "not_found", "the device simulators run only in demo mode (kiosk serve --demo)",
+                       text="demo_only")
     return hub
 
 
@@ -150,12 +151,12 @@ def demo_press():
     data = json_body()
     card, button = data.get("card"), data.get("button")
     if isinstance(card, bool) or not isinstance(card, int):
-        raise ApiError(422, "invalid", "'card' must be a card number")
+        raise ApiError(422, "invalid", "'card' must be a card number", text="field_whole_number", values={"field": "card"})
     if button not in BUTTONS:
-        raise ApiError(422, "invalid", f"'button' must be one of {', '.join(BUTTONS)}")
+        raise ApiError(422, "invalid", f"'button' must be one of {', '.join(BUTTONS)}", text="pager_button_unknown")
     pager = hub.simulators["pager"]
     if card not in pager.cards:
-        raise ApiError(404, "not_found", f"no card {card} in the simulator")
+        raise ApiError(404, "not_found", f"no card {card} in the simulator", text="demo_card_missing")
     press_id = pager.press(card, button)
     return jsonify({"card": card, "button": button, "press_id": press_id})
 
@@ -167,7 +168,8 @@ def demo_printer():
     data = json_body()
     unknown = set(data) - PRINTER_FLAGS
     if unknown or not data or not all(isinstance(v, bool) for v in data.values()):
-        raise ApiError(422, "invalid", f"send true/false for any of: {', '.join(sorted(PRINTER_FLAGS))}")
+        raise ApiError(422, "invalid", f"send true/false for any of: {', '.join(sorted(PRINTER_FLAGS))}",
+                       text="demo_printer_flags")
     printer = hub.simulators["printer"]
     printer.set_state(**data)
     if hub.monitor is not None:

@@ -89,13 +89,14 @@ def _seated(kiosk_only: bool = False) -> tuple[Any, Any]:
     principal = (token_principal_by_id(conn, seat.principal_id) if seat.kind == "token"
                  else user_principal(conn, seat.principal_id))
     if principal is None or principal.role not in (("kiosk",) if kiosk_only else ROLES):
-        raise ApiError(403, "forbidden", "only the kiosk terminal may do this")
+        raise ApiError(403, "forbidden", "only the kiosk terminal may do this", text="kiosk_only")
     return seat, terminal
 
 
 def _session_of(terminal: Any) -> Any:
     if terminal.live is None:
-        raise ApiError(404, "not_found", "the touch-free kiosk (camera) is not enabled at this terminal")
+        raise ApiError(404, "not_found", "the touch-free kiosk (camera) is not enabled at this terminal",
+                       text="camera_kiosk_off")
     return terminal.live
 
 
@@ -174,10 +175,11 @@ def _terminal_of_request() -> Any:
     else:
         wanted = request.args.get("terminal")
         if wanted is not None and not (wanted.isdigit() and len(wanted) < 12):
-            raise ApiError(422, "invalid", "terminal must be a terminal id")
+            raise ApiError(422, "invalid", "terminal must be a terminal id", text="field_whole_number",
+                       values={"field": "terminal"})
         terminal = hub.get(int(wanted)) if wanted is not None else hub.first()
     if terminal is None:
-        raise ApiError(404, "not_found", "no such kiosk terminal")
+        raise ApiError(404, "not_found", "no such kiosk terminal", text="terminal_missing")
     return terminal
 
 

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from flask import current_app, request, session
-from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, emit, join_room
+from flask_socketio import Namespace, SocketIO, emit, join_room
 
 from kiosk.accounts.registry import Principal, token_principal
 from kiosk.devices.displays import PUBLIC_ID, PUBLIC_NAME, token_display_id
@@ -23,6 +23,7 @@ from kiosk.queue import events as ev
 from kiosk.queue.snapshot import queue_snapshot
 from kiosk.runtime.bus import CatalogChanged
 from kiosk.texts.vi import page_text
+from kiosk.web.realtime.refusals import refused
 from kiosk.web.realtime.watch import SocketAuth
 from kiosk.web.security import session_principal
 
@@ -82,9 +83,9 @@ class _GuardedNamespace(Namespace):
         public = self.namespace == "/display" and kiosk.config.display_public
         if not public:
             if principal is None:
-                raise ConnectionRefusedError("unauthorized")
+                raise refused("unauthorized")
             if principal.role != "admin" and principal.role not in allowed:
-                raise ConnectionRefusedError("forbidden")
+                raise refused("forbidden")
         if principal is not None:
             kiosk.socket_watch.add(request.sid, self.namespace, _watched(principal, session_id))
         if principal is not None and principal.counter is not None:

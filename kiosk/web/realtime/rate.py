@@ -13,12 +13,13 @@ import logging
 from typing import Any
 
 from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, emit, join_room
+from flask_socketio import Namespace, SocketIO, emit, join_room
 
 from kiosk.queue import events as ev
 from kiosk.queue.clock import iso
 from kiosk.queue.ratings import COUNTER_PROMPT_S, rating_of
 from kiosk.web.realtime.namespaces import _socket_principal, _watched
+from kiosk.web.realtime.refusals import refused
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,9 @@ class RateNamespace(Namespace):
     def on_connect(self, auth: Any = None) -> None:
         principal, session_id = _socket_principal(auth)
         if principal is None:
-            raise ConnectionRefusedError("unauthorized")
+            raise refused("unauthorized")
         if principal.role != "rating" or principal.counter is None:  # admins too: a rating is the citizen's
-            raise ConnectionRefusedError("forbidden")
+            raise refused("forbidden", "rating_tablet_only")
         current_app.extensions["kiosk"].socket_watch.add(request.sid, NAMESPACE, _watched(principal, session_id))
         join_room(room(principal.counter))
         tablets = current_app.extensions["kiosk"].rating_tablets

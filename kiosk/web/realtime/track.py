@@ -19,13 +19,14 @@ import time
 from typing import Any
 
 from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, Namespace, SocketIO, emit, join_room
+from flask_socketio import Namespace, SocketIO, emit, join_room
 
 from kiosk.display.track_status import track_status
 from kiosk.display.tracking import verify_signature
 from kiosk.queue import events as ev
 from kiosk.queue.errors import NotFound
 from kiosk.runtime.bus import CatalogChanged
+from kiosk.web.realtime.refusals import refused
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class TrackFanout:
     def status(self, ticket_id: int) -> dict[str, Any]:
         body = self.statuses([ticket_id]).get(ticket_id)
         if body is None:
-            raise NotFound(f"no ticket with id {ticket_id}")
+            raise NotFound(f"no ticket with id {ticket_id}", text="ticket_missing")
         return body
 
     def statuses(self, ticket_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -152,14 +153,14 @@ class TrackFanout:
 def _ticket_of(auth: Any) -> int:
     """The ticket id of a signed ``auth`` pair, or ConnectionRefusedError."""
     if not isinstance(auth, dict):
-        raise ConnectionRefusedError("forbidden")
+        raise refused("forbidden", "ticket_link_missing")
     ticket, sig = auth.get("ticket"), auth.get("sig")
     if isinstance(ticket, str) and ticket.isdigit() and len(ticket) <= 18:
         ticket = int(ticket)
     if isinstance(ticket, bool) or not isinstance(ticket, int) or not 1 <= ticket < 2**63:
-        raise ConnectionRefusedError("forbidden")
+        raise refused("forbidden", "ticket_link_missing")
     if not verify_signature(current_app.config["SECRET_KEY"], ticket, sig):
-        raise ConnectionRefusedError("forbidden")
+        raise refused("forbidden", "ticket_link_missing")
     return ticket
 
 
@@ -173,7 +174,7 @@ class TrackNamespace(Namespace):
         try:
             body = self.fanout.watch(request.sid, ticket)
         except NotFound:
-            raise ConnectionRefusedError("forbidden") from None
+            raise refused("forbidden", "ticket_link_missing") from None
         join_room(room(ticket))
         emit(EVENT, body)
 

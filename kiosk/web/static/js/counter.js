@@ -10,50 +10,54 @@
  * re-reading the queue; a shortcut pressed meanwhile runs then, if still allowed. */
 (function () {
   "use strict";
-  const { api, el, connect, toast, PRIORITY_LABELS, TICKET_STATES, COUNTER_STATES } = window.K;
+  const { api, el, connect, toast, T, PRIORITY_LABELS, TICKET_STATES, COUNTER_STATES } = window.K;
 
-  const PAUSE_REASONS = [
-    "Nghỉ giải lao", "Họp / công tác", "Xử lý hồ sơ tồn", "Hướng dẫn công dân tại chỗ", "Sự cố máy tính / mạng",
-  ];
+  // the text itself is the reason sent (and shown on the monitor)
+  const PAUSE_REASONS = ["break", "meeting", "backlog", "guiding", "it_fault"].map((k) => T("counter.pause_reason." + k));
 
   /* Each button: the snapshot actions that enable it (kiosk/queue/transitions.py), what it posts, its
    * shortcut. "Gọi tiếp" is `next`; where only `finish_next` is allowed (a ticket is being served) it is
    * "Xong & gọi tiếp" and finishes that ticket first. */
   const ACTIONS = [
-    { id: "next", actions: ["next", "finish_next"], vi: "Gọi tiếp", en: "Next", key: "n", main: true,
+    { id: "next", actions: ["next", "finish_next"], vi: T("counter.action.next"), en: "Next", key: "n", main: true,
       run: (c) => post(`/counters/${c.number}/next`, { finish_current: finishesFirst(c) }),
       // nobody waiting and nothing finished: the answer changed nothing, no snapshot follows
       changed: (r, c) => !!r.ticket || finishesFirst(c) },
-    { id: "recall", actions: ["recall"], vi: "Gọi lại", en: "Recall", key: "r",
+    { id: "recall", actions: ["recall"], vi: T("demo.recall"), en: "Recall", key: "r",
       run: (c) => post(`/counters/${c.number}/recall`) },
-    { id: "start", actions: ["start"], vi: "Bắt đầu", en: "Start", key: "s",
+    { id: "start", actions: ["start"], vi: T("reports.tickets.started"), en: "Start", key: "s",
       run: (c) => post(`/counters/${c.number}/start`) },
-    { id: "finish", actions: ["finish"], vi: "Hoàn thành", en: "Finish", key: "f",
+    { id: "finish", actions: ["finish"], vi: T("ticket_state.done"), en: "Finish", key: "f",
       run: (c) => post(`/counters/${c.number}/finish`) },
     // asks first: a no-show ends the citizen's turn (the server also refuses one too soon after the call)
-    { id: "no-show", actions: ["no_show"], vi: "Vắng mặt", en: "No-show", key: "x", run: (c, t) => openNoShow(t) },
-    { id: "hold", actions: ["hold"], vi: "Tạm giữ", en: "Hold", key: "h",
+    { id: "no-show", actions: ["no_show"], vi: T("ticket_state.no_show"), en: "No-show", key: "x",
+      run: (c, t) => openNoShow(t) },
+    { id: "hold", actions: ["hold"], vi: T("ticket_state.held"), en: "Hold", key: "h",
       run: (c) => post(`/counters/${c.number}/hold`) },
-    { id: "transfer", actions: ["transfer"], vi: "Chuyển", en: "Transfer", key: "t", run: (c, t) => openTransfer(t) },
-    { id: "pause", actions: ["pause"], vi: "Tạm dừng", en: "Pause", key: "p", run: () => openPause() },
-    { id: "resume", actions: ["resume"], vi: "Tiếp tục", en: "Resume", key: "c",
+    { id: "transfer", actions: ["transfer"], vi: T("counter.action.transfer"), en: "Transfer", key: "t",
+      run: (c, t) => openTransfer(t) },
+    { id: "pause", actions: ["pause"], vi: T("counter_state.paused"), en: "Pause", key: "p", run: () => openPause() },
+    { id: "resume", actions: ["resume"], vi: T("counter.action.resume"), en: "Resume", key: "c",
       run: (c) => post(`/counters/${c.number}/resume`) },
-    { id: "open", actions: ["open"], vi: "Mở quầy", en: "Open", key: "o",
+    { id: "open", actions: ["open"], vi: T("counter.action.open"), en: "Open", key: "o",
       run: (c) => post(`/counters/${c.number}/open`) },
-    { id: "close", actions: ["close"], vi: "Đóng quầy", en: "Close", key: null,
-      run: (c) => (window.confirm("Đóng quầy? / Close the counter?") ? post(`/counters/${c.number}/close`) : null) },
+    { id: "close", actions: ["close"], vi: T("counter.action.close"), en: "Close", key: null,
+      run: (c) => (window.confirm(T("counter.close_confirm") + " / Close the counter?")
+        ? post(`/counters/${c.number}/close`) : null) },
   ];
   const SETTLE_MS = 2000; // at most this long locked when the snapshot of an answer does not come
   const DONE_TEXT = {
-    next: (r) => (r && r.ticket ? "Đã gọi số " + r.ticket.number : "Không còn ai chờ / Nobody waiting"),
-    recall: (r) => "Đã gọi lại " + r.ticket.number + (r.ticket.state === "no_show" ? " — tự động vắng mặt" : ""),
-    start: (r) => "Bắt đầu phục vụ " + r.ticket.number,
-    finish: (r) => "Hoàn thành " + r.ticket.number,
-    "no-show": (r) => r.ticket.number + " vắng mặt",
-    hold: (r) => "Đã tạm giữ " + r.ticket.number,
-    resume: () => "Quầy tiếp tục phục vụ",
-    open: () => "Đã mở quầy",
-    close: () => "Đã đóng quầy",
+    next: (r) => (r && r.ticket ? T("counter.done.called", { number: r.ticket.number })
+      : T("counter.done.nobody_waiting") + " / Nobody waiting"),
+    recall: (r) => (r.ticket.state === "no_show" ? T("counter.done.recalled_no_show", { number: r.ticket.number })
+      : T("counter.done.recalled", { number: r.ticket.number })),
+    start: (r) => T("counter.done.started", { number: r.ticket.number }),
+    finish: (r) => T("counter.done.finished", { number: r.ticket.number }),
+    "no-show": (r) => T("counter.done.no_show", { number: r.ticket.number }),
+    hold: (r) => T("counter.done.held", { number: r.ticket.number }),
+    resume: () => T("counter.done.resumed"),
+    open: () => T("counter.done.opened"),
+    close: () => T("counter.done.closed"),
   };
 
   // inFlight: {id, after, timer} from sending an action until the snapshot reflecting its answer is applied
@@ -98,7 +102,8 @@
       box.hidden = true;
       return;
     }
-    const label = err.status === 409 ? "Không thực hiện được" : err.status === 0 ? "Mất kết nối" : "Lỗi";
+    const label = err.status === 409 ? T("counter.error.refused") : err.status === 0 ? T("common.offline")
+      : T("counter.error.other");
     box.textContent = `${label}: ${err.message}`;
     box.hidden = false;
   }
@@ -178,12 +183,14 @@
   }
 
   // -- rendering ---------------------------------------------------------------------------
-  function ageSpan(iso, prefix) {
-    return el("span", { class: "age", dataset: { since: iso, prefix: prefix || "" } }, ageText(iso, prefix));
+  /** The age of `iso`, in the text of `key` ("chờ {age}"; none: the duration alone), ticking every second. */
+  function ageSpan(iso, key) {
+    return el("span", { class: "age", dataset: { since: iso, text: key || "" } }, ageText(iso, key));
   }
 
-  function ageText(iso, prefix) {
-    return (prefix || "") + window.K.clockDuration(window.K.ageSeconds(iso));
+  function ageText(iso, key) {
+    const age = window.K.clockDuration(window.K.ageSeconds(iso));
+    return key ? T(key, { age }) : age;
   }
 
   function prioBadge(p) {
@@ -203,34 +210,34 @@
     const badge = $("counter-state");
     badge.className = "state-badge " + c.state;
     badge.textContent = COUNTER_STATES[c.state] || c.state;
-    $("counter-services").textContent = "Lĩnh vực: " + c.services.map(serviceName).join(" → ");
+    $("counter-services").textContent = T("counter.services", { services: c.services.map(serviceName).join(" → ") });
     document.body.dataset.counterState = c.state;
     document.body.dataset.ticketState = t ? t.state : "none";
 
     const num = $("current-number");
-    num.textContent = t ? t.number : "Chưa gọi số";
+    num.textContent = t ? t.number : T("counter.no_ticket");
     num.classList.toggle("none", !t);
     $("current-meta").replaceChildren(...(t ? [
       el("span", {}, el("span", { class: "state-badge " + t.state }, TICKET_STATES[t.state]), " ", prioBadge(t.priority)),
       el("span", {}, serviceName(t.service)),
-      el("span", { class: "muted" }, "Gọi lúc " + window.K.timeOfDay(t.called_at) + " · ",
-        ageSpan(t.started_at || t.called_at, t.started_at ? "phục vụ " : "chờ đến quầy ")),
-      t.recalls ? el("span", { class: "muted" }, "Đã gọi lại " + t.recalls + " lần") : "",
+      el("span", { class: "muted" }, T("counter.called_at", { time: window.K.timeOfDay(t.called_at) }) + " · ",
+        ageSpan(t.started_at || t.called_at, t.started_at ? "counter.age.serving" : "counter.age.to_counter")),
+      t.recalls ? el("span", { class: "muted" }, T("counter.recalls", { n: t.recalls })) : "",
     ] : []));
     const note = $("pause-note");
     note.hidden = c.state !== "paused";
-    note.textContent = c.state === "paused" ? "Đang tạm dừng: " + (c.pause_reason || "") : "";
+    note.textContent = c.state === "paused" ? T("counter.paused_note", { reason: c.pause_reason || "" }) : "";
 
     $("actions").replaceChildren(...ACTIONS.map((a) => {
-      const label = a.id === "next" && finishesFirst(c) ? "Xong & gọi tiếp" : a.vi;
+      const label = a.id === "next" && finishesFirst(c) ? T("counter.action.finish_next") : a.vi;
       return el("button", {
         type: "button", id: "act-" + a.id, class: "btn" + (a.main ? " primary main" : "") +
           (a.id === "close" || a.id === "no-show" ? " danger" : ""),
-        disabled: locked() || !legal(a, c), title: a.key ? "Phím tắt: " + a.key.toUpperCase() : null,
+        disabled: locked() || !legal(a, c), title: a.key ? T("counter.shortcut", { letter: a.key.toUpperCase() }) : null,
         onclick: () => perform(a, false),
       }, el("span", {}, label), el("small", {}, a.en, a.key ? [" ", el("kbd", {}, a.key.toUpperCase())] : ""));
     }));
-    $("shortcuts").replaceChildren("Phím tắt / Shortcuts: ",
+    $("shortcuts").replaceChildren(T("counter.shortcuts") + " / Shortcuts: ",
       ...ACTIONS.filter((a) => a.key).map((a) => el("span", {}, el("kbd", {}, a.key.toUpperCase()), " " + a.vi + "  ")));
 
     renderWaiting(c);
@@ -239,7 +246,8 @@
   }
 
   function callTicket(c, id) {
-    return answer("call", () => post(`/counters/${c.number}/call`, { ticket_id: id }), (r) => "Đã gọi số " + r.ticket.number);
+    return answer("call", () => post(`/counters/${c.number}/call`, { ticket_id: id }),
+      (r) => T("counter.done.called", { number: r.ticket.number }));
   }
 
   /** The typed number (e.g. "a12" or "A012") is resolved by the server to today's ticket of that number. */
@@ -249,13 +257,13 @@
     const raw = $("call-number").value.replace(/\s+/g, "").toUpperCase();
     const m = raw.match(/^([A-Z]+)(\d{1,3})$/);
     if (!c || !m) {
-      showError({ status: 422, message: "Vui lòng nhập số thứ tự, ví dụ A012 / Type a ticket number, e.g. A012" });
+      showError({ status: 422, message: T("counter.type_number") + " / Type a ticket number, e.g. A012" });
       return;
     }
     const number = m[1] + m[2].padStart(3, "0");
     await answer("call", () => post(`/counters/${c.number}/call`, { number }), (r) => {
       $("call-number").value = "";
-      return "Đã gọi số " + r.ticket.number;
+      return T("counter.done.called", { number: r.ticket.number });
     });
   }
 
@@ -269,15 +277,16 @@
   function directedBlock(c, canCall) {
     const mine = c.directed || [];
     if (!mine.length) return [];
-    return [el("div", { class: "svc-head" }, el("h3", {}, "Chuyển đến quầy này"),
-      el("span", { class: "count" }, mine.length + " chờ · gọi trước")),
+    return [el("div", { class: "svc-head" }, el("h3", {}, T("counter.directed")),
+      el("span", { class: "count" }, T("counter.directed_count", { n: mine.length }))),
     el("ul", { class: "queue-list", id: "directed" }, mine.map((w) => el("li", { dataset: { ticket: w.id } },
       el("span", { class: "num" }, w.number), prioBadge(w.priority),
-      el("span", { class: "muted directed-from" }, (w.from_counter ? "Chuyển từ quầy " + w.from_counter : "Được chuyển") +
+      el("span", { class: "muted directed-from" },
+        (w.from_counter ? T("counter.from_counter", { counter: w.from_counter }) : T("counter.transferred")) +
         " · " + serviceName(w.service)),
-      ageSpan(w.issued_at, "chờ "),
+      ageSpan(w.issued_at, "counter.age.waiting"),
       el("button", { type: "button", class: "btn small", disabled: !canCall, onclick: () => callTicket(c, w.id) },
-        "Gọi số này"))))];
+        T("counter.call_this")))))];
   }
 
   function renderWaiting(c) {
@@ -288,12 +297,14 @@
       // a ticket transferred to one counter is in no counter's ordinary queue: listed only at its target
       const next = s.next.filter((w) => w.target_counter === null || w.target_counter === undefined);
       const items = next.length ? next.map((w) => el("li", { dataset: { ticket: w.id } },
-        el("span", { class: "num" }, w.number), prioBadge(w.priority), ageSpan(w.issued_at, "chờ "),
+        el("span", { class: "num" }, w.number), prioBadge(w.priority), ageSpan(w.issued_at, "counter.age.waiting"),
         el("button", { type: "button", class: "btn small", disabled: !canCall,
           onclick: () => callTicket(c, w.id) },
-        "Gọi số này"))) : [el("li", { class: "empty" }, "Không có ai chờ")];
+        T("counter.call_this")))) : [el("li", { class: "empty" }, T("counter.nobody"))];
       return [el("div", { class: "svc-head" }, el("h3", {}, s.prefix + " · " + s.name),
-        el("span", { class: "count" }, s.waiting + " chờ" + (s.waiting > next.length ? ` (hiện ${next.length})` : ""))),
+        el("span", { class: "count" }, s.waiting > next.length
+          ? T("counter.waiting_count_shown", { n: s.waiting, shown: next.length })
+          : T("counter.waiting_count", { n: s.waiting }))),
       el("ul", { class: "queue-list" }, items)];
     });
     $("waiting").replaceChildren(...directedBlock(c, canCall), ...blocks.flat());
@@ -305,17 +316,17 @@
       el("span", { class: "num" }, h.number), el("span", { class: "age" }, serviceName(h.service)),
       el("button", { type: "button", class: "btn small", disabled: locked(),
         onclick: () => answer("return", () => post(`/tickets/${h.id}/return`, {}),
-          (r) => r.ticket.number + " đã trở lại hàng đợi") },
-      "Trả về hàng đợi"),
+          (r) => T("counter.done.returned", { number: r.ticket.number })) },
+      T("counter.return")),
       el("button", { type: "button", class: "btn small", disabled: locked() || !allows(c, "call") ||
         !c.services.includes(h.service),
       onclick: () => callTicket(c, h.id) },
-      "Gọi"))) : [el("li", { class: "empty" }, "Không có")]));
+      T("reports.tickets.called")))) : [el("li", { class: "empty" }, T("counter.none"))]));
   }
 
   function tickAges() {
     document.querySelectorAll(".age[data-since]").forEach((node) => {
-      node.textContent = ageText(node.dataset.since, node.dataset.prefix);
+      node.textContent = ageText(node.dataset.since, node.dataset.text);
     });
   }
 
@@ -337,13 +348,15 @@
     if (!reason) return;
     $("pause-dialog").close();
     const c = myCounter();
-    await answer("pause", () => post(`/counters/${c.number}/pause`, { reason }), () => "Đã tạm dừng: " + reason);
+    await answer("pause", () => post(`/counters/${c.number}/pause`, { reason }),
+      () => T("counter.done.paused", { reason }));
   }
 
   function openNoShow(t) {
     $("no-show-number").textContent = t.number;
-    $("no-show-since").textContent = "Gọi lúc " + window.K.timeOfDay(t.called_at) + " (" +
-      ageText(t.called_at, "") + " trước)" + (t.recalls ? ", đã gọi lại " + t.recalls + " lần" : "");
+    const since = { time: window.K.timeOfDay(t.called_at), age: ageText(t.called_at, null), n: t.recalls };
+    $("no-show-since").textContent = t.recalls ? T("counter.no_show.since_recalled", since)
+      : T("counter.no_show.since", since);
     $("no-show-dialog").showModal();
     return null;
   }
@@ -365,7 +378,7 @@
     $("transfer-counter").replaceChildren(...others.map((c) => {
       const serves = c.services.includes(t.service);
       return el("option", { value: c.number, disabled: !serves, dataset: { state: c.state } },
-        `${c.name} · ${COUNTER_STATES[c.state] || c.state}` + (serves ? "" : " · không phục vụ lĩnh vực này"));
+        `${c.name} · ${COUNTER_STATES[c.state] || c.state}` + (serves ? "" : " · " + T("counter.transfer.not_serving")));
     }));
     const firstOk = others.find((c) => c.services.includes(t.service));
     if (firstOk) $("transfer-counter").value = String(firstOk.number);
@@ -386,12 +399,13 @@
     $("transfer-counter-row").hidden = !toCounter;
     const warn = $("transfer-warning");
     const c = toCounter && st.snap.counters.find((x) => String(x.number) === $("transfer-counter").value);
-    const notOpen = { paused: "đang tạm dừng", closed: "đang đóng" };
-    warn.hidden = !(c && notOpen[c.state]);
-    warn.textContent = warn.hidden ? "" : `${c.name} ${notOpen[c.state]}: số sẽ chờ đến khi quầy mở lại.`;
+    const notOpen = c && { paused: T("counter.transfer.paused", { counter: c.name }),
+      closed: T("counter.transfer.closed", { counter: c.name }) }[c.state];
+    warn.hidden = !notOpen;
+    warn.textContent = notOpen || "";
     if (toCounter && !c) {
       warn.hidden = false;
-      warn.textContent = "Không có quầy nào khác phục vụ lĩnh vực này.";
+      warn.textContent = T("counter.transfer.no_counter");
     }
   }
 
@@ -406,11 +420,12 @@
       const number = parseInt(value, 10);
       const target = st.snap.counters.find((x) => x.number === number);
       await answer("transfer", () => post(`/tickets/${id}/transfer`, { counter: number }),
-        (r) => `Đã chuyển ${r.ticket.number} đến ${target ? target.name : "quầy " + number}`);
+        (r) => T("counter.transfer.done_counter",
+          { number: r.ticket.number, counter: target ? target.name : T("monitor.at_counter", { counter: number }) }));
       return;
     }
     await answer("transfer", () => post(`/tickets/${id}/transfer`, { service: value }),
-      (r) => `Đã chuyển ${r.ticket.number} sang ${serviceName(value)}`);
+      (r) => T("counter.transfer.done_service", { number: r.ticket.number, service: serviceName(value) }));
   }
 
   function onKey(ev) {
