@@ -82,7 +82,9 @@ def new_page(browser, server):
             outside.append(request.url)
 
     def make(width: int = 1920, height: int = 1080):
-        ctx = browser.new_context(bypass_csp=True, viewport={"width": width, "height": height}, locale="vi-VN")
+        # a centre's PCs keep Vietnam's time: pages that default to "today" must agree with the server's day
+        ctx = browser.new_context(bypass_csp=True, viewport={"width": width, "height": height}, locale="vi-VN",
+                                  timezone_id="Asia/Ho_Chi_Minh")
         ctx.set_default_timeout(8000)
         contexts.append(ctx)
         page = ctx.new_page()
